@@ -1,0 +1,80 @@
+"""An in-memory key cache: requests never wait on the database for a known key.
+
+A miss is looked up once (and remembered briefly when unknown); a background refresh picks up keys
+changed by any process (revocation included) every few seconds through an index on `updated_at`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.auth.keys import KeyRecord, changed_since, find_by_hash, hash_key
+
+log = logging.getLogger(__name__)
+
+REFRESH_SECONDS = 2.0
+_COMMIT_SLACK_SECONDS = 10.0  # re-read this far back, for writes that committed after their timestamp
+_NEGATIVE_TTL_SECONDS = 2.0
+_NEGATIVE_MAX = 10_000
+
+
+class KeyCache:
+    """Maps plaintext keys to records through their hashes, with cross-process invalidation."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._by_hash: dict[str, KeyRecord] = {}
+        self._unknown: dict[str, float] = {}
+        self._last_refresh = time.time()
+        self._task: asyncio.Task[None] | None = None
+
+    async def lookup(self, key: str) -> KeyRecord | None:
+        """The record of `key`, or None when no such key exists (revoked keys are returned as such)."""
+        digest = hash_key(key)
+        record = self._by_hash.get(digest)
+        if record is not None:
+            return record
+        now = time.monotonic()
+        if self._unknown.get(digest, 0.0) > now:
+            return None
+        record = await find_by_hash(self._engine, digest)
+        if record is None:
+            if len(self._unknown) >= _NEGATIVE_MAX:
+                self._unknown.clear()
+            self._unknown[digest] = now + _NEGATIVE_TTL_SECONDS
+            return None
+        self._by_hash[digest] = record
+        return record
+
+    async def refresh(self) -> None:
+        """Reload every key changed since the last refresh."""
+        started = time.time()
+        for digest, record in await changed_since(self._engine, self._last_refresh - _COMMIT_SLACK_SECONDS):
+            self._unknown.pop(digest, None)
+            if digest in self._by_hash:
+                self._by_hash[digest] = record
+        self._last_refresh = started
+
+    def start(self) -> None:
+        """Start the background refresh."""
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop the background refresh."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:  # a database hiccup must not stop refreshing
+                log.warning("key cache refresh failed; will retry", exc_info=True)

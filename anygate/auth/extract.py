@@ -1,0 +1,20 @@
+"""Finding the caller's key in any of the four accepted places."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+
+def key_from_request(request: web.Request) -> str | None:
+    """The API key from `Authorization: Bearer`, `x-api-key`, `x-goog-api-key` or `?key=`, in that order."""
+    headers = request.headers
+    auth = headers.get("Authorization")
+    if auth:
+        scheme, _, value = auth.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    for name in ("x-api-key", "x-goog-api-key"):
+        value = headers.get(name)
+        if value:
+            return value.strip()
+    return request.query.get("key") or None

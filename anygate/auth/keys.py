@@ -1,0 +1,135 @@
+"""Key records and their storage: random high-entropy keys, kept only as a SHA-256 hash and a prefix."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.store.tables import ApiKey
+
+KEY_PREFIX = "ag-"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """What the gateway knows of a key (never the key itself)."""
+
+    id: str
+    name: str
+    prefix: str
+    models: tuple[str, ...] | None
+    rpm: int | None
+    tpm: int | None
+    budget_usd: float | None
+    expires_at: float | None
+    created_at: float
+    revoked_at: float | None
+
+    def allows_model(self, model: str) -> bool:
+        """True when the key's allowlist is empty or names `model`."""
+        return self.models is None or model in self.models
+
+    def is_expired(self, now: float) -> bool:
+        """True when the key has an expiry in the past."""
+        return self.expires_at is not None and self.expires_at <= now
+
+
+def hash_key(key: str) -> str:
+    """The stored form of a key. Keys carry 256 random bits, so a plain SHA-256 is safe to store."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _record(row: Mapping[str, Any]) -> KeyRecord:
+    return KeyRecord(
+        id=row["id"],
+        name=row["name"],
+        prefix=row["prefix"],
+        models=tuple(orjson.loads(row["models"])) if row["models"] else None,
+        rpm=row["rpm"],
+        tpm=row["tpm"],
+        budget_usd=row["budget_usd"],
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        revoked_at=row["revoked_at"],
+    )
+
+
+async def create_key(
+    engine: AsyncEngine,
+    name: str,
+    *,
+    models: list[str] | None = None,
+    rpm: int | None = None,
+    tpm: int | None = None,
+    budget_usd: float | None = None,
+    expires_at: float | None = None,
+) -> tuple[str, KeyRecord]:
+    """Create and store a key; returns the plaintext key (shown once) and its record."""
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    now = time.time()
+    row: dict[str, Any] = {
+        "id": "key_" + secrets.token_hex(8),
+        "name": name,
+        "key_hash": hash_key(key),
+        "prefix": key[:10],
+        "models": orjson.dumps(models).decode() if models else None,
+        "rpm": rpm,
+        "tpm": tpm,
+        "budget_usd": budget_usd,
+        "expires_at": expires_at,
+        "created_at": now,
+        "updated_at": now,
+        "revoked_at": None,
+    }
+    async with engine.begin() as conn:
+        await conn.execute(insert(ApiKey).values(**row))
+    return key, _record(row)
+
+
+async def list_keys(engine: AsyncEngine) -> list[KeyRecord]:
+    """Every key, oldest first."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(ApiKey.__table__).order_by(ApiKey.created_at))).all()
+    return [_record(row._mapping) for row in rows]
+
+
+async def get_key(engine: AsyncEngine, key_id: str) -> KeyRecord | None:
+    """One key by its id, or None."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(ApiKey.__table__).where(ApiKey.id == key_id))).first()
+    return _record(row._mapping) if row else None
+
+
+async def find_by_hash(engine: AsyncEngine, key_hash: str) -> KeyRecord | None:
+    """The key whose hash is `key_hash`, or None."""
+    async with engine.connect() as conn:
+        row = (await conn.execute(select(ApiKey.__table__).where(ApiKey.key_hash == key_hash))).first()
+    return _record(row._mapping) if row else None
+
+
+async def revoke_key(engine: AsyncEngine, key_id: str) -> bool:
+    """Revoke a key; False when no such key exists. Revoking twice keeps the first time."""
+    now = time.time()
+    async with engine.begin() as conn:
+        found = await conn.execute(select(ApiKey.revoked_at).where(ApiKey.id == key_id))
+        row = found.first()
+        if row is None:
+            return False
+        if row.revoked_at is None:
+            await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(revoked_at=now, updated_at=now))
+    return True
+
+
+async def changed_since(engine: AsyncEngine, since: float) -> list[tuple[str, KeyRecord]]:
+    """(hash, record) of every key updated at or after `since`."""
+    async with engine.connect() as conn:
+        rows = (await conn.execute(select(ApiKey.__table__).where(ApiKey.updated_at >= since))).all()
+    return [(row.key_hash, _record(row._mapping)) for row in rows]

@@ -1,0 +1,212 @@
+"""The `anygate` command: serve, keys, usage, config check."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Annotated, Any, TypeVar
+
+import orjson
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.auth.keys import KeyRecord, create_key, get_key, list_keys, revoke_key
+from anygate.config import ConfigError, Settings, load_settings
+from anygate.metering.report import usage_totals
+from anygate.store.database import create_engine, migrate
+
+app = typer.Typer(help="anygate: one AI API gateway for every SDK.", no_args_is_help=True, add_completion=False)
+keys_app = typer.Typer(help="Create, list, show and revoke the gateway's API keys.", no_args_is_help=True)
+config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(config_app, name="config")
+
+out = Console()
+err = Console(stderr=True)
+T = TypeVar("T")
+
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default: $ANYGATE_CONFIG, ./anygate.yaml, built-in).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+
+def _settings(config: str | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            err.print(f"[red]config error:[/red] {problem}", highlight=False, markup=True)
+        raise typer.Exit(2) from None
+
+
+def _with_db(config: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    settings = _settings(config)
+
+    async def run() -> T:
+        engine = create_engine(settings.database)
+        try:
+            await migrate(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def _parse_time(value: str, option: str) -> float:
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        err.print(f"{option}: '{value}' is not an ISO 8601 time (e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
+        raise typer.Exit(2) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
+
+
+def _iso(ts: float | None) -> str | None:
+    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z") if ts is not None else None
+
+
+def _key_dict(record: KeyRecord) -> dict[str, Any]:
+    return {
+        "id": record.id,
+        "name": record.name,
+        "prefix": record.prefix,
+        "models": list(record.models) if record.models is not None else None,
+        "rpm": record.rpm,
+        "tpm": record.tpm,
+        "budget_usd": record.budget_usd,
+        "expires_at": _iso(record.expires_at),
+        "created_at": _iso(record.created_at),
+        "revoked_at": _iso(record.revoked_at),
+        "status": "revoked" if record.revoked_at else ("expired" if record.is_expired(time.time()) else "active"),
+    }
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
+
+
+def _key_table(records: list[KeyRecord]) -> Table:
+    table = Table("id", "name", "prefix", "models", "rpm", "tpm", "budget", "expires", "status")
+    for record in records:
+        d = _key_dict(record)
+        table.add_row(
+            d["id"], d["name"], d["prefix"] + "…", ",".join(d["models"] or ["*"]), str(d["rpm"] or "-"),
+            str(d["tpm"] or "-"), f"${d['budget_usd']:.2f}" if d["budget_usd"] is not None else "-",
+            d["expires_at"] or "-", d["status"],
+        )
+    return table
+
+
+@app.command()
+def serve(
+    config: ConfigOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
+    workers: Annotated[int, typer.Option(help="Worker processes (one per core is a good start).", min=1)] = 1,
+) -> None:
+    """Run the gateway."""
+    settings = _settings(config)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from anygate.server.run import serve as run_server
+
+    run_server(settings, host, port, workers)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="A name to recognise the key by.")],
+    models: Annotated[str | None, typer.Option(help="Comma-separated models the key may use (default: all).")] = None,
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
+    budget: Annotated[float | None, typer.Option(help="Spend cap in USD.", min=0)] = None,
+    expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 (UTC when no zone is given).")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Create a key and show it once."""
+    allow = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    expires_at = _parse_time(expires, "--expires") if expires else None
+    key, record = _with_db(
+        config, lambda e: create_key(e, name, models=allow, rpm=rpm, tpm=tpm, budget_usd=budget, expires_at=expires_at)
+    )
+    if as_json:
+        _print_json({"key": key, **_key_dict(record)})
+        return
+    out.print(_key_table([record]))
+    out.print(f"\nAPI key (shown only now, store it safely):\n[bold]{key}[/bold]", highlight=False)
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """List every key (never the keys themselves)."""
+    records = _with_db(config, list_keys)
+    if as_json:
+        _print_json([_key_dict(r) for r in records])
+    else:
+        out.print(_key_table(records))
+
+
+@keys_app.command("show")
+def keys_show(key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Show one key."""
+    record = _with_db(config, lambda e: get_key(e, key_id))
+    if record is None:
+        err.print(f"no key with id '{key_id}'")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json(_key_dict(record))
+    else:
+        out.print(_key_table([record]))
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Revoke a key; running gateways refuse it within a few seconds."""
+    found = _with_db(config, lambda e: revoke_key(e, key_id))
+    if not found:
+        err.print(f"no key with id '{key_id}'")
+        raise typer.Exit(1)
+    if as_json:
+        _print_json({"id": key_id, "revoked": True})
+    else:
+        out.print(f"revoked {key_id}")
+
+
+@app.command()
+def usage(
+    key: Annotated[str | None, typer.Option("--key", help="Only this key id.")] = None,
+    since: Annotated[str | None, typer.Option(help="Only usage from this time on (ISO 8601).")] = None,
+    config: ConfigOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Usage and spend by key and model."""
+    since_ts = _parse_time(since, "--since") if since else None
+    totals = _with_db(config, lambda e: usage_totals(e, key_id=key, since=since_ts))
+    if as_json:
+        _print_json([asdict(t) for t in totals])
+        return
+    table = Table("key", "model", "requests", "input tokens", "output tokens", "spend (USD)")
+    for t in totals:
+        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), str(t.output_tokens), f"{t.cost_usd:.6f}")
+    out.print(table)
+
+
+@config_app.command("check")
+def config_check(config: ConfigOpt = None) -> None:
+    """Validate the config and say exactly what is wrong and where."""
+    settings = _settings(config)
+    out.print(f"[green]ok[/green]: {settings.source}: {len(settings.providers)} providers, {len(settings.models)} models")
+
+
+def main() -> None:
+    """Entry point of the `anygate` command."""
+    app()

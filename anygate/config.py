@@ -1,0 +1,168 @@
+"""The YAML configuration: loading, `${VAR}` interpolation, validation with exact key paths, defaults."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from anygate.defaults import default_config_data
+
+ProviderType = Literal["openai", "anthropic", "gemini", "dashscope", "kling", "suno", "mock"]
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; each line names the file, the key path and the reason."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProviderConfig(_Strict):
+    """One upstream provider."""
+
+    type: ProviderType
+    base_url: str | None = None
+    api_key: str | None = None
+    responses_api: bool = False
+    access_key: str | None = None
+    secret_key: str | None = None
+    timeout_seconds: float = Field(default=600.0, gt=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class TargetConfig(_Strict):
+    """One upstream target of a public model."""
+
+    provider: str
+    model: str
+    weight: float = Field(default=1.0, gt=0)
+    priority: int = Field(default=0, ge=0)
+    input_price: float | None = Field(default=None, ge=0)
+    output_price: float | None = Field(default=None, ge=0)
+    task_price: float | None = Field(default=None, ge=0)
+
+
+class TasksConfig(_Strict):
+    """Settings of the media and music task engine."""
+
+    poll_interval_seconds: float = Field(default=5.0, gt=0)
+    deadline_seconds: float = Field(default=86400.0, gt=0)
+    webhook_allow_private: bool = False
+
+
+class Settings(_Strict):
+    """The whole gateway configuration."""
+
+    database: str = "sqlite:///./anygate.db"
+    redis: str | None = None
+    admin_key: str | None = None
+    providers: dict[str, ProviderConfig] = Field(default_factory=dict)
+    models: dict[str, list[TargetConfig]] = Field(default_factory=dict)
+    tasks: TasksConfig = Field(default_factory=TasksConfig)
+    source: str = Field(default="<built-in default>", exclude=True)
+
+    @model_validator(mode="after")
+    def _targets_name_known_providers(self) -> Settings:
+        problems = []
+        for name, targets in self.models.items():
+            if not targets:
+                problems.append(f"models.{name}: needs at least one target")
+            for i, target in enumerate(targets):
+                if target.provider not in self.providers:
+                    known = ", ".join(sorted(self.providers)) or "none"
+                    problems.append(
+                        f"models.{name}[{i}].provider: unknown provider '{target.provider}' (configured: {known})"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+def _interpolate(node: Any, path: str, problems: list[str]) -> Any:
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", problems) for i, v in enumerate(node)]
+    if isinstance(node, str):
+
+        def replace(match: re.Match[str]) -> str:
+            value = os.environ.get(match.group(1))
+            if value is None:
+                problems.append(f"{path}: environment variable {match.group(1)} is not set")
+                return ""
+            return value
+
+        return _VAR.sub(replace, node)
+    return node
+
+
+def _loc(loc: tuple[int | str, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def settings_from_data(data: Any, source: str) -> Settings:
+    """Validate parsed YAML data into Settings, or raise ConfigError naming each bad key path."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: the top level must be a mapping of keys"])
+    problems: list[str] = []
+    data = _interpolate(data, "", problems)
+    if problems:
+        raise ConfigError([f"{source}: {p}" for p in problems])
+    try:
+        return Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        for err in exc.errors():
+            where = _loc(err["loc"]) or "(top level)"
+            if err["type"] == "extra_forbidden":
+                problems.append(f"{source}: {where}: unknown key")
+            elif err["type"] == "value_error" and not err["loc"]:
+                problems.extend(f"{source}: {p}" for p in str(err["ctx"]["error"]).split("; "))
+            else:
+                problems.append(f"{source}: {where}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError(problems) from None
+
+
+def resolve_config_path(explicit: str | None) -> Path | None:
+    """The config file to use: --config, then $ANYGATE_CONFIG, then ./anygate.yaml, else None (built-in)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get("ANYGATE_CONFIG")
+    if env:
+        return Path(env)
+    local = Path("anygate.yaml")
+    return local if local.exists() else None
+
+
+def load_settings(explicit: str | None = None) -> Settings:
+    """Load and validate the configuration by the search order of the contract."""
+    path = resolve_config_path(explicit)
+    if path is None:
+        return settings_from_data(default_config_data(os.environ), "<built-in default>")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise ConfigError([f"{path}: not valid YAML{where}: {getattr(exc, 'problem', exc)}"]) from None
+    return settings_from_data(data, str(path))

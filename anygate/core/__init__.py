@@ -1,0 +1,1 @@
+"""Canonical types shared by every protocol and provider. No I/O here."""

@@ -1,0 +1,20 @@
+"""Token usage of one call, in the gateway's own terms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(slots=True)
+class Usage:
+    """Tokens of one call; `estimated` when counted locally because the upstream gave none."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cached_tokens: int = 0
+    estimated: bool = False
+
+
+def estimate_tokens(text: str) -> int:
+    """A rough, deterministic token count (about four characters a token) for when no upstream count exists."""
+    return (len(text) + 3) // 4 if text else 0

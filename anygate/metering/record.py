@@ -1,0 +1,32 @@
+"""Building the usage row of one finished call."""
+
+from __future__ import annotations
+
+import time
+
+from anygate.core.usage import Usage
+from anygate.routing.table import Target
+from anygate.server.call import Call
+
+
+def record_usage(call: Call, family: str, target: Target, usage: Usage, status: int) -> None:
+    """Queue the usage record of a call that reached `target` (never blocks)."""
+    now = time.time()
+    call.gateway.usage.add(
+        {
+            "created_at": now,
+            "request_id": call.request_id,
+            "key_id": call.key.id,
+            "family": family,
+            "public_model": target.public_model,
+            "provider": target.provider.name,
+            "upstream_model": target.model,
+            "input_tokens": usage.input_tokens,
+            "output_tokens": usage.output_tokens,
+            "cached_tokens": usage.cached_tokens,
+            "cost_usd": target.cost(usage.input_tokens, usage.output_tokens),
+            "latency_ms": (now - call.started) * 1000.0,
+            "status": status,
+            "estimated": usage.estimated,
+        }
+    )

@@ -1,0 +1,42 @@
+"""Spend and token totals by key and model, for `anygate usage`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.store.tables import UsageRecord
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotal:
+    """Totals of one key and public model."""
+
+    key_id: str
+    model: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since: float | None = None) -> list[UsageTotal]:
+    """Totals grouped by key and public model, optionally for one key and from a time on."""
+    u = UsageRecord
+    query = select(
+        u.key_id,
+        u.public_model,
+        func.count(),
+        func.coalesce(func.sum(u.input_tokens), 0),
+        func.coalesce(func.sum(u.output_tokens), 0),
+        func.coalesce(func.sum(u.cost_usd), 0.0),
+    ).group_by(u.key_id, u.public_model)
+    if key_id:
+        query = query.where(u.key_id == key_id)
+    if since is not None:
+        query = query.where(u.created_at >= since)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query.order_by(u.key_id, u.public_model))).all()
+    return [UsageTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows]

@@ -1,0 +1,68 @@
+"""The usage queue: records are appended in memory and written in batches by one background task."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.store.tables import UsageRecord
+
+log = logging.getLogger(__name__)
+
+FLUSH_SECONDS = 0.5
+BATCH_MAX = 1000
+
+
+class UsageWriter:
+    """Buffers usage rows and writes them in batches; `close` writes whatever is left."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+        self._pending: list[dict[str, Any]] = []
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def add(self, row: dict[str, Any]) -> None:
+        """Queue one usage row (the columns of UsageRecord, without `id`). Never blocks."""
+        self._pending.append(row)
+        if len(self._pending) >= BATCH_MAX:
+            self._wake.set()
+
+    def start(self) -> None:
+        """Start the background writer."""
+        self._task = asyncio.create_task(self._run())
+
+    async def flush(self) -> None:
+        """Write every queued row now; rows that fail to write are put back for the next try."""
+        while self._pending:
+            batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
+            try:
+                async with self._engine.begin() as conn:
+                    await conn.execute(insert(UsageRecord), batch)
+            except Exception:
+                self._pending[:0] = batch
+                raise
+
+    async def close(self) -> None:
+        """Stop the background writer and write everything still queued."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.flush()
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
+            self._wake.clear()
+            try:
+                await self.flush()
+            except Exception:
+                log.warning("writing %d usage records failed; will retry", len(self._pending), exc_info=True)
+                await asyncio.sleep(FLUSH_SECONDS)

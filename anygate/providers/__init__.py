@@ -1,0 +1,23 @@
+"""Upstream providers: one folder per type, each exposing `ADAPTER`; discovered, never switched on."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from functools import cache
+
+from anygate.providers.base import ProviderAdapter
+
+
+@cache
+def adapters() -> dict[str, ProviderAdapter]:
+    """Every provider adapter shipped in this package, by provider type."""
+    found: dict[str, ProviderAdapter] = {}
+    for info in pkgutil.iter_modules(__path__):
+        if not info.ispkg:
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        adapter = getattr(module, "ADAPTER", None)
+        if isinstance(adapter, ProviderAdapter):
+            found[adapter.type] = adapter
+    return found

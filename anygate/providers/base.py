@@ -1,0 +1,47 @@
+"""What every provider adapter offers, and the reply of one upstream call."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import aiohttp
+
+from anygate.config import ProviderConfig
+
+
+class Provider(Protocol):
+    """A configured upstream that serves OpenAI chat completions in that wire format."""
+
+    name: str
+    config: ProviderConfig
+
+    async def chat_completions(self, body: dict[str, Any], stream: bool) -> Reply:
+        """Send one chat completion request; raises GatewayError when the upstream fails before answering."""
+        ...
+
+
+async def _nothing() -> None:
+    return None
+
+
+@dataclass(slots=True)
+class Reply:
+    """A successful upstream answer: a whole JSON body, or a stream of raw bytes to relay.
+
+    `close` must be awaited once the stream has been read or abandoned; it frees (or aborts) the
+    upstream connection, which is how a client that goes away cancels the upstream call.
+    """
+
+    body: bytes | None = None
+    chunks: AsyncIterator[bytes] | None = None
+    close: Callable[[], Awaitable[None]] = field(default=_nothing)
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderAdapter:
+    """The registration of one provider type: its name and how to build a configured provider."""
+
+    type: str
+    build: Callable[[str, ProviderConfig, aiohttp.ClientSession], Provider]

@@ -1,0 +1,86 @@
+"""The mock provider: renders its answers as OpenAI chat completion bodies and SSE streams."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from anygate.config import ProviderConfig
+from anygate.providers.base import Reply
+from anygate.providers.mock.behaviour import Answer, answer
+
+_TEXT_PIECE = 12  # characters of text per streamed chunk
+_ARGS_PIECE = 8  # characters of tool arguments per streamed chunk
+
+
+class MockProvider:
+    """An offline provider that needs no key: echoes prompts, makes tool calls, reports usage."""
+
+    def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
+        self.name = name
+        self.config = config
+
+    async def chat_completions(self, body: dict[str, Any], stream: bool) -> Reply:
+        """Answer at once, as a body or as a stream of chunks."""
+        result = answer(body)
+        model = str(body.get("model"))
+        if stream:
+            opts = body.get("stream_options")
+            usage = isinstance(opts, dict) and opts.get("include_usage") is True
+            return Reply(chunks=_stream(result, model, usage))
+        return Reply(body=orjson.dumps(_completion(result, model)))
+
+
+def _usage(result: Answer) -> dict[str, Any]:
+    return {
+        "prompt_tokens": result.prompt_tokens,
+        "completion_tokens": result.completion_tokens,
+        "total_tokens": result.prompt_tokens + result.completion_tokens,
+        "prompt_tokens_details": {"cached_tokens": 0},
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+
+
+def _completion(result: Answer, model: str) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": result.content, "refusal": None}
+    if result.tool_calls:
+        message["tool_calls"] = [
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
+            for c in result.tool_calls
+        ]
+    return {
+        "id": f"chatcmpl-mock{time.time_ns()}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_mock",
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": result.finish_reason}],
+        "usage": _usage(result),
+    }
+
+
+async def _stream(result: Answer, model: str, include_usage: bool) -> AsyncIterator[bytes]:
+    base = {"id": f"chatcmpl-mock{time.time_ns()}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model, "system_fingerprint": "fp_mock"}
+    extra = {"usage": None} if include_usage else {}
+
+    def event(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+        return b"data: " + orjson.dumps({**base, "choices": [choice], **extra}) + b"\n\n"
+
+    yield event({"role": "assistant", "content": "" if result.content is not None else None, "refusal": None})
+    text = result.content or ""
+    for i in range(0, len(text), _TEXT_PIECE):
+        yield event({"content": text[i : i + _TEXT_PIECE]})
+    for index, call in enumerate(result.tool_calls):
+        first = {"index": index, "id": call.id, "type": "function", "function": {"name": call.name, "arguments": ""}}
+        yield event({"tool_calls": [first]})
+        for i in range(0, len(call.arguments), _ARGS_PIECE):
+            yield event({"tool_calls": [{"index": index, "function": {"arguments": call.arguments[i : i + _ARGS_PIECE]}}]})
+    yield event({}, result.finish_reason)
+    if include_usage:
+        yield b"data: " + orjson.dumps({**base, "choices": [], "usage": _usage(result)}) + b"\n\n"
+    yield b"data: [DONE]\n\n"

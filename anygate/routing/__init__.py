@@ -1,0 +1,1 @@
+"""Public model ids to upstream targets."""

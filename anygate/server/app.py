@@ -1,0 +1,116 @@
+"""The aiohttp application: one route table from every family, wrapped with auth and error rendering."""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from anygate import __version__
+from anygate.config import Settings
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.protocols import families
+from anygate.server.authenticate import authenticate
+from anygate.server.call import Call
+from anygate.server.family import Family, Route
+from anygate.server.gateway import Gateway
+
+log = logging.getLogger(__name__)
+
+GATEWAY = web.AppKey("gateway", Gateway)
+MAX_BODY_BYTES = 64 * 1024 * 1024
+AUTH_STYLES = ["Authorization: Bearer <key>", "x-api-key: <key>", "x-goog-api-key: <key>", "?key=<key>"]
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+
+
+def _request_id(request: web.Request) -> str:
+    given = request.headers.get("x-request-id")
+    if given and _REQUEST_ID.match(given):
+        return given
+    return "req_" + secrets.token_hex(12)
+
+
+def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request_id = _request_id(request)
+        started = time.time()
+        try:
+            key = await authenticate(request, gateway.keys)
+            return await route.handler(request, Call(gateway, key, request_id, started))
+        except GatewayError as err:
+            return family.render_error(err, request_id)
+        except Exception:
+            log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
+            err = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
+            return family.render_error(err, request_id)
+
+    return handle
+
+
+def _family_of(path: str, all_families: list[Family]) -> Family:
+    for family in all_families:
+        if path.startswith(family.prefix):
+            return family
+    return next(f for f in all_families if f.name == "openai")
+
+
+def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
+    """The machine-readable index of every route, as served at /api-endpoints.json."""
+    endpoints: list[dict[str, Any]] = [
+        {"method": "GET", "path": "/health", "family": "health", "auth": [], "mode": "sync", "summary": "Liveness"},
+        {"method": "GET", "path": "/api-endpoints.json", "family": "index", "auth": [], "mode": "sync", "summary": "This index"},
+    ]
+    for family in all_families:
+        for route in family.routes:
+            endpoints.append(
+                {
+                    "method": route.method,
+                    "path": route.path,
+                    "family": family.name,
+                    "auth": AUTH_STYLES if route.auth else [],
+                    "mode": route.mode,
+                    "summary": route.summary,
+                }
+            )
+    return {"version": __version__, "endpoints": endpoints}
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the whole gateway application from settings; nothing happens until it is started."""
+    gateway = Gateway(settings)
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[GATEWAY] = gateway
+
+    async def on_startup(_: web.Application) -> None:
+        await gateway.start()
+
+    async def on_cleanup(_: web.Application) -> None:
+        await gateway.stop()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    all_families = families()
+    index = orjson.dumps(endpoint_index(all_families))
+
+    async def health(_: web.Request) -> web.Response:
+        return web.json_response({"status": "ok", "version": __version__})
+
+    async def endpoints(_: web.Request) -> web.Response:
+        return web.Response(body=index, content_type="application/json")
+
+    async def unknown_route(request: web.Request) -> web.Response:
+        err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")
+        return _family_of(request.path, all_families).render_error(err, _request_id(request))
+
+    app.router.add_get("/health", health)
+    app.router.add_get("/api-endpoints.json", endpoints)
+    for family in all_families:
+        for route in family.routes:
+            app.router.add_route(route.method, route.path, _handler(route, family, gateway))
+    app.router.add_route("*", "/{tail:.*}", unknown_route)
+    return app

@@ -1,0 +1,21 @@
+"""What a route handler gets besides the request: the gateway, the caller's key, the request id."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from anygate.auth.keys import KeyRecord
+
+if TYPE_CHECKING:
+    from anygate.server.gateway import Gateway
+
+
+@dataclass(slots=True)
+class Call:
+    """One authenticated client call."""
+
+    gateway: Gateway
+    key: KeyRecord
+    request_id: str
+    started: float

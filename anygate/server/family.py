@@ -1,0 +1,39 @@
+"""A client family as the server sees it: its routes, its path prefix and how it renders errors."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
+
+from aiohttp import web
+
+from anygate.core.errors import GatewayError
+
+if TYPE_CHECKING:
+    from anygate.server.call import Call
+
+Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
+Mode = Literal["sync", "sync+stream", "async-task"]
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    """One client-facing route."""
+
+    method: str
+    path: str
+    handler: Handler
+    summary: str
+    mode: Mode = "sync"
+    auth: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Family:
+    """One client API family: where its routes live and the shape of its errors."""
+
+    name: str
+    prefix: str
+    render_error: Callable[[GatewayError, str], web.Response]
+    routes: list[Route] = field(default_factory=list)

@@ -1,0 +1,57 @@
+"""The gateway's long-lived state for one worker: database, key cache, usage queue, upstream client."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import aiohttp
+
+from anygate.auth.cache import KeyCache
+from anygate.config import Settings
+from anygate.metering.writer import UsageWriter
+from anygate.providers import adapters
+from anygate.providers.base import Provider
+from anygate.routing.table import ModelTable
+from anygate.store.database import create_engine, migrate
+
+log = logging.getLogger(__name__)
+
+
+class Gateway:
+    """Everything a request needs that outlives it. Built by `create_app`, started and stopped with it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.started_at = int(time.time())
+        self.engine = create_engine(settings.database)
+        self.keys = KeyCache(self.engine)
+        self.usage = UsageWriter(self.engine)
+        self.providers: dict[str, Provider] = {}
+        self.models = ModelTable(settings, {})
+        self._http: aiohttp.ClientSession | None = None
+
+    async def start(self) -> None:
+        """Migrate the database, open the pooled upstream client, build providers, start background work."""
+        await migrate(self.engine)
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), skip_auto_headers=("User-Agent",)
+        )
+        known = adapters()
+        for name, config in self.settings.providers.items():
+            adapter = known.get(config.type)
+            if adapter is None:
+                log.warning("provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type)
+                continue
+            self.providers[name] = adapter.build(name, config, self._http)
+        self.models = ModelTable(self.settings, self.providers)
+        self.keys.start()
+        self.usage.start()
+
+    async def stop(self) -> None:
+        """Stop background work, write every queued usage record, close connections."""
+        await self.keys.stop()
+        await self.usage.close()
+        if self._http is not None:
+            await self._http.close()
+        await self.engine.dispose()
