@@ -1,0 +1,5 @@
+"""`python -m anygate` is the `anygate` command."""
+
+from anygate.cli import main
+
+main()

@@ -1,0 +1,71 @@
+"""Shared fixtures: the service flags, database URLs for SQLite and PostgreSQL, fake upstreams."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.server_thread import ServerThread
+
+REQUIRE_SERVICES = os.environ.get("ANYGATE_REQUIRE_SERVICES") == "1"
+POSTGRES_ADMIN_URL = os.environ.get("ANYGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def _service_missing(what: str, exc: BaseException) -> None:
+    message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
+    if REQUIRE_SERVICES:
+        pytest.fail(f"{message}; ANYGATE_REQUIRE_SERVICES=1 says it must be")
+    pytest.skip(f"{message}; set ANYGATE_TEST_POSTGRES or run PostgreSQL on 127.0.0.1:5432 to run this test")
+
+
+def _postgres_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for one test session, dropped afterwards."""
+    import asyncpg
+
+    name = "anygate_test_" + secrets.token_hex(4)
+    admin = POSTGRES_ADMIN_URL
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin, timeout=5)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "missing"
+        _service_missing("PostgreSQL at " + admin.split("@")[-1], exc)
+    base = admin.rsplit("/", 1)[0]
+    yield f"{base}/{name}"
+    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """The URL of a fresh PostgreSQL database for this test session."""
+    yield from _postgres_database()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A database URL on each supported backend (PostgreSQL shares one database per session)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/anygate.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture(scope="session")
+def fake_openai() -> Iterator[FakeOpenAI]:
+    """The fake OpenAI upstream, served on a loopback port for the whole session."""
+    fake = FakeOpenAI()
+    server = ServerThread(fake.app).start()
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()

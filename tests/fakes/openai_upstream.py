@@ -1,0 +1,124 @@
+"""A fake OpenAI-compatible upstream speaking the real wire format (shapes recorded from api.openai.com).
+
+The upstream model id picks the behaviour, so one server covers every scenario:
+`up-echo` answers normally; `up-tools` makes two parallel tool calls streamed in pieces;
+`up-nousage` streams without a usage chunk; `up-cut` drops the connection mid-stream;
+`up-stream-error` sends an error event mid-stream; `up-slow` answers after 3 s; `up-html` answers
+200 with an HTML page; `up-<status>` (400, 401, 404, 429, 500, 503, 529) fails with that status.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+UPSTREAM_KEY = "sk-upstream-secret-0123456789"
+ECHO_TEXT = "Hello from the fake upstream! This reply arrives in several pieces."
+TOOL_CALLS = [
+    ("call_Xa1", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
+    ("call_Xb2", "get_time", '{"timezone": "Europe/Paris"}'),
+]
+USAGE = {
+    "prompt_tokens": 19,
+    "completion_tokens": 12,
+    "total_tokens": 31,
+    "prompt_tokens_details": {"cached_tokens": 4, "audio_tokens": 0},
+    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+}
+_ERRORS = {
+    400: ("Invalid value for 'temperature': expected a number between 0 and 2.", "invalid_request_error", "temperature", "invalid_value"),
+    401: (f"Incorrect API key provided: {UPSTREAM_KEY}. You can find your API key at https://platform.openai.com.", "invalid_request_error", None, "invalid_api_key"),
+    404: ("The model `up-404` does not exist or you do not have access to it.", "invalid_request_error", None, "model_not_found"),
+    429: ("Rate limit reached for requests", "requests", None, "rate_limit_exceeded"),
+    500: ("The server had an error while processing your request.", "server_error", None, None),
+    503: ("The engine is currently overloaded, please try again later", "server_error", None, None),
+    529: ("Overloaded", "server_error", None, None),
+}
+
+
+class FakeOpenAI:
+    """The fake's state: every request it received, for assertions."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.disconnects = 0
+        self.app = web.Application()
+        self.app.router.add_post("/v1/chat/completions", self.chat)
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.requests.append({"headers": dict(request.headers), "body": body})
+        model = body["model"]
+        status = model.removeprefix("up-")
+        if status.isdigit():
+            message, kind, param, code = _ERRORS[int(status)]
+            return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status))
+        if model == "up-html":
+            return web.Response(text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html")
+        if model == "up-slow":
+            await asyncio.sleep(3)
+        if body.get("stream"):
+            return await self._stream(request, body)
+        return web.json_response(_completion(body))
+
+    async def _stream(self, request: web.Request, body: dict[str, Any]) -> web.StreamResponse:
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        await response.prepare(request)
+        model = body["model"]
+        with_usage = (body.get("stream_options") or {}).get("include_usage") and model != "up-nousage"
+        base = {"id": "chatcmpl-AbC123", "object": "chat.completion.chunk", "created": int(time.time()), "model": model, "service_tier": "default", "system_fingerprint": "fp_f33640a400"}
+        extra = {"usage": None} if with_usage else {}
+
+        async def send(delta: dict[str, Any], finish: str | None = None) -> None:
+            choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}
+            await response.write(b"data: " + orjson.dumps({**base, "choices": [choice], **extra}) + b"\n\n")
+
+        try:
+            await send({"role": "assistant", "content": "", "refusal": None})
+            if model == "up-tools":
+                for index, (call_id, name, args) in enumerate(TOOL_CALLS):
+                    await send({"tool_calls": [{"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}]})
+                    for i in range(0, len(args), 7):
+                        await send({"tool_calls": [{"index": index, "function": {"arguments": args[i : i + 7]}}]})
+                await send({}, "tool_calls")
+            else:
+                for i in range(0, len(ECHO_TEXT), 9):
+                    await send({"content": ECHO_TEXT[i : i + 9]})
+                    if model == "up-cut" and i > 20:
+                        request.transport.close()  # type: ignore[union-attr]
+                        return response
+                    if model == "up-stream-error" and i > 20:
+                        err = {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}}
+                        await response.write(b"data: " + orjson.dumps(err) + b"\n\n")
+                        return response
+                await send({}, "stop")
+            if with_usage:
+                await response.write(b"data: " + orjson.dumps({**base, "choices": [], "usage": USAGE}) + b"\n\n")
+            await response.write(b"data: [DONE]\n\n")
+        except (ConnectionResetError, asyncio.CancelledError):
+            self.disconnects += 1
+            raise
+        return response
+
+
+def _completion(body: dict[str, Any]) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": "assistant", "content": ECHO_TEXT, "refusal": None, "annotations": []}
+    finish = "stop"
+    if body["model"] == "up-tools":
+        message["content"] = None
+        message["tool_calls"] = [{"id": c, "type": "function", "function": {"name": n, "arguments": a}} for c, n, a in TOOL_CALLS]
+        finish = "tool_calls"
+    return {
+        "id": "chatcmpl-AbC123",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": body["model"],
+        "choices": [{"index": 0, "message": message, "logprobs": None, "finish_reason": finish}],
+        "usage": USAGE,
+        "service_tier": "default",
+        "system_fingerprint": "fp_f33640a400",
+    }

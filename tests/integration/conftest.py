@@ -1,0 +1,51 @@
+"""A running gateway (the real `anygate serve`) in front of the fake OpenAI upstream and `mock`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.fakes.openai_upstream import UPSTREAM_KEY, FakeOpenAI
+from tests.fakes.server_thread import free_port
+from tests.gateway_process import GatewayProcess
+
+SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "html", "400", "401", "404", "429", "500", "503", "529"]
+
+
+def gateway_config(database: str, fake_url: str) -> dict[str, Any]:
+    """A config with the fake upstream, an unreachable one, and mock; one public model per scenario."""
+    models: dict[str, Any] = {
+        "gpt-test": [{"provider": "fake", "model": "up-echo", "input_price": 1.0, "output_price": 2.0}],
+        "down-model": [{"provider": "down", "model": "anything"}],
+        "mock-fast": [{"provider": "mock", "model": "mock-fast", "input_price": 0.5, "output_price": 1.0}],
+        "other-model": [{"provider": "mock", "model": "mock-other"}],
+    }
+    for scenario in SCENARIOS:
+        models[f"scenario-{scenario}"] = [{"provider": "fake", "model": f"up-{scenario}"}]
+    return {
+        "database": database,
+        "providers": {
+            "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
+            "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
+            "mock": {"type": "mock"},
+        },
+        "models": models,
+    }
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI) -> Iterator[GatewayProcess]:
+    """The gateway on each database backend, started once per test module."""
+    workdir = tmp_path_factory.mktemp("gateway")
+    database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    process = GatewayProcess(workdir, gateway_config(database, fake_openai.url)).start()  # type: ignore[attr-defined]
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def api_key(gateway: GatewayProcess) -> str:
+    """A fresh key on the gateway, allowed every model."""
+    return str(gateway.create_key()["key"])

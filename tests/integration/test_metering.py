@@ -1,0 +1,95 @@
+"""Usage records: one per call with every field, written off the request path, none lost on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import signal
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from sqlalchemy import select
+
+from anygate.store.database import create_engine
+from anygate.store.tables import UsageRecord
+from tests.fakes.openai_upstream import USAGE, FakeOpenAI
+from tests.gateway_process import GatewayProcess
+from tests.integration.conftest import gateway_config
+
+
+def _rows(database: str, key_id: str) -> list[dict[str, Any]]:
+    async def read() -> list[dict[str, Any]]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as conn:
+                result = await conn.execute(select(UsageRecord.__table__).where(UsageRecord.key_id == key_id).order_by(UsageRecord.id))
+                return [dict(r._mapping) for r in result]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def _call(url: str, key: str, model: str, stream: bool = False) -> int:
+    body = {"model": model, "messages": [{"role": "user", "content": "count me"}], "stream": stream}
+    resp = requests.post(url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=20)
+    resp.content  # noqa: B018 - read the whole stream
+    return resp.status_code
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def fresh_gateway(request: pytest.FixtureRequest, tmp_path: Path, fake_openai: FakeOpenAI) -> Any:
+    database = f"sqlite:///{tmp_path}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
+    process = GatewayProcess(tmp_path, gateway_config(database, fake_openai.url)).start()  # type: ignore[attr-defined]
+    yield process, database
+    process.stop()
+
+
+def test_usage_records_after_a_burst_and_sigterm(fresh_gateway: tuple[GatewayProcess, str]) -> None:
+    gateway, database = fresh_gateway
+    key = gateway.create_key()
+    calls = [("gpt-test", False), ("gpt-test", True), ("mock-fast", False), ("mock-fast", True), ("down-model", False)] * 12
+    with ThreadPoolExecutor(16) as pool:
+        statuses = list(pool.map(lambda c: _call(gateway.url, key["key"], *c), calls))
+    assert statuses.count(502) == 12 and statuses.count(200) == 48
+    assert gateway.stop(signal.SIGTERM) == 0  # at once: records still queued must be written on the way out
+    rows = _rows(database, key["id"])
+    assert len(rows) == len(calls)
+    assert len({r["request_id"] for r in rows}) == len(calls)
+    upstream = [r for r in rows if r["public_model"] == "gpt-test"]
+    assert all(r["provider"] == "fake" and r["upstream_model"] == "up-echo" and r["status"] == 200 for r in upstream)
+    assert all(r["input_tokens"] == USAGE["prompt_tokens"] and r["output_tokens"] == USAGE["completion_tokens"] for r in upstream)
+    assert all(r["cached_tokens"] == 4 and not r["estimated"] for r in upstream)
+    assert all(r["cost_usd"] == pytest.approx((19 * 1.0 + 12 * 2.0) / 1e6) for r in upstream)
+    assert all(r["latency_ms"] > 0 and r["family"] == "openai_chat" for r in rows)
+    down = [r for r in rows if r["public_model"] == "down-model"]
+    assert all(r["status"] == 502 and r["cost_usd"] == 0 for r in down)
+
+
+def test_usage_command_reports_spend_by_key_and_model(fresh_gateway: tuple[GatewayProcess, str]) -> None:
+    gateway, _ = fresh_gateway
+    key = gateway.create_key()
+    for _ in range(3):
+        assert _call(gateway.url, key["key"], "gpt-test") == 200
+    assert _call(gateway.url, key["key"], "mock-fast", stream=True) == 200
+    gateway.stop()
+    totals = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
+    by_model = {t["model"]: t for t in totals}
+    assert by_model["gpt-test"]["requests"] == 3
+    assert by_model["gpt-test"]["input_tokens"] == 3 * USAGE["prompt_tokens"]
+    assert by_model["gpt-test"]["cost_usd"] == pytest.approx(3 * (19 + 24) / 1e6)
+    assert by_model["mock-fast"]["requests"] == 1 and by_model["mock-fast"]["output_tokens"] > 0
+    assert json.loads(gateway.cli("usage", "--key", key["id"], "--since", "2999-01-01", "--json").stdout) == []
+    assert "gpt-test" in gateway.cli("usage").stdout
+
+
+def test_stream_without_upstream_usage_is_billed_as_an_estimate(fresh_gateway: tuple[GatewayProcess, str]) -> None:
+    gateway, database = fresh_gateway
+    key = gateway.create_key()
+    assert _call(gateway.url, key["key"], "scenario-nousage", stream=True) == 200
+    gateway.stop()
+    (row,) = _rows(database, key["id"])
+    assert row["estimated"] and row["input_tokens"] > 0 and row["output_tokens"] > 0
