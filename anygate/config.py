@@ -15,6 +15,9 @@ from anygate.defaults import default_config_data
 ProviderType = Literal["openai", "anthropic", "gemini", "dashscope", "kling", "suno", "mock"]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+# `${VAR}` is not valid YAML inside a flow mapping ({a: ${X}}), as the contract's example writes it:
+# references become this plain-scalar token before parsing, and are resolved per key path after.
+_REF = re.compile(r"ANYGATE_ENV_REF\(([A-Za-z_][A-Za-z0-9_]*)\)")
 
 
 class ConfigError(Exception):
@@ -104,7 +107,7 @@ def _interpolate(node: Any, path: str, problems: list[str]) -> Any:
                 return ""
             return value
 
-        return _VAR.sub(replace, node)
+        return _REF.sub(replace, node)
     return node
 
 
@@ -160,7 +163,7 @@ def load_settings(explicit: str | None = None) -> Settings:
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read: {exc.strerror}"]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(_VAR.sub(r"ANYGATE_ENV_REF(\1)", text))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

@@ -1,0 +1,78 @@
+"""Keys, the key cache and usage records on the real databases: SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.auth.cache import KeyCache
+from anygate.auth.keys import changed_since, create_key, find_by_hash, get_key, hash_key, list_keys, revoke_key
+from anygate.metering.report import usage_totals
+from anygate.metering.writer import UsageWriter
+from anygate.store.database import create_engine, migrate
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    await migrate(engine)
+    await migrate(engine)  # idempotent
+    yield engine
+    await engine.dispose()
+
+
+async def test_keys_are_stored_hashed_and_found_by_hash(engine: AsyncEngine) -> None:
+    key, record = await create_key(engine, "alice", models=["m1"], rpm=5, tpm=100, budget_usd=1.5, expires_at=4102444800.0)
+    async with engine.connect() as conn:
+        stored = (await conn.execute(text("SELECT key_hash, prefix FROM api_keys WHERE id = :id"), {"id": record.id})).one()
+        everything = str((await conn.execute(text("SELECT * FROM api_keys"))).all())
+    assert stored.key_hash == hash_key(key) and stored.prefix == key[:10]
+    assert key not in everything
+    found = await find_by_hash(engine, hash_key(key))
+    assert found == record and found.models == ("m1",) and found.allows_model("m1") and not found.allows_model("m2")
+    assert await get_key(engine, record.id) == record
+    assert record.id in {r.id for r in await list_keys(engine)}
+
+
+async def test_revoke_is_seen_by_changed_since(engine: AsyncEngine) -> None:
+    key, record = await create_key(engine, "bob")
+    before = time.time()
+    assert await revoke_key(engine, record.id)
+    assert await revoke_key(engine, record.id)  # twice is fine
+    assert not await revoke_key(engine, "key_missing")
+    changed = dict(await changed_since(engine, before - 1))
+    assert changed[hash_key(key)].revoked_at is not None
+
+
+async def test_key_cache_hits_misses_and_refresh(engine: AsyncEngine) -> None:
+    cache = KeyCache(engine)
+    key, record = await create_key(engine, "carol")
+    assert await cache.lookup("ag-unknown") is None
+    assert (await cache.lookup(key)) == record
+    await revoke_key(engine, record.id)
+    assert (await cache.lookup(key)).revoked_at is None  # type: ignore[union-attr] # cached until the refresh
+    await cache.refresh()
+    assert (await cache.lookup(key)).revoked_at is not None  # type: ignore[union-attr]
+
+
+async def test_usage_writer_batches_and_totals(engine: AsyncEngine) -> None:
+    writer = UsageWriter(engine)
+    writer.start()
+    key_id = "key_" + str(time.time_ns())[-12:]
+    for i in range(2500):
+        writer.add(
+            {
+                "created_at": time.time(), "request_id": f"r{i}", "key_id": key_id, "family": "openai_chat",
+                "public_model": "m" if i % 2 else "n", "provider": "p", "upstream_model": "u", "input_tokens": 10,
+                "output_tokens": 5, "cached_tokens": 0, "cost_usd": 0.001, "latency_ms": 1.0, "status": 200, "estimated": False,
+            }
+        )
+    await writer.close()
+    totals = {t.model: t for t in await usage_totals(engine, key_id=key_id)}
+    assert totals["m"].requests == 1250 and totals["n"].input_tokens == 12500
+    assert totals["m"].cost_usd == pytest.approx(1.25)
+    assert await usage_totals(engine, key_id=key_id, since=time.time() + 60) == []

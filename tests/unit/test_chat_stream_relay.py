@@ -1,0 +1,66 @@
+"""The chat stream relay: whole events out, whatever the chunking; usage captured; usage chunk hidden on request."""
+
+from __future__ import annotations
+
+import orjson
+from hypothesis import given
+from hypothesis import strategies as st
+
+from anygate.protocols.openai.chat_stream import ChatStreamRelay
+
+BASE = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "created": 1, "model": "m"}
+
+
+def _event(payload: dict | str) -> bytes:  # type: ignore[type-arg]
+    data = payload.encode() if isinstance(payload, str) else orjson.dumps(payload)
+    return b"data: " + data + b"\n\n"
+
+
+def _content(text: str) -> bytes:
+    return _event({**BASE, "choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}], "usage": None})
+
+
+USAGE = {"prompt_tokens": 11, "completion_tokens": 5, "total_tokens": 16, "prompt_tokens_details": {"cached_tokens": 3}}
+STREAM = [_content("Hel"), _content("lo, "), _content("world"), _event({**BASE, "choices": [], "usage": USAGE}), _event("[DONE]")]
+WHOLE = b"".join(STREAM)
+
+
+def _run(relay: ChatStreamRelay, pieces: list[bytes]) -> bytes:
+    return b"".join(relay.feed(p) for p in pieces) + relay.finish()
+
+
+@given(st.lists(st.integers(min_value=1, max_value=len(WHOLE) - 1), unique=True).map(sorted))
+def test_any_chunking_gives_the_same_events(cuts: list[int]) -> None:
+    bounds = [0, *cuts, len(WHOLE)]
+    pieces = [WHOLE[a:b] for a, b in zip(bounds, bounds[1:])]
+    relay = ChatStreamRelay(client_wants_usage=True)
+    assert _run(relay, pieces) == WHOLE
+    assert relay.done and relay.usage is not None
+    assert (relay.usage.input_tokens, relay.usage.output_tokens, relay.usage.cached_tokens) == (11, 5, 3)
+
+
+def test_usage_chunk_dropped_when_the_client_did_not_ask() -> None:
+    relay = ChatStreamRelay(client_wants_usage=False)
+    out = _run(relay, [WHOLE])
+    assert out == b"".join(STREAM[:3]) + STREAM[4]
+    assert relay.usage is not None and relay.usage.output_tokens == 5
+
+
+def test_crlf_line_endings_and_a_missing_final_blank_line() -> None:
+    relay = ChatStreamRelay(client_wants_usage=True)
+    out = _run(relay, [_content("a").replace(b"\n", b"\r\n"), b"data: [DONE]"])
+    assert out == _content("a") + _event("[DONE]")
+    assert relay.done
+
+
+def test_error_event_marks_failure_and_counts_output() -> None:
+    relay = ChatStreamRelay(client_wants_usage=False)
+    _run(relay, [_content("twelve chars"), _event({"error": {"message": "boom", "type": "server_error"}})])
+    assert relay.failed and not relay.done and relay.usage is None
+    assert relay.output_chars == len("twelve chars")
+
+
+def test_comments_and_event_lines_pass_through() -> None:
+    relay = ChatStreamRelay(client_wants_usage=False)
+    assert _run(relay, [b": keep-alive\n\n", b"event: message\ndata: [DONE]\n\n"]) == b": keep-alive\n\nevent: message\ndata: [DONE]\n\n"
+    assert relay.done

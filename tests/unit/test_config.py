@@ -1,0 +1,118 @@
+"""Configuration: the contract's example loads; every mistake is refused with the file, key path and reason."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from anygate.config import ConfigError, load_settings
+from anygate.defaults import default_config_data
+from tests.gateway_process import anygate
+
+CONTRACT_EXAMPLE = """
+database: sqlite:///./anygate.db
+redis: redis://127.0.0.1:6379/0
+admin_key: ${ANYGATE_ADMIN_KEY}
+providers:
+  openai:    {type: openai,    base_url: https://api.openai.com/v1, api_key: ${OPENAI_API_KEY}, responses_api: true}
+  anthropic: {type: anthropic, base_url: https://api.anthropic.com, api_key: ${ANTHROPIC_API_KEY}}
+  gemini:    {type: gemini,    base_url: https://generativelanguage.googleapis.com, api_key: ${GEMINI_API_KEY}}
+  local:     {type: openai,    base_url: http://127.0.0.1:8000/v1, api_key: none}
+models:
+  gpt-4o-mini:
+    - {provider: openai, model: gpt-4o-mini}
+  claude-sonnet:
+    - {provider: anthropic, model: claude-sonnet-4-5, weight: 3}
+    - {provider: local, model: qwen3, weight: 1}
+    - {provider: openai, model: gpt-4o, priority: 1}
+tasks:
+  poll_interval_seconds: 5
+  deadline_seconds: 86400
+  webhook_allow_private: false
+"""
+ENV = {"ANYGATE_ADMIN_KEY": "adm", "OPENAI_API_KEY": "sk-o", "ANTHROPIC_API_KEY": "sk-a", "GEMINI_API_KEY": "g"}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "anygate.yaml"
+    path.write_text(text)
+    return path
+
+
+def _problems(tmp_path: Path, text: str) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(str(_write(tmp_path, text)))
+    return caught.value.problems
+
+
+def test_contract_example_loads_with_variables(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in ENV.items():
+        monkeypatch.setenv(name, value)
+    settings = load_settings(str(_write(tmp_path, CONTRACT_EXAMPLE)))
+    assert settings.admin_key == "adm"
+    assert settings.providers["openai"].api_key == "sk-o" and settings.providers["openai"].responses_api
+    assert [t.provider for t in settings.models["claude-sonnet"]] == ["anthropic", "local", "openai"]
+    assert settings.models["claude-sonnet"][2].priority == 1
+    assert settings.source == str(tmp_path / "anygate.yaml")
+
+
+def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("NOPE_KEY", raising=False)
+    problems = _problems(tmp_path, "providers:\n  o: {type: openai, api_key: ${NOPE_KEY}}\n")
+    assert problems == [f"{tmp_path / 'anygate.yaml'}: providers.o.api_key: environment variable NOPE_KEY is not set"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("providers:\n  o: {type: openai, colour: red}\n", "providers.o.colour: unknown key"),
+        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: Input should be"),
+        ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
+        ("providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n", "models.m[0].weight: Input should be greater than 0"),
+        ("providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o}]\n", "models.m[0].model: Field required"),
+        ("tasks: {poll_interval_seconds: soon}\n", "tasks.poll_interval_seconds: Input should be a valid number"),
+        ("colour: red\n", "colour: unknown key"),
+        ("- a\n- b\n", "the top level must be a mapping"),
+        ("providers: [\n", "not valid YAML at line"),
+        ("providers:\n  o: {type: mock}\nmodels:\n  m: []\n", "models.m: needs at least one target"),
+    ],
+)
+def test_mistakes_name_the_key_path(tmp_path: Path, text: str, expected: str) -> None:
+    problems = _problems(tmp_path, text)
+    assert any(expected in p and p.startswith(str(tmp_path)) for p in problems), problems
+
+
+def test_search_order_env_then_local_file_then_default(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("ANYGATE_CONFIG", raising=False)
+    assert load_settings().source == "<built-in default>"
+    (tmp_path / "anygate.yaml").write_text("database: sqlite:///./local.db\n")
+    assert load_settings().database == "sqlite:///./local.db"
+    other = tmp_path / "other.yaml"
+    other.write_text("database: sqlite:///./env.db\n")
+    monkeypatch.setenv("ANYGATE_CONFIG", str(other))
+    assert load_settings().database == "sqlite:///./env.db"
+    assert load_settings(str(tmp_path / "anygate.yaml")).database == "sqlite:///./local.db"
+
+
+def test_default_has_mock_and_every_keyed_provider() -> None:
+    bare = default_config_data({})
+    assert bare["database"] == "sqlite:///./anygate.db"
+    assert set(bare["providers"]) == {"mock"} and bare["models"]
+    keyed = default_config_data({"OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "sk-2"})
+    assert set(keyed["providers"]) == {"mock", "openai", "anthropic"}
+    assert keyed["providers"]["openai"]["api_key"] == "sk-1"
+    assert keyed["models"]["gpt-4o-mini"] == [{"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}]
+
+
+def test_config_check_command(tmp_path: Path) -> None:
+    good = anygate("config", "check", "--config", str(_write(tmp_path, "providers:\n  m: {type: mock}\n")))
+    assert "ok" in good.stdout
+    bad = anygate("config", "check", "--config", str(_write(tmp_path, "providers:\n  m: {type: mock, x: 1}\n")), check=False)
+    assert bad.returncode == 2 and "providers.m.x: unknown key" in bad.stderr
+
+
+def test_serve_refuses_a_bad_config_at_start(tmp_path: Path) -> None:
+    result = anygate("serve", "--config", str(_write(tmp_path, "models:\n  m: [{provider: ghost, model: x}]\n")), check=False)
+    assert result.returncode == 2 and "models.m[0].provider: unknown provider 'ghost'" in result.stderr
