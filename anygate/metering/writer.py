@@ -25,6 +25,7 @@ class UsageWriter:
         self._engine = engine
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
+        self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
     def add(self, row: dict[str, Any]) -> None:
@@ -49,15 +50,19 @@ class UsageWriter:
                 raise
 
     async def close(self) -> None:
-        """Stop the background writer and write everything still queued."""
+        """Stop the background writer and write everything still queued.
+
+        The writer is asked to stop, not cancelled: a cancelled insert could lose its batch, or
+        leave it unknown whether it was written.
+        """
+        self._stopping = True
+        self._wake.set()
         if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
             self._wake.clear()

@@ -30,6 +30,9 @@ async def _nothing() -> None:
 class Reply:
     """A successful upstream answer: a whole JSON body, or a stream of raw bytes to relay.
 
+    Reading `chunks` may raise aiohttp.ClientError or asyncio.TimeoutError when the upstream breaks
+    off; the relay turns those into the client family's in-stream error.
+
     `close` must be awaited once the stream has been read or abandoned; it frees (or aborts) the
     upstream connection, which is how a client that goes away cancels the upstream call.
     """

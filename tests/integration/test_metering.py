@@ -57,7 +57,7 @@ def test_usage_records_after_a_burst_and_sigterm(fresh_gateway: tuple[GatewayPro
     assert statuses.count(502) == 12 and statuses.count(200) == 48
     assert gateway.stop(signal.SIGTERM) == 0  # at once: records still queued must be written on the way out
     rows = _rows(database, key["id"])
-    assert len(rows) == len(calls)
+    assert len(rows) == len(calls), sorted((r["public_model"], r["status"]) for r in rows)
     assert len({r["request_id"] for r in rows}) == len(calls)
     upstream = [r for r in rows if r["public_model"] == "gpt-test"]
     assert all(r["provider"] == "fake" and r["upstream_model"] == "up-echo" and r["status"] == 200 for r in upstream)

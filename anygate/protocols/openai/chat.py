@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import logging
+import asyncio
 from typing import Any
 
 import aiohttp
@@ -15,13 +15,14 @@ from anygate.metering.record import record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.errors import stream_error_event
 from anygate.protocols.openai.usage import usage_from_openai
+from anygate.providers.upstream_errors import timed_out, unreachable
+from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 
 FAMILY = "openai_chat"
 CLIENT_CLOSED = 499
-log = logging.getLogger(__name__)
 
 
 def _validate(body: dict[str, Any]) -> tuple[str, bool]:
@@ -56,7 +57,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
         raise
     if reply.chunks is None:
         return _whole(call, target, body, reply.body or b"")
-    return await _relay(request, call, target, body, reply.chunks, reply.close, client_wants_usage)
+    return await _relay(request, call, target, body, reply, client_wants_usage)
 
 
 def _prompt_estimate(body: dict[str, Any]) -> int:
@@ -76,7 +77,25 @@ def _whole(call: Call, target: Target, body: dict[str, Any], raw: bytes) -> web.
     return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
 
 
-async def _relay(request, call, target, body, chunks, close, client_wants_usage) -> web.StreamResponse:  # type: ignore[no-untyped-def]
+class _ClientGone(Exception):
+    """The client closed its connection while the stream was being written."""
+
+
+async def _write(response: web.StreamResponse, data: bytes) -> None:
+    try:
+        await response.write(data)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        raise _ClientGone from None
+
+
+async def _relay(
+    request: web.Request,
+    call: Call,
+    target: Target,
+    body: dict[str, Any],
+    reply: Reply,
+    client_wants_usage: bool,
+) -> web.StreamResponse:
     response = web.StreamResponse(
         headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "x-request-id": call.request_id}
     )
@@ -84,43 +103,32 @@ async def _relay(request, call, target, body, chunks, close, client_wants_usage)
     relay = ChatStreamRelay(client_wants_usage)
     status = 200
     try:
-        async for chunk in chunks:
-            out = relay.feed(chunk)
-            if out:
-                await response.write(out)
-        tail = relay.finish()
-        if tail:
-            await response.write(tail)
-        if relay.failed:
-            status = 502
-        elif not relay.done:
-            status = 502
-            await response.write(stream_error_event(GatewayError(
-                ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' ended the stream before it was complete", code="upstream_stream_truncated"
-            )))
-    except GatewayError as err:
-        status = err.status
-        await _try_write(response, stream_error_event(err))
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        try:
+            async for chunk in reply.chunks or ():
+                out = relay.feed(chunk)
+                if out:
+                    await _write(response, out)
+            tail = relay.finish()
+            if tail:
+                await _write(response, tail)
+            if relay.failed or not relay.done:
+                status = 502
+            if not relay.failed and not relay.done:
+                await _write(response, stream_error_event(GatewayError(
+                    ErrorKind.UPSTREAM,
+                    f"upstream '{target.provider.name}' ended the stream before it was complete",
+                    code="upstream_stream_truncated",
+                )))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            name = target.provider.name
+            err = timed_out(name) if isinstance(exc, asyncio.TimeoutError) else unreachable(name, type(exc).__name__)
+            status = err.status
+            await _write(response, stream_error_event(err))
+        await response.write_eof()
+    except _ClientGone:
         status = CLIENT_CLOSED
-    finally:
-        await close()
+    finally:  # recorded before anything else is awaited, so that even a cancelled handler leaves its record
         usage = relay.usage or Usage(_prompt_estimate(body), (relay.output_chars + 3) // 4, estimated=True)
         record_usage(call, FAMILY, target, usage, status)
-    if status != CLIENT_CLOSED:
-        await _try_write_eof(response)
+        await reply.close()
     return response
-
-
-async def _try_write(response: web.StreamResponse, data: bytes) -> None:
-    try:
-        await response.write(data)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-        log.debug("client left before the stream's error event")
-
-
-async def _try_write_eof(response: web.StreamResponse) -> None:
-    try:
-        await response.write_eof()
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-        log.debug("client left before the stream's end")

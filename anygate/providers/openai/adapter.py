@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -46,7 +46,7 @@ class OpenAIProvider:
         if resp.status >= 400:
             raise await self._failure(resp)
         if stream and resp.content_type == "text/event-stream":
-            return Reply(chunks=self._relay(resp), close=_closer(resp))
+            return Reply(chunks=resp.content.iter_any(), close=_closer(resp))
         try:
             raw = await resp.read()
         except asyncio.TimeoutError:
@@ -73,15 +73,6 @@ class OpenAIProvider:
         finally:
             resp.release()
         return upstream_error(self.name, resp.status, body, self._secrets)
-
-    async def _relay(self, resp: aiohttp.ClientResponse) -> AsyncIterator[bytes]:
-        try:
-            async for chunk in resp.content.iter_any():
-                yield chunk
-        except asyncio.TimeoutError:
-            raise timed_out(self.name) from None
-        except aiohttp.ClientError as exc:
-            raise unreachable(self.name, type(exc).__name__) from None
 
 
 def _closer(resp: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# anygate's overhead benchmark, in one run on this machine: nginx as a fixed-response upstream, the
+# bare aiohttp pass-through proxy (the floor for a Python gateway) and anygate on one worker, each
+# driven by wrk. Prints a table of throughput and latency with anygate's ratio to the bare proxy.
+# Env: DUR (seconds per run, default 8), CONC (connections, default 32), PIN (default 1: servers on
+# CPU 0, nginx and wrk on CPU 1). Run from the project root after `make test` or `make run` made .venv.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+B=$ROOT/bench
+W=/tmp/anygate-bench
+PY=$ROOT/.venv/bin/python
+DUR=${DUR:-8}; CONC=${CONC:-32}
+mkdir -p "$W"
+if [[ ${PIN:-1} == 1 && $(nproc) -ge 2 ]]; then T0="taskset -c 0"; T1="taskset -c 1"; else T0=""; T1=""; fi
+if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
+  (apt-get update -qq && apt-get install -y -qq nginx-light wrk) >/dev/null 2>&1 || { echo "needs nginx and wrk (Debian packages)"; exit 1; }
+fi
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -f $W/nginx.pid ]] && kill "$(cat "$W/nginx.pid")" 2>/dev/null || true; }
+trap cleanup EXIT
+wait_up() { for _ in $(seq 1 150); do curl -s -o /dev/null "$1" && return 0; sleep 0.2; done; echo "not up: $1"; return 1; }
+
+cp "$B/stream.txt" "$W/stream.txt"
+[[ -f $W/nginx.pid ]] && kill "$(cat "$W/nginx.pid")" 2>/dev/null && sleep 0.5
+$T1 nginx -c "$B/nginx.conf" -p "$W"
+$T0 "$PY" "$B/bare_proxy.py" http://127.0.0.1:19080 19081 >"$W/bare.log" 2>&1 & pids+=($!)
+
+cat >"$W/anygate.yaml" <<YAML
+database: sqlite:///$W/anygate.db
+providers:
+  up: {type: openai, base_url: "http://127.0.0.1:19080/v1", api_key: sk-bench}
+  up-stream: {type: openai, base_url: "http://127.0.0.1:19080/stream/v1", api_key: sk-bench}
+models:
+  bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
+  bench-stream: [{provider: up-stream, model: bench-up}]
+YAML
+rm -f "$W/anygate.db"
+KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+$T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 >"$W/anygate.log" 2>&1 & pids+=($!)
+AG_PID=${pids[-1]}
+wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
+sed 's/bench-model/bench-stream/' "$B/body_openai_stream.json" >"$W/body_stream.json"
+
+declare -A R
+run() { # label conns url body auth
+  local line
+  line=$(BODY_FILE=$4 AUTH=${5:-} $T1 wrk -t1 -c"$2" -d"${DUR}s" -s "$B/post.lua" "$3" 2>&1 | grep RESULT)
+  R[$1]=${line#RESULT }
+  echo "  $1: ${R[$1]}" >&2
+}
+field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"${R[$1]}"; }
+
+echo "warming up" >&2
+BODY_FILE=$B/body_openai.json AUTH=$KEY wrk -t1 -c8 -d2s -s "$B/post.lua" http://127.0.0.1:19083/openai/v1/chat/completions >/dev/null
+run nginx "$CONC" http://127.0.0.1:19080/v1/chat/completions "$B/body_openai.json"
+run bare "$CONC" http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
+run anygate "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
+run bare-stream "$CONC" http://127.0.0.1:19081/stream/v1/chat/completions "$B/body_openai_stream.json"
+run anygate-stream "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json" "$KEY"
+run bare-1conn 1 http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
+run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
+RSS=$(ps -o rss= -p "$AG_PID")
+
+ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
+printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC connections, 1 worker)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
+for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
+  name=${pair%%:*}; base=${pair#*:}
+  r=$(field "$name" rps); rt="-"
+  [[ -n $base ]] && rt=$(ratio "$r" "$(field "$base" rps)")
+  printf '%-34s %10s %9s %9s %8s non2xx=%s errors=%s\n' "$name" "$r" "$(field "$name" p50_ms)" "$(field "$name" p99_ms)" "$rt" "$(field "$name" non2xx)" "$(field "$name" errors)"
+done
+echo "added p50 latency at 1 connection: $("$PY" -c "print(f'{$(field anygate-1conn p50_ms) - $(field bare-1conn p50_ms):.3f}')") ms"
+echo "anygate RSS after the run: $((RSS / 1024)) MB"
