@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import secrets
@@ -28,11 +29,15 @@ AUTH_STYLES = ["Authorization: Bearer <key>", "x-api-key: <key>", "x-goog-api-ke
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 
 
+_ID_PREFIX = "req_" + secrets.token_hex(6)  # random per process; a counter makes each id unique within it
+_id_counter = itertools.count(1)
+
+
 def _request_id(request: web.Request) -> str:
     given = request.headers.get("x-request-id")
     if given and _REQUEST_ID.match(given):
         return given
-    return "req_" + secrets.token_hex(12)
+    return f"{_ID_PREFIX}{next(_id_counter):010x}"
 
 
 def _handler(route: Route, family: Family, gateway: Gateway) -> Any:

@@ -29,14 +29,22 @@ def _run(relay: ChatStreamRelay, pieces: list[bytes]) -> bytes:
     return b"".join(relay.feed(p) for p in pieces) + relay.finish()
 
 
-@given(st.lists(st.integers(min_value=1, max_value=len(WHOLE) - 1), unique=True).map(sorted))
-def test_any_chunking_gives_the_same_events(cuts: list[int]) -> None:
+@given(st.lists(st.integers(min_value=1, max_value=len(WHOLE) - 1), unique=True).map(sorted), st.booleans())
+def test_any_chunking_gives_the_same_events(cuts: list[int], wants_usage: bool) -> None:
     bounds = [0, *cuts, len(WHOLE)]
     pieces = [WHOLE[a:b] for a, b in zip(bounds, bounds[1:])]
-    relay = ChatStreamRelay(client_wants_usage=True)
-    assert _run(relay, pieces) == WHOLE
+    relay = ChatStreamRelay(client_wants_usage=wants_usage)
+    assert _run(relay, pieces) == (WHOLE if wants_usage else b"".join(STREAM[:3]) + STREAM[4])
     assert relay.done and relay.usage is not None
     assert (relay.usage.input_tokens, relay.usage.output_tokens, relay.usage.cached_tokens) == (11, 5, 3)
+    assert relay.events == len(STREAM)
+
+
+def test_an_error_between_plain_events_in_one_chunk() -> None:
+    error = _event({"error": {"message": "boom", "type": "server_error"}})
+    relay = ChatStreamRelay(client_wants_usage=False)
+    assert relay.feed(_content("a") + error + _content("b")) == _content("a") + error + _content("b")
+    assert relay.failed
 
 
 def test_usage_chunk_dropped_when_the_client_did_not_ask() -> None:
@@ -57,7 +65,7 @@ def test_error_event_marks_failure_and_counts_output() -> None:
     relay = ChatStreamRelay(client_wants_usage=False)
     _run(relay, [_content("twelve chars"), _event({"error": {"message": "boom", "type": "server_error"}})])
     assert relay.failed and not relay.done and relay.usage is None
-    assert relay.output_chars == len("twelve chars")
+    assert relay.estimated_output_tokens() == 0  # one content event less the role, finish and [DONE] allowance
 
 
 def test_comments_and_event_lines_pass_through() -> None:

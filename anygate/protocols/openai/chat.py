@@ -128,7 +128,7 @@ async def _relay(
     except _ClientGone:
         status = CLIENT_CLOSED
     finally:  # recorded before anything else is awaited, so that even a cancelled handler leaves its record
-        usage = relay.usage or Usage(_prompt_estimate(body), (relay.output_chars + 3) // 4, estimated=True)
+        usage = relay.usage or Usage(_prompt_estimate(body), relay.estimated_output_tokens(), estimated=True)
         record_usage(call, FAMILY, target, usage, status)
         await reply.close()
     return response

@@ -2,7 +2,7 @@
 
 Events are passed on as the upstream sent them, whole; only the usage-only chunk is dropped when the
 gateway asked for it on the client's behalf. Chunks are parsed only when they may carry usage or an
-error; the common chunk costs a few byte searches.
+error; a run of plain events costs a few byte searches, however many events it holds.
 """
 
 from __future__ import annotations
@@ -14,8 +14,7 @@ import orjson
 from anygate.core.usage import Usage
 from anygate.protocols.openai.usage import usage_from_openai
 
-_TEXT_FIELDS = (b'"content":"', b'"arguments":"')
-_SPACED_TEXT_FIELDS = (b'"content": "', b'"arguments": "')
+_SPECIAL_MARKERS = (b'"usage":{', b'"usage": {', b'"error"')
 
 
 class ChatStreamRelay:
@@ -24,47 +23,59 @@ class ChatStreamRelay:
     def __init__(self, client_wants_usage: bool) -> None:
         self._client_wants_usage = client_wants_usage
         self._buffer = b""
-        self.output_chars = 0
+        self.events = 0
         self.usage: Usage | None = None
         self.done = False
         self.failed = False
 
+    def estimated_output_tokens(self) -> int:
+        """Output tokens when the upstream sent no usage: OpenAI-style streams carry about one token per
+        content chunk, so the count of events less the role, finish and [DONE] ones."""
+        return max(self.events - 3, 0)
+
     def feed(self, chunk: bytes) -> bytes:
-        """The complete events of `chunk` (with what was buffered) that go to the client."""
-        if not self._buffer and chunk.endswith(b"\n\n") and not _special(chunk):
-            self.output_chars += _text_chars(chunk)  # the common case: whole plain events, passed on as they are
-            if chunk.endswith(b"[DONE]\n\n"):
-                self.done = True
-            return chunk
-        buffer = self._buffer + chunk
+        """The complete events of `chunk` (with what was buffered) that go to the client.
+
+        Runs of plain events pass on as one block; only an event that may carry usage or an error
+        is parsed, on its own.
+        """
+        buffer = self._buffer + chunk if self._buffer else chunk
         if b"\r" in buffer:
             buffer = buffer.replace(b"\r\n", b"\n")
+        complete = buffer.rfind(b"\n\n") + 2
+        if complete < 2:
+            self._buffer = buffer
+            return b""
+        self._buffer = buffer[complete:]
+        self.events += buffer.count(b"\n\n", 0, complete)
+        if buffer.endswith(b"[DONE]\n\n", 0, complete):
+            self.done = True
+        marker = _next_special(buffer, 0, complete)
+        if marker < 0:
+            return buffer[:complete] if self._buffer else buffer
         out = []
         start = 0
-        while (end := buffer.find(b"\n\n", start)) >= 0:
-            event = buffer[start : end + 2]
-            start = end + 2
+        while marker >= 0:
+            separator = buffer.rfind(b"\n\n", start, marker)
+            event_start = separator + 2 if separator >= 0 else start
+            event_end = buffer.find(b"\n\n", marker) + 2
+            out.append(buffer[start:event_start])
+            event = buffer[event_start:event_end]
             if self._keep(event):
                 out.append(event)
-        self._buffer = buffer[start:]
+            start = event_end
+            marker = _next_special(buffer, start, complete)
+        out.append(buffer[start:complete])
         return b"".join(out)
 
     def finish(self) -> bytes:
         """Whatever the upstream left unterminated, as a final event."""
         rest, self._buffer = self._buffer.strip(), b""
-        if rest and self._keep(rest + b"\n\n"):
-            return rest + b"\n\n"
-        return b""
+        return self.feed(rest + b"\n\n") if rest else b""
 
     def _keep(self, event: bytes) -> bool:
         data = _data_of(event)
         if data is None:
-            return True
-        if data == b"[DONE]":
-            self.done = True
-            return True
-        self.output_chars += _text_chars(data)
-        if not _special(data):
             return True
         parsed = _parse(data)
         if parsed is None:
@@ -78,24 +89,15 @@ class ChatStreamRelay:
         return True
 
 
-def _special(data: bytes) -> bool:
-    """Whether `data` may hold something to look at: a usage object or an error."""
-    return b'"usage":{' in data or b'"error"' in data or b'"usage": {' in data
 
-
-def _text_chars(data: bytes) -> int:
-    """Characters of text and tool arguments in `data`, roughly (escapes count double): for estimates."""
-    total = 0
-    for name in _TEXT_FIELDS if b'": "' not in data else _TEXT_FIELDS + _SPACED_TEXT_FIELDS:
-        at = data.find(name)
-        while at >= 0:
-            start = at + len(name)
-            close = data.find(b'"', start)
-            if close < 0:
-                break
-            total += close - start
-            at = data.find(name, close)
-    return total
+def _next_special(buffer: bytes, start: int, end: int) -> int:
+    """Where the next usage object or error starts in buffer[start:end], or -1."""
+    first = -1
+    for marker in _SPECIAL_MARKERS:
+        at = buffer.find(marker, start, end)
+        if at >= 0 and (first < 0 or at < first):
+            first = at
+    return first
 
 
 def _data_of(event: bytes) -> bytes | None:
