@@ -7,7 +7,6 @@ import contextlib
 import logging
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.store.tables import UsageRecord
@@ -16,6 +15,19 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.5
 BATCH_MAX = 1000
+COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns if c.name != "id")
+
+
+def _insert_sql(paramstyle: str) -> str:
+    """A plain INSERT in the driver's own parameter style: executemany on it skips SQLAlchemy's
+    per-row parameter processing, which otherwise costs the event loop more than the insert."""
+    if paramstyle == "qmark":
+        marks = ["?"] * len(COLUMNS)
+    elif paramstyle == "numeric_dollar":
+        marks = [f"${i}" for i in range(1, len(COLUMNS) + 1)]
+    else:
+        marks = ["%s"] * len(COLUMNS)
+    return f"INSERT INTO {UsageRecord.__tablename__} ({', '.join(COLUMNS)}) VALUES ({', '.join(marks)})"
 
 
 class UsageWriter:
@@ -23,6 +35,7 @@ class UsageWriter:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._sql = _insert_sql(engine.dialect.paramstyle)
         self._pending: list[dict[str, Any]] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -44,7 +57,7 @@ class UsageWriter:
             batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
             try:
                 async with self._engine.begin() as conn:
-                    await conn.execute(insert(UsageRecord), batch)
+                    await conn.exec_driver_sql(self._sql, [tuple(row[c] for c in COLUMNS) for row in batch])
             except Exception:
                 self._pending[:0] = batch
                 raise
