@@ -28,8 +28,8 @@ config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(config_app, name="config")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(width=None if sys.stdout.isatty() else 200)  # piped output keeps whole ids and keys
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 T = TypeVar("T")
 
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default: $ANYGATE_CONFIG, ./anygate.yaml, built-in).")]

@@ -2,14 +2,15 @@
 # anygate's overhead benchmark, in one run on this machine: nginx as a fixed-response upstream, the
 # bare aiohttp pass-through proxy (the floor for a Python gateway) and anygate on one worker, each
 # driven by wrk. Prints a table of throughput and latency with anygate's ratio to the bare proxy.
-# Env: DUR (seconds per run, default 8), CONC (connections, default 32), PIN (default 1: servers on
-# CPU 0, nginx and wrk on CPU 1). Run from the project root after `make test` or `make run` made .venv.
+# Each figure is the median of ROUNDS runs, the targets taking turns, since this machine is shared.
+# Env: DUR (seconds per run, default 5), ROUNDS (default 3), CONC (connections, default 32), PIN
+# (default 1: servers on CPU 0, nginx and wrk on CPU 1). Run from the project root once .venv exists.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
 W=/tmp/anygate-bench
 PY=$ROOT/.venv/bin/python
-DUR=${DUR:-8}; CONC=${CONC:-32}
+DUR=${DUR:-5}; ROUNDS=${ROUNDS:-3}; CONC=${CONC:-32}
 mkdir -p "$W"
 if [[ ${PIN:-1} == 1 && $(nproc) -ge 2 ]]; then T0="taskset -c 0"; T1="taskset -c 1"; else T0=""; T1=""; fi
 if ! command -v nginx >/dev/null || ! command -v wrk >/dev/null; then
@@ -42,27 +43,35 @@ wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
 sed 's/bench-model/bench-stream/' "$B/body_openai_stream.json" >"$W/body_stream.json"
 
 declare -A R
-run() { # label conns url body auth
+run() { # label conns url body auth: appends one run's figures to R[label]
   local line
   line=$(BODY_FILE=$4 AUTH=${5:-} $T1 wrk -t1 -c"$2" -d"${DUR}s" -s "$B/post.lua" "$3" 2>&1 | grep RESULT)
-  R[$1]=${line#RESULT }
-  echo "  $1: ${R[$1]}" >&2
+  R[$1]+="${line#RESULT }"$'\n'
+  echo "  $1: ${line#RESULT }" >&2
 }
-field() { sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"${R[$1]}"; }
+field() { # label name: the median of that figure over the rounds (the sum for error counts)
+  sed -n "s/.*$2=\([0-9.]*\).*/\1/p" <<<"${R[$1]}" | "$PY" -c "
+import statistics, sys
+values = [float(v) for v in sys.stdin.read().split()]
+print(int(sum(values)) if '$2' in ('non2xx', 'errors') else round(statistics.median(values), 3))"
+}
 
 echo "warming up" >&2
 BODY_FILE=$B/body_openai.json AUTH=$KEY wrk -t1 -c8 -d2s -s "$B/post.lua" http://127.0.0.1:19083/openai/v1/chat/completions >/dev/null
-run nginx "$CONC" http://127.0.0.1:19080/v1/chat/completions "$B/body_openai.json"
-run bare "$CONC" http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
-run anygate "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
-run bare-stream "$CONC" http://127.0.0.1:19081/stream/v1/chat/completions "$B/body_openai_stream.json"
-run anygate-stream "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json" "$KEY"
-run bare-1conn 1 http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
-run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "round $round of $ROUNDS" >&2
+  run nginx "$CONC" http://127.0.0.1:19080/v1/chat/completions "$B/body_openai.json"
+  run bare "$CONC" http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
+  run anygate "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
+  run bare-stream "$CONC" http://127.0.0.1:19081/stream/v1/chat/completions "$B/body_openai_stream.json"
+  run anygate-stream "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json" "$KEY"
+  run bare-1conn 1 http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
+  run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
+done
 RSS=$(ps -o rss= -p "$AG_PID")
 
 ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
-printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC connections, 1 worker)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
+printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, 1 worker, median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
 for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
   name=${pair%%:*}; base=${pair#*:}
   r=$(field "$name" rps); rt="-"

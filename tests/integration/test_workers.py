@@ -1,0 +1,55 @@
+"""`anygate serve --workers 2`: several processes share the port, and a SIGTERM stops them all cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.gateway_process import GatewayProcess
+from tests.integration.conftest import gateway_config
+
+
+def _children(pid: int) -> list[int]:
+    out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` is a live process (an ended one waiting to be reaped does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    gateway = GatewayProcess(tmp_path, gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url))  # type: ignore[attr-defined]
+    key = gateway.create_key()
+    gateway.proc = subprocess.Popen(
+        [sys.executable, "-m", "anygate", "serve", "--config", str(gateway.config_path), "--port", str(gateway.port), "--workers", "2"],
+        cwd=tmp_path, stdout=open(gateway.log_path, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
+    )
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            if requests.get(gateway.url + "/health", timeout=1).ok:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    workers = _children(gateway.proc.pid)
+    assert len(workers) >= 2, gateway.log()
+    headers = {"Authorization": f"Bearer {key['key']}"}
+    body = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
+    statuses = [requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=10).status_code for _ in range(40)]
+    assert statuses == [200] * 40
+    assert gateway.stop(signal.SIGTERM) == 0
+    assert not [p for p in workers if _running(p)], "every worker ends with the parent"
+    totals = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
+    assert totals[0]["requests"] == 40
