@@ -17,7 +17,9 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## install and start the gateway on the built-in default (SQLite, mock, keyed providers)
 	$(BIN)/anygate serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## install what the tests need and run them all
+test: $(STAMP)  ## install what the tests need and run them all (lint and types first)
+	$(BIN)/ruff check anygate tests bench
+	$(BIN)/mypy
 	$(BIN)/pytest -q
 
 bench: $(STAMP)  ## the overhead benchmark: anygate against the bare aiohttp proxy, same run

@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, TypeVar
 
 import orjson
@@ -32,7 +32,9 @@ out = Console(width=None if sys.stdout.isatty() else 200)  # piped output keeps 
 err = Console(stderr=True, width=None if sys.stderr.isatty() else 200)
 T = TypeVar("T")
 
-ConfigOpt = Annotated[str | None, typer.Option("--config", help="Config file (default: $ANYGATE_CONFIG, ./anygate.yaml, built-in).")]
+ConfigOpt = Annotated[
+    str | None, typer.Option("--config", help="Config file (default: $ANYGATE_CONFIG, ./anygate.yaml, built-in).")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
@@ -66,12 +68,12 @@ def _parse_time(value: str, option: str) -> float:
         err.print(f"{option}: '{value}' is not an ISO 8601 time (e.g. 2026-12-31 or 2026-12-31T23:59:00Z)")
         raise typer.Exit(2) from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
 def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, timezone.utc).isoformat().replace("+00:00", "Z") if ts is not None else None
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
 
 
 def _key_dict(record: KeyRecord) -> dict[str, Any]:
@@ -99,9 +101,15 @@ def _key_table(records: list[KeyRecord]) -> Table:
     for record in records:
         d = _key_dict(record)
         table.add_row(
-            d["id"], d["name"], d["prefix"] + "…", ",".join(d["models"] or ["*"]), str(d["rpm"] or "-"),
-            str(d["tpm"] or "-"), f"${d['budget_usd']:.2f}" if d["budget_usd"] is not None else "-",
-            d["expires_at"] or "-", d["status"],
+            d["id"],
+            d["name"],
+            d["prefix"] + "…",
+            ",".join(d["models"] or ["*"]),
+            str(d["rpm"] or "-"),
+            str(d["tpm"] or "-"),
+            f"${d['budget_usd']:.2f}" if d["budget_usd"] is not None else "-",
+            d["expires_at"] or "-",
+            d["status"],
         )
     return table
 
@@ -156,7 +164,9 @@ def keys_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
 
 
 @keys_app.command("show")
-def keys_show(key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def keys_show(
+    key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Show one key."""
     record = _with_db(config, lambda e: get_key(e, key_id))
     if record is None:
@@ -169,7 +179,9 @@ def keys_show(key_id: Annotated[str, typer.Argument(help="The key's id.")], conf
 
 
 @keys_app.command("revoke")
-def keys_revoke(key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id.")], config: ConfigOpt = None, as_json: JsonOpt = False
+) -> None:
     """Revoke a key; running gateways refuse it within a few seconds."""
     found = _with_db(config, lambda e: revoke_key(e, key_id))
     if not found:

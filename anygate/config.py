@@ -85,9 +85,7 @@ class Settings(_Strict):
             for i, target in enumerate(targets):
                 if target.provider not in self.providers:
                     known = ", ".join(sorted(self.providers)) or "none"
-                    problems.append(
-                        f"models.{name}[{i}].provider: unknown provider '{target.provider}' (configured: {known})"
-                    )
+                    problems.append(f"models.{name}[{i}].provider: unknown provider '{target.provider}' (configured: {known})")
         if problems:
             raise ValueError("; ".join(problems))
         return self

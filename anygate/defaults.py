@@ -50,9 +50,7 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = 
 def default_config_data(environ: Mapping[str, str]) -> dict[str, Any]:
     """The built-in config as plain data, with every real provider whose key is in `environ`."""
     providers: dict[str, Any] = {"mock": {"type": "mock"}}
-    models: dict[str, Any] = {
-        name: [{"provider": "mock", "model": name, **prices}] for name, prices in MOCK_MODELS.items()
-    }
+    models: dict[str, Any] = {name: [{"provider": "mock", "model": name, **prices}] for name, prices in MOCK_MODELS.items()}
     for name, (env_var, ptype, base_url, public_models) in _REAL_PROVIDERS.items():
         key = environ.get(env_var)
         if not key:

@@ -41,12 +41,16 @@ class GatewayProcess:
         """The gateway's base URL."""
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> GatewayProcess:
-        """Start the gateway and wait until /health answers."""
+    def start(self, *serve_args: str) -> GatewayProcess:
+        """Start the gateway (with extra `serve` arguments) and wait until /health answers."""
         log = open(self.log_path, "a")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "anygate", "serve", "--config", str(self.config_path), "--port", str(self.port)],
-            cwd=self.workdir, stdout=log, stderr=subprocess.STDOUT, text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            [sys.executable, "-m", "anygate", "serve", "--config", str(self.config_path), "--port", str(self.port), *serve_args],
+            cwd=self.workdir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         deadline = time.time() + 30
         while time.time() < deadline:

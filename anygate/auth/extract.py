@@ -14,7 +14,7 @@ def key_from_request(request: web.Request) -> str | None:
         if scheme.lower() == "bearer" and value.strip():
             return value.strip()
     for name in ("x-api-key", "x-goog-api-key"):
-        value = headers.get(name)
-        if value:
-            return value.strip()
+        other = headers.get(name)
+        if other:
+            return other.strip()
     return request.query.get("key") or None

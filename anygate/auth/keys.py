@@ -47,7 +47,7 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _record(row: Mapping[str, Any]) -> KeyRecord:
+def _record(row: Mapping[Any, Any]) -> KeyRecord:
     return KeyRecord(
         id=row["id"],
         name=row["name"],

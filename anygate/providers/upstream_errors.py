@@ -50,7 +50,9 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
         kind = kind_for_status(status)
         mapped = {503: 503, 529: 503, 504: 504}.get(status, 502)
         detail = f": {message[:_MAX_MESSAGE]}" if message else ""
-        return GatewayError(kind, f"upstream '{provider}' failed with HTTP {status}{detail}", status=mapped, code="upstream_error")
+        return GatewayError(
+            kind, f"upstream '{provider}' failed with HTTP {status}{detail}", status=mapped, code="upstream_error"
+        )
     text = message[:_MAX_MESSAGE] if message else f"upstream '{provider}' rejected the request with HTTP {status}"
     return GatewayError(kind_for_status(status), text, status=status)
 

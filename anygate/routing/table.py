@@ -43,7 +43,10 @@ class ModelTable:
         targets = self._targets.get(model)
         if targets is None:
             raise GatewayError(
-                ErrorKind.NOT_FOUND, f"The model '{model}' does not exist or is not served here", param="model", code="model_not_found"
+                ErrorKind.NOT_FOUND,
+                f"The model '{model}' does not exist or is not served here",
+                param="model",
+                code="model_not_found",
             )
         if not key.allows_model(model):
             raise GatewayError(
@@ -51,7 +54,9 @@ class ModelTable:
             )
         if not targets:
             raise GatewayError(
-                ErrorKind.UNAVAILABLE, f"No provider for the model '{model}' is available in this build", code="provider_unavailable"
+                ErrorKind.UNAVAILABLE,
+                f"No provider for the model '{model}' is available in this build",
+                code="provider_unavailable",
             )
         return targets[0]
 

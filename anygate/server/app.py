@@ -52,8 +52,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             return family.render_error(err, request_id)
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
-            err = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
-            return family.render_error(err, request_id)
+            internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
+            return family.render_error(internal, request_id)
 
     return handle
 

@@ -41,7 +41,9 @@ class Gateway:
         for name, config in self.settings.providers.items():
             adapter = known.get(config.type)
             if adapter is None:
-                log.warning("provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type)
+                log.warning(
+                    "provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type
+                )
                 continue
             self.providers[name] = adapter.build(name, config, self._http)
         self.models = ModelTable(self.settings, self.providers)

@@ -52,7 +52,12 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     """Serve until SIGINT or SIGTERM; a stop finishes requests in flight and writes all usage first."""
     log.info(
         "anygate listening on http://%s:%d with %d worker(s) (config: %s; %d providers, %d models)",
-        host, port, workers, settings.source, len(settings.providers), len(settings.models),
+        host,
+        port,
+        workers,
+        settings.source,
+        len(settings.providers),
+        len(settings.models),
     )
     if workers <= 1:
         _serve_one(settings, host, port, reuse_port=False)

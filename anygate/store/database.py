@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 from alembic import command
@@ -11,7 +10,6 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-_migrate_lock = asyncio.Lock()
 
 
 def async_url(url: str) -> str:
@@ -42,6 +40,5 @@ def _upgrade(connection: Connection) -> None:
 
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent; safe to run at every start)."""
-    async with _migrate_lock:
-        async with engine.begin() as conn:
-            await conn.run_sync(_upgrade)
+    async with engine.begin() as conn:
+        await conn.run_sync(_upgrade)

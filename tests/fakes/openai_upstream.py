@@ -27,11 +27,26 @@ USAGE = {
     "completion_tokens": 12,
     "total_tokens": 31,
     "prompt_tokens_details": {"cached_tokens": 4, "audio_tokens": 0},
-    "completion_tokens_details": {"reasoning_tokens": 0, "audio_tokens": 0, "accepted_prediction_tokens": 0, "rejected_prediction_tokens": 0},
+    "completion_tokens_details": {
+        "reasoning_tokens": 0,
+        "audio_tokens": 0,
+        "accepted_prediction_tokens": 0,
+        "rejected_prediction_tokens": 0,
+    },
 }
 _ERRORS = {
-    400: ("Invalid value for 'temperature': expected a number between 0 and 2.", "invalid_request_error", "temperature", "invalid_value"),
-    401: (f"Incorrect API key provided: {UPSTREAM_KEY}. You can find your API key at https://platform.openai.com.", "invalid_request_error", None, "invalid_api_key"),
+    400: (
+        "Invalid value for 'temperature': expected a number between 0 and 2.",
+        "invalid_request_error",
+        "temperature",
+        "invalid_value",
+    ),
+    401: (
+        f"Incorrect API key provided: {UPSTREAM_KEY}. You can find your API key at https://platform.openai.com.",
+        "invalid_request_error",
+        None,
+        "invalid_api_key",
+    ),
     404: ("The model `up-404` does not exist or you do not have access to it.", "invalid_request_error", None, "model_not_found"),
     429: ("Rate limit reached for requests", "requests", None, "rate_limit_exceeded"),
     500: ("The server had an error while processing your request.", "server_error", None, None),
@@ -56,7 +71,9 @@ class FakeOpenAI:
         status = model.removeprefix("up-")
         if status.isdigit():
             message, kind, param, code = _ERRORS[int(status)]
-            return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status))
+            return web.json_response(
+                {"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status)
+            )
         if model == "up-html":
             return web.Response(text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html")
         if model == "up-slow":
@@ -70,7 +87,14 @@ class FakeOpenAI:
         await response.prepare(request)
         model = body["model"]
         with_usage = (body.get("stream_options") or {}).get("include_usage") and model != "up-nousage"
-        base = {"id": "chatcmpl-AbC123", "object": "chat.completion.chunk", "created": int(time.time()), "model": model, "service_tier": "default", "system_fingerprint": "fp_f33640a400"}
+        base = {
+            "id": "chatcmpl-AbC123",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+            "service_tier": "default",
+            "system_fingerprint": "fp_f33640a400",
+        }
         extra = {"usage": None} if with_usage else {}
 
         async def send(delta: dict[str, Any], finish: str | None = None) -> None:
@@ -81,7 +105,13 @@ class FakeOpenAI:
             await send({"role": "assistant", "content": "", "refusal": None})
             if model == "up-tools":
                 for index, (call_id, name, args) in enumerate(TOOL_CALLS):
-                    await send({"tool_calls": [{"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}]})
+                    await send(
+                        {
+                            "tool_calls": [
+                                {"index": index, "id": call_id, "type": "function", "function": {"name": name, "arguments": ""}}
+                            ]
+                        }
+                    )
                     for i in range(0, len(args), 7):
                         await send({"tool_calls": [{"index": index, "function": {"arguments": args[i : i + 7]}}]})
                 await send({}, "tool_calls")
@@ -92,7 +122,14 @@ class FakeOpenAI:
                         request.transport.close()  # type: ignore[union-attr]
                         return response
                     if model == "up-stream-error" and i > 20:
-                        err = {"error": {"message": "The server had an error while processing your request.", "type": "server_error", "param": None, "code": None}}
+                        err = {
+                            "error": {
+                                "message": "The server had an error while processing your request.",
+                                "type": "server_error",
+                                "param": None,
+                                "code": None,
+                            }
+                        }
                         await response.write(b"data: " + orjson.dumps(err) + b"\n\n")
                         return response
                 await send({}, "stop")

@@ -36,7 +36,9 @@ def gateway_config(database: str, fake_url: str) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI) -> Iterator[GatewayProcess]:
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI
+) -> Iterator[GatewayProcess]:
     """The gateway on each database backend, started once per test module."""
     workdir = tmp_path_factory.mktemp("gateway")
     database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 import requests
-from openai import OpenAI, APIStatusError
+from openai import APIStatusError, OpenAI
 
 from tests.fakes.openai_upstream import UPSTREAM_KEY
 from tests.gateway_process import GatewayProcess
@@ -90,8 +90,12 @@ def test_upstream_html_page_is_a_clean_502(gateway: GatewayProcess, api_key: str
     assert "<html" not in error["message"]
 
 
-@pytest.mark.parametrize(("scenario", "status", "fragment"), [("400", 400, "temperature"), ("404", 404, "does not exist"), ("429", 429, "Rate limit")])
-def test_upstream_4xx_passed_on_with_its_message(gateway: GatewayProcess, api_key: str, scenario: str, status: int, fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "status", "fragment"), [("400", 400, "temperature"), ("404", 404, "does not exist"), ("429", 429, "Rate limit")]
+)
+def test_upstream_4xx_passed_on_with_its_message(
+    gateway: GatewayProcess, api_key: str, scenario: str, status: int, fragment: str
+) -> None:
     error = _assert_openai_error(_post(gateway, {**HELLO, "model": f"scenario-{scenario}"}, api_key), status)
     assert fragment in error["message"]
 
@@ -114,11 +118,15 @@ def test_sdk_raises_the_matching_exceptions(gateway: GatewayProcess, api_key: st
 
 
 @pytest.mark.parametrize(("scenario", "code"), [("cut", "upstream_unreachable"), ("stream-error", None)])
-def test_stream_failing_after_first_byte_ends_with_an_error_event(gateway: GatewayProcess, api_key: str, scenario: str, code: str | None) -> None:
+def test_stream_failing_after_first_byte_ends_with_an_error_event(
+    gateway: GatewayProcess, api_key: str, scenario: str, code: str | None
+) -> None:
     client = OpenAI(base_url=gateway.url + "/openai/v1", api_key=api_key, max_retries=0)
     received = []
     with pytest.raises(Exception) as caught:  # the SDK raises APIError on an in-stream error payload
-        for chunk in client.chat.completions.create(model=f"scenario-{scenario}", messages=[{"role": "user", "content": "x"}], stream=True):
+        for chunk in client.chat.completions.create(
+            model=f"scenario-{scenario}", messages=[{"role": "user", "content": "x"}], stream=True
+        ):
             received.append(chunk)
     assert received, "some chunks arrived before the failure"
     assert "error" in str(caught.value).lower() or "upstream" in str(caught.value).lower()
@@ -128,5 +136,5 @@ def test_stream_failure_event_is_openai_shaped(gateway: GatewayProcess, api_key:
     body = {**HELLO, "model": "scenario-cut", "stream": True}
     resp = requests.post(gateway.url + CHAT, json=body, headers={"Authorization": f"Bearer {api_key}"}, timeout=20)
     events = [e for e in resp.text.split("\n\n") if e.strip()]
-    assert events[-1].startswith("data: {\"error\":")
+    assert events[-1].startswith('data: {"error":')
     assert "[DONE]" not in resp.text

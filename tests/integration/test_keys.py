@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import requests
 
@@ -56,7 +56,7 @@ def test_revoked_key_is_refused_within_seconds_by_the_running_gateway(gateway: G
 
 
 def test_expired_key_is_refused(gateway: GatewayProcess) -> None:
-    past = (datetime.now(timezone.utc) - timedelta(minutes=1)).isoformat()
+    past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     created = gateway.create_key("--expires", past)
     resp = _chat(gateway, {"Authorization": f"Bearer {created['key']}"})
     assert resp.status_code == 401 and "expired" in resp.json()["error"]["message"]
@@ -70,7 +70,10 @@ def test_key_created_after_start_works_at_once(gateway: GatewayProcess) -> None:
 def test_models_list_only_shows_allowed_models(gateway: GatewayProcess) -> None:
     created = gateway.create_key("--models", "mock-fast")
     resp = requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {created['key']}"}, timeout=10)
-    assert resp.json() == {"object": "list", "data": [{"id": "mock-fast", "object": "model", "created": resp.json()["data"][0]["created"], "owned_by": "mock"}]}
+    assert resp.json() == {
+        "object": "list",
+        "data": [{"id": "mock-fast", "object": "model", "created": resp.json()["data"][0]["created"], "owned_by": "mock"}],
+    }
 
 
 def test_unknown_key_id_is_a_clear_cli_error(gateway: GatewayProcess) -> None:

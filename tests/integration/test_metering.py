@@ -25,7 +25,9 @@ def _rows(database: str, key_id: str) -> list[dict[str, Any]]:
         engine = create_engine(database)
         try:
             async with engine.connect() as conn:
-                result = await conn.execute(select(UsageRecord.__table__).where(UsageRecord.key_id == key_id).order_by(UsageRecord.id))
+                result = await conn.execute(
+                    select(UsageRecord.__table__).where(UsageRecord.key_id == key_id).order_by(UsageRecord.id)
+                )
                 return [dict(r._mapping) for r in result]
         finally:
             await engine.dispose()

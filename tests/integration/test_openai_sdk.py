@@ -16,7 +16,11 @@ WEATHER_TOOL = {
     "function": {
         "name": "get_weather",
         "description": "Weather in a city",
-        "parameters": {"type": "object", "properties": {"city": {"type": "string"}, "days": {"type": "integer"}}, "required": ["city"]},
+        "parameters": {
+            "type": "object",
+            "properties": {"city": {"type": "string"}, "days": {"type": "integer"}},
+            "required": ["city"],
+        },
     },
 }
 PNG_1PX = base64.b64encode(bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")).decode()
@@ -34,14 +38,24 @@ def test_models_list_shows_configured_models(client: OpenAI) -> None:
 
 def test_non_stream_relays_upstream_answer_with_only_model_and_auth_changed(client: OpenAI, fake_openai: FakeOpenAI) -> None:
     completion = client.chat.completions.create(
-        model="gpt-test", messages=[{"role": "user", "content": "hi"}], temperature=0.3, seed=7, extra_body={"vendor_field": {"x": 1}}
+        model="gpt-test",
+        messages=[{"role": "user", "content": "hi"}],
+        temperature=0.3,
+        seed=7,
+        extra_body={"vendor_field": {"x": 1}},
     )
     assert completion.choices[0].message.content == ECHO_TEXT
     assert completion.usage is not None and completion.usage.prompt_tokens == USAGE["prompt_tokens"]
     assert completion.usage.prompt_tokens_details.cached_tokens == 4
     sent = fake_openai.requests[-1]
     assert sent["headers"]["Authorization"] == f"Bearer {UPSTREAM_KEY}"
-    assert sent["body"] == {"model": "up-echo", "messages": [{"role": "user", "content": "hi"}], "temperature": 0.3, "seed": 7, "vendor_field": {"x": 1}}
+    assert sent["body"] == {
+        "model": "up-echo",
+        "messages": [{"role": "user", "content": "hi"}],
+        "temperature": 0.3,
+        "seed": 7,
+        "vendor_field": {"x": 1},
+    }
 
 
 def test_stream_with_usage_relays_every_chunk(client: OpenAI) -> None:
@@ -64,7 +78,10 @@ def test_stream_without_usage_request_hides_the_usage_chunk_but_asks_upstream(cl
 
 def test_tool_calls_streamed_in_pieces_keep_their_indices(client: OpenAI) -> None:
     stream = client.chat.completions.create(
-        model="scenario-tools", messages=[{"role": "user", "content": "weather and time in Paris"}], tools=[WEATHER_TOOL], stream=True
+        model="scenario-tools",
+        messages=[{"role": "user", "content": "weather and time in Paris"}],
+        tools=[WEATHER_TOOL],
+        stream=True,
     )
     calls: dict[int, dict[str, str]] = {}
     finish = None
@@ -81,7 +98,9 @@ def test_tool_calls_streamed_in_pieces_keep_their_indices(client: OpenAI) -> Non
 
 
 def test_tool_calls_non_stream(client: OpenAI) -> None:
-    completion = client.chat.completions.create(model="scenario-tools", messages=[{"role": "user", "content": "x"}], tools=[WEATHER_TOOL])
+    completion = client.chat.completions.create(
+        model="scenario-tools", messages=[{"role": "user", "content": "x"}], tools=[WEATHER_TOOL]
+    )
     calls = completion.choices[0].message.tool_calls or []
     assert [(c.id, c.function.name, c.function.arguments) for c in calls] == TOOL_CALLS
     assert completion.choices[0].finish_reason == "tool_calls"
@@ -93,7 +112,10 @@ def test_images_and_response_format_reach_the_upstream_untouched(client: OpenAI,
         {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1PX}", "detail": "low"}},
         {"type": "image_url", "image_url": {"url": "https://example.com/cat.png"}},
     ]
-    fmt = {"type": "json_schema", "json_schema": {"name": "answer", "schema": {"type": "object", "properties": {"a": {"type": "string"}}}, "strict": True}}
+    fmt = {
+        "type": "json_schema",
+        "json_schema": {"name": "answer", "schema": {"type": "object", "properties": {"a": {"type": "string"}}}, "strict": True},
+    }
     client.chat.completions.create(model="gpt-test", messages=[{"role": "user", "content": content}], response_format=fmt)  # type: ignore[arg-type]
     sent = fake_openai.requests[-1]["body"]
     assert sent["messages"][0]["content"] == content
@@ -106,7 +128,10 @@ def test_mock_echoes_streams_and_reports_usage(client: OpenAI) -> None:
     assert completion.usage is not None and completion.usage.prompt_tokens > 0 and completion.usage.completion_tokens > 0
     chunks = list(
         client.chat.completions.create(
-            model="mock-fast", messages=[{"role": "user", "content": "echo this back to me"}], stream=True, stream_options={"include_usage": True}
+            model="mock-fast",
+            messages=[{"role": "user", "content": "echo this back to me"}],
+            stream=True,
+            stream_options={"include_usage": True},
         )
     )
     text_chunks = [c for c in chunks if c.choices and c.choices[0].delta.content]
@@ -138,12 +163,23 @@ def test_mock_structured_output_and_images(client: OpenAI) -> None:
     completion = client.chat.completions.create(
         model="mock-fast",
         messages=[{"role": "user", "content": "give json"}],
-        response_format={"type": "json_schema", "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}}},
+        response_format={
+            "type": "json_schema",
+            "json_schema": {"name": "x", "schema": {"type": "object", "properties": {"n": {"type": "integer"}}}},
+        },
     )
     assert completion.choices[0].message.content == '{"n":1}'
     seen = client.chat.completions.create(
         model="mock-fast",
-        messages=[{"role": "user", "content": [{"type": "text", "text": "look"}, {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1PX}"}}]}],
+        messages=[
+            {
+                "role": "user",
+                "content": [
+                    {"type": "text", "text": "look"},
+                    {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{PNG_1PX}"}},
+                ],
+            }
+        ],
     )
     assert seen.choices[0].message.content == "look [1 image]"
 
@@ -152,5 +188,7 @@ def test_stream_tool_call_through_mock(client: OpenAI) -> None:
     stream = client.chat.completions.create(
         model="mock-fast", messages=[{"role": "user", "content": "x"}], tools=[WEATHER_TOOL], tool_choice="required", stream=True
     )
-    args = "".join(d.function.arguments or "" for c in stream for ch in c.choices for d in ch.delta.tool_calls or [] if d.function)
+    args = "".join(
+        d.function.arguments or "" for c in stream for ch in c.choices for d in ch.delta.tool_calls or [] if d.function
+    )
     assert json.loads(args) == {"city": "mock", "days": 1}

@@ -66,9 +66,20 @@ async def test_usage_writer_batches_and_totals(engine: AsyncEngine) -> None:
     for i in range(2500):
         writer.add(
             {
-                "created_at": time.time(), "request_id": f"r{i}", "key_id": key_id, "family": "openai_chat",
-                "public_model": "m" if i % 2 else "n", "provider": "p", "upstream_model": "u", "input_tokens": 10,
-                "output_tokens": 5, "cached_tokens": 0, "cost_usd": 0.001, "latency_ms": 1.0, "status": 200, "estimated": False,
+                "created_at": time.time(),
+                "request_id": f"r{i}",
+                "key_id": key_id,
+                "family": "openai_chat",
+                "public_model": "m" if i % 2 else "n",
+                "provider": "p",
+                "upstream_model": "u",
+                "input_tokens": 10,
+                "output_tokens": 5,
+                "cached_tokens": 0,
+                "cost_usd": 0.001,
+                "latency_ms": 1.0,
+                "status": 200,
+                "estimated": False,
             }
         )
     await writer.close()

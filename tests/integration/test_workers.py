@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
 import requests
@@ -32,22 +30,14 @@ def _running(pid: int) -> bool:
 def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
     gateway = GatewayProcess(tmp_path, gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url))  # type: ignore[attr-defined]
     key = gateway.create_key()
-    gateway.proc = subprocess.Popen(
-        [sys.executable, "-m", "anygate", "serve", "--config", str(gateway.config_path), "--port", str(gateway.port), "--workers", "2"],
-        cwd=tmp_path, stdout=open(gateway.log_path, "w"), stderr=subprocess.STDOUT,  # noqa: SIM115
-    )
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if requests.get(gateway.url + "/health", timeout=1).ok:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.2)
+    gateway.start("--workers", "2")
+    assert gateway.proc is not None
     workers = _children(gateway.proc.pid)
     assert len(workers) >= 2, gateway.log()
     headers = {"Authorization": f"Bearer {key['key']}"}
     body = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
-    statuses = [requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=10).status_code for _ in range(40)]
+    url = gateway.url + "/openai/v1/chat/completions"
+    statuses = [requests.post(url, json=body, headers=headers, timeout=10).status_code for _ in range(40)]
     assert statuses == [200] * 40
     assert gateway.stop(signal.SIGTERM) == 0
     assert not [p for p in workers if _running(p)], "every worker ends with the parent"

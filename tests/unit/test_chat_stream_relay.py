@@ -32,7 +32,7 @@ def _run(relay: ChatStreamRelay, pieces: list[bytes]) -> bytes:
 @given(st.lists(st.integers(min_value=1, max_value=len(WHOLE) - 1), unique=True).map(sorted), st.booleans())
 def test_any_chunking_gives_the_same_events(cuts: list[int], wants_usage: bool) -> None:
     bounds = [0, *cuts, len(WHOLE)]
-    pieces = [WHOLE[a:b] for a, b in zip(bounds, bounds[1:])]
+    pieces = [WHOLE[a:b] for a, b in zip(bounds, bounds[1:], strict=False)]
     relay = ChatStreamRelay(client_wants_usage=wants_usage)
     assert _run(relay, pieces) == (WHOLE if wants_usage else b"".join(STREAM[:3]) + STREAM[4])
     assert relay.done and relay.usage is not None
@@ -70,5 +70,8 @@ def test_error_event_marks_failure_and_counts_output() -> None:
 
 def test_comments_and_event_lines_pass_through() -> None:
     relay = ChatStreamRelay(client_wants_usage=False)
-    assert _run(relay, [b": keep-alive\n\n", b"event: message\ndata: [DONE]\n\n"]) == b": keep-alive\n\nevent: message\ndata: [DONE]\n\n"
+    assert (
+        _run(relay, [b": keep-alive\n\n", b"event: message\ndata: [DONE]\n\n"])
+        == b": keep-alive\n\nevent: message\ndata: [DONE]\n\n"
+    )
     assert relay.done

@@ -69,7 +69,10 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
         ("providers:\n  o: {type: openai, colour: red}\n", "providers.o.colour: unknown key"),
         ("providers:\n  o: {type: bedrock}\n", "providers.o.type: Input should be"),
         ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
-        ("providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n", "models.m[0].weight: Input should be greater than 0"),
+        (
+            "providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n",
+            "models.m[0].weight: Input should be greater than 0",
+        ),
         ("providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o}]\n", "models.m[0].model: Field required"),
         ("tasks: {poll_interval_seconds: soon}\n", "tasks.poll_interval_seconds: Input should be a valid number"),
         ("colour: red\n", "colour: unknown key"),
@@ -103,7 +106,9 @@ def test_default_has_mock_and_every_keyed_provider() -> None:
     keyed = default_config_data({"OPENAI_API_KEY": "sk-1", "ANTHROPIC_API_KEY": "sk-2"})
     assert set(keyed["providers"]) == {"mock", "openai", "anthropic"}
     assert keyed["providers"]["openai"]["api_key"] == "sk-1"
-    assert keyed["models"]["gpt-4o-mini"] == [{"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}]
+    assert keyed["models"]["gpt-4o-mini"] == [
+        {"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}
+    ]
 
 
 def test_config_check_command(tmp_path: Path) -> None:

@@ -9,8 +9,17 @@ from anygate.core.errors import GatewayError
 from anygate.providers.mock.behaviour import answer
 from anygate.providers.mock.schema_example import schema_example
 
-TOOL = {"type": "function", "function": {"name": "lookup", "parameters": {"type": "object", "properties": {"q": {"type": "string"}, "n": {"type": ["integer", "null"]}}}}}
-OTHER = {"type": "function", "function": {"name": "other", "parameters": {"type": "object", "properties": {"flag": {"type": "boolean"}}}}}
+TOOL = {
+    "type": "function",
+    "function": {
+        "name": "lookup",
+        "parameters": {"type": "object", "properties": {"q": {"type": "string"}, "n": {"type": ["integer", "null"]}}},
+    },
+}
+OTHER = {
+    "type": "function",
+    "function": {"name": "other", "parameters": {"type": "object", "properties": {"flag": {"type": "boolean"}}}},
+}
 
 
 def _ask(text: str, **extra: object) -> dict:  # type: ignore[type-arg]
@@ -51,8 +60,12 @@ def test_schema_example_covers_the_common_shapes() -> None:
     schema = {
         "type": "object",
         "properties": {
-            "s": {"type": "string"}, "e": {"enum": ["a", "b"]}, "c": {"const": 3}, "arr": {"type": "array", "items": {"type": "number"}},
-            "u": {"anyOf": [{"type": "boolean"}, {"type": "string"}]}, "o": {"properties": {"x": {"type": "integer"}}},
+            "s": {"type": "string"},
+            "e": {"enum": ["a", "b"]},
+            "c": {"const": 3},
+            "arr": {"type": "array", "items": {"type": "number"}},
+            "u": {"anyOf": [{"type": "boolean"}, {"type": "string"}]},
+            "o": {"properties": {"x": {"type": "integer"}}},
         },
     }
     assert schema_example(schema) == {"s": "mock", "e": "a", "c": 3, "arr": [1.5], "u": True, "o": {"x": 1}}

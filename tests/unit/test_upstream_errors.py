@@ -15,14 +15,23 @@ def _openai(message: str) -> bytes:
 
 @pytest.mark.parametrize(
     ("status", "mapped", "kind"),
-    [(500, 502, ErrorKind.UPSTREAM), (502, 502, ErrorKind.UPSTREAM), (503, 503, ErrorKind.UNAVAILABLE), (529, 503, ErrorKind.UNAVAILABLE), (504, 504, ErrorKind.TIMEOUT)],
+    [
+        (500, 502, ErrorKind.UPSTREAM),
+        (502, 502, ErrorKind.UPSTREAM),
+        (503, 503, ErrorKind.UNAVAILABLE),
+        (529, 503, ErrorKind.UNAVAILABLE),
+        (504, 504, ErrorKind.TIMEOUT),
+    ],
 )
 def test_upstream_failures(status: int, mapped: int, kind: ErrorKind) -> None:
     err = upstream_error("p", status, _openai("overloaded"))
     assert (err.status, err.kind) == (mapped, kind) and "overloaded" in err.message
 
 
-@pytest.mark.parametrize(("status", "kind"), [(400, ErrorKind.INVALID_REQUEST), (404, ErrorKind.NOT_FOUND), (422, ErrorKind.INVALID_REQUEST), (429, ErrorKind.RATE_LIMIT)])
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(400, ErrorKind.INVALID_REQUEST), (404, ErrorKind.NOT_FOUND), (422, ErrorKind.INVALID_REQUEST), (429, ErrorKind.RATE_LIMIT)],
+)
 def test_request_faults_pass_through(status: int, kind: ErrorKind) -> None:
     err = upstream_error("p", status, _openai("bad temperature"))
     assert (err.status, err.kind, err.message) == (status, kind, "bad temperature")

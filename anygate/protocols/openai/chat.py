@@ -15,8 +15,8 @@ from anygate.metering.record import record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.errors import stream_error_event
 from anygate.protocols.openai.usage import usage_from_openai
-from anygate.providers.upstream_errors import timed_out, unreachable
 from anygate.providers.base import Reply
+from anygate.providers.upstream_errors import timed_out, unreachable
 from anygate.routing.table import Target
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
@@ -69,7 +69,9 @@ def _whole(call: Call, target: Target, body: dict[str, Any], raw: bytes) -> web.
         data = orjson.loads(raw)
     except orjson.JSONDecodeError:
         record_usage(call, FAMILY, target, Usage(), 502)
-        raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response") from None
+        raise GatewayError(
+            ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response"
+        ) from None
     usage = usage_from_openai(data.get("usage") if isinstance(data, dict) else None)
     if usage is None:
         usage = Usage(_prompt_estimate(body), estimate_tokens(raw.decode(errors="replace")), estimated=True)
@@ -101,10 +103,12 @@ async def _relay(
     )
     await response.prepare(request)
     relay = ChatStreamRelay(client_wants_usage)
+    chunks = reply.chunks
+    assert chunks is not None
     status = 200
     try:
         try:
-            async for chunk in reply.chunks or ():
+            async for chunk in chunks:
                 out = relay.feed(chunk)
                 if out:
                     await _write(response, out)
@@ -114,12 +118,17 @@ async def _relay(
             if relay.failed or not relay.done:
                 status = 502
             if not relay.failed and not relay.done:
-                await _write(response, stream_error_event(GatewayError(
-                    ErrorKind.UPSTREAM,
-                    f"upstream '{target.provider.name}' ended the stream before it was complete",
-                    code="upstream_stream_truncated",
-                )))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+                await _write(
+                    response,
+                    stream_error_event(
+                        GatewayError(
+                            ErrorKind.UPSTREAM,
+                            f"upstream '{target.provider.name}' ended the stream before it was complete",
+                            code="upstream_stream_truncated",
+                        )
+                    ),
+                )
+        except (TimeoutError, aiohttp.ClientError) as exc:
             name = target.provider.name
             err = timed_out(name) if isinstance(exc, asyncio.TimeoutError) else unreachable(name, type(exc).__name__)
             status = err.status

@@ -89,7 +89,6 @@ class ChatStreamRelay:
         return True
 
 
-
 def _next_special(buffer: bytes, start: int, end: int) -> int:
     """Where the next usage object or error starts in buffer[start:end], or -1."""
     first = -1

@@ -49,8 +49,7 @@ def _completion(result: Answer, model: str) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": result.content, "refusal": None}
     if result.tool_calls:
         message["tool_calls"] = [
-            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
-            for c in result.tool_calls
+            {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}} for c in result.tool_calls
         ]
     return {
         "id": f"chatcmpl-mock{time.time_ns()}",
@@ -64,7 +63,13 @@ def _completion(result: Answer, model: str) -> dict[str, Any]:
 
 
 async def _stream(result: Answer, model: str, include_usage: bool) -> AsyncIterator[bytes]:
-    base = {"id": f"chatcmpl-mock{time.time_ns()}", "object": "chat.completion.chunk", "created": int(time.time()), "model": model, "system_fingerprint": "fp_mock"}
+    base = {
+        "id": f"chatcmpl-mock{time.time_ns()}",
+        "object": "chat.completion.chunk",
+        "created": int(time.time()),
+        "model": model,
+        "system_fingerprint": "fp_mock",
+    }
     extra = {"usage": None} if include_usage else {}
 
     def event(delta: dict[str, Any], finish: str | None = None) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -39,7 +38,7 @@ class OpenAIProvider:
         """POST /chat/completions; a whole JSON body, or the SSE bytes to relay when streaming."""
         try:
             resp = await self._http.post(self._chat_url, data=orjson.dumps(body), headers=self._headers, timeout=self._timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise timed_out(self.name) from None
         except aiohttp.ClientError as exc:
             raise unreachable(self.name, type(exc).__name__) from None
@@ -49,7 +48,7 @@ class OpenAIProvider:
             return Reply(chunks=resp.content.iter_any(), close=_closer(resp))
         try:
             raw = await resp.read()
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise timed_out(self.name) from None
         except aiohttp.ClientError as exc:
             raise unreachable(self.name, type(exc).__name__) from None
@@ -68,7 +67,7 @@ class OpenAIProvider:
     async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:
         try:
             body = await resp.content.read(_ERROR_BODY_LIMIT)
-        except (aiohttp.ClientError, asyncio.TimeoutError):
+        except (TimeoutError, aiohttp.ClientError):
             body = b""
         finally:
             resp.release()
