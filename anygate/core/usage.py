@@ -7,12 +7,18 @@ from dataclasses import dataclass
 
 @dataclass(slots=True)
 class Usage:
-    """Tokens of one call; `estimated` when counted locally because the upstream gave none."""
+    """Tokens of one call; `estimated` when counted locally because the upstream gave none.
+
+    `input_tokens` counts every prompt token, cached or not; `cached_tokens` (read from a cache) and
+    `cache_write_tokens` (written to one) are parts of it. `reasoning_tokens` is part of `output_tokens`.
+    """
 
     input_tokens: int = 0
     output_tokens: int = 0
     cached_tokens: int = 0
     estimated: bool = False
+    cache_write_tokens: int = 0
+    reasoning_tokens: int = 0
 
 
 def estimate_tokens(text: str) -> int:

@@ -9,16 +9,18 @@ from typing import Any, Protocol
 import aiohttp
 
 from anygate.config import ProviderConfig
+from anygate.core.codec import WireCodec
 
 
 class Provider(Protocol):
-    """A configured upstream that serves OpenAI chat completions in that wire format."""
+    """A configured upstream that takes generation requests in its own wire format (`wire`)."""
 
     name: str
     config: ProviderConfig
+    wire: WireCodec
 
-    async def chat_completions(self, body: dict[str, Any], stream: bool) -> Reply:
-        """Send one chat completion request; raises GatewayError when the upstream fails before answering."""
+    async def send(self, body: dict[str, Any], stream: bool) -> Reply:
+        """Send one generation request; raises GatewayError when the upstream fails before answering."""
         ...
 
 

@@ -1,11 +1,9 @@
-"""POST /openai/v1/chat/completions: the same-family path, relaying the upstream's answer as it comes."""
+"""POST /openai/v1/chat/completions: relayed as it comes to OpenAI-compatible targets, translated to others."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
@@ -13,16 +11,17 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
+from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.errors import stream_error_event
 from anygate.protocols.openai.usage import usage_from_openai
 from anygate.providers.base import Reply
-from anygate.providers.upstream_errors import timed_out, unreachable
 from anygate.routing.table import Target
+from anygate.server import streaming
 from anygate.server.call import Call
+from anygate.server.generation import send, translate
 from anygate.server.json_body import read_json_object
 
-FAMILY = "openai_chat"
-CLIENT_CLOSED = 499
+FAMILY = OPENAI_CHAT.name
 
 
 def _validate(body: dict[str, Any]) -> tuple[str, bool]:
@@ -39,10 +38,12 @@ def _validate(body: dict[str, Any]) -> tuple[str, bool]:
 
 
 async def chat_completions(request: web.Request, call: Call) -> web.StreamResponse:
-    """Forward a chat completion to the model's target, with only the model id (and auth) changed."""
+    """Forward a chat completion with only the model id (and auth) changed, or translate it."""
     body = await read_json_object(request)
     model, stream = _validate(body)
     target = call.gateway.models.resolve(model, call.key)
+    if target.provider.wire is not OPENAI_CHAT:
+        return await translate(request, call, OPENAI_CHAT, body, target)
     body["model"] = target.model
     client_wants_usage = False
     if stream:
@@ -50,11 +51,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
         client_wants_usage = isinstance(options, dict) and options.get("include_usage") is True
         if not client_wants_usage:  # ask for usage anyway, for billing; the usage chunk is not relayed
             body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-    try:
-        reply = await target.provider.chat_completions(body, stream)
-    except GatewayError as err:
-        record_usage(call, FAMILY, target, Usage(), err.status)
-        raise
+    reply = await send(call, FAMILY, target, body, stream)
     if reply.chunks is None:
         return _whole(call, target, body, reply.body or b"")
     return await _relay(request, call, target, body, reply, client_wants_usage)
@@ -79,63 +76,39 @@ def _whole(call: Call, target: Target, body: dict[str, Any], raw: bytes) -> web.
     return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
 
 
-class _ClientGone(Exception):
-    """The client closed its connection while the stream was being written."""
-
-
-async def _write(response: web.StreamResponse, data: bytes) -> None:
-    try:
-        await response.write(data)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
-        raise _ClientGone from None
-
-
 async def _relay(
-    request: web.Request,
-    call: Call,
-    target: Target,
-    body: dict[str, Any],
-    reply: Reply,
-    client_wants_usage: bool,
+    request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, client_wants_usage: bool
 ) -> web.StreamResponse:
-    response = web.StreamResponse(
-        headers={"Content-Type": "text/event-stream", "Cache-Control": "no-cache", "x-request-id": call.request_id}
-    )
-    await response.prepare(request)
     relay = ChatStreamRelay(client_wants_usage)
     chunks = reply.chunks
     assert chunks is not None
     status = 200
     try:
+        response = await streaming.start(request, call.request_id)
         try:
             async for chunk in chunks:
                 out = relay.feed(chunk)
                 if out:
-                    await _write(response, out)
+                    await streaming.write(response, out)
             tail = relay.finish()
             if tail:
-                await _write(response, tail)
+                await streaming.write(response, tail)
             if relay.failed or not relay.done:
                 status = 502
             if not relay.failed and not relay.done:
-                await _write(
-                    response,
-                    stream_error_event(
-                        GatewayError(
-                            ErrorKind.UPSTREAM,
-                            f"upstream '{target.provider.name}' ended the stream before it was complete",
-                            code="upstream_stream_truncated",
-                        )
-                    ),
+                truncated = GatewayError(
+                    ErrorKind.UPSTREAM,
+                    f"upstream '{target.provider.name}' ended the stream before it was complete",
+                    code="upstream_stream_truncated",
                 )
-        except (TimeoutError, aiohttp.ClientError) as exc:
-            name = target.provider.name
-            err = timed_out(name) if isinstance(exc, asyncio.TimeoutError) else unreachable(name, type(exc).__name__)
+                await streaming.write(response, stream_error_event(truncated))
+        except streaming.UPSTREAM_READ_ERRORS as exc:
+            err = streaming.upstream_read_error(target.provider.name, exc)
             status = err.status
-            await _write(response, stream_error_event(err))
+            await streaming.write(response, stream_error_event(err))
         await response.write_eof()
-    except _ClientGone:
-        status = CLIENT_CLOSED
+    except streaming.ClientGone:
+        status = streaming.CLIENT_CLOSED
     finally:  # recorded before anything else is awaited, so that even a cancelled handler leaves its record
         usage = relay.usage or Usage(_prompt_estimate(body), relay.estimated_output_tokens(), estimated=True)
         record_usage(call, FAMILY, target, usage, status)

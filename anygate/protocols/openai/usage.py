@@ -11,10 +11,22 @@ def usage_from_openai(data: Any) -> Usage | None:
     """The Usage in an OpenAI `usage` object, or None when there is none."""
     if not isinstance(data, dict):
         return None
-    details = data.get("prompt_tokens_details")
-    cached = details.get("cached_tokens") if isinstance(details, dict) else 0
+    prompt = data.get("prompt_tokens_details")
+    completion = data.get("completion_tokens_details")
     return Usage(
         input_tokens=int(data.get("prompt_tokens") or 0),
         output_tokens=int(data.get("completion_tokens") or 0),
-        cached_tokens=int(cached or 0),
+        cached_tokens=int((prompt.get("cached_tokens") if isinstance(prompt, dict) else 0) or 0),
+        reasoning_tokens=int((completion.get("reasoning_tokens") if isinstance(completion, dict) else 0) or 0),
     )
+
+
+def usage_to_openai(usage: Usage) -> dict[str, Any]:
+    """An OpenAI `usage` object."""
+    return {
+        "prompt_tokens": usage.input_tokens,
+        "completion_tokens": usage.output_tokens,
+        "total_tokens": usage.input_tokens + usage.output_tokens,
+        "prompt_tokens_details": {"cached_tokens": usage.cached_tokens},
+        "completion_tokens_details": {"reasoning_tokens": usage.reasoning_tokens},
+    }

@@ -10,6 +10,7 @@ import aiohttp
 import orjson
 
 from anygate.config import ProviderConfig
+from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.providers.base import Reply
 from anygate.providers.mock.behaviour import Answer, answer
 
@@ -20,11 +21,13 @@ _ARGS_PIECE = 8  # characters of tool arguments per streamed chunk
 class MockProvider:
     """An offline provider that needs no key: echoes prompts, makes tool calls, reports usage."""
 
+    wire = OPENAI_CHAT
+
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
         self.config = config
 
-    async def chat_completions(self, body: dict[str, Any], stream: bool) -> Reply:
+    async def send(self, body: dict[str, Any], stream: bool) -> Reply:
         """Answer at once, as a body or as a stream of chunks."""
         result = answer(body)
         model = str(body.get("model"))

@@ -1,0 +1,55 @@
+"""What each wire format (a client family, which is also an upstream's format) provides to the hub.
+
+Translation between any two formats is parse with one and build with the other: one codec per
+format, never one translator per pair.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from anygate.core.chat import ChatRequest, ChatResponse
+from anygate.core.errors import GatewayError
+from anygate.core.stream import StreamEvent
+
+
+class StreamParser(Protocol):
+    """Turns a wire stream's bytes into canonical events."""
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        """The events completed by `chunk`; raises GatewayError on an in-stream error from the upstream."""
+        ...
+
+    def close(self) -> list[StreamEvent]:
+        """The events left at the end of the stream (a StreamEnd when the wire had none but ended cleanly)."""
+        ...
+
+
+class StreamWriter(Protocol):
+    """Turns canonical events into a wire stream's bytes, keeping the format's order and indices."""
+
+    content_type: str
+
+    def write(self, event: StreamEvent) -> bytes:
+        """The bytes for one event (possibly none, possibly several wire events)."""
+        ...
+
+    def error(self, err: GatewayError) -> bytes:
+        """The format's in-stream error event, ending the stream."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class WireCodec:
+    """The six conversions of one wire format."""
+
+    name: str
+    parse_request: Callable[[dict[str, Any]], ChatRequest]
+    build_request: Callable[[ChatRequest, str], dict[str, Any]]
+    parse_response: Callable[[dict[str, Any]], ChatResponse]
+    build_response: Callable[[ChatResponse, str, str], dict[str, Any]]
+    stream_parser: Callable[[], StreamParser]
+    stream_writer: Callable[[ChatRequest, str, str], StreamWriter]  # (client's request, public model, request id)
+    stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)

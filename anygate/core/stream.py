@@ -1,0 +1,65 @@
+"""Canonical stream events: what every upstream stream is parsed into and every client stream is built from.
+
+Text and thinking deltas belong to the current block of their kind; tool calls are numbered by their
+order in the turn (`index`), independent of any family's block numbering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from anygate.core.chat import FinishReason
+from anygate.core.usage import Usage
+
+
+@dataclass(slots=True)
+class StreamStart:
+    """The answer begins; input usage when the upstream reports it this early."""
+
+    id: str
+    model: str
+    usage: Usage | None = None
+
+
+@dataclass(slots=True)
+class TextDelta:
+    """More text."""
+
+    text: str
+
+
+@dataclass(slots=True)
+class ThinkingDelta:
+    """More reasoning text, or the signature that closes it."""
+
+    text: str = ""
+    signature: str | None = None
+
+
+@dataclass(slots=True)
+class ToolCallStart:
+    """A tool call begins."""
+
+    index: int
+    id: str
+    name: str
+
+
+@dataclass(slots=True)
+class ToolCallDelta:
+    """A fragment of a tool call's JSON arguments."""
+
+    index: int
+    arguments: str
+
+
+@dataclass(slots=True)
+class StreamEnd:
+    """The answer is complete."""
+
+    finish: FinishReason
+    usage: Usage
+    stop_sequence: str | None = None
+
+
+StreamEvent = StreamStart | TextDelta | ThinkingDelta | ToolCallStart | ToolCallDelta | StreamEnd

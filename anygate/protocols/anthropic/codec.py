@@ -1,0 +1,18 @@
+"""The Anthropic Messages wire format as a codec of the hub."""
+
+from anygate.core.chat import ChatRequest
+from anygate.core.codec import WireCodec
+from anygate.protocols.anthropic.errors import stream_error_event
+from anygate.protocols.anthropic.messages_request import build_request, parse_request
+from anygate.protocols.anthropic.messages_response import build_response, parse_response
+from anygate.protocols.anthropic.stream_in import MessagesStreamParser
+from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
+
+
+def _writer(req: ChatRequest, model: str, request_id: str) -> MessagesStreamWriter:
+    return MessagesStreamWriter(model, request_id)
+
+
+ANTHROPIC = WireCodec(
+    "anthropic", parse_request, build_request, parse_response, build_response, MessagesStreamParser, _writer, stream_error_event
+)

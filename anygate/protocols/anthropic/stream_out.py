@@ -1,0 +1,98 @@
+"""Canonical events as an Anthropic Messages stream (to a client), with blocks opened and closed in order."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from anygate.core.errors import GatewayError
+from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.usage import Usage
+from anygate.protocols.anthropic.errors import stream_error_event
+from anygate.protocols.anthropic.messages_response import FINISH_TO_ANTHROPIC, message_id, usage_to_anthropic
+
+
+def _event(name: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
+
+
+class MessagesStreamWriter:
+    """Writes `message_start`, then each content block (start, deltas, stop), then `message_delta` and `message_stop`."""
+
+    content_type = "text/event-stream"
+
+    def __init__(self, model: str, request_id: str) -> None:
+        self._model = model
+        self._request_id = request_id
+        self._started = False
+        self._block = -1
+        self._open: str | None = None
+        self._tool_blocks: dict[int, int] = {}
+
+    def write(self, event: StreamEvent) -> bytes:
+        """The SSE events for one canonical event."""
+        out = b"" if self._started or isinstance(event, StreamStart) else self._start(StreamStart("", self._model))
+        if isinstance(event, StreamStart):
+            return out + self._start(event)
+        if isinstance(event, TextDelta):
+            return (
+                out + self._ensure("text", {"type": "text", "text": ""}) + self._delta({"type": "text_delta", "text": event.text})
+            )
+        if isinstance(event, ThinkingDelta):
+            out += self._ensure("thinking", {"type": "thinking", "thinking": "", "signature": ""})
+            if event.text:
+                out += self._delta({"type": "thinking_delta", "thinking": event.text})
+            if event.signature:
+                out += self._delta({"type": "signature_delta", "signature": event.signature})
+            return out
+        if isinstance(event, ToolCallStart):
+            out += self._close()
+            out += self._open_block("tool", {"type": "tool_use", "id": event.id, "name": event.name, "input": {}})
+            self._tool_blocks[event.index] = self._block
+            return out
+        if isinstance(event, ToolCallDelta):
+            block = self._tool_blocks.get(event.index, self._block)
+            return out + _event(
+                "content_block_delta", {"index": block, "delta": {"type": "input_json_delta", "partial_json": event.arguments}}
+            )
+        assert isinstance(event, StreamEnd)
+        usage = usage_to_anthropic(event.usage)
+        delta = {"stop_reason": FINISH_TO_ANTHROPIC[event.finish], "stop_sequence": event.stop_sequence}
+        return out + self._close() + _event("message_delta", {"delta": delta, "usage": usage}) + _event("message_stop", {})
+
+    def error(self, err: GatewayError) -> bytes:
+        """An `event: error` ending the stream."""
+        return stream_error_event(err, self._request_id)
+
+    def _start(self, event: StreamStart) -> bytes:
+        self._started = True
+        usage = usage_to_anthropic(event.usage or Usage())
+        message = {
+            "id": message_id(event.id),
+            "type": "message",
+            "role": "assistant",
+            "model": self._model,
+            "content": [],
+            "stop_reason": None,
+            "stop_sequence": None,
+            "usage": usage,
+        }
+        return _event("message_start", {"message": message})
+
+    def _ensure(self, kind: str, block: dict[str, Any]) -> bytes:
+        return b"" if self._open == kind else self._close() + self._open_block(kind, block)
+
+    def _open_block(self, kind: str, block: dict[str, Any]) -> bytes:
+        self._block += 1
+        self._open = kind
+        return _event("content_block_start", {"index": self._block, "content_block": block})
+
+    def _delta(self, delta: dict[str, Any]) -> bytes:
+        return _event("content_block_delta", {"index": self._block, "delta": delta})
+
+    def _close(self) -> bytes:
+        if self._open is None:
+            return b""
+        self._open = None
+        return _event("content_block_stop", {"index": self._block})

@@ -1,0 +1,244 @@
+"""OpenAI chat completion requests to and from the canonical ChatRequest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anygate.core.chat import (
+    ChatRequest,
+    Image,
+    Message,
+    Part,
+    Reasoning,
+    ResponseFormat,
+    Text,
+    Thinking,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolResult,
+)
+from anygate.core.data_url import make_data_url, split_data_url
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.tool_arguments import dump_arguments, parse_arguments
+
+
+def _invalid(message: str, param: str | None = None) -> GatewayError:
+    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
+
+
+def _content_parts(content: Any, where: str) -> list[Text | Image]:
+    if content is None:
+        return []
+    if isinstance(content, str):
+        return [Text(content)] if content else []
+    if not isinstance(content, list):
+        raise _invalid(f"{where}.content must be a string or an array of parts", where)
+    parts: list[Text | Image] = []
+    for i, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind == "text":
+            parts.append(Text(str(part.get("text", ""))))
+        elif kind == "image_url":
+            image = part.get("image_url")
+            url = image.get("url") if isinstance(image, dict) else image
+            if not isinstance(url, str):
+                raise _invalid(f"{where}.content[{i}].image_url.url is required", where)
+            inline = split_data_url(url)
+            parts.append(Image(media_type=inline[0], data=inline[1]) if inline else Image(url=url))
+        elif kind == "refusal":
+            parts.append(Text(str(part.get("refusal", ""))))
+        else:
+            raise _invalid(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
+    return parts
+
+
+def _append(messages: list[Message], role: Any, parts: list[Part]) -> None:
+    if messages and messages[-1].role == role:
+        messages[-1].parts.extend(parts)
+    else:
+        messages.append(Message(role, parts))
+
+
+def parse_request(body: dict[str, Any]) -> ChatRequest:
+    """The canonical form of an OpenAI chat completion body (already checked for model and messages)."""
+    if isinstance(body.get("n"), int) and body["n"] > 1:
+        raise _invalid("'n' greater than 1 cannot be served by this model's provider", "n")
+    system: list[str] = []
+    messages: list[Message] = []
+    names: dict[str, str] = {}
+    for i, msg in enumerate(body["messages"]):
+        where = f"messages[{i}]"
+        role = msg.get("role") if isinstance(msg, dict) else None
+        if role in ("system", "developer"):
+            system.extend(p.text for p in _content_parts(msg.get("content"), where) if isinstance(p, Text))
+        elif role == "user":
+            _append(messages, "user", list(_content_parts(msg.get("content"), where)))
+        elif role == "assistant":
+            parts: list[Part] = list(_content_parts(msg.get("content"), where))
+            reasoning = msg.get("reasoning_content")
+            if isinstance(reasoning, str) and reasoning:
+                parts.insert(0, Thinking(reasoning))
+            for j, call in enumerate(msg.get("tool_calls") or []):
+                function = call.get("function") or {}
+                name = str(function.get("name", ""))
+                names[str(call.get("id"))] = name
+                parts.append(
+                    ToolCall(str(call.get("id")), name, parse_arguments(function.get("arguments"), f"{where}.tool_calls[{j}]"))
+                )
+            _append(messages, "assistant", parts)
+        elif role == "tool":
+            call_id = str(msg.get("tool_call_id", ""))
+            result = ToolResult(call_id, _content_parts(msg.get("content"), where), name=names.get(call_id))
+            _append(messages, "user", [result])
+        else:
+            raise _invalid(f"{where}.role must be system, developer, user, assistant or tool", f"{where}.role")
+    return ChatRequest(
+        model=str(body["model"]),
+        messages=messages,
+        system=system,
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
+        temperature=body.get("temperature"),
+        top_p=body.get("top_p"),
+        stop=[body["stop"]] if isinstance(body.get("stop"), str) else list(body.get("stop") or []),
+        seed=body.get("seed"),
+        stream=body.get("stream") is True,
+        stream_usage=isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True,
+        response_format=_response_format(body.get("response_format")),
+        reasoning=Reasoning(effort=body["reasoning_effort"]) if body.get("reasoning_effort") else None,
+        user=body.get("user"),
+    )
+
+
+def _tools(tools: Any) -> list[Tool]:
+    out = []
+    for i, tool in enumerate(tools or []):
+        function = tool.get("function") if isinstance(tool, dict) else None
+        if tool.get("type") != "function" or not isinstance(function, dict) or not function.get("name"):
+            raise _invalid(f"tools[{i}] must be a function tool with a name", f"tools[{i}]")
+        out.append(
+            Tool(
+                function["name"], function.get("description"), function.get("parameters") or {"type": "object", "properties": {}}
+            )
+        )
+    return out
+
+
+def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
+    if choice is None and parallel is None:
+        return None
+    result = ToolChoice(parallel=parallel if isinstance(parallel, bool) else None)
+    if choice in ("auto", "none", "required"):
+        result.mode = choice
+    elif isinstance(choice, dict):
+        result.mode, result.name = "tool", (choice.get("function") or {}).get("name")
+    return result
+
+
+def _response_format(fmt: Any) -> ResponseFormat | None:
+    if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+        return None
+    if fmt.get("type") == "json_object":
+        return ResponseFormat("json_object")
+    spec = fmt.get("json_schema") or {}
+    return ResponseFormat("json_schema", spec.get("schema"), spec.get("name"), spec.get("strict"))
+
+
+def _user_content(parts: list[Part]) -> str | list[dict[str, Any]]:
+    if all(isinstance(p, Text) for p in parts) and len(parts) == 1:
+        return parts[0].text  # type: ignore[union-attr]
+    out: list[dict[str, Any]] = []
+    for part in parts:
+        if isinstance(part, Text):
+            out.append({"type": "text", "text": part.text})
+        elif isinstance(part, Image):
+            url = part.url or make_data_url(part.media_type, part.data or "")
+            out.append({"type": "image_url", "image_url": {"url": url}})
+    return out
+
+
+def _result_text(result: ToolResult) -> str:
+    return "\n".join(p.text for p in result.content if isinstance(p, Text))
+
+
+def build_messages(req: ChatRequest) -> list[dict[str, Any]]:
+    """The OpenAI `messages` array of a canonical request."""
+    out: list[dict[str, Any]] = [{"role": "system", "content": text} for text in req.system]
+    for msg in req.messages:
+        if msg.role == "assistant":
+            text = "".join(p.text for p in msg.parts if isinstance(p, Text))
+            calls = [p for p in msg.parts if isinstance(p, ToolCall)]
+            entry: dict[str, Any] = {"role": "assistant", "content": text or None}
+            if calls:
+                entry["tool_calls"] = [
+                    {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": dump_arguments(c.arguments)}}
+                    for c in calls
+                ]
+            out.append(entry)
+            continue
+        results = [p for p in msg.parts if isinstance(p, ToolResult)]
+        for result in results:
+            out.append({"role": "tool", "tool_call_id": result.call_id, "content": _result_text(result)})
+        rest: list[Part] = [p for p in msg.parts if isinstance(p, Text | Image)]
+        rest += [img for r in results for img in r.content if isinstance(img, Image)]  # tool messages carry text only
+        if rest:
+            out.append({"role": "user", "content": _user_content(rest)})
+    return out
+
+
+def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
+    """An OpenAI chat completion body for a canonical request."""
+    body: dict[str, Any] = {"model": upstream_model, "messages": build_messages(req)}
+    if req.tools:
+        body["tools"] = [
+            {
+                "type": "function",
+                "function": {
+                    "name": t.name,
+                    **({"description": t.description} if t.description else {}),
+                    "parameters": t.parameters,
+                },
+            }
+            for t in req.tools
+        ]
+    choice = req.tool_choice
+    if choice is not None:
+        if choice.mode == "tool":
+            body["tool_choice"] = {"type": "function", "function": {"name": choice.name}}
+        elif req.tools or choice.mode == "none":
+            body["tool_choice"] = choice.mode
+        if choice.parallel is not None and req.tools:
+            body["parallel_tool_calls"] = choice.parallel
+    optional = {
+        "max_completion_tokens": req.max_tokens,
+        "temperature": req.temperature,
+        "top_p": req.top_p,
+        "seed": req.seed,
+        "user": req.user,
+    }
+    body.update({k: v for k, v in optional.items() if v is not None})
+    if req.stop:
+        body["stop"] = req.stop
+    if req.response_format is not None:
+        fmt = req.response_format
+        if fmt.type == "json_object" or fmt.schema is None:
+            body["response_format"] = {"type": "json_object"}
+        else:
+            spec: dict[str, Any] = {"name": fmt.name or "response", "schema": fmt.schema}
+            if fmt.strict is not None:
+                spec["strict"] = fmt.strict
+            body["response_format"] = {"type": "json_schema", "json_schema": spec}
+    if req.reasoning is not None:
+        body["reasoning_effort"] = req.reasoning.effort or _effort_for_budget(req.reasoning.budget_tokens)
+    if req.stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    return body
+
+
+def _effort_for_budget(budget: int | None) -> str:
+    if budget is None or budget >= 16000:
+        return "high"
+    return "medium" if budget >= 4000 else "low"

@@ -1,0 +1,82 @@
+"""The HTTP call every HTTP upstream makes: one POST of JSON on the pooled client, failures mapped."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+import orjson
+
+from anygate.config import ProviderConfig
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.base import Reply
+from anygate.providers.upstream_errors import timed_out, unreachable, upstream_error
+
+_ERROR_BODY_LIMIT = 64 * 1024
+
+
+class HttpUpstream:
+    """POSTs JSON to one upstream; answers a whole JSON body or the stream's bytes to relay."""
+
+    def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
+        self.name = name
+        self._http = http
+        self._headers = {"Content-Type": "application/json", **headers}
+        self._secrets = tuple(s for s in (config.api_key, config.secret_key) if s)
+        self._timeout = aiohttp.ClientTimeout(
+            total=None, connect=config.connect_timeout_seconds, sock_read=config.timeout_seconds
+        )
+
+    async def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+        """POST `body`; raises GatewayError when the upstream fails before answering."""
+        try:
+            resp = await self._http.post(
+                url,
+                data=orjson.dumps(body),
+                headers={**self._headers, **headers} if headers else self._headers,
+                timeout=self._timeout,
+            )
+        except TimeoutError:
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            raise unreachable(self.name, type(exc).__name__) from None
+        if resp.status >= 400:
+            raise await self._failure(resp)
+        if stream and resp.content_type == "text/event-stream":
+            return Reply(chunks=resp.content.iter_any(), close=_closer(resp))
+        try:
+            raw = await resp.read()
+        except TimeoutError:
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            raise unreachable(self.name, type(exc).__name__) from None
+        finally:
+            resp.release()
+        if resp.content_type != "application/json" or stream:
+            wanted = "an event stream" if stream else "JSON"
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' answered with {resp.content_type or 'no content type'}, not {wanted}",
+                code="upstream_bad_response",
+            )
+        return Reply(body=raw)
+
+    async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:
+        try:
+            body = await resp.content.read(_ERROR_BODY_LIMIT)
+        except (TimeoutError, aiohttp.ClientError):
+            body = b""
+        finally:
+            resp.release()
+        return upstream_error(self.name, resp.status, body, self._secrets)
+
+
+def _closer(resp: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:
+    async def close() -> None:
+        if resp.content.at_eof():
+            resp.release()
+        else:
+            resp.close()  # abandon the upstream stream: the client went away or the relay failed
+
+    return close

@@ -1,0 +1,135 @@
+"""Generation across families: parse the client's request with its codec, build the upstream's with the
+target's, and translate the answer back, whole or as a stream. Same-family calls relay bytes instead."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from anygate.core.codec import WireCodec
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.stream import StreamEnd, TextDelta, ToolCallDelta
+from anygate.core.usage import Usage, estimate_tokens
+from anygate.metering.record import record_usage
+from anygate.providers.base import Reply
+from anygate.routing.table import Target
+from anygate.server import streaming
+from anygate.server.call import Call
+
+
+def _json(raw: bytes, target: Target) -> dict[str, Any]:
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise GatewayError(
+            ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response"
+        )
+    return data
+
+
+async def send(call: Call, family: str, target: Target, body: dict[str, Any], stream: bool) -> Reply:
+    """Send to the target; a failure before any answer is recorded (at no cost) and raised."""
+    try:
+        return await target.provider.send(body, stream)
+    except GatewayError as err:
+        record_usage(call, family, target, Usage(), err.status)
+        raise
+
+
+async def translate(
+    request: web.Request, call: Call, client: WireCodec, body: dict[str, Any], target: Target
+) -> web.StreamResponse:
+    """Serve a call whose client family differs from the target's wire format."""
+    canonical = client.parse_request(body)
+    upstream = target.provider.wire
+    reply = await send(call, client.name, target, upstream.build_request(canonical, target.model), canonical.stream)
+    public_model = target.public_model
+    if reply.chunks is None:
+        try:
+            answer = upstream.parse_response(_json(reply.body or b"", target))
+        except GatewayError as err:
+            record_usage(call, client.name, target, Usage(), err.status)
+            raise
+        record_usage(call, client.name, target, answer.usage, 200)
+        whole = client.build_response(answer, public_model, call.request_id)
+        return web.Response(body=orjson.dumps(whole), content_type="application/json", headers={"x-request-id": call.request_id})
+    parser = upstream.stream_parser()
+    writer = client.stream_writer(canonical, public_model, call.request_id)
+    usage: Usage | None = None
+    pieces = 0
+    status = 200
+    try:
+        response = await streaming.start(request, call.request_id, writer.content_type)
+        try:
+            assert reply.chunks is not None
+            async for chunk in reply.chunks:
+                events = parser.feed(chunk)
+                for event in events:
+                    if isinstance(event, StreamEnd):
+                        usage = event.usage
+                    elif isinstance(event, TextDelta | ToolCallDelta):
+                        pieces += 1
+                out = b"".join(writer.write(e) for e in events)
+                if out:
+                    await streaming.write(response, out)
+            tail = parser.close()
+            usage = next((e.usage for e in tail if isinstance(e, StreamEnd)), usage)
+            if tail:
+                await streaming.write(response, b"".join(writer.write(e) for e in tail))
+        except GatewayError as err:
+            status = err.status
+            await streaming.write(response, writer.error(err))
+        except streaming.UPSTREAM_READ_ERRORS as exc:
+            broken = streaming.upstream_read_error(target.provider.name, exc)
+            status = broken.status
+            await streaming.write(response, writer.error(broken))
+        await response.write_eof()
+    except streaming.ClientGone:
+        status = streaming.CLIENT_CLOSED
+    finally:
+        if usage is None:  # bill the prompt and what was streamed, counted locally
+            usage = Usage(estimate_tokens(orjson.dumps(body).decode()), pieces, estimated=True)
+        record_usage(call, client.name, target, usage, status)
+        await reply.close()
+    return response
+
+
+async def relay_same_family(
+    request: web.Request, call: Call, wire: WireCodec, target: Target, reply: Reply
+) -> web.StreamResponse:
+    """Relay a same-family stream byte for byte, reading a copy for usage and a clean end."""
+    parser = wire.stream_parser()
+    usage: Usage | None = None
+    status = 200
+    watching = True  # until the upstream's own error event, which is relayed as it came
+    try:
+        response = await streaming.start(request, call.request_id)
+        try:
+            assert reply.chunks is not None
+            async for chunk in reply.chunks:
+                if watching:
+                    try:
+                        usage = next((e.usage for e in parser.feed(chunk) if isinstance(e, StreamEnd)), usage)
+                    except GatewayError as err:
+                        watching, status = False, err.status
+                await streaming.write(response, chunk)
+            if watching:
+                parser.close()
+        except GatewayError as err:
+            status = err.status
+            await streaming.write(response, wire.stream_error(err, call.request_id))
+        except streaming.UPSTREAM_READ_ERRORS as exc:
+            broken = streaming.upstream_read_error(target.provider.name, exc)
+            status = broken.status
+            await streaming.write(response, wire.stream_error(broken, call.request_id))
+        await response.write_eof()
+    except streaming.ClientGone:
+        status = streaming.CLIENT_CLOSED
+    finally:
+        record_usage(call, wire.name, target, usage or Usage(estimated=True), status)
+        await reply.close()
+    return response

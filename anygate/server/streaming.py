@@ -1,0 +1,43 @@
+"""Writing a stream to the client, telling a client that left apart from an upstream that failed."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aiohttp
+from aiohttp import web
+
+from anygate.core.errors import GatewayError
+from anygate.providers.upstream_errors import timed_out, unreachable
+
+CLIENT_CLOSED = 499  # the status recorded for a call whose client went away
+
+
+class ClientGone(Exception):
+    """The client closed its connection while the stream was being written."""
+
+
+async def write(response: web.StreamResponse, data: bytes) -> None:
+    """Write to the client; ClientGone when it has left."""
+    try:
+        await response.write(data)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        raise ClientGone from None
+
+
+async def start(request: web.Request, request_id: str, content_type: str = "text/event-stream") -> web.StreamResponse:
+    """Send the headers of an event stream."""
+    response = web.StreamResponse(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "x-request-id": request_id})
+    try:
+        await response.prepare(request)
+    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+        raise ClientGone from None
+    return response
+
+
+def upstream_read_error(provider: str, exc: BaseException) -> GatewayError:
+    """The error for a failure while reading an upstream's stream."""
+    return timed_out(provider) if isinstance(exc, asyncio.TimeoutError) else unreachable(provider, type(exc).__name__)
+
+
+UPSTREAM_READ_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
