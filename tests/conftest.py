@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import ServerThread
 
@@ -65,6 +66,16 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 def fake_openai() -> Iterator[FakeOpenAI]:
     """The fake OpenAI upstream, served on a loopback port for the whole session."""
     fake = FakeOpenAI()
+    server = ServerThread(fake.app).start()
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_anthropic() -> Iterator[FakeAnthropic]:
+    """The fake Anthropic upstream, served on a loopback port for the whole session."""
+    fake = FakeAnthropic()
     server = ServerThread(fake.app).start()
     fake.url = server.url  # type: ignore[attr-defined]
     yield fake

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from tests.fakes.anthropic_upstream import UPSTREAM_KEY as ANTHROPIC_KEY
+from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.openai_upstream import UPSTREAM_KEY, FakeOpenAI
 from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
@@ -14,8 +16,11 @@ from tests.gateway_process import GatewayProcess
 SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "html", "400", "401", "404", "429", "500", "503", "529"]
 
 
-def gateway_config(database: str, fake_url: str) -> dict[str, Any]:
-    """A config with the fake upstream, an unreachable one, and mock; one public model per scenario."""
+CLAUDE_SCENARIOS = ["echo", "tools", "think", "stream-error", "400", "529"]
+
+
+def gateway_config(database: str, fake_url: str, anthropic_url: str = "http://127.0.0.1:9") -> dict[str, Any]:
+    """A config with the fake upstreams, an unreachable one, and mock; one public model per scenario."""
     models: dict[str, Any] = {
         "gpt-test": [{"provider": "fake", "model": "up-echo", "input_price": 1.0, "output_price": 2.0}],
         "down-model": [{"provider": "down", "model": "anything"}],
@@ -24,12 +29,17 @@ def gateway_config(database: str, fake_url: str) -> dict[str, Any]:
     }
     for scenario in SCENARIOS:
         models[f"scenario-{scenario}"] = [{"provider": "fake", "model": f"up-{scenario}"}]
+    for scenario in CLAUDE_SCENARIOS:
+        models[f"claude-{scenario}"] = [
+            {"provider": "claude", "model": f"claude-{scenario}", "input_price": 3.0, "output_price": 15.0}
+        ]
     return {
         "database": database,
         "providers": {
             "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
             "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
             "mock": {"type": "mock"},
+            "claude": {"type": "anthropic", "base_url": anthropic_url, "api_key": ANTHROPIC_KEY, "timeout_seconds": 5},
         },
         "models": models,
     }
@@ -37,12 +47,16 @@ def gateway_config(database: str, fake_url: str) -> dict[str, Any]:
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def gateway(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_openai: FakeOpenAI
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    fake_openai: FakeOpenAI,
+    fake_anthropic: FakeAnthropic,
 ) -> Iterator[GatewayProcess]:
     """The gateway on each database backend, started once per test module."""
     workdir = tmp_path_factory.mktemp("gateway")
     database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    process = GatewayProcess(workdir, gateway_config(database, fake_openai.url)).start()  # type: ignore[attr-defined]
+    config = gateway_config(database, fake_openai.url, fake_anthropic.url)  # type: ignore[attr-defined]
+    process = GatewayProcess(workdir, config).start()
     yield process
     process.stop()
 

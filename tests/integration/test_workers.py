@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import signal
 import subprocess
+import time
 from pathlib import Path
 
 import requests
@@ -40,6 +41,9 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: Fake
     statuses = [requests.post(url, json=body, headers=headers, timeout=10).status_code for _ in range(40)]
     assert statuses == [200] * 40
     assert gateway.stop(signal.SIGTERM) == 0
+    deadline = time.time() + 5  # multiprocessing's helper process notices its parent is gone a moment later
+    while [p for p in workers if _running(p)] and time.time() < deadline:
+        time.sleep(0.1)
     assert not [p for p in workers if _running(p)], "every worker ends with the parent"
     totals = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
     assert totals[0]["requests"] == 40

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from anygate.core.chat import (
     ChatRequest,
     Image,
     Message,
     Part,
     Reasoning,
+    ResponseFormat,
     Text,
     Thinking,
     Tool,
@@ -85,9 +84,14 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         else:
             messages.append(Message(role, parts))
     thinking = body.get("thinking")
+    output: dict[str, Any] = body["output_config"] if isinstance(body.get("output_config"), dict) else {}
     reasoning = None
-    if isinstance(thinking, dict) and thinking.get("type") == "enabled":
-        reasoning = Reasoning(budget_tokens=thinking.get("budget_tokens"))
+    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
+        reasoning = Reasoning(effort=output.get("effort"), budget_tokens=thinking.get("budget_tokens"))
+    elif output.get("effort"):
+        reasoning = Reasoning(effort=output["effort"])
+    fmt = output.get("format")
+    response_format = ResponseFormat("json_schema", fmt.get("schema")) if isinstance(fmt, dict) else None
     metadata = body.get("metadata")
     return ChatRequest(
         model=str(body["model"]),
@@ -101,6 +105,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         top_k=body.get("top_k"),
         stop=list(body.get("stop_sequences") or []),
         stream=body.get("stream") is True,
+        response_format=response_format,
         reasoning=reasoning,
         user=metadata.get("user_id") if isinstance(metadata, dict) else None,
     )
@@ -146,15 +151,6 @@ def _block(part: Part) -> dict[str, Any] | None:
     return None
 
 
-def _system(req: ChatRequest) -> str:
-    texts = list(req.system)
-    fmt = req.response_format
-    if fmt is not None:  # Anthropic has no JSON mode: the closest equivalent is an instruction
-        schema = f" matching this JSON Schema: {orjson.dumps(fmt.schema).decode()}" if fmt.schema else ""
-        texts.append(f"Respond with a single JSON object{schema}. Output only the JSON, with no other text.")
-    return "\n\n".join(texts)
-
-
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     """An Anthropic Messages body for a canonical request."""
     messages: list[dict[str, Any]] = []
@@ -174,9 +170,11 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     if budget:
         body["thinking"] = {"type": "enabled", "budget_tokens": max(budget, 1024)}
         body["max_tokens"] = max(body["max_tokens"], body["thinking"]["budget_tokens"] + 1024)
-    system = _system(req)
-    if system:
-        body["system"] = system
+    if req.system:
+        body["system"] = "\n\n".join(req.system)
+    if req.response_format is not None:  # structured outputs; a bare JSON object when no schema is given
+        schema = req.response_format.schema or {"type": "object", "additionalProperties": True}
+        body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
     if req.tools:
         body["tools"] = [
             {"name": t.name, **({"description": t.description} if t.description else {}), "input_schema": t.parameters}

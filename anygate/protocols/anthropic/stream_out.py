@@ -68,7 +68,7 @@ class MessagesStreamWriter:
     def _start(self, event: StreamStart) -> bytes:
         self._started = True
         usage = usage_to_anthropic(event.usage or Usage())
-        message = {
+        message: dict[str, Any] = {
             "id": message_id(event.id),
             "type": "message",
             "role": "assistant",

@@ -1,0 +1,89 @@
+"""POST /anthropic/v1/messages and /count_tokens: relayed to Anthropic targets, translated to others."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage, estimate_tokens
+from anygate.metering.record import record_usage
+from anygate.protocols.anthropic.codec import ANTHROPIC
+from anygate.protocols.anthropic.messages_response import usage_from_anthropic
+from anygate.providers.anthropic.adapter import AnthropicProvider
+from anygate.server.call import Call
+from anygate.server.generation import relay_same_family, translate
+from anygate.server.json_body import read_json_object
+
+_FORWARDED_HEADERS = ("anthropic-beta",)
+
+
+def _invalid(message: str) -> GatewayError:
+    return GatewayError(ErrorKind.INVALID_REQUEST, message)
+
+
+def _validate(body: dict[str, Any], counting: bool = False) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise _invalid("model: Field required")
+    messages = body.get("messages")
+    if not isinstance(messages, list):
+        raise _invalid("messages: Field required")
+    if not counting and not messages:
+        raise _invalid("messages: at least one message is required")
+    if not counting and (not isinstance(body.get("max_tokens"), int) or isinstance(body.get("max_tokens"), bool)):
+        raise _invalid("max_tokens: Field required")
+    if not isinstance(body.get("stream", False), bool):
+        raise _invalid("stream: Input should be a valid boolean")
+    return model
+
+
+def _forwarded(request: web.Request) -> dict[str, str]:
+    return {name: request.headers[name] for name in _FORWARDED_HEADERS if name in request.headers}
+
+
+async def messages(request: web.Request, call: Call) -> web.StreamResponse:
+    """Create a message, streamed with stream:true."""
+    body = await read_json_object(request)
+    model = _validate(body)
+    target = call.gateway.models.resolve(model, call.key)
+    provider = target.provider
+    if not isinstance(provider, AnthropicProvider):
+        return await translate(request, call, ANTHROPIC, body, target)
+    body["model"] = target.model
+    stream = body.get("stream") is True
+    try:
+        reply = await provider.send(body, stream, _forwarded(request))
+    except GatewayError as err:
+        record_usage(call, ANTHROPIC.name, target, Usage(), err.status)
+        raise
+    if reply.chunks is not None:
+        return await relay_same_family(request, call, ANTHROPIC, target, reply)
+    raw = reply.body or b""
+    try:
+        usage = usage_from_anthropic(orjson.loads(raw).get("usage"))
+    except (orjson.JSONDecodeError, AttributeError):
+        record_usage(call, ANTHROPIC.name, target, Usage(), 502)
+        raise GatewayError(
+            ErrorKind.UPSTREAM, f"upstream '{provider.name}' sent invalid JSON", code="upstream_bad_response"
+        ) from None
+    record_usage(call, ANTHROPIC.name, target, usage, 200)
+    return web.Response(
+        body=raw, content_type="application/json", headers={"request-id": call.request_id, "x-request-id": call.request_id}
+    )
+
+
+async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
+    """Count a request's input tokens: by the upstream's own count when it is Anthropic, else locally."""
+    body = await read_json_object(request)
+    model = _validate(body, counting=True)
+    target = call.gateway.models.resolve(model, call.key)
+    provider = target.provider
+    if isinstance(provider, AnthropicProvider):
+        reply = await provider.count_tokens({**body, "model": target.model}, _forwarded(request))
+        return web.Response(body=reply.body or b"{}", content_type="application/json")
+    canonical = ANTHROPIC.parse_request({**body, "max_tokens": 1})
+    text = orjson.dumps([canonical.system, canonical.messages, canonical.tools]).decode()
+    return web.json_response({"input_tokens": estimate_tokens(text)})
