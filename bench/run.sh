@@ -41,6 +41,7 @@ $T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 >"$W
 AG_PID=${pids[-1]}
 wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
 sed 's/bench-model/bench-stream/' "$B/body_openai_stream.json" >"$W/body_stream.json"
+sed 's/bench-model/bench-stream/' "$B/body_anthropic_stream.json" >"$W/body_anthropic_stream.json"
 
 declare -A R
 run() { # label conns url body auth: appends one run's figures to R[label]
@@ -65,6 +66,8 @@ for round in $(seq 1 "$ROUNDS"); do
   run anygate "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
   run bare-stream "$CONC" http://127.0.0.1:19081/stream/v1/chat/completions "$B/body_openai_stream.json"
   run anygate-stream "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json" "$KEY"
+  run anthropic-to-openai "$CONC" http://127.0.0.1:19083/anthropic/v1/messages "$B/body_anthropic.json" "$KEY"
+  run anthropic-to-openai-stream "$CONC" http://127.0.0.1:19083/anthropic/v1/messages "$W/body_anthropic_stream.json" "$KEY"
   run bare-1conn 1 http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
   run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
 done
@@ -72,7 +75,8 @@ RSS=$(ps -o rss= -p "$AG_PID")
 
 ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
 printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, 1 worker, median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
-for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
+for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "anthropic-to-openai:bare" \
+  "anthropic-to-openai-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
   name=${pair%%:*}; base=${pair#*:}
   r=$(field "$name" rps); rt="-"
   [[ -n $base ]] && rt=$(ratio "$r" "$(field "$base" rps)")
