@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import ServerThread
 
@@ -76,6 +77,16 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 def fake_anthropic() -> Iterator[FakeAnthropic]:
     """The fake Anthropic upstream, served on a loopback port for the whole session."""
     fake = FakeAnthropic()
+    server = ServerThread(fake.app).start()
+    fake.url = server.url  # type: ignore[attr-defined]
+    yield fake
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_gemini() -> Iterator[FakeGemini]:
+    """The fake Gemini upstream, served on a loopback port for the whole session."""
+    fake = FakeGemini()
     server = ServerThread(fake.app).start()
     fake.url = server.url  # type: ignore[attr-defined]
     yield fake

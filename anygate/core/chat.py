@@ -32,11 +32,12 @@ class Image:
 
 @dataclass(slots=True)
 class ToolCall:
-    """The model calling a tool."""
+    """The model calling a tool; `signature` is Gemini's thought signature, to be replayed with the call."""
 
     id: str
     name: str
     arguments: dict[str, Any]
+    signature: str | None = None
 
 
 @dataclass(slots=True)
@@ -122,6 +123,7 @@ class ChatRequest:
     seed: int | None = None
     stream: bool = False
     stream_usage: bool = False  # the client asked for usage in the stream (OpenAI's include_usage)
+    stream_json_array: bool = False  # the client wants one JSON array sent in pieces (Gemini without alt=sse)
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
     user: str | None = None

@@ -43,6 +43,7 @@ class ToolCallStart:
     index: int
     id: str
     name: str
+    signature: str | None = None
 
 
 @dataclass(slots=True)

@@ -9,6 +9,8 @@ import pytest
 
 from tests.fakes.anthropic_upstream import UPSTREAM_KEY as ANTHROPIC_KEY
 from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.gemini_upstream import UPSTREAM_KEY as GEMINI_KEY
+from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import UPSTREAM_KEY, FakeOpenAI
 from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
@@ -17,9 +19,12 @@ SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "html", "400", "
 
 
 CLAUDE_SCENARIOS = ["echo", "tools", "think", "stream-error", "400", "529"]
+GEMINI_SCENARIOS = ["echo", "tools", "think", "400", "503"]
 
 
-def gateway_config(database: str, fake_url: str, anthropic_url: str = "http://127.0.0.1:9") -> dict[str, Any]:
+def gateway_config(
+    database: str, fake_url: str, anthropic_url: str = "http://127.0.0.1:9", gemini_url: str = "http://127.0.0.1:9"
+) -> dict[str, Any]:
     """A config with the fake upstreams, an unreachable one, and mock; one public model per scenario."""
     models: dict[str, Any] = {
         "gpt-test": [{"provider": "fake", "model": "up-echo", "input_price": 1.0, "output_price": 2.0}],
@@ -29,6 +34,10 @@ def gateway_config(database: str, fake_url: str, anthropic_url: str = "http://12
     }
     for scenario in SCENARIOS:
         models[f"scenario-{scenario}"] = [{"provider": "fake", "model": f"up-{scenario}"}]
+    for scenario in GEMINI_SCENARIOS:
+        models[f"gemini-{scenario}"] = [
+            {"provider": "gemini", "model": f"gemini-{scenario}", "input_price": 0.3, "output_price": 2.5}
+        ]
     for scenario in CLAUDE_SCENARIOS:
         models[f"claude-{scenario}"] = [
             {"provider": "claude", "model": f"claude-{scenario}", "input_price": 3.0, "output_price": 15.0}
@@ -40,6 +49,7 @@ def gateway_config(database: str, fake_url: str, anthropic_url: str = "http://12
             "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
             "mock": {"type": "mock"},
             "claude": {"type": "anthropic", "base_url": anthropic_url, "api_key": ANTHROPIC_KEY, "timeout_seconds": 5},
+            "gemini": {"type": "gemini", "base_url": gemini_url, "api_key": GEMINI_KEY, "timeout_seconds": 5},
         },
         "models": models,
     }
@@ -51,11 +61,12 @@ def gateway(
     tmp_path_factory: pytest.TempPathFactory,
     fake_openai: FakeOpenAI,
     fake_anthropic: FakeAnthropic,
+    fake_gemini: FakeGemini,
 ) -> Iterator[GatewayProcess]:
     """The gateway on each database backend, started once per test module."""
     workdir = tmp_path_factory.mktemp("gateway")
     database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
-    config = gateway_config(database, fake_openai.url, fake_anthropic.url)  # type: ignore[attr-defined]
+    config = gateway_config(database, fake_openai.url, fake_anthropic.url, fake_gemini.url)  # type: ignore[attr-defined]
     process = GatewayProcess(workdir, config).start()
     yield process
     process.stop()

@@ -1,0 +1,18 @@
+"""The Gemini generateContent wire format as a codec of the hub."""
+
+from anygate.core.chat import ChatRequest
+from anygate.core.codec import WireCodec
+from anygate.protocols.gemini.errors import stream_error_event
+from anygate.protocols.gemini.request import build_request, parse_request
+from anygate.protocols.gemini.response import build_response, parse_response
+from anygate.protocols.gemini.stream_in import GeminiStreamParser
+from anygate.protocols.gemini.stream_out import GeminiStreamWriter
+
+
+def _writer(req: ChatRequest, model: str, request_id: str) -> GeminiStreamWriter:
+    return GeminiStreamWriter(model, request_id, sse=not req.stream_json_array)
+
+
+GEMINI = WireCodec(
+    "gemini", parse_request, build_request, parse_response, build_response, GeminiStreamParser, _writer, stream_error_event
+)

@@ -1,0 +1,240 @@
+"""Gemini generateContent requests to and from the canonical ChatRequest.
+
+Gemini's calls may lack ids (older models): ids are made up in order, and a functionResponse without
+one answers the latest call of its name. A functionResponse needs the name, found from the call's id.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+
+from anygate.core.chat import (
+    ChatRequest,
+    Image,
+    Message,
+    Part,
+    Reasoning,
+    ResponseFormat,
+    Text,
+    Thinking,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolResult,
+)
+from anygate.core.errors import ErrorKind, GatewayError
+
+_EFFORT_BUDGETS = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
+_UPPER = re.compile(r"([A-Z])")
+
+
+def field(obj: Any, name: str) -> Any:
+    """`obj[name]` by its camelCase name or its snake_case one: Gemini's API takes both, and SDKs send either."""
+    if not isinstance(obj, dict):
+        return None
+    value = obj.get(name)
+    return value if value is not None else obj.get(_UPPER.sub(r"_\1", name).lower())
+
+
+def _invalid(message: str) -> GatewayError:
+    return GatewayError(ErrorKind.INVALID_REQUEST, message)
+
+
+def _texts(content: Any) -> list[str]:
+    parts = field(content, "parts")
+    return [str(p["text"]) for p in parts or [] if isinstance(p, dict) and isinstance(p.get("text"), str)]
+
+
+def _part(part: Any, where: str, calls: dict[str, str], names: dict[str, str]) -> Part:
+    if not isinstance(part, dict):
+        raise _invalid(f"{where}: a part must be an object")
+    if isinstance(part.get("text"), str):
+        if part.get("thought"):
+            return Thinking(part["text"], signature=field(part, "thoughtSignature"))
+        return Text(part["text"])
+    inline, file = field(part, "inlineData"), field(part, "fileData")
+    if isinstance(inline, dict):
+        return Image(media_type=field(inline, "mimeType"), data=inline.get("data"))
+    if isinstance(file, dict):
+        return Image(media_type=field(file, "mimeType"), url=field(file, "fileUri"))
+    call, answer = field(part, "functionCall"), field(part, "functionResponse")
+    if isinstance(call, dict):
+        name = str(call.get("name", ""))
+        call_id = str(call.get("id") or f"call_{len(names)}")
+        calls[name], names[call_id] = call_id, name
+        return ToolCall(call_id, name, call.get("args") or {}, field(part, "thoughtSignature"))
+    if isinstance(answer, dict):
+        name = str(answer.get("name", ""))
+        call_id = str(answer.get("id") or calls.get(name) or name)
+        return ToolResult(call_id, [Text(orjson.dumps(answer.get("response") or {}).decode())], name=name)
+    raise _invalid(f"{where}: this kind of part cannot be sent to this model's provider")
+
+
+def parse_request(body: dict[str, Any]) -> ChatRequest:
+    """The canonical form of a Gemini generateContent body.
+
+    What Gemini puts in the URL comes in as extra keys the route adds: `model`, `stream` (for
+    streamGenerateContent) and `json_array` (a stream without `alt=sse`).
+    """
+    contents = body.get("contents")
+    if not isinstance(contents, list) or not contents:
+        raise _invalid("contents is required and must not be empty")
+    calls: dict[str, str] = {}
+    names: dict[str, str] = {}
+    messages: list[Message] = []
+    for i, content in enumerate(contents):
+        role = "assistant" if isinstance(content, dict) and content.get("role") == "model" else "user"
+        parts = [_part(p, f"contents[{i}].parts[{j}]", calls, names) for j, p in enumerate(field(content, "parts") or [])]
+        if messages and messages[-1].role == role:
+            messages[-1].parts.extend(parts)
+        else:
+            messages.append(Message(role, parts))  # type: ignore[arg-type]
+    config = field(body, "generationConfig")
+    config = config if isinstance(config, dict) else {}
+    if isinstance(field(config, "candidateCount"), int) and field(config, "candidateCount") > 1:
+        raise _invalid("generationConfig.candidateCount greater than 1 cannot be served by this model's provider")
+    return ChatRequest(
+        model=str(body.get("model", "")),
+        messages=messages,
+        stream=body.get("stream") is True,
+        stream_json_array=body.get("json_array") is True,
+        system=_texts(field(body, "systemInstruction")),
+        tools=_tools(body.get("tools")),
+        tool_choice=_tool_choice(field(body, "toolConfig")),
+        max_tokens=field(config, "maxOutputTokens"),
+        temperature=config.get("temperature"),
+        top_p=field(config, "topP"),
+        top_k=field(config, "topK"),
+        stop=list(field(config, "stopSequences") or []),
+        seed=config.get("seed"),
+        response_format=_response_format(config),
+        reasoning=_reasoning(field(config, "thinkingConfig")),
+    )
+
+
+def _tools(tools: Any) -> list[Tool]:
+    out = []
+    for i, tool in enumerate(tools or []):
+        declarations = field(tool, "functionDeclarations")
+        if declarations is None:
+            raise _invalid(f"tools[{i}]: only functionDeclarations can be sent to this model's provider")
+        for fn in declarations:
+            schema = field(fn, "parametersJsonSchema") or fn.get("parameters") or {"type": "object", "properties": {}}
+            out.append(Tool(str(fn.get("name")), fn.get("description"), _lower_types(schema)))
+    return out
+
+
+def _lower_types(schema: Any) -> Any:
+    """Gemini's OpenAPI-style schemas spell types in capitals (STRING); JSON Schema wants them lower."""
+    if isinstance(schema, dict):
+        return {k: (v.lower() if k == "type" and isinstance(v, str) else _lower_types(v)) for k, v in schema.items()}
+    if isinstance(schema, list):
+        return [_lower_types(v) for v in schema]
+    return schema
+
+
+def _tool_choice(config: Any) -> ToolChoice | None:
+    calling = field(config, "functionCallingConfig")
+    if not isinstance(calling, dict):
+        return None
+    mode = str(calling.get("mode") or "AUTO").upper()
+    allowed = field(calling, "allowedFunctionNames") or []
+    if mode in ("ANY", "VALIDATED") and len(allowed) == 1:
+        return ToolChoice("tool", allowed[0])
+    return ToolChoice({"NONE": "none", "ANY": "required"}.get(mode, "auto"))  # type: ignore[arg-type]
+
+
+def _response_format(config: dict[str, Any]) -> ResponseFormat | None:
+    if field(config, "responseMimeType") != "application/json":
+        return None
+    schema = field(config, "responseJsonSchema") or field(config, "responseSchema")
+    return ResponseFormat("json_schema", _lower_types(schema)) if schema else ResponseFormat("json_object")
+
+
+def _reasoning(thinking: Any) -> Reasoning | None:
+    if not isinstance(thinking, dict):
+        return None
+    budget = field(thinking, "thinkingBudget")
+    if budget == 0:
+        return None
+    level = field(thinking, "thinkingLevel")
+    return Reasoning(
+        effort=str(level).lower() if level else None, budget_tokens=budget if isinstance(budget, int) and budget > 0 else None
+    )
+
+
+def _build_part(part: Part, names: dict[str, str]) -> dict[str, Any] | None:
+    if isinstance(part, Text):
+        return {"text": part.text} if part.text else None
+    if isinstance(part, Image):
+        if part.data is not None:
+            return {"inlineData": {"mimeType": part.media_type or "image/png", "data": part.data}}
+        return {"fileData": {"mimeType": part.media_type or "image/*", "fileUri": part.url}}
+    if isinstance(part, ToolCall):
+        names[part.id] = part.name
+        built: dict[str, Any] = {"functionCall": {"id": part.id, "name": part.name, "args": part.arguments}}
+        if part.signature:
+            built["thoughtSignature"] = part.signature
+        return built
+    if isinstance(part, ToolResult):
+        text = "".join(p.text for p in part.content if isinstance(p, Text))
+        try:
+            response = orjson.loads(text) if text else {}
+        except orjson.JSONDecodeError:
+            response = None
+        if not isinstance(response, dict):
+            response = {"result": text}
+        name = part.name or names.get(part.call_id, part.call_id)
+        return {"functionResponse": {"id": part.call_id, "name": name, "response": response}}
+    if part.signature and part.text:  # only signed thoughts can be replayed
+        return {"text": part.text, "thought": True, "thoughtSignature": part.signature}
+    return None
+
+
+def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
+    """A Gemini generateContent body for a canonical request; `model` is taken out for the URL by the caller."""
+    names: dict[str, str] = {}
+    contents = []
+    for msg in req.messages:
+        parts = [p for p in (_build_part(part, names) for part in msg.parts) if p]
+        if parts:
+            contents.append({"role": "model" if msg.role == "assistant" else "user", "parts": parts})
+    body: dict[str, Any] = {"model": upstream_model, "contents": contents}
+    if req.system:
+        body["systemInstruction"] = {"parts": [{"text": t} for t in req.system]}
+    if req.tools:
+        declarations = [
+            {"name": t.name, **({"description": t.description} if t.description else {}), "parametersJsonSchema": t.parameters}
+            for t in req.tools
+        ]
+        body["tools"] = [{"functionDeclarations": declarations}]
+    if req.tool_choice is not None and req.tools:
+        choice = req.tool_choice
+        calling: dict[str, Any] = {"mode": {"auto": "AUTO", "none": "NONE", "required": "ANY", "tool": "ANY"}[choice.mode]}
+        if choice.mode == "tool" and choice.name:
+            calling["allowedFunctionNames"] = [choice.name]
+        body["toolConfig"] = {"functionCallingConfig": calling}
+    config: dict[str, Any] = {}
+    optional = {
+        "maxOutputTokens": req.max_tokens,
+        "temperature": req.temperature,
+        "topP": req.top_p,
+        "topK": req.top_k,
+        "seed": req.seed,
+    }
+    config.update({k: v for k, v in optional.items() if v is not None})
+    if req.stop:
+        config["stopSequences"] = req.stop
+    if req.response_format is not None:
+        config["responseMimeType"] = "application/json"
+        if req.response_format.schema:
+            config["responseJsonSchema"] = req.response_format.schema
+    if req.reasoning is not None:
+        budget = req.reasoning.budget_tokens or _EFFORT_BUDGETS.get(req.reasoning.effort or "", 8192)
+        config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
+    if config:
+        body["generationConfig"] = config
+    return body

@@ -1,0 +1,81 @@
+"""A Gemini stream (`alt=sse`, from an upstream) as canonical events: each event is a whole response chunk."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from anygate.core.chat import Text, Thinking, ToolCall
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.tool_arguments import dump_arguments
+from anygate.core.usage import Usage
+from anygate.protocols.gemini.response import finish_from_gemini, parts_from_gemini, usage_from_gemini
+
+
+class GeminiStreamParser:
+    """Function calls arrive whole: each becomes a start and one delta with all its arguments."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+        self._started = False
+        self._calls = 0
+        self._finish: Any = None
+        self._usage = Usage()
+
+    def feed(self, chunk: bytes) -> list[StreamEvent]:
+        """Events completed by `chunk`."""
+        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
+        *complete, self._buffer = buffer.split(b"\n\n")
+        events: list[StreamEvent] = []
+        for raw in complete:
+            data = b"\n".join(line[5:].strip() for line in raw.split(b"\n") if line.startswith(b"data:"))
+            if data:
+                events.extend(self._event(data))
+        return events
+
+    def close(self) -> list[StreamEvent]:
+        """The StreamEnd: Gemini streams simply stop after the chunk with the finish reason."""
+        events = self.feed(b"\n\n") if self._buffer.strip() else []
+        if self._finish is None:
+            raise GatewayError(
+                ErrorKind.UPSTREAM, "upstream ended the stream before it was complete", code="upstream_stream_truncated"
+            )
+        return [*events, StreamEnd(finish_from_gemini(self._finish, self._calls > 0), self._usage)]
+
+    def _event(self, data: bytes) -> list[StreamEvent]:
+        try:
+            chunk: Any = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise GatewayError(
+                ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
+            ) from None
+        if isinstance(chunk, list) and chunk:
+            chunk = chunk[0]
+        if not isinstance(chunk, dict):
+            return []
+        if isinstance(chunk.get("error"), dict):
+            raise GatewayError(ErrorKind.UPSTREAM, f"upstream error: {chunk['error'].get('message')}", code="upstream_error")
+        events: list[StreamEvent] = []
+        if not self._started:
+            self._started = True
+            events.append(StreamStart(str(chunk.get("responseId", "")), str(chunk.get("modelVersion", ""))))
+        if chunk.get("usageMetadata"):
+            self._usage = usage_from_gemini(chunk["usageMetadata"])
+        candidates = chunk.get("candidates") or []
+        if not candidates and (chunk.get("promptFeedback") or {}).get("blockReason"):
+            self._finish = "SAFETY"
+        for candidate in candidates[:1]:
+            for part in parts_from_gemini((candidate.get("content") or {}).get("parts"), self._calls):
+                if isinstance(part, ToolCall):
+                    events.append(ToolCallStart(self._calls, part.id, part.name, part.signature))
+                    events.append(ToolCallDelta(self._calls, dump_arguments(part.arguments)))
+                    self._calls += 1
+                elif isinstance(part, Thinking):
+                    events.append(ThinkingDelta(part.text, part.signature))
+                elif isinstance(part, Text):
+                    events.append(TextDelta(part.text))
+            if candidate.get("finishReason"):
+                self._finish = candidate["finishReason"]
+        return events
