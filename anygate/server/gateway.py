@@ -9,6 +9,7 @@ import aiohttp
 
 from anygate.auth.cache import KeyCache
 from anygate.config import Settings
+from anygate.core.replay_cache import ReplayCache
 from anygate.metering.writer import UsageWriter
 from anygate.providers import adapters
 from anygate.providers.base import Provider
@@ -27,6 +28,7 @@ class Gateway:
         self.engine = create_engine(settings.database)
         self.keys = KeyCache(self.engine)
         self.usage = UsageWriter(self.engine)
+        self.replay = ReplayCache()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
         self._http: aiohttp.ClientSession | None = None

@@ -8,9 +8,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from anygate.core.chat import Thinking
 from anygate.core.codec import WireCodec
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.stream import StreamEnd, TextDelta, ToolCallDelta
+from anygate.core.stream import StreamEnd, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
@@ -45,6 +46,8 @@ async def translate(
 ) -> web.StreamResponse:
     """Serve a call whose client family differs from the target's wire format."""
     canonical = client.parse_request(body)
+    replay = call.gateway.replay
+    replay.restore(canonical)
     upstream = target.provider.wire
     reply = await send(call, client.name, target, upstream.build_request(canonical, target.model), canonical.stream)
     public_model = target.public_model
@@ -55,6 +58,7 @@ async def translate(
             record_usage(call, client.name, target, Usage(), err.status)
             raise
         record_usage(call, client.name, target, answer.usage, 200)
+        replay.remember(answer)
         whole = client.build_response(answer, public_model, call.request_id)
         return web.Response(body=orjson.dumps(whole), content_type="application/json", headers={"x-request-id": call.request_id})
     parser = upstream.stream_parser()
@@ -62,6 +66,8 @@ async def translate(
     usage: Usage | None = None
     pieces = 0
     status = 200
+    thinking: list[Thinking] = []
+    first_call: str | None = None
     try:
         response = await streaming.start(request, call.request_id, writer.content_type)
         try:
@@ -73,6 +79,13 @@ async def translate(
                         usage = event.usage
                     elif isinstance(event, TextDelta | ToolCallDelta):
                         pieces += 1
+                    elif isinstance(event, ThinkingDelta):
+                        _gather_thinking(thinking, event)
+                    elif isinstance(event, ToolCallStart):
+                        replay.remember_call(event.id, event.signature)
+                        if first_call is None:
+                            first_call = event.id
+                            replay.remember_thinking(event.id, thinking)
                 out = b"".join(writer.write(e) for e in events)
                 if out:
                     await streaming.write(response, out)
@@ -96,6 +109,15 @@ async def translate(
         record_usage(call, client.name, target, usage, status)
         await reply.close()
     return response
+
+
+def _gather_thinking(thinking: list[Thinking], delta: ThinkingDelta) -> None:
+    """Rebuild streamed thinking blocks: text adds to the open block, a signature closes it."""
+    if not thinking or thinking[-1].signature:
+        thinking.append(Thinking())
+    thinking[-1].text += delta.text
+    if delta.signature:
+        thinking[-1].signature = delta.signature
 
 
 async def relay_same_family(

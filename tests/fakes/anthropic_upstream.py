@@ -2,7 +2,7 @@
 
 The upstream model id picks the behaviour: `claude-echo` answers with text (its input and cache
 usage in `message_start`); `claude-tools` makes two tool calls with `input_json_delta` pieces;
-`claude-think` thinks (with a signature) before answering; `claude-stream-error` sends
+`claude-think` thinks (with a signature) before answering; `claude-think-tools` thinks, then calls a tool; `claude-stream-error` sends
 `event: error` mid-stream; `claude-400` and `claude-529` fail with those statuses.
 """
 
@@ -63,7 +63,7 @@ class FakeAnthropic:
         blocks = self._blocks(model)
         if body.get("stream"):
             return await self._stream(request, model, blocks)
-        stop = "tool_use" if model == "claude-tools" else "end_turn"
+        stop = "tool_use" if "tools" in model else "end_turn"
         return web.json_response(
             {
                 "id": "msg_01Fake",
@@ -78,6 +78,9 @@ class FakeAnthropic:
         )
 
     def _blocks(self, model: str) -> list[dict[str, Any]]:
+        if model == "claude-think-tools":
+            thinking = {"type": "thinking", "thinking": THOUGHT, "signature": SIGNATURE}
+            return [thinking] + [{"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in TOOL_USES[:1]]
         if model == "claude-tools":
             return [{"type": "text", "text": "Let me check."}] + [
                 {"type": "tool_use", "id": i, "name": n, "input": a} for i, n, a in TOOL_USES
@@ -119,7 +122,7 @@ class FakeAnthropic:
                     await response.write(_sse("error", error))
                     return response
             await response.write(_sse("content_block_stop", {"type": "content_block_stop", "index": index}))
-        stop = "tool_use" if model == "claude-tools" else "end_turn"
+        stop = "tool_use" if "tools" in model else "end_turn"
         delta = {
             "type": "message_delta",
             "delta": {"stop_reason": stop, "stop_sequence": None},

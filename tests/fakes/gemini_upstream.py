@@ -1,7 +1,7 @@
 """A fake Gemini API upstream speaking the real wire format (shapes recorded from generativelanguage.googleapis.com).
 
 The model in the URL picks the behaviour: `gemini-echo` answers with text; `gemini-tools` makes two
-function calls without ids (as pre-3 models do) and ends with a separate empty STOP chunk; `gemini-think`
+function calls without ids (as pre-3 models do; the first signed, as Gemini 3 does) and ends with a separate empty STOP chunk; `gemini-think`
 sends a signed thought before the text; `gemini-400` and `gemini-503` fail with those statuses.
 """
 
@@ -73,7 +73,8 @@ def _chunk(
 
 def _chunks(model: str) -> list[dict[str, Any]]:
     if model == "gemini-tools":
-        calls = [{"functionCall": {"name": n, "args": a}} for n, a in CALLS]
+        calls: list[dict[str, Any]] = [{"functionCall": {"name": n, "args": a}} for n, a in CALLS]
+        calls[0]["thoughtSignature"] = SIGNATURE  # Gemini 3 signs the first call of a turn
         return [_chunk(calls, model), _chunk([{"text": ""}], model, "STOP", USAGE)]
     pieces = [TEXT[i : i + 20] for i in range(0, len(TEXT), 20)]
     chunks = [_chunk([{"text": p}], model) for p in pieces[:-1]] + [_chunk([{"text": pieces[-1]}], model, "STOP", USAGE)]

@@ -18,7 +18,7 @@ from tests.gateway_process import GatewayProcess
 SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "html", "400", "401", "404", "429", "500", "503", "529"]
 
 
-CLAUDE_SCENARIOS = ["echo", "tools", "think", "stream-error", "400", "529"]
+CLAUDE_SCENARIOS = ["echo", "tools", "think", "think-tools", "stream-error", "400", "529"]
 GEMINI_SCENARIOS = ["echo", "tools", "think", "400", "503"]
 
 
