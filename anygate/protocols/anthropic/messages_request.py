@@ -45,20 +45,23 @@ def _image(block: dict[str, Any], where: str) -> Image:
     raise _invalid(f"{where}.source: images must come as base64 or url sources")
 
 
-def _part(block: Any, where: str) -> Part:
+def _part(block: Any, where: str, names: dict[str, str]) -> Part:
     kind = block.get("type") if isinstance(block, dict) else None
     if kind == "text":
         return Text(str(block.get("text", "")))
     if kind == "image":
         return _image(block, where)
     if kind == "tool_use":
+        names[str(block.get("id"))] = str(block.get("name"))
         return ToolCall(str(block.get("id")), str(block.get("name")), block.get("input") or {})
     if kind == "tool_result":
         content = block.get("content")
-        parts = [_part(b, where) for b in _blocks(content, where)] if content is not None else []
+        parts = [_part(b, where, names) for b in _blocks(content, where)] if content is not None else []
+        call_id = str(block.get("tool_use_id"))
         return ToolResult(
-            str(block.get("tool_use_id")),
+            call_id,
             [p for p in parts if isinstance(p, Text | Image)],
+            name=names.get(call_id),
             is_error=bool(block.get("is_error")),
         )
     if kind == "thinking":
@@ -73,12 +76,13 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     system = body.get("system")
     system_texts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in system or [] if isinstance(b, dict)]
     messages: list[Message] = []
+    names: dict[str, str] = {}  # tool_use id -> name, for the results (Gemini needs the name)
     for i, msg in enumerate(body["messages"]):
         where = f"messages.{i}"
         role = msg.get("role") if isinstance(msg, dict) else None
         if role not in ("user", "assistant"):
             raise _invalid(f"{where}.role: Input should be 'user' or 'assistant'")
-        parts = [_part(b, f"{where}.content.{j}") for j, b in enumerate(_blocks(msg.get("content"), where))]
+        parts = [_part(b, f"{where}.content.{j}", names) for j, b in enumerate(_blocks(msg.get("content"), where))]
         if messages and messages[-1].role == role:
             messages[-1].parts.extend(parts)
         else:

@@ -204,12 +204,12 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
             for t in req.tools
         ]
     choice = req.tool_choice
-    if choice is not None:
+    if choice is not None and req.tools:  # OpenAI refuses tool_choice without tools
         if choice.mode == "tool":
             body["tool_choice"] = {"type": "function", "function": {"name": choice.name}}
-        elif req.tools or choice.mode == "none":
+        else:
             body["tool_choice"] = choice.mode
-        if choice.parallel is not None and req.tools:
+        if choice.parallel is not None:
             body["parallel_tool_calls"] = choice.parallel
     optional = {
         "max_completion_tokens": req.max_tokens,
