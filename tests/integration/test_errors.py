@@ -138,3 +138,36 @@ def test_stream_failure_event_is_openai_shaped(gateway: GatewayProcess, api_key:
     events = [e for e in resp.text.split("\n\n") if e.strip()]
     assert events[-1].startswith('data: {"error":')
     assert "[DONE]" not in resp.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "param"),
+    [({"n": 2}, "n"), ({"logprobs": True}, "logprobs"), ({"modalities": ["text", "audio"]}, "modalities")],
+)
+def test_fields_a_translated_upstream_cannot_honour_are_refused_by_name(
+    gateway: GatewayProcess, api_key: str, extra: dict[str, Any], param: str
+) -> None:
+    error = _assert_openai_error(_post(gateway, {**HELLO, "model": "claude-echo", **extra}, api_key), 400)
+    assert error["param"] == param
+
+
+def test_gemini_asking_for_images_from_a_text_upstream_is_refused(gateway: GatewayProcess, api_key: str) -> None:
+    body = {"contents": [{"parts": [{"text": "draw"}]}], "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]}}
+    resp = requests.post(
+        gateway.url + "/gemini/v1beta/models/gpt-test:generateContent", json=body, headers={"x-goog-api-key": api_key}, timeout=10
+    )
+    assert resp.status_code == 400 and resp.json()["error"]["status"] == "INVALID_ARGUMENT"
+    assert "responseModalities" in resp.json()["error"]["message"]
+
+
+def test_bad_input_on_other_families_is_a_clean_4xx(gateway: GatewayProcess, api_key: str) -> None:
+    headers = {"x-api-key": api_key, "Content-Type": "application/json"}
+    for path, family in [("/anthropic/v1/messages", "anthropic"), ("/gemini/v1beta/models/gpt-test:generateContent", "gemini")]:
+        resp = requests.post(gateway.url + path, data=b"{broken", headers=headers, timeout=10)
+        assert resp.status_code == 400, resp.text
+        body = resp.json()
+        assert body["type"] == "error" if family == "anthropic" else body["error"]["status"] == "INVALID_ARGUMENT"
+    unauthorised = requests.post(gateway.url + "/gemini/v1beta/models/gpt-test:generateContent", json={}, timeout=10)
+    assert unauthorised.status_code == 401 and unauthorised.json()["error"]["status"] == "UNAUTHENTICATED"
+    anthropic_401 = requests.post(gateway.url + "/anthropic/v1/messages", json={}, timeout=10)
+    assert anthropic_401.json()["error"]["type"] == "authentication_error"

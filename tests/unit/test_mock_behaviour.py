@@ -69,3 +69,13 @@ def test_schema_example_covers_the_common_shapes() -> None:
         },
     }
     assert schema_example(schema) == {"s": "mock", "e": "a", "c": 3, "arr": [1.5], "u": True, "o": {"x": 1}}
+
+
+def test_odd_shapes_never_crash_the_mock() -> None:
+    for extra in [
+        {"tools": "nope", "tool_choice": {"function": "x"}},
+        {"tools": [TOOL], "tool_choice": {"type": "function", "function": "get"}},
+        {"response_format": {"type": "json_schema", "json_schema": "x"}},
+        {"stop": 5, "max_tokens": "ten"},
+    ]:
+        assert answer(_ask("hi lookup", **extra)).finish_reason in ("stop", "tool_calls")

@@ -19,6 +19,7 @@ from anygate.core.chat import (
     ToolResult,
 )
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer, number, obj, objects, strings
 
 DEFAULT_MAX_TOKENS = 8192  # when the client's family has no required maximum
 _EFFORT_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
@@ -31,17 +32,17 @@ def _invalid(message: str) -> GatewayError:
 def _blocks(content: Any, where: str) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"type": "text", "text": content}]
-    if not isinstance(content, list):
+    if not isinstance(content, list) or not all(isinstance(b, dict) for b in content):
         raise _invalid(f"{where}.content: Input should be a string or a list of content blocks")
     return content
 
 
 def _image(block: dict[str, Any], where: str) -> Image:
-    source = block.get("source") or {}
-    if source.get("type") == "base64":
-        return Image(media_type=source.get("media_type"), data=source.get("data"))
-    if source.get("type") == "url":
-        return Image(url=source.get("url"))
+    source = obj(block.get("source"), f"{where}.source")
+    if source.get("type") == "base64" and isinstance(source.get("data"), str):
+        return Image(media_type=str(source.get("media_type") or "image/png"), data=source["data"])
+    if source.get("type") == "url" and isinstance(source.get("url"), str):
+        return Image(url=source["url"])
     raise _invalid(f"{where}.source: images must come as base64 or url sources")
 
 
@@ -53,7 +54,7 @@ def _part(block: Any, where: str, names: dict[str, str]) -> Part:
         return _image(block, where)
     if kind == "tool_use":
         names[str(block.get("id"))] = str(block.get("name"))
-        return ToolCall(str(block.get("id")), str(block.get("name")), block.get("input") or {})
+        return ToolCall(str(block.get("id")), str(block.get("name")), obj(block.get("input"), f"{where}.input"))
     if kind == "tool_result":
         content = block.get("content")
         parts = [_part(b, where, names) for b in _blocks(content, where)] if content is not None else []
@@ -65,7 +66,8 @@ def _part(block: Any, where: str, names: dict[str, str]) -> Part:
             is_error=bool(block.get("is_error")),
         )
     if kind == "thinking":
-        return Thinking(str(block.get("thinking", "")), signature=block.get("signature"))
+        signature = block.get("signature")
+        return Thinking(str(block.get("thinking", "")), signature=signature if isinstance(signature, str) else None)
     if kind == "redacted_thinking":
         return Thinking(redacted=str(block.get("data", "")))
     raise _invalid(f"{where}: content blocks of type '{kind}' cannot be sent to this model's provider")
@@ -74,12 +76,12 @@ def _part(block: Any, where: str, names: dict[str, str]) -> Part:
 def parse_request(body: dict[str, Any]) -> ChatRequest:
     """The canonical form of an Anthropic Messages body (already checked for model, messages, max_tokens)."""
     system = body.get("system")
-    system_texts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in system or [] if isinstance(b, dict)]
+    system_texts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in objects(system, "system")]
     messages: list[Message] = []
     names: dict[str, str] = {}  # tool_use id -> name, for the results (Gemini needs the name)
-    for i, msg in enumerate(body["messages"]):
+    for i, msg in enumerate(objects(body.get("messages"), "messages")):
         where = f"messages.{i}"
-        role = msg.get("role") if isinstance(msg, dict) else None
+        role = msg.get("role")
         if role not in ("user", "assistant"):
             raise _invalid(f"{where}.role: Input should be 'user' or 'assistant'")
         parts = [_part(b, f"{where}.content.{j}", names) for j, b in enumerate(_blocks(msg.get("content"), where))]
@@ -87,49 +89,57 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
             messages[-1].parts.extend(parts)
         else:
             messages.append(Message(role, parts))
-    thinking = body.get("thinking")
-    output: dict[str, Any] = body["output_config"] if isinstance(body.get("output_config"), dict) else {}
+    thinking = obj(body.get("thinking"), "thinking")
+    output = obj(body.get("output_config"), "output_config")
+    effort = str(output["effort"]) if output.get("effort") else None
     reasoning = None
-    if isinstance(thinking, dict) and thinking.get("type") in ("enabled", "adaptive"):
-        reasoning = Reasoning(effort=output.get("effort"), budget_tokens=thinking.get("budget_tokens"))
-    elif output.get("effort"):
-        reasoning = Reasoning(effort=output["effort"])
-    fmt = output.get("format")
-    response_format = ResponseFormat("json_schema", fmt.get("schema")) if isinstance(fmt, dict) else None
-    metadata = body.get("metadata")
+    if thinking.get("type") in ("enabled", "adaptive"):
+        reasoning = Reasoning(effort=effort, budget_tokens=integer(thinking.get("budget_tokens"), "thinking.budget_tokens"))
+    elif effort:
+        reasoning = Reasoning(effort=effort)
+    fmt = obj(output.get("format"), "output_config.format")
+    response_format = (
+        ResponseFormat("json_schema", obj(fmt.get("schema"), "output_config.format.schema") or None) if fmt else None
+    )
+    metadata = obj(body.get("metadata"), "metadata")
     return ChatRequest(
         model=str(body["model"]),
         messages=messages,
         system=[t for t in system_texts if t],
-        tools=_tools(body.get("tools")),
-        tool_choice=_tool_choice(body.get("tool_choice")),
-        max_tokens=body.get("max_tokens"),
-        temperature=body.get("temperature"),
-        top_p=body.get("top_p"),
-        top_k=body.get("top_k"),
-        stop=list(body.get("stop_sequences") or []),
+        tools=_tools(objects(body.get("tools"), "tools")),
+        tool_choice=_tool_choice(obj(body.get("tool_choice"), "tool_choice")),
+        max_tokens=integer(body.get("max_tokens"), "max_tokens"),
+        temperature=number(body.get("temperature"), "temperature"),
+        top_p=number(body.get("top_p"), "top_p"),
+        top_k=integer(body.get("top_k"), "top_k"),
+        stop=strings(body.get("stop_sequences"), "stop_sequences"),
         stream=body.get("stream") is True,
         response_format=response_format,
         reasoning=reasoning,
-        user=metadata.get("user_id") if isinstance(metadata, dict) else None,
+        user=metadata["user_id"] if isinstance(metadata.get("user_id"), str) else None,
     )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
     out = []
-    for i, tool in enumerate(tools or []):
-        if not isinstance(tool, dict) or tool.get("type") not in (None, "custom") or not tool.get("name"):
+    for i, tool in enumerate(tools):
+        if tool.get("type") not in (None, "custom") or not isinstance(tool.get("name"), str):
             raise _invalid(f"tools.{i}: only custom tools (name, input_schema) can be sent to this model's provider")
-        out.append(Tool(tool["name"], tool.get("description"), tool.get("input_schema") or {"type": "object", "properties": {}}))
+        schema = obj(tool.get("input_schema"), f"tools.{i}.input_schema") or {"type": "object", "properties": {}}
+        description = tool.get("description") if isinstance(tool.get("description"), str) else None
+        out.append(Tool(tool["name"], description, schema))
     return out
 
 
-def _tool_choice(choice: Any) -> ToolChoice | None:
-    if not isinstance(choice, dict):
+def _tool_choice(choice: dict[str, Any]) -> ToolChoice | None:
+    if not choice:
         return None
     mode = {"auto": "auto", "any": "required", "none": "none", "tool": "tool"}.get(str(choice.get("type")), "auto")
+    name = choice.get("name") if isinstance(choice.get("name"), str) else None
+    if mode == "tool" and name is None:
+        raise _invalid("tool_choice.name: Field required")
     parallel = False if choice.get("disable_parallel_tool_use") else None
-    return ToolChoice(mode, choice.get("name"), parallel)  # type: ignore[arg-type]
+    return ToolChoice(mode, name, parallel)  # type: ignore[arg-type]
 
 
 def _block(part: Part) -> dict[str, Any] | None:

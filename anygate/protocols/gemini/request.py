@@ -26,6 +26,7 @@ from anygate.core.chat import (
     ToolResult,
 )
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer, number, obj, objects, strings
 
 _EFFORT_BUDGETS = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 _UPPER = re.compile(r"([A-Z])")
@@ -53,23 +54,27 @@ def _part(part: Any, where: str, calls: dict[str, str], names: dict[str, str]) -
         raise _invalid(f"{where}: a part must be an object")
     if isinstance(part.get("text"), str):
         if part.get("thought"):
-            return Thinking(part["text"], signature=field(part, "thoughtSignature"))
+            signature = field(part, "thoughtSignature")
+            return Thinking(part["text"], signature=signature if isinstance(signature, str) else None)
         return Text(part["text"])
     inline, file = field(part, "inlineData"), field(part, "fileData")
-    if isinstance(inline, dict):
-        return Image(media_type=field(inline, "mimeType"), data=inline.get("data"))
-    if isinstance(file, dict):
-        return Image(media_type=field(file, "mimeType"), url=field(file, "fileUri"))
+    if isinstance(inline, dict) and isinstance(inline.get("data"), str):
+        return Image(media_type=str(field(inline, "mimeType") or "application/octet-stream"), data=inline["data"])
+    if isinstance(file, dict) and isinstance(field(file, "fileUri"), str):
+        return Image(media_type=str(field(file, "mimeType") or "application/octet-stream"), url=field(file, "fileUri"))
     call, answer = field(part, "functionCall"), field(part, "functionResponse")
     if isinstance(call, dict):
         name = str(call.get("name", ""))
         call_id = str(call.get("id") or f"call_{len(names)}")
         calls[name], names[call_id] = call_id, name
-        return ToolCall(call_id, name, call.get("args") or {}, field(part, "thoughtSignature"))
+        signature = field(part, "thoughtSignature")
+        args = obj(call.get("args"), f"{where}.functionCall.args")
+        return ToolCall(call_id, name, args, signature if isinstance(signature, str) else None)
     if isinstance(answer, dict):
         name = str(answer.get("name", ""))
         call_id = str(answer.get("id") or calls.get(name) or name)
-        return ToolResult(call_id, [Text(orjson.dumps(answer.get("response") or {}).decode())], name=name)
+        response = obj(answer.get("response"), f"{where}.functionResponse.response")
+        return ToolResult(call_id, [Text(orjson.dumps(response).decode())], name=name)
     raise _invalid(f"{where}: this kind of part cannot be sent to this model's provider")
 
 
@@ -79,51 +84,57 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     What Gemini puts in the URL comes in as extra keys the route adds: `model`, `stream` (for
     streamGenerateContent) and `json_array` (a stream without `alt=sse`).
     """
-    contents = body.get("contents")
-    if not isinstance(contents, list) or not contents:
+    contents = objects(body.get("contents"), "contents")
+    if not contents:
         raise _invalid("contents is required and must not be empty")
     calls: dict[str, str] = {}
     names: dict[str, str] = {}
     messages: list[Message] = []
     for i, content in enumerate(contents):
-        role = "assistant" if isinstance(content, dict) and content.get("role") == "model" else "user"
-        parts = [_part(p, f"contents[{i}].parts[{j}]", calls, names) for j, p in enumerate(field(content, "parts") or [])]
+        role = "assistant" if content.get("role") == "model" else "user"
+        parts = [
+            _part(p, f"contents[{i}].parts[{j}]", calls, names)
+            for j, p in enumerate(objects(field(content, "parts"), f"contents[{i}].parts"))
+        ]
         if messages and messages[-1].role == role:
             messages[-1].parts.extend(parts)
         else:
             messages.append(Message(role, parts))  # type: ignore[arg-type]
-    config = field(body, "generationConfig")
-    config = config if isinstance(config, dict) else {}
-    if isinstance(field(config, "candidateCount"), int) and field(config, "candidateCount") > 1:
+    config = obj(field(body, "generationConfig"), "generationConfig")
+    if (integer(field(config, "candidateCount"), "generationConfig.candidateCount") or 1) > 1:
         raise _invalid("generationConfig.candidateCount greater than 1 cannot be served by this model's provider")
+    if set(strings(field(config, "responseModalities"), "generationConfig.responseModalities") or ["TEXT"]) - {"TEXT", "text"}:
+        raise _invalid("generationConfig.responseModalities other than TEXT cannot be served by this model's provider")
     return ChatRequest(
         model=str(body.get("model", "")),
         messages=messages,
         stream=body.get("stream") is True,
         stream_json_array=body.get("json_array") is True,
         system=_texts(field(body, "systemInstruction")),
-        tools=_tools(body.get("tools")),
+        tools=_tools(objects(body.get("tools"), "tools")),
         tool_choice=_tool_choice(field(body, "toolConfig")),
-        max_tokens=field(config, "maxOutputTokens"),
-        temperature=config.get("temperature"),
-        top_p=field(config, "topP"),
-        top_k=field(config, "topK"),
-        stop=list(field(config, "stopSequences") or []),
-        seed=config.get("seed"),
+        max_tokens=integer(field(config, "maxOutputTokens"), "generationConfig.maxOutputTokens"),
+        temperature=number(config.get("temperature"), "generationConfig.temperature"),
+        top_p=number(field(config, "topP"), "generationConfig.topP"),
+        top_k=integer(field(config, "topK"), "generationConfig.topK"),
+        stop=strings(field(config, "stopSequences"), "generationConfig.stopSequences"),
+        seed=integer(config.get("seed"), "generationConfig.seed"),
         response_format=_response_format(config),
         reasoning=_reasoning(field(config, "thinkingConfig")),
     )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
     out = []
-    for i, tool in enumerate(tools or []):
+    for i, tool in enumerate(tools):
         declarations = field(tool, "functionDeclarations")
         if declarations is None:
             raise _invalid(f"tools[{i}]: only functionDeclarations can be sent to this model's provider")
-        for fn in declarations:
-            schema = field(fn, "parametersJsonSchema") or fn.get("parameters") or {"type": "object", "properties": {}}
-            out.append(Tool(str(fn.get("name")), fn.get("description"), _lower_types(schema)))
+        for j, fn in enumerate(objects(declarations, f"tools[{i}].functionDeclarations")):
+            where = f"tools[{i}].functionDeclarations[{j}]"
+            schema = obj(field(fn, "parametersJsonSchema") or fn.get("parameters"), where) or {"type": "object", "properties": {}}
+            description = fn.get("description") if isinstance(fn.get("description"), str) else None
+            out.append(Tool(str(fn.get("name")), description, _lower_types(schema)))
     return out
 
 
@@ -141,7 +152,7 @@ def _tool_choice(config: Any) -> ToolChoice | None:
     if not isinstance(calling, dict):
         return None
     mode = str(calling.get("mode") or "AUTO").upper()
-    allowed = field(calling, "allowedFunctionNames") or []
+    allowed = strings(field(calling, "allowedFunctionNames"), "toolConfig.functionCallingConfig.allowedFunctionNames")
     if mode in ("ANY", "VALIDATED") and len(allowed) == 1:
         return ToolChoice("tool", allowed[0])
     return ToolChoice({"NONE": "none", "ANY": "required"}.get(mode, "auto"))  # type: ignore[arg-type]
@@ -150,14 +161,14 @@ def _tool_choice(config: Any) -> ToolChoice | None:
 def _response_format(config: dict[str, Any]) -> ResponseFormat | None:
     if field(config, "responseMimeType") != "application/json":
         return None
-    schema = field(config, "responseJsonSchema") or field(config, "responseSchema")
+    schema = obj(field(config, "responseJsonSchema") or field(config, "responseSchema"), "generationConfig.responseJsonSchema")
     return ResponseFormat("json_schema", _lower_types(schema)) if schema else ResponseFormat("json_object")
 
 
 def _reasoning(thinking: Any) -> Reasoning | None:
     if not isinstance(thinking, dict):
         return None
-    budget = field(thinking, "thinkingBudget")
+    budget = integer(field(thinking, "thinkingBudget"), "generationConfig.thinkingConfig.thinkingBudget")
     if budget == 0:
         return None
     level = field(thinking, "thinkingLevel")

@@ -20,11 +20,22 @@ from anygate.core.chat import (
 )
 from anygate.core.data_url import make_data_url, split_data_url
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer, number, obj, objects, strings
 from anygate.core.tool_arguments import dump_arguments, parse_arguments
 
 
 def _invalid(message: str, param: str | None = None) -> GatewayError:
     return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
+
+
+def _refuse_untranslatable(body: dict[str, Any]) -> None:
+    """A 400 naming the field when the request asks for what a translated upstream cannot give."""
+    if isinstance(body.get("n"), int) and body["n"] > 1:
+        raise _invalid("'n' greater than 1 cannot be served by this model's provider", "n")
+    if body.get("logprobs") or body.get("top_logprobs"):
+        raise _invalid("'logprobs' cannot be served by this model's provider", "logprobs")
+    if body.get("audio") or "audio" in (body.get("modalities") or []):
+        raise _invalid("audio output cannot be served by this model's provider", "modalities")
 
 
 def _content_parts(content: Any, where: str) -> list[Text | Image]:
@@ -62,14 +73,13 @@ def _append(messages: list[Message], role: Any, parts: list[Part]) -> None:
 
 def parse_request(body: dict[str, Any]) -> ChatRequest:
     """The canonical form of an OpenAI chat completion body (already checked for model and messages)."""
-    if isinstance(body.get("n"), int) and body["n"] > 1:
-        raise _invalid("'n' greater than 1 cannot be served by this model's provider", "n")
+    _refuse_untranslatable(body)
     system: list[str] = []
     messages: list[Message] = []
     names: dict[str, str] = {}
-    for i, msg in enumerate(body["messages"]):
+    for i, msg in enumerate(objects(body.get("messages"), "messages")):
         where = f"messages[{i}]"
-        role = msg.get("role") if isinstance(msg, dict) else None
+        role = msg.get("role")
         if role in ("system", "developer"):
             system.extend(p.text for p in _content_parts(msg.get("content"), where) if isinstance(p, Text))
         elif role == "user":
@@ -79,8 +89,8 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
             reasoning = msg.get("reasoning_content")
             if isinstance(reasoning, str) and reasoning:
                 parts.insert(0, Thinking(reasoning))
-            for j, call in enumerate(msg.get("tool_calls") or []):
-                function = call.get("function") or {}
+            for j, call in enumerate(objects(msg.get("tool_calls"), f"{where}.tool_calls")):
+                function = obj(call.get("function"), f"{where}.tool_calls[{j}].function")
                 name = str(function.get("name", ""))
                 names[str(call.get("id"))] = name
                 parts.append(
@@ -97,32 +107,31 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         model=str(body["model"]),
         messages=messages,
         system=system,
-        tools=_tools(body.get("tools")),
+        tools=_tools(objects(body.get("tools"), "tools")),
         tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
-        max_tokens=body.get("max_completion_tokens") or body.get("max_tokens"),
-        temperature=body.get("temperature"),
-        top_p=body.get("top_p"),
-        stop=[body["stop"]] if isinstance(body.get("stop"), str) else list(body.get("stop") or []),
-        seed=body.get("seed"),
+        max_tokens=integer(body.get("max_completion_tokens"), "max_completion_tokens")
+        or integer(body.get("max_tokens"), "max_tokens"),
+        temperature=number(body.get("temperature"), "temperature"),
+        top_p=number(body.get("top_p"), "top_p"),
+        stop=strings(body.get("stop"), "stop"),
+        seed=integer(body.get("seed"), "seed"),
         stream=body.get("stream") is True,
         stream_usage=isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True,
         response_format=_response_format(body.get("response_format")),
-        reasoning=Reasoning(effort=body["reasoning_effort"]) if body.get("reasoning_effort") else None,
-        user=body.get("user"),
+        reasoning=Reasoning(effort=str(body["reasoning_effort"])) if body.get("reasoning_effort") else None,
+        user=body["user"] if isinstance(body.get("user"), str) else None,
     )
 
 
-def _tools(tools: Any) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
     out = []
-    for i, tool in enumerate(tools or []):
-        function = tool.get("function") if isinstance(tool, dict) else None
-        if tool.get("type") != "function" or not isinstance(function, dict) or not function.get("name"):
+    for i, tool in enumerate(tools):
+        function = tool.get("function")
+        if tool.get("type") != "function" or not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise _invalid(f"tools[{i}] must be a function tool with a name", f"tools[{i}]")
-        out.append(
-            Tool(
-                function["name"], function.get("description"), function.get("parameters") or {"type": "object", "properties": {}}
-            )
-        )
+        parameters = obj(function.get("parameters"), f"tools[{i}].function.parameters") or {"type": "object", "properties": {}}
+        description = function.get("description") if isinstance(function.get("description"), str) else None
+        out.append(Tool(function["name"], description, parameters))
     return out
 
 
@@ -133,7 +142,12 @@ def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
     if choice in ("auto", "none", "required"):
         result.mode = choice
     elif isinstance(choice, dict):
-        result.mode, result.name = "tool", (choice.get("function") or {}).get("name")
+        name = obj(choice.get("function"), "tool_choice.function").get("name")
+        if not isinstance(name, str):
+            raise _invalid("tool_choice.function.name is required", "tool_choice")
+        result.mode, result.name = "tool", name
+    elif choice is not None:
+        raise _invalid("tool_choice must be none, auto, required or a function", "tool_choice")
     return result
 
 
@@ -142,8 +156,10 @@ def _response_format(fmt: Any) -> ResponseFormat | None:
         return None
     if fmt.get("type") == "json_object":
         return ResponseFormat("json_object")
-    spec = fmt.get("json_schema") or {}
-    return ResponseFormat("json_schema", spec.get("schema"), spec.get("name"), spec.get("strict"))
+    spec = obj(fmt.get("json_schema"), "response_format.json_schema")
+    schema = obj(spec.get("schema"), "response_format.json_schema.schema") or None
+    name = spec.get("name") if isinstance(spec.get("name"), str) else None
+    return ResponseFormat("json_schema", schema, name, spec.get("strict") if isinstance(spec.get("strict"), bool) else None)
 
 
 def _user_content(parts: list[Part]) -> str | list[dict[str, Any]]:

@@ -69,7 +69,8 @@ def _tool_calls(body: dict[str, Any], prompt: str) -> list[ToolCall]:
     if not tools or choice == "none":
         return []
     if isinstance(choice, dict):
-        wanted = choice.get("function", {}).get("name")
+        function = choice.get("function")
+        wanted = function.get("name") if isinstance(function, dict) else None
         chosen = [t for t in tools if t.get("name") == wanted]
     else:
         chosen = [t for t in tools if t.get("name") and t["name"] in prompt]
@@ -114,7 +115,8 @@ def answer(body: dict[str, Any]) -> Answer:
         return Answer(None, calls, "tool_calls", prompt_tokens, out)
     fmt = body.get("response_format")
     if isinstance(fmt, dict) and fmt.get("type") == "json_schema":
-        schema = (fmt.get("json_schema") or {}).get("schema")
+        spec = fmt.get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, dict) else None
         return _finish(body, orjson.dumps(schema_example(schema)).decode(), prompt_tokens)
     if isinstance(fmt, dict) and fmt.get("type") == "json_object":
         return _finish(body, orjson.dumps({"echo": text}).decode(), prompt_tokens)

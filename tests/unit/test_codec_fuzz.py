@@ -1,0 +1,87 @@
+"""Whatever JSON a client sends, a codec either reads it or refuses it with a GatewayError (a clean 4xx):
+never another exception, which would be a 500."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from anygate.core.codec import WireCodec
+from anygate.core.errors import GatewayError
+from anygate.protocols.anthropic.codec import ANTHROPIC
+from anygate.protocols.gemini.codec import GEMINI
+from anygate.protocols.openai.codec import OPENAI_CHAT
+
+KEYS = [
+    "role",
+    "content",
+    "type",
+    "text",
+    "image_url",
+    "url",
+    "tool_calls",
+    "function",
+    "name",
+    "arguments",
+    "id",
+    "tool_call_id",
+    "source",
+    "media_type",
+    "data",
+    "input",
+    "tool_use_id",
+    "thinking",
+    "signature",
+    "parts",
+    "inlineData",
+    "functionCall",
+    "functionResponse",
+    "args",
+    "response",
+    "mimeType",
+    "thought",
+    "fileData",
+]
+TOP = [
+    "messages",
+    "tools",
+    "tool_choice",
+    "system",
+    "contents",
+    "systemInstruction",
+    "generationConfig",
+    "toolConfig",
+    "response_format",
+    "stop",
+    "max_tokens",
+    "thinking",
+    "output_config",
+    "stream_options",
+    "parallel_tool_calls",
+]
+ROLES = st.sampled_from(["user", "assistant", "system", "tool", "model", "developer", 7, None])
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5), ROLES)
+json_values = st.recursive(
+    leaf,
+    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
+    max_leaves=25,
+)
+bodies = st.dictionaries(st.sampled_from(TOP), json_values, max_size=5)
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies, st.sampled_from([OPENAI_CHAT, ANTHROPIC, GEMINI]))
+def test_any_json_is_read_or_refused_cleanly(body: dict[str, Any], codec: WireCodec) -> None:
+    body = {"model": "m", "messages": [], **body}
+    try:
+        request = codec.parse_request(body)
+    except GatewayError as err:
+        assert 400 <= err.status < 500
+        return
+    for target in (OPENAI_CHAT, ANTHROPIC, GEMINI):
+        try:
+            target.build_request(request, "upstream")
+        except GatewayError as err:
+            assert 400 <= err.status < 500
