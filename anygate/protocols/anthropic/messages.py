@@ -8,8 +8,9 @@ import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage, estimate_tokens
+from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
+from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.anthropic.messages_response import usage_from_anthropic
 from anygate.providers.anthropic.adapter import AnthropicProvider
@@ -85,5 +86,4 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
         reply = await provider.count_tokens({**body, "model": target.model}, _forwarded(request))
         return web.Response(body=reply.body or b"{}", content_type="application/json")
     canonical = ANTHROPIC.parse_request({**body, "max_tokens": 1})
-    text = orjson.dumps([canonical.system, canonical.messages, canonical.tools]).decode()
-    return web.json_response({"input_tokens": estimate_tokens(text)})
+    return web.json_response({"input_tokens": await count_local(canonical)})

@@ -8,8 +8,9 @@ import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage, estimate_tokens
+from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
+from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
 from anygate.protocols.gemini.response import usage_from_gemini
@@ -71,5 +72,4 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     wrapped = field(body, "generateContentRequest")
     inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body
     canonical = GEMINI.parse_request({**inner, "model": model})
-    text = orjson.dumps([canonical.system, canonical.messages, canonical.tools]).decode()
-    return web.json_response({"totalTokens": estimate_tokens(text)})
+    return web.json_response({"totalTokens": await count_local(canonical)})
