@@ -72,6 +72,10 @@ for round in $(seq 1 "$ROUNDS"); do
   run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
 done
 RSS=$(ps -o rss= -p "$AG_PID")
+ttfb() { $T1 "$PY" "$B/ttfb.py" "$1" "$2" "$KEY" 300; }
+TTFB_BARE=$(ttfb http://127.0.0.1:19081/stream/v1/chat/completions "$B/body_openai_stream.json")
+TTFB_SAME=$(ttfb http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json")
+TTFB_TRANS=$(ttfb http://127.0.0.1:19083/anthropic/v1/messages "$W/body_anthropic_stream.json")
 
 ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
 printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, 1 worker, median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
@@ -83,4 +87,5 @@ for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-
   printf '%-34s %10s %9s %9s %8s non2xx=%s errors=%s\n' "$name" "$r" "$(field "$name" p50_ms)" "$(field "$name" p99_ms)" "$rt" "$(field "$name" non2xx)" "$(field "$name" errors)"
 done
 echo "added p50 latency at 1 connection: $("$PY" -c "print(f'{$(field anygate-1conn p50_ms) - $(field bare-1conn p50_ms):.3f}')") ms"
+echo "median time to first byte, streamed, 1 connection: bare $TTFB_BARE ms, anygate same-family $TTFB_SAME ms, anygate Anthropic-to-OpenAI $TTFB_TRANS ms"
 echo "anygate RSS after the run: $((RSS / 1024)) MB"
