@@ -85,6 +85,14 @@ def test_health_and_endpoint_index_need_no_key(gateway: GatewayProcess) -> None:
     assert requests.get(gateway.url + "/health", timeout=5).json()["status"] == "ok"
     index = requests.get(gateway.url + "/api-endpoints.json", timeout=5).json()
     routes = {(e["method"], e["path"]) for e in index["endpoints"]}
-    assert {("GET", "/health"), ("GET", "/openai/v1/models"), ("POST", "/openai/v1/chat/completions")} <= routes
+    assert {
+        ("GET", "/health"),
+        ("GET", "/openai/v1/models"),
+        ("POST", "/openai/v1/chat/completions"),
+        ("POST", "/anthropic/v1/messages"),
+        ("POST", "/anthropic/v1/messages/count_tokens"),
+        ("GET", "/anthropic/v1/models"),
+        ("POST", "/gemini/{version:v1beta|v1}/models/{model}:streamGenerateContent"),
+    } <= routes
     chat = next(e for e in index["endpoints"] if e["path"] == "/openai/v1/chat/completions")
     assert chat["family"] == "openai" and chat["mode"] == "sync+stream" and len(chat["auth"]) == 4
