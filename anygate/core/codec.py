@@ -53,3 +53,4 @@ class WireCodec:
     stream_parser: Callable[[], StreamParser]
     stream_writer: Callable[[ChatRequest, str, str], StreamWriter]  # (client's request, public model, request id)
     stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)
+    inline_images: bool = False  # the format takes images only as bytes, so URLs must be fetched first

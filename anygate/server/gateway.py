@@ -33,6 +33,12 @@ class Gateway:
         self.models = ModelTable(settings, {})
         self._http: aiohttp.ClientSession | None = None
 
+    @property
+    def http(self) -> aiohttp.ClientSession:
+        """The pooled client for upstream calls (open once the gateway has started)."""
+        assert self._http is not None, "the gateway has not started"
+        return self._http
+
     async def start(self) -> None:
         """Migrate the database, open the pooled upstream client, build providers, start background work."""
         await migrate(self.engine)

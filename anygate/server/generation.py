@@ -18,6 +18,7 @@ from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
+from anygate.server.image_fetch import inline_remote_images
 
 
 def _json(raw: bytes, target: Target) -> dict[str, Any]:
@@ -49,6 +50,8 @@ async def translate(
     replay = call.gateway.replay
     replay.restore(canonical)
     upstream = target.provider.wire
+    if upstream.inline_images:
+        await inline_remote_images(canonical, call.gateway.http, call.gateway.settings.fetch_allow_private)
     reply = await send(call, client.name, target, upstream.build_request(canonical, target.model), canonical.stream)
     public_model = target.public_model
     if reply.chunks is None:

@@ -17,6 +17,7 @@ import orjson
 from aiohttp import web
 
 UPSTREAM_KEY = "sk-upstream-secret-0123456789"
+PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")  # an image it serves too
 ECHO_TEXT = "Hello from the fake upstream! This reply arrives in several pieces."
 TOOL_CALLS = [
     ("call_Xa1", "get_weather", '{"city": "Paris", "unit": "celsius"}'),
@@ -63,6 +64,8 @@ class FakeOpenAI:
         self.disconnects = 0
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.chat)
+        self.app.router.add_get("/files/cat.png", _image)
+        self.app.router.add_get("/files/page.html", _page)
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
@@ -140,6 +143,14 @@ class FakeOpenAI:
             self.disconnects += 1
             raise
         return response
+
+
+async def _image(_: web.Request) -> web.Response:
+    return web.Response(body=PNG_BYTES, content_type="image/png")
+
+
+async def _page(_: web.Request) -> web.Response:
+    return web.Response(text="<html></html>", content_type="text/html")
 
 
 def _completion(body: dict[str, Any]) -> dict[str, Any]:

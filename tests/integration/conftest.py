@@ -44,6 +44,7 @@ def gateway_config(
         ]
     return {
         "database": database,
+        "fetch_allow_private": True,  # the fakes serve images on loopback
         "providers": {
             "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
             "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},

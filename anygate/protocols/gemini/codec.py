@@ -14,5 +14,13 @@ def _writer(req: ChatRequest, model: str, request_id: str) -> GeminiStreamWriter
 
 
 GEMINI = WireCodec(
-    "gemini", parse_request, build_request, parse_response, build_response, GeminiStreamParser, _writer, stream_error_event
+    "gemini",
+    parse_request,
+    build_request,
+    parse_response,
+    build_response,
+    GeminiStreamParser,
+    _writer,
+    stream_error_event,
+    inline_images=True,
 )
