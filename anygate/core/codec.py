@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from anygate.core.chat import ChatRequest, ChatResponse
 from anygate.core.errors import GatewayError
 from anygate.core.stream import StreamEvent
+from anygate.core.usage import Usage
 
 
 class StreamParser(Protocol):
@@ -53,4 +54,5 @@ class WireCodec:
     stream_parser: Callable[[], StreamParser]
     stream_writer: Callable[[ChatRequest, str, str], StreamWriter]  # (client's request, public model, request id)
     stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)
+    response_usage: Callable[[dict[str, Any]], Usage | None]  # the usage in a whole response body, if any
     inline_images: bool = False  # the format takes images only as bytes, so URLs must be fetched first

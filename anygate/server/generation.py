@@ -21,6 +21,24 @@ from anygate.server.call import Call
 from anygate.server.image_fetch import inline_remote_images
 
 
+def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any], raw: bytes) -> web.Response:
+    """Relay a same-family whole answer as it came, recording its usage (estimated when it has none)."""
+    try:
+        data = _json(raw, target)
+    except GatewayError as err:
+        record_usage(call, wire.name, target, Usage(), err.status)
+        raise
+    usage = wire.response_usage(data) or Usage(_estimate(body), estimate_tokens(raw.decode(errors="replace")), estimated=True)
+    record_usage(call, wire.name, target, usage, 200)
+    headers = {"x-request-id": call.request_id, "request-id": call.request_id}
+    return web.Response(body=raw, content_type="application/json", headers=headers)
+
+
+def _estimate(body: dict[str, Any]) -> int:
+    """A prompt's tokens, roughly, for calls whose upstream reported none."""
+    return estimate_tokens(orjson.dumps(body).decode())
+
+
 def _json(raw: bytes, target: Target) -> dict[str, Any]:
     try:
         data = orjson.loads(raw)
@@ -108,7 +126,7 @@ async def translate(
         status = streaming.CLIENT_CLOSED
     finally:
         if usage is None:  # bill the prompt and what was streamed, counted locally
-            usage = Usage(estimate_tokens(orjson.dumps(body).decode()), pieces, estimated=True)
+            usage = Usage(_estimate(body), pieces, estimated=True)
         record_usage(call, client.name, target, usage, status)
         await reply.close()
     return response

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
@@ -12,10 +11,9 @@ from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
-from anygate.protocols.anthropic.messages_response import usage_from_anthropic
 from anygate.providers.anthropic.adapter import AnthropicProvider
 from anygate.server.call import Call
-from anygate.server.generation import relay_same_family, translate
+from anygate.server.generation import relay_same_family, relay_whole, translate
 from anygate.server.json_body import read_json_object
 
 _FORWARDED_HEADERS = ("anthropic-beta",)
@@ -62,18 +60,7 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
         raise
     if reply.chunks is not None:
         return await relay_same_family(request, call, ANTHROPIC, target, reply)
-    raw = reply.body or b""
-    try:
-        usage = usage_from_anthropic(orjson.loads(raw).get("usage"))
-    except (orjson.JSONDecodeError, AttributeError):
-        record_usage(call, ANTHROPIC.name, target, Usage(), 502)
-        raise GatewayError(
-            ErrorKind.UPSTREAM, f"upstream '{provider.name}' sent invalid JSON", code="upstream_bad_response"
-        ) from None
-    record_usage(call, ANTHROPIC.name, target, usage, 200)
-    return web.Response(
-        body=raw, content_type="application/json", headers={"request-id": call.request_id, "x-request-id": call.request_id}
-    )
+    return relay_whole(call, ANTHROPIC, target, body, reply.body or b"")
 
 
 async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:

@@ -8,6 +8,7 @@ import orjson
 
 from anygate.core.chat import FinishReason
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.protocols.anthropic.messages_response import FINISH_FROM_ANTHROPIC, usage_from_anthropic
 
@@ -23,7 +24,7 @@ class MessagesStreamParser:
     """Reads Anthropic SSE; input usage from `message_start`, cumulative output usage from `message_delta`."""
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._sse = SseDataSplitter()
         self._tools: dict[int, int] = {}  # content block index -> canonical tool index
         self._usage: dict[str, Any] = {}
         self._finish: FinishReason = "stop"
@@ -32,20 +33,16 @@ class MessagesStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
-        *complete, self._buffer = buffer.split(b"\n\n")
         events: list[StreamEvent] = []
-        for raw in complete:
-            data = b"\n".join(line[5:].strip() for line in raw.split(b"\n") if line.startswith(b"data:"))
-            if data:
-                try:
-                    payload = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    raise GatewayError(
-                        ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
-                    ) from None
-                if isinstance(payload, dict):
-                    events.extend(self._event(payload))
+        for data in self._sse.feed(chunk):
+            try:
+                payload = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                raise GatewayError(
+                    ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
+                ) from None
+            if isinstance(payload, dict):
+                events.extend(self._event(payload))
         return events
 
     def close(self) -> list[StreamEvent]:

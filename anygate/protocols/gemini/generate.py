@@ -4,20 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
-from anygate.protocols.gemini.response import usage_from_gemini
 from anygate.providers.gemini.adapter import GeminiProvider
 from anygate.routing.table import Target
 from anygate.server.call import Call
-from anygate.server.generation import relay_same_family, send, translate
+from anygate.server.generation import relay_same_family, relay_whole, send, translate
 from anygate.server.json_body import read_json_object
 
 
@@ -36,16 +32,7 @@ async def generate_content(request: web.Request, call: Call) -> web.StreamRespon
     if not isinstance(target.provider, GeminiProvider):
         return await translate(request, call, GEMINI, body, target)
     reply = await send(call, GEMINI.name, target, {**body, "model": target.model}, False)
-    raw = reply.body or b""
-    try:
-        usage = usage_from_gemini(orjson.loads(raw).get("usageMetadata"))
-    except (orjson.JSONDecodeError, AttributeError):
-        record_usage(call, GEMINI.name, target, Usage(), 502)
-        raise GatewayError(
-            ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response"
-        ) from None
-    record_usage(call, GEMINI.name, target, usage, 200)
-    return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
+    return relay_whole(call, GEMINI, target, body, reply.body or b"")
 
 
 async def stream_generate_content(request: web.Request, call: Call) -> web.StreamResponse:

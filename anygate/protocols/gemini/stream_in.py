@@ -8,6 +8,7 @@ import orjson
 
 from anygate.core.chat import Text, Thinking, ToolCall
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.tool_arguments import dump_arguments
 from anygate.core.usage import Usage
@@ -18,7 +19,7 @@ class GeminiStreamParser:
     """Function calls arrive whole: each becomes a start and one delta with all its arguments."""
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._sse = SseDataSplitter()
         self._started = False
         self._calls = 0
         self._finish: Any = None
@@ -26,18 +27,11 @@ class GeminiStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
-        *complete, self._buffer = buffer.split(b"\n\n")
-        events: list[StreamEvent] = []
-        for raw in complete:
-            data = b"\n".join(line[5:].strip() for line in raw.split(b"\n") if line.startswith(b"data:"))
-            if data:
-                events.extend(self._event(data))
-        return events
+        return [event for data in self._sse.feed(chunk) for event in self._event(data)]
 
     def close(self) -> list[StreamEvent]:
         """The StreamEnd: Gemini streams simply stop after the chunk with the finish reason."""
-        events = self.feed(b"\n\n") if self._buffer.strip() else []
+        events = [event for data in self._sse.flush() for event in self._event(data)]
         if self._finish is None:
             raise GatewayError(
                 ErrorKind.UPSTREAM, "upstream ended the stream before it was complete", code="upstream_stream_truncated"

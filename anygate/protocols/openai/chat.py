@@ -13,12 +13,11 @@ from anygate.metering.record import record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.errors import stream_error_event
-from anygate.protocols.openai.usage import usage_from_openai
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
-from anygate.server.generation import send, translate
+from anygate.server.generation import relay_whole, send, translate
 from anygate.server.json_body import read_json_object
 
 FAMILY = OPENAI_CHAT.name
@@ -53,27 +52,12 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
             body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
     reply = await send(call, FAMILY, target, body, stream)
     if reply.chunks is None:
-        return _whole(call, target, body, reply.body or b"")
+        return relay_whole(call, OPENAI_CHAT, target, body, reply.body or b"")
     return await _relay(request, call, target, body, reply, client_wants_usage)
 
 
 def _prompt_estimate(body: dict[str, Any]) -> int:
     return estimate_tokens(orjson.dumps(body.get("messages")).decode())
-
-
-def _whole(call: Call, target: Target, body: dict[str, Any], raw: bytes) -> web.Response:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        record_usage(call, FAMILY, target, Usage(), 502)
-        raise GatewayError(
-            ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response"
-        ) from None
-    usage = usage_from_openai(data.get("usage") if isinstance(data, dict) else None)
-    if usage is None:
-        usage = Usage(_prompt_estimate(body), estimate_tokens(raw.decode(errors="replace")), estimated=True)
-    record_usage(call, FAMILY, target, usage, 200)
-    return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
 
 
 async def _relay(

@@ -8,6 +8,7 @@ import orjson
 
 from anygate.core.chat import FinishReason
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage
 from anygate.protocols.openai.chat_response import FINISH_FROM_OPENAI
@@ -18,7 +19,7 @@ class ChatStreamParser:
     """Reads SSE chunks; numbers tool calls in order of appearance, whatever indices the upstream uses."""
 
     def __init__(self) -> None:
-        self._buffer = b""
+        self._sse = SseDataSplitter()
         self._started = False
         self._tools: dict[int, int] = {}  # the upstream's index -> canonical index of its latest call
         self._ids: dict[int, str | None] = {}
@@ -29,18 +30,11 @@ class ChatStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
-        events: list[StreamEvent] = []
-        *complete, self._buffer = buffer.split(b"\n\n")
-        for raw in complete:
-            data = b"\n".join(line[5:].strip() for line in raw.split(b"\n") if line.startswith(b"data:"))
-            if data:
-                events.extend(self._event(data))
-        return events
+        return [event for data in self._sse.feed(chunk) for event in self._event(data)]
 
     def close(self) -> list[StreamEvent]:
         """A final StreamEnd when the upstream finished its answer but did not send [DONE]."""
-        events = self.feed(b"\n\n") if self._buffer.strip() else []
+        events = [event for data in self._sse.flush() for event in self._event(data)]
         if not self._ended:
             if self._finish is None:
                 raise GatewayError(

@@ -1,13 +1,17 @@
 """The OpenAI chat completions wire format as a codec of the hub."""
 
+from typing import Any
+
 from anygate.core.chat import ChatRequest
 from anygate.core.codec import WireCodec
 from anygate.core.errors import GatewayError
+from anygate.core.usage import Usage
 from anygate.protocols.openai.chat_request import build_request, parse_request
 from anygate.protocols.openai.chat_response import build_response, parse_response
 from anygate.protocols.openai.chat_stream_in import ChatStreamParser
 from anygate.protocols.openai.chat_stream_out import ChatStreamWriter
 from anygate.protocols.openai.errors import stream_error_event
+from anygate.protocols.openai.usage import usage_from_openai
 
 
 def _writer(req: ChatRequest, model: str, request_id: str) -> ChatStreamWriter:
@@ -18,6 +22,10 @@ def _stream_error(err: GatewayError, request_id: str) -> bytes:
     return stream_error_event(err)
 
 
+def _usage(body: dict[str, Any]) -> Usage | None:
+    return usage_from_openai(body.get("usage"))
+
+
 OPENAI_CHAT = WireCodec(
-    "openai_chat", parse_request, build_request, parse_response, build_response, ChatStreamParser, _writer, _stream_error
+    "openai_chat", parse_request, build_request, parse_response, build_response, ChatStreamParser, _writer, _stream_error, _usage
 )

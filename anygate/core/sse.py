@@ -1,0 +1,26 @@
+"""Server-sent events: the data payloads of a byte stream's complete events."""
+
+from __future__ import annotations
+
+
+def _data(event: bytes) -> bytes:
+    return b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
+
+
+class SseDataSplitter:
+    """Buffers a stream's bytes and hands out the `data:` payload of each complete event."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, chunk: bytes) -> list[bytes]:
+        """The payloads of the events `chunk` completes (events without data are skipped)."""
+        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
+        *complete, self._buffer = buffer.split(b"\n\n")
+        return [data for event in complete if (data := _data(event))]
+
+    def flush(self) -> list[bytes]:
+        """The payload of a last event that the stream ended without terminating."""
+        rest, self._buffer = self._buffer.strip(), b""
+        data = _data(rest) if rest else b""
+        return [data] if data else []
