@@ -206,9 +206,10 @@ def usage(
     if as_json:
         _print_json([asdict(t) for t in totals])
         return
-    table = Table("key", "model", "requests", "input tokens", "output tokens", "spend (USD)")
+    table = Table("key", "model", "requests", "input tokens", "output tokens", "spend (USD)", "key budget (USD)")
     for t in totals:
-        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), str(t.output_tokens), f"{t.cost_usd:.6f}")
+        budget = f"{t.key_spent_usd:.6f} of {t.budget_usd:.2f}" if t.budget_usd is not None else "-"
+        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), str(t.output_tokens), f"{t.cost_usd:.6f}", budget)
     out.print(table)
 
 

@@ -17,13 +17,14 @@ from tests.fakes.server_thread import ServerThread
 
 REQUIRE_SERVICES = os.environ.get("ANYGATE_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("ANYGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("ANYGATE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
 def _service_missing(what: str, exc: BaseException) -> None:
     message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
     if REQUIRE_SERVICES:
         pytest.fail(f"{message}; ANYGATE_REQUIRE_SERVICES=1 says it must be")
-    pytest.skip(f"{message}; set ANYGATE_TEST_POSTGRES or run PostgreSQL on 127.0.0.1:5432 to run this test")
+    pytest.skip(f"{message}; run it locally (or set ANYGATE_TEST_POSTGRES / ANYGATE_TEST_REDIS) to run this test")
 
 
 def _postgres_database() -> Iterator[str]:
@@ -91,3 +92,15 @@ def fake_gemini() -> Iterator[FakeGemini]:
     fake.url = server.url  # type: ignore[attr-defined]
     yield fake
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The URL of a reachable Redis."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
+    except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "missing"
+        _service_missing("Redis at " + REDIS_URL, exc)
+    return REDIS_URL

@@ -43,6 +43,7 @@ class GatewayError(Exception):
         status: int | None = None,
         param: str | None = None,
         code: str | None = None,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message)
         self.kind = kind
@@ -50,6 +51,7 @@ class GatewayError(Exception):
         self.status = status or DEFAULT_STATUS[kind]
         self.param = param
         self.code = code
+        self.headers = headers or {}
 
 
 def kind_for_status(status: int) -> ErrorKind:

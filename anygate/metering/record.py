@@ -12,6 +12,9 @@ from anygate.server.call import Call
 def record_usage(call: Call, family: str, target: Target, usage: Usage, status: int) -> None:
     """Queue the usage record of a call that reached `target` (never blocks)."""
     now = time.time()
+    if call.counted_tokens:
+        call.gateway.limiter.correct(call.key.id, usage.input_tokens + usage.output_tokens - call.counted_tokens)
+        call.counted_tokens = 0
     call.gateway.usage.add(
         {
             "created_at": now,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anygate.store.tables import UsageRecord
+from anygate.store.tables import ApiKey, UsageRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,8 @@ class UsageTotal:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    budget_usd: float | None = None  # the key's cap, if any
+    key_spent_usd: float = 0.0  # the key's whole spend, every model together
 
 
 async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since: float | None = None) -> list[UsageTotal]:
@@ -39,4 +41,8 @@ async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since:
         query = query.where(u.created_at >= since)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.order_by(u.key_id, u.public_model))).all()
-    return [UsageTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), float(r[5])) for r in rows]
+        keys = {
+            k.id: (k.budget_usd, float(k.spent_usd))
+            for k in (await conn.execute(select(ApiKey.id, ApiKey.budget_usd, ApiKey.spent_usd))).all()
+        }
+    return [UsageTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), float(r[5]), *keys.get(r[0], (None, 0.0))) for r in rows]

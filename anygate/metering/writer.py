@@ -7,9 +7,10 @@ import contextlib
 import logging
 from typing import Any
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anygate.store.tables import UsageRecord
+from anygate.store.tables import ApiKey, UsageRecord
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,7 @@ class UsageWriter:
         self._engine = engine
         self._sql = _insert_sql(engine.dialect.paramstyle)
         self._pending: list[dict[str, Any]] = []
+        self.unflushed_cost: dict[str, float] = {}  # key id -> cost queued but not yet in the database
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
@@ -44,6 +46,8 @@ class UsageWriter:
     def add(self, row: dict[str, Any]) -> None:
         """Queue one usage row (the columns of UsageRecord, without `id`). Never blocks."""
         self._pending.append(row)
+        if row["cost_usd"]:
+            self.unflushed_cost[row["key_id"]] = self.unflushed_cost.get(row["key_id"], 0.0) + row["cost_usd"]
         if len(self._pending) >= BATCH_MAX:
             self._wake.set()
 
@@ -52,15 +56,28 @@ class UsageWriter:
         self._task = asyncio.create_task(self._run())
 
     async def flush(self) -> None:
-        """Write every queued row now; rows that fail to write are put back for the next try."""
+        """Write every queued row now, and add their cost to each key's spend in the same transaction;
+        rows that fail to write are put back for the next try."""
         while self._pending:
             batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
+            costs: dict[str, float] = {}
+            for row in batch:
+                if row["cost_usd"]:
+                    costs[row["key_id"]] = costs.get(row["key_id"], 0.0) + row["cost_usd"]
             try:
                 async with self._engine.begin() as conn:
                     await conn.exec_driver_sql(self._sql, [tuple(row[c] for c in COLUMNS) for row in batch])
+                    for key_id, cost in costs.items():
+                        await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(spent_usd=ApiKey.spent_usd + cost))
             except Exception:
                 self._pending[:0] = batch
                 raise
+            for key_id, cost in costs.items():
+                left = self.unflushed_cost.get(key_id, 0.0) - cost
+                if left > 1e-12:
+                    self.unflushed_cost[key_id] = left
+                else:
+                    self.unflushed_cost.pop(key_id, None)
 
     async def close(self) -> None:
         """Stop the background writer and write everything still queued.

@@ -19,3 +19,4 @@ class Call:
     key: KeyRecord
     request_id: str
     started: float
+    counted_tokens: int = 0  # tokens counted against the key's limit before the call, to correct after

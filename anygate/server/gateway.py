@@ -8,8 +8,10 @@ import time
 import aiohttp
 
 from anygate.auth.cache import KeyCache
+from anygate.auth.limits import MemoryLimiter, RedisLimiter
 from anygate.config import Settings
 from anygate.core.replay_cache import ReplayCache
+from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
 from anygate.providers import adapters
 from anygate.providers.base import Provider
@@ -28,6 +30,8 @@ class Gateway:
         self.engine = create_engine(settings.database)
         self.keys = KeyCache(self.engine)
         self.usage = UsageWriter(self.engine)
+        self.spend = SpendTracker(self.engine, self.usage)
+        self.limiter: MemoryLimiter | RedisLimiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
@@ -55,13 +59,17 @@ class Gateway:
                 continue
             self.providers[name] = adapter.build(name, config, self._http)
         self.models = ModelTable(self.settings, self.providers)
+        await self.spend.start()
         self.keys.start()
         self.usage.start()
 
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
         await self.keys.stop()
+        await self.spend.stop()
         await self.usage.close()
+        if isinstance(self.limiter, RedisLimiter):
+            await self.limiter.close()
         if self._http is not None:
             await self._http.close()
         await self.engine.dispose()

@@ -27,6 +27,7 @@ class ApiKey(Base):
     created_at: Mapped[float] = mapped_column(Float)
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
 
 
 class UsageRecord(Base):

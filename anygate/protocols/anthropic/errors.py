@@ -33,7 +33,7 @@ def error_response(err: GatewayError, request_id: str) -> web.Response:
         body=orjson.dumps(error_body(err, request_id)),
         status=err.status,
         content_type="application/json",
-        headers={"request-id": request_id, "x-request-id": request_id},
+        headers={**err.headers, "request-id": request_id, "x-request-id": request_id},
     )
 
 

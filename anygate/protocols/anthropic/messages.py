@@ -12,6 +12,7 @@ from anygate.metering.record import record_usage
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.providers.anthropic.adapter import AnthropicProvider
+from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.generation import relay_same_family, relay_whole, translate
 from anygate.server.json_body import read_json_object
@@ -48,6 +49,7 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request)
     model = _validate(body)
     target = call.gateway.models.resolve(model, call.key)
+    await admit(call, body)
     provider = target.provider
     if not isinstance(provider, AnthropicProvider):
         return await translate(request, call, ANTHROPIC, body, target)

@@ -12,6 +12,7 @@ from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
 from anygate.providers.gemini.adapter import GeminiProvider
 from anygate.routing.table import Target
+from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.generation import relay_same_family, relay_whole, send, translate
 from anygate.server.json_body import read_json_object
@@ -23,7 +24,9 @@ async def _prepare(request: web.Request, call: Call) -> tuple[dict[str, Any], Ta
         raise GatewayError(ErrorKind.INVALID_REQUEST, "contents is required and must not be empty")
     model = request.match_info["model"]
     body["model"] = model
-    return body, call.gateway.models.resolve(model, call.key)
+    target = call.gateway.models.resolve(model, call.key)
+    await admit(call, body)
+    return body, target
 
 
 async def generate_content(request: web.Request, call: Call) -> web.StreamResponse:

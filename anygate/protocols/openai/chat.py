@@ -16,6 +16,7 @@ from anygate.protocols.openai.errors import stream_error_event
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
+from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.generation import relay_whole, send, translate
 from anygate.server.json_body import read_json_object
@@ -41,6 +42,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     body = await read_json_object(request)
     model, stream = _validate(body)
     target = call.gateway.models.resolve(model, call.key)
+    await admit(call, body)
     if target.provider.wire is not OPENAI_CHAT:
         return await translate(request, call, OPENAI_CHAT, body, target)
     body["model"] = target.model

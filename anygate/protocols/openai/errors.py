@@ -34,7 +34,7 @@ def error_response(err: GatewayError, request_id: str) -> web.Response:
         body=orjson.dumps({"error": error_object(err)}),
         status=err.status,
         content_type="application/json",
-        headers={"x-request-id": request_id},
+        headers={**err.headers, "x-request-id": request_id},
     )
 
 

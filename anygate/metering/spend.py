@@ -1,0 +1,58 @@
+"""Spend per key for budgets: the database's total (every instance's flushed usage) plus this
+instance's usage not yet written, refreshed every few seconds. Nothing here is on the request path
+but a dictionary look-up."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.metering.writer import UsageWriter
+from anygate.store.tables import ApiKey
+
+log = logging.getLogger(__name__)
+REFRESH_SECONDS = 2.0
+
+
+class SpendTracker:
+    """Knows how much each key with a budget has spent."""
+
+    def __init__(self, engine: AsyncEngine, writer: UsageWriter) -> None:
+        self._engine = engine
+        self._writer = writer
+        self._stored: dict[str, float] = {}
+        self._task: asyncio.Task[None] | None = None
+
+    def spent(self, key_id: str) -> float:
+        """USD spent by the key, as far as this instance knows (at most a few seconds behind others)."""
+        return self._stored.get(key_id, 0.0) + self._writer.unflushed_cost.get(key_id, 0.0)
+
+    async def refresh(self) -> None:
+        """Reload the stored spend of every key that has a budget."""
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(select(ApiKey.id, ApiKey.spent_usd).where(ApiKey.budget_usd.is_not(None)))).all()
+        self._stored = {row.id: float(row.spent_usd) for row in rows}
+
+    async def start(self) -> None:
+        """Load once, then keep refreshing in the background."""
+        await self.refresh()
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        """Stop refreshing."""
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(REFRESH_SECONDS)
+            try:
+                await self.refresh()
+            except Exception:
+                log.warning("spend refresh failed; will retry", exc_info=True)

@@ -1,0 +1,29 @@
+"""Letting a generation call in: the key's budget, then its request and token limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from anygate.auth.limits import refusal
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import estimate_tokens
+from anygate.server.call import Call
+
+
+async def admit(call: Call, body: dict[str, Any]) -> None:
+    """Refuse a call whose key is out of budget (403) or over a limit (429); count it otherwise."""
+    key = call.key
+    gateway = call.gateway
+    if key.budget_usd is not None and gateway.spend.spent(key.id) >= key.budget_usd:
+        raise GatewayError(
+            ErrorKind.PERMISSION, f"This API key has used its budget of ${key.budget_usd:.2f}", code="budget_exceeded"
+        )
+    if key.rpm is None and key.tpm is None:
+        return
+    tokens = estimate_tokens(orjson.dumps(body).decode()) if key.tpm is not None else 0
+    window = await gateway.limiter.check(key, tokens)
+    if not window.allowed:
+        raise refusal(key, window)
+    call.counted_tokens = tokens

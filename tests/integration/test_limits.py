@@ -1,0 +1,102 @@
+"""Per-key limits and budgets through the real gateway: refusals in each family's shape, with the
+headers a client needs; token limits count real usage; budgets hold across a restart; two gateway
+processes on one Redis enforce one limit."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.gemini_upstream import FakeGemini
+from tests.fakes.openai_upstream import FakeOpenAI
+from tests.gateway_process import GatewayProcess
+from tests.integration.conftest import gateway_config
+
+HELLO = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
+
+
+def _chat(gateway: GatewayProcess, key: str, body: dict[str, Any] = HELLO) -> requests.Response:
+    return requests.post(
+        gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
+
+
+def test_requests_per_minute_in_every_family(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--rpm", "3")["key"]
+    assert [_chat(gateway, key).status_code for _ in range(3)] == [200, 200, 200]
+    refused = _chat(gateway, key)
+    assert refused.status_code == 429
+    assert refused.json()["error"]["code"] == "rate_limit_exceeded" and refused.json()["error"]["type"] == "rate_limit_error"
+    assert 1 <= int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["x-ratelimit-limit-requests"] == "3" and refused.headers["x-ratelimit-remaining-requests"] == "0"
+    assert refused.headers["x-ratelimit-reset-requests"].endswith("s")
+    anthropic = requests.post(
+        gateway.url + "/anthropic/v1/messages", json={**HELLO, "max_tokens": 5}, headers={"x-api-key": key}, timeout=10
+    )
+    assert anthropic.status_code == 429 and anthropic.json()["error"]["type"] == "rate_limit_error"
+    gemini = requests.post(
+        gateway.url + "/gemini/v1beta/models/gpt-test:generateContent",
+        json={"contents": [{"parts": [{"text": "hi"}]}]},
+        headers={"x-goog-api-key": key},
+        timeout=10,
+    )
+    assert gemini.status_code == 429 and gemini.json()["error"]["status"] == "RESOURCE_EXHAUSTED"
+
+
+def test_tokens_per_minute_count_the_real_usage(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--tpm", "40")["key"]  # one fake answer uses 31 tokens
+    assert _chat(gateway, key).status_code == 200
+    refused = _chat(gateway, key)
+    assert refused.status_code == 429 and refused.headers["x-ratelimit-limit-tokens"] == "40"
+    assert int(refused.headers["x-ratelimit-remaining-tokens"]) == 40 - 31
+
+
+def test_budget_cuts_a_key_off_and_holds_across_a_restart(
+    tmp_path: Path, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini
+) -> None:
+    config = gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url, fake_anthropic.url, fake_gemini.url)  # type: ignore[attr-defined]
+    gateway = GatewayProcess(tmp_path, config).start()
+    created = gateway.create_key("--budget", "0.00005")  # one call costs (19 * 1 + 12 * 2) / 1e6 = 0.000043
+    try:
+        assert [_chat(gateway, created["key"]).status_code for _ in range(2)] == [200, 200]
+        refused = _chat(gateway, created["key"])
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "budget_exceeded"
+    finally:
+        gateway.stop()
+    (total,) = json.loads(gateway.cli("usage", "--key", created["id"], "--json").stdout)
+    assert total["budget_usd"] == 0.00005 and total["key_spent_usd"] == pytest.approx(2 * 0.000043)
+    again = GatewayProcess(tmp_path, config)
+    again.start()
+    try:
+        assert _chat(again, created["key"]).status_code == 403
+    finally:
+        again.stop()
+
+
+def test_two_gateways_on_one_redis_enforce_one_limit(
+    tmp_path: Path,
+    redis_url: str,
+    postgres_url: str,
+    fake_openai: FakeOpenAI,
+    fake_anthropic: FakeAnthropic,
+    fake_gemini: FakeGemini,
+) -> None:
+    config = {**gateway_config(postgres_url, fake_openai.url, fake_anthropic.url, fake_gemini.url), "redis": redis_url}  # type: ignore[attr-defined]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = GatewayProcess(tmp_path / "a", config).start()
+    second = GatewayProcess(tmp_path / "b", config).start()
+    try:
+        key = first.create_key("--rpm", "5")["key"]
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(lambda g: _chat(g, key).status_code, [first, second] * 6))
+        assert sorted(statuses) == [200] * 5 + [429] * 7
+    finally:
+        first.stop()
+        second.stop()
