@@ -31,5 +31,6 @@ def record_usage(call: Call, family: str, target: Target, usage: Usage, status: 
             "latency_ms": (now - call.started) * 1000.0,
             "status": status,
             "estimated": usage.estimated,
+            "attempts": call.attempts,
         }
     )

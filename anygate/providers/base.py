@@ -19,8 +19,9 @@ class Provider(Protocol):
     config: ProviderConfig
     wire: WireCodec
 
-    async def send(self, body: dict[str, Any], stream: bool) -> Reply:
-        """Send one generation request; raises GatewayError when the upstream fails before answering."""
+    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+        """Send one generation request (with headers forwarded from the client on the same-family path);
+        raises GatewayError when the upstream fails before answering."""
         ...
 
 

@@ -69,7 +69,10 @@ class HttpUpstream:
             body = b""
         finally:
             resp.release()
-        return upstream_error(self.name, resp.status, body, self._secrets)
+        error = upstream_error(self.name, resp.status, body, self._secrets)
+        if "Retry-After" in resp.headers:  # a 429 or 503 that says when to come back
+            error.headers["Retry-After"] = resp.headers["Retry-After"]
+        return error
 
 
 def _closer(resp: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:

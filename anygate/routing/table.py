@@ -1,47 +1,73 @@
-"""The model table: which configured targets serve each public model, and the check of a key's access."""
+"""The model table: the targets that serve each public model, in priority tiers, and the order to try them in."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
+from itertools import groupby
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import Settings, TargetConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.base import Provider
+from anygate.routing.breaker import Breaker
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One resolved target: the provider object and the upstream's model id, with its prices."""
+    """One target: the provider object and the upstream's model id, with its prices, weight and breaker."""
 
     public_model: str
     provider: Provider
     model: str
     input_price: float
     output_price: float
+    weight: float = 1.0
+    priority: int = 0
+    breaker: Breaker = field(default_factory=Breaker, compare=False)
 
     def cost(self, input_tokens: int, output_tokens: int) -> float:
         """The price in USD of the given token counts."""
         return (input_tokens * self.input_price + output_tokens * self.output_price) / 1_000_000
 
 
+def _weighted_order(targets: list[Target], rng: random.Random) -> list[Target]:
+    """The targets in a random order where heavier ones tend to come first."""
+    if len(targets) == 1:
+        return targets
+    left, order = list(targets), []
+    while left:
+        pick = rng.choices(range(len(left)), weights=[t.weight for t in left])[0]
+        order.append(left.pop(pick))
+    return order
+
+
 class ModelTable:
     """Resolves a public model id for a key to its targets, in the order they are to be tried."""
 
-    def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
-        self._targets: dict[str, list[Target]] = {}
+    def __init__(self, settings: Settings, providers: dict[str, Provider], rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self._tiers: dict[str, list[list[Target]]] = {}
         for public, configs in settings.models.items():
-            ordered = sorted(configs, key=lambda t: (t.priority, -t.weight))
-            self._targets[public] = [_target(public, t, providers) for t in ordered if t.provider in providers]
+            targets = sorted(
+                (_target(public, t, providers) for t in configs if t.provider in providers), key=lambda t: t.priority
+            )
+            self._tiers[public] = [list(tier) for _, tier in groupby(targets, key=lambda t: t.priority)]
 
     def owners(self) -> dict[str, str]:
         """Every public model id (in configuration order) with the provider of its first target."""
-        return {model: targets[0].provider.name if targets else "" for model, targets in self._targets.items()}
+        return {model: tiers[0][0].provider.name if tiers else "" for model, tiers in self._tiers.items()}
 
-    def resolve(self, model: str, key: KeyRecord) -> Target:
-        """The target to call for `model`: 404 when the model is unknown, 403 when the key may not use it."""
-        targets = self._targets.get(model)
-        if targets is None:
+    def targets(self) -> list[Target]:
+        """Every target of every model."""
+        return [t for tiers in self._tiers.values() for tier in tiers for t in tier]
+
+    def plan(self, model: str, key: KeyRecord) -> list[Target]:
+        """The targets to try for `model`, in order: tier by tier, by weight within a tier, skipping
+        targets whose breaker is open (they come last, as a last resort). 404 for an unknown model,
+        403 when the key may not use it."""
+        tiers = self._tiers.get(model)
+        if tiers is None:
             raise GatewayError(
                 ErrorKind.NOT_FOUND,
                 f"The model '{model}' does not exist or is not served here",
@@ -52,14 +78,27 @@ class ModelTable:
             raise GatewayError(
                 ErrorKind.PERMISSION, f"This API key may not use the model '{model}'", param="model", code="model_not_allowed"
             )
-        if not targets:
+        if not tiers:
             raise GatewayError(
                 ErrorKind.UNAVAILABLE,
                 f"No provider for the model '{model}' is available in this build",
                 code="provider_unavailable",
             )
-        return targets[0]
+        ready: list[Target] = []
+        resting: list[Target] = []
+        for tier in tiers:
+            for target in _weighted_order(tier, self._rng):
+                (ready if target.breaker.allows() else resting).append(target)
+        return ready + resting
 
 
 def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -> Target:
-    return Target(public, providers[config.provider], config.model, config.input_price or 0.0, config.output_price or 0.0)
+    return Target(
+        public,
+        providers[config.provider],
+        config.model,
+        config.input_price or 0.0,
+        config.output_price or 0.0,
+        config.weight,
+        config.priority,
+    )

@@ -20,3 +20,4 @@ class Call:
     request_id: str
     started: float
     counted_tokens: int = 0  # tokens counted against the key's limit before the call, to correct after
+    attempts: int = 0  # upstream attempts made (retries and fallbacks included)

@@ -1,5 +1,5 @@
-"""Generation across families: parse the client's request with its codec, build the upstream's with the
-target's, and translate the answer back, whole or as a stream. Same-family calls relay bytes instead."""
+"""Answering the client: relaying a same-family answer as it came, or translating another family's
+answer back into the client's, whole or as a stream."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
-from anygate.server.image_fetch import inline_remote_images
+from anygate.server.dispatch import Generation
 
 
 def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any], raw: bytes) -> web.Response:
@@ -51,26 +51,12 @@ def _json(raw: bytes, target: Target) -> dict[str, Any]:
     return data
 
 
-async def send(call: Call, family: str, target: Target, body: dict[str, Any], stream: bool) -> Reply:
-    """Send to the target; a failure before any answer is recorded (at no cost) and raised."""
-    try:
-        return await target.provider.send(body, stream)
-    except GatewayError as err:
-        record_usage(call, family, target, Usage(), err.status)
-        raise
-
-
-async def translate(
-    request: web.Request, call: Call, client: WireCodec, body: dict[str, Any], target: Target
-) -> web.StreamResponse:
-    """Serve a call whose client family differs from the target's wire format."""
-    canonical = client.parse_request(body)
+async def translate_reply(request: web.Request, generation: Generation, target: Target, reply: Reply) -> web.StreamResponse:
+    """Answer in the client's family from a target that speaks another one, whole or streamed."""
+    call, client, body = generation.call, generation.client, generation.body
+    canonical = await generation.canonical()
     replay = call.gateway.replay
-    replay.restore(canonical)
     upstream = target.provider.wire
-    if upstream.inline_images:
-        await inline_remote_images(canonical, call.gateway.http, call.gateway.settings.fetch_allow_private)
-    reply = await send(call, client.name, target, upstream.build_request(canonical, target.model), canonical.stream)
     public_model = target.public_model
     if reply.chunks is None:
         try:

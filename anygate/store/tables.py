@@ -51,3 +51,4 @@ class UsageRecord(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     status: Mapped[int] = mapped_column(Integer)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")

@@ -74,9 +74,9 @@ class FakeOpenAI:
         status = model.removeprefix("up-")
         if status.isdigit():
             message, kind, param, code = _ERRORS[int(status)]
-            return web.json_response(
-                {"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status)
-            )
+            headers = {"Retry-After": "1"} if status == "429" else {}
+            error = {"error": {"message": message, "type": kind, "param": param, "code": code}}
+            return web.json_response(error, status=int(status), headers=headers)
         if model == "up-html":
             return web.Response(text="<html><body><h1>502 Bad Gateway</h1></body></html>", content_type="text/html")
         if model == "up-slow":

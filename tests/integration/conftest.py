@@ -34,6 +34,14 @@ def gateway_config(
     }
     for scenario in SCENARIOS:
         models[f"scenario-{scenario}"] = [{"provider": "fake", "model": f"up-{scenario}"}]
+    models["fallback"] = [
+        {"provider": "fake", "model": "up-500", "priority": 0},
+        {"provider": "claude", "model": "claude-echo", "priority": 1},
+    ]
+    models["breaker"] = [
+        {"provider": "fake", "model": "up-503", "weight": 100},
+        {"provider": "fake", "model": "up-echo", "weight": 1},
+    ]
     for scenario in GEMINI_SCENARIOS:
         models[f"gemini-{scenario}"] = [
             {"provider": "gemini", "model": f"gemini-{scenario}", "input_price": 0.3, "output_price": 2.5}

@@ -80,6 +80,7 @@ async def test_usage_writer_batches_and_totals(engine: AsyncEngine) -> None:
                 "latency_ms": 1.0,
                 "status": 200,
                 "estimated": False,
+                "attempts": 1,
             }
         )
     await writer.close()

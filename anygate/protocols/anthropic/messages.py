@@ -7,14 +7,14 @@ from typing import Any
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.providers.anthropic.adapter import AnthropicProvider
+from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
-from anygate.server.generation import relay_same_family, relay_whole, translate
+from anygate.server.dispatch import Generation, obtain
+from anygate.server.generation import relay_same_family, relay_whole, translate_reply
 from anygate.server.json_body import read_json_object
 
 _FORWARDED_HEADERS = ("anthropic-beta",)
@@ -48,18 +48,17 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
     """Create a message, streamed with stream:true."""
     body = await read_json_object(request)
     model = _validate(body)
-    target = call.gateway.models.resolve(model, call.key)
+    plan = call.gateway.models.plan(model, call.key)
     await admit(call, body)
-    provider = target.provider
-    if not isinstance(provider, AnthropicProvider):
-        return await translate(request, call, ANTHROPIC, body, target)
-    body["model"] = target.model
     stream = body.get("stream") is True
-    try:
-        reply = await provider.send(body, stream, _forwarded(request))
-    except GatewayError as err:
-        record_usage(call, ANTHROPIC.name, target, Usage(), err.status)
-        raise
+
+    def same_family(target: Target) -> dict[str, Any]:
+        return {**body, "model": target.model}
+
+    generation = Generation(call, ANTHROPIC, body, stream, same_family, _forwarded(request))
+    target, reply = await obtain(generation, plan)
+    if not generation.relays(target):
+        return await translate_reply(request, generation, target, reply)
     if reply.chunks is not None:
         return await relay_same_family(request, call, ANTHROPIC, target, reply)
     return relay_whole(call, ANTHROPIC, target, body, reply.body or b"")
@@ -69,7 +68,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     """Count a request's input tokens: by the upstream's own count when it is Anthropic, else locally."""
     body = await read_json_object(request)
     model = _validate(body, counting=True)
-    target = call.gateway.models.resolve(model, call.key)
+    target = call.gateway.models.plan(model, call.key)[0]
     provider = target.provider
     if isinstance(provider, AnthropicProvider):
         reply = await provider.count_tokens({**body, "model": target.model}, _forwarded(request))

@@ -10,42 +10,49 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
+from anygate.providers.base import Reply
 from anygate.providers.gemini.adapter import GeminiProvider
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
-from anygate.server.generation import relay_same_family, relay_whole, send, translate
+from anygate.server.dispatch import Generation, obtain
+from anygate.server.generation import relay_same_family, relay_whole, translate_reply
 from anygate.server.json_body import read_json_object
 
 
-async def _prepare(request: web.Request, call: Call) -> tuple[dict[str, Any], Target]:
+async def _start(request: web.Request, call: Call, stream: bool) -> tuple[Generation, Target, Reply]:
+    """Read and admit the call, and get an answer from the first target that gives one."""
     body = await read_json_object(request)
     if not isinstance(body.get("contents"), list) or not body["contents"]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, "contents is required and must not be empty")
     model = request.match_info["model"]
-    body["model"] = model
-    target = call.gateway.models.resolve(model, call.key)
+    plan = call.gateway.models.plan(model, call.key)
     await admit(call, body)
-    return body, target
+    json_array = stream and request.query.get("alt") != "sse"
+    body = {**body, "model": model, "stream": stream, "json_array": json_array}
+
+    def same_family(target: Target) -> dict[str, Any]:
+        return {**body, "model": target.model}
+
+    # the gateway asks Gemini upstreams for SSE only, so a JSON-array stream is always rebuilt
+    generation = Generation(call, GEMINI, body, stream, None if json_array else same_family)
+    target, reply = await obtain(generation, plan)
+    return generation, target, reply
 
 
 async def generate_content(request: web.Request, call: Call) -> web.StreamResponse:
     """One whole answer."""
-    body, target = await _prepare(request, call)
-    if not isinstance(target.provider, GeminiProvider):
-        return await translate(request, call, GEMINI, body, target)
-    reply = await send(call, GEMINI.name, target, {**body, "model": target.model}, False)
-    return relay_whole(call, GEMINI, target, body, reply.body or b"")
+    generation, target, reply = await _start(request, call, False)
+    if not generation.relays(target):
+        return await translate_reply(request, generation, target, reply)
+    return relay_whole(call, GEMINI, target, generation.body, reply.body or b"")
 
 
 async def stream_generate_content(request: web.Request, call: Call) -> web.StreamResponse:
     """A streamed answer: SSE with `alt=sse`, else one JSON array sent in pieces."""
-    body, target = await _prepare(request, call)
-    body["stream"] = True
-    body["json_array"] = request.query.get("alt") != "sse"
-    if not isinstance(target.provider, GeminiProvider) or body["json_array"]:
-        return await translate(request, call, GEMINI, body, target)  # the gateway asks Gemini upstreams for SSE only
-    reply = await send(call, GEMINI.name, target, {**body, "model": target.model}, True)
+    generation, target, reply = await _start(request, call, True)
+    if not generation.relays(target):
+        return await translate_reply(request, generation, target, reply)
     return await relay_same_family(request, call, GEMINI, target, reply)
 
 
@@ -53,7 +60,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     """Count input tokens: by the upstream's own count when it is Gemini, else locally."""
     body = await read_json_object(request)
     model = request.match_info["model"]
-    target = call.gateway.models.resolve(model, call.key)
+    target = call.gateway.models.plan(model, call.key)[0]
     if isinstance(target.provider, GeminiProvider):
         given = field(body, "generateContentRequest")
         forwarded = {"generateContentRequest": {**given, "model": f"models/{target.model}"}} if isinstance(given, dict) else body

@@ -18,7 +18,8 @@ from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.admission import admit
 from anygate.server.call import Call
-from anygate.server.generation import relay_whole, send, translate
+from anygate.server.dispatch import Generation, obtain
+from anygate.server.generation import relay_whole, translate_reply
 from anygate.server.json_body import read_json_object
 
 FAMILY = OPENAI_CHAT.name
@@ -41,18 +42,23 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     """Forward a chat completion with only the model id (and auth) changed, or translate it."""
     body = await read_json_object(request)
     model, stream = _validate(body)
-    target = call.gateway.models.resolve(model, call.key)
+    plan = call.gateway.models.plan(model, call.key)
     await admit(call, body)
-    if target.provider.wire is not OPENAI_CHAT:
-        return await translate(request, call, OPENAI_CHAT, body, target)
-    body["model"] = target.model
     client_wants_usage = False
+    relayed = body
     if stream:
         options = body.get("stream_options")
         client_wants_usage = isinstance(options, dict) and options.get("include_usage") is True
         if not client_wants_usage:  # ask for usage anyway, for billing; the usage chunk is not relayed
-            body["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
-    reply = await send(call, FAMILY, target, body, stream)
+            relayed = {**body, "stream_options": {**(options if isinstance(options, dict) else {}), "include_usage": True}}
+
+    def same_family(target: Target) -> dict[str, Any]:
+        return {**relayed, "model": target.model}
+
+    generation = Generation(call, OPENAI_CHAT, body, stream, same_family)
+    target, reply = await obtain(generation, plan)
+    if not generation.relays(target):
+        return await translate_reply(request, generation, target, reply)
     if reply.chunks is None:
         return relay_whole(call, OPENAI_CHAT, target, body, reply.body or b"")
     return await _relay(request, call, target, body, reply, client_wants_usage)

@@ -27,7 +27,7 @@ class MockProvider:
         self.name = name
         self.config = config
 
-    async def send(self, body: dict[str, Any], stream: bool) -> Reply:
+    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """Answer at once, as a body or as a stream of chunks."""
         result = answer(body)
         model = str(body.get("model"))

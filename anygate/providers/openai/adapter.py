@@ -27,6 +27,6 @@ class OpenAIProvider:
         self._upstream = HttpUpstream(name, config, http, {"Accept": "application/json, text/event-stream", **auth})
         self._chat_url = (config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
 
-    async def send(self, body: dict[str, Any], stream: bool) -> Reply:
+    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /chat/completions."""
-        return await self._upstream.post(self._chat_url, body, stream)
+        return await self._upstream.post(self._chat_url, body, stream, headers)

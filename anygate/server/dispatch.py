@@ -1,0 +1,108 @@
+"""Getting an answer from a model's targets: one after another, with retries and fallbacks, until one
+answers. Everything here happens before the first byte reaches the client, so every failure can
+still be hidden; after that, a failure ends the stream with the family's error event instead."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from anygate.core.chat import ChatRequest
+from anygate.core.codec import WireCodec
+from anygate.core.errors import GatewayError
+from anygate.core.usage import Usage
+from anygate.metering.record import record_usage
+from anygate.providers.base import Reply
+from anygate.routing.table import Target
+from anygate.server.call import Call
+from anygate.server.image_fetch import inline_remote_images
+
+MAX_ATTEMPTS = 3
+MAX_WAIT_SECONDS = 2.0  # the longest wait before trying a target again (a longer Retry-After moves on)
+DEADLINE_SECONDS = 30.0  # no new attempt starts this long after the call began
+_RETRYABLE_CODES = {"upstream_unreachable", "upstream_timeout", "upstream_error", "upstream_auth_failed"}
+
+
+def retryable(err: GatewayError) -> bool:
+    """Whether another attempt (elsewhere, or later) may succeed: the upstream failed, not the request."""
+    return err.code in _RETRYABLE_CODES or err.status == 429
+
+
+@dataclass
+class Generation:
+    """A generation call on its way upstream: the client's body, and its canonical form once a target
+    in another format needs it (parsed once, however many targets are tried)."""
+
+    call: Call
+    client: WireCodec
+    body: dict[str, Any]
+    stream: bool
+    same_family_body: Callable[[Target], dict[str, Any]] | None  # None: always translate
+    headers: dict[str, str] = field(default_factory=dict)  # forwarded on the same-family path
+    _canonical: ChatRequest | None = None
+    _inlined: bool = False
+
+    def relays(self, target: Target) -> bool:
+        """Whether this target gets the client's own body (same family) rather than a translation."""
+        return self.same_family_body is not None and target.provider.wire is self.client
+
+    async def canonical(self, target: Target | None = None) -> ChatRequest:
+        """The request in canonical form, with replayed signatures, and images inlined when `target` needs it."""
+        if self._canonical is None:
+            self._canonical = self.client.parse_request(self.body)
+            self.call.gateway.replay.restore(self._canonical)
+        if target is not None and target.provider.wire.inline_images and not self._inlined:
+            gateway = self.call.gateway
+            await inline_remote_images(self._canonical, gateway.http, gateway.settings.fetch_allow_private)
+            self._inlined = True
+        return self._canonical
+
+    async def upstream_request(self, target: Target) -> tuple[dict[str, Any], dict[str, str] | None]:
+        """The body (and forwarded headers) to send to `target`."""
+        if self.relays(target):
+            assert self.same_family_body is not None
+            return self.same_family_body(target), self.headers or None
+        canonical = await self.canonical(target)
+        return target.provider.wire.build_request(canonical, target.model), None
+
+
+def _retry_after(err: GatewayError) -> float:
+    try:
+        return float(err.headers.get("Retry-After", "0"))
+    except ValueError:
+        return 0.0
+
+
+async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Reply]:
+    """The first target of `plan` to answer, trying each in turn (the last ones again when the plan
+    is short) up to MAX_ATTEMPTS; the last failure is recorded (at no cost) and raised."""
+    call = generation.call
+    attempts = (plan * MAX_ATTEMPTS)[:MAX_ATTEMPTS]
+    last: GatewayError | None = None
+    for number, target in enumerate(attempts, start=1):
+        if last is not None:
+            again = target is attempts[number - 2]  # the same target as the attempt that just failed
+            wait = max(_retry_after(last), 0.1 * number) if again else 0.0
+            if wait > MAX_WAIT_SECONDS or time.time() + wait - call.started > DEADLINE_SECONDS:
+                break
+            if wait:
+                await asyncio.sleep(wait)
+        body, headers = await generation.upstream_request(target)
+        call.attempts = number
+        try:
+            reply = await target.provider.send(body, generation.stream, headers)
+        except GatewayError as err:
+            last = err
+            if not retryable(err):
+                record_usage(call, generation.client.name, target, Usage(), err.status)
+                raise
+            target.breaker.failure()
+            continue
+        target.breaker.success()
+        return target, reply
+    assert last is not None
+    record_usage(call, generation.client.name, attempts[call.attempts - 1], Usage(), last.status)
+    raise last
