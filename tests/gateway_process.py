@@ -30,6 +30,7 @@ class GatewayProcess:
 
     def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
         self.workdir = workdir
+        self.config = config
         self.config_path = workdir / "anygate.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()

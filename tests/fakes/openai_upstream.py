@@ -3,7 +3,7 @@
 The upstream model id picks the behaviour, so one server covers every scenario:
 `up-echo` answers normally; `up-tools` makes two parallel tool calls streamed in pieces;
 `up-nousage` streams without a usage chunk; `up-cut` drops the connection mid-stream;
-`up-stream-error` sends an error event mid-stream; `up-slow` answers after 3 s; `up-html` answers
+`up-stream-error` sends an error event mid-stream; `up-slow` answers after 3 s; `up-drip` streams a piece every 0.3 s; `up-html` answers
 200 with an HTML page; `up-<status>` (400, 401, 404, 429, 500, 503, 529) fails with that status.
 """
 
@@ -121,6 +121,8 @@ class FakeOpenAI:
             else:
                 for i in range(0, len(ECHO_TEXT), 9):
                     await send({"content": ECHO_TEXT[i : i + 9]})
+                    if model == "up-drip":
+                        await asyncio.sleep(0.3)
                     if model == "up-cut" and i > 20:
                         request.transport.close()  # type: ignore[union-attr]
                         return response

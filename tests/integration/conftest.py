@@ -15,7 +15,7 @@ from tests.fakes.openai_upstream import UPSTREAM_KEY, FakeOpenAI
 from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
 
-SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "html", "400", "401", "404", "429", "500", "503", "529"]
+SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "drip", "html", "400", "401", "404", "429", "500", "503", "529"]
 
 
 CLAUDE_SCENARIOS = ["echo", "tools", "think", "think-tools", "stream-error", "400", "529"]
