@@ -1,0 +1,67 @@
+"""Circuit breakers open, cool down, probe and recover; plans go tier by tier and by weight."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+
+from anygate.auth.keys import KeyRecord
+from anygate.config import settings_from_data
+from anygate.routing.breaker import Breaker, BreakerState
+from anygate.routing.table import ModelTable
+
+KEY = KeyRecord("k", "n", "p", None, None, None, None, None, 0.0, None)
+
+
+def test_breaker_opens_after_consecutive_failures_then_probes_and_recovers() -> None:
+    breaker = Breaker(failures_to_open=3, cool_down=10)
+    for _ in range(2):
+        breaker.failure(now=0)
+    assert breaker.allows(now=0) and breaker.state is BreakerState.CLOSED
+    breaker.failure(now=1)
+    assert breaker.state is BreakerState.OPEN and not breaker.allows(now=5)
+    assert breaker.allows(now=11) and breaker.state is BreakerState.HALF_OPEN  # one probe
+    breaker.failure(now=11)
+    assert breaker.state is BreakerState.OPEN and not breaker.allows(now=15)
+    assert breaker.allows(now=22)
+    breaker.success()
+    assert breaker.state is BreakerState.CLOSED and breaker.failures == 0
+
+
+class _Provider:
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+def _table(seed: int = 1) -> ModelTable:
+    settings = settings_from_data(
+        {
+            "providers": {"a": {"type": "mock"}, "b": {"type": "mock"}, "c": {"type": "mock"}},
+            "models": {
+                "m": [
+                    {"provider": "a", "model": "a1", "weight": 3},
+                    {"provider": "b", "model": "b1", "weight": 1},
+                    {"provider": "c", "model": "c1", "priority": 1},
+                ]
+            },
+        },
+        "test",
+    )
+    providers = {name: _Provider(name) for name in "abc"}
+    return ModelTable(settings, providers, random.Random(seed))  # type: ignore[arg-type]
+
+
+def test_plan_is_tier_by_tier_and_weighted_within_a_tier() -> None:
+    table = _table()
+    firsts = Counter(table.plan("m", KEY)[0].model for _ in range(2000))
+    assert set(firsts) == {"a1", "b1"} and 2.5 < firsts["a1"] / firsts["b1"] < 3.6
+    assert all(table.plan("m", KEY)[-1].model == "c1" for _ in range(50))
+
+
+def test_open_breakers_go_last() -> None:
+    table = _table()
+    for target in table.targets():
+        if target.model == "a1":
+            for _ in range(5):
+                target.breaker.failure()
+    assert [t.model for t in table.plan("m", KEY)] == ["b1", "c1", "a1"]
