@@ -4,7 +4,9 @@
 # driven by wrk. Prints a table of throughput and latency with anygate's ratio to the bare proxy.
 # Each figure is the median of ROUNDS runs, the targets taking turns, since this machine is shared.
 # Env: DUR (seconds per run, default 5), ROUNDS (default 3), CONC (connections, default 32), PIN
-# (default 1: servers on CPU 0, nginx and wrk on CPU 1). Run from the project root once .venv exists.
+# (default 1: servers on CPU 0, nginx and wrk on CPU 1), LIMITS=1 (the key gets RPM and TPM limits, so
+# that every call is checked and counted), REDIS=URL (limits shared through that Redis). Run from the
+# project root once .venv exists.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
@@ -34,9 +36,12 @@ providers:
 models:
   bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
   bench-stream: [{provider: up-stream, model: bench-up}]
+${REDIS:+redis: $REDIS}
 YAML
 rm -f "$W/anygate.db"
-KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
+LIMIT_ARGS=()
+[[ -n ${LIMITS:-} || -n ${REDIS:-} ]] && LIMIT_ARGS=(--rpm 100000000 --tpm 100000000000)
+KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench "${LIMIT_ARGS[@]}" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 $T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 >"$W/anygate.log" 2>&1 & pids+=($!)
 AG_PID=${pids[-1]}
 wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
