@@ -84,6 +84,7 @@ def _key_dict(record: KeyRecord) -> dict[str, Any]:
         "models": list(record.models) if record.models is not None else None,
         "rpm": record.rpm,
         "tpm": record.tpm,
+        "max_concurrency": record.max_concurrency,
         "budget_usd": record.budget_usd,
         "expires_at": _iso(record.expires_at),
         "created_at": _iso(record.created_at),
@@ -135,6 +136,7 @@ def keys_create(
     models: Annotated[str | None, typer.Option(help="Comma-separated models the key may use (default: all).")] = None,
     rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.", min=1)] = None,
     budget: Annotated[float | None, typer.Option(help="Spend cap in USD.", min=0)] = None,
     expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 (UTC when no zone is given).")] = None,
     config: ConfigOpt = None,
@@ -144,7 +146,10 @@ def keys_create(
     allow = [m.strip() for m in models.split(",") if m.strip()] if models else None
     expires_at = _parse_time(expires, "--expires") if expires else None
     key, record = _with_db(
-        config, lambda e: create_key(e, name, models=allow, rpm=rpm, tpm=tpm, budget_usd=budget, expires_at=expires_at)
+        config,
+        lambda e: create_key(
+            e, name, models=allow, rpm=rpm, tpm=tpm, budget_usd=budget, expires_at=expires_at, max_concurrency=concurrency
+        ),
     )
     if as_json:
         _print_json({"key": key, **_key_dict(record)})

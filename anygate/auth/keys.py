@@ -32,6 +32,7 @@ class KeyRecord:
     expires_at: float | None
     created_at: float
     revoked_at: float | None
+    max_concurrency: int | None = None
 
     def allows_model(self, model: str) -> bool:
         """True when the key's allowlist is empty or names `model`."""
@@ -59,6 +60,7 @@ def _record(row: Mapping[Any, Any]) -> KeyRecord:
         expires_at=row["expires_at"],
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
+        max_concurrency=row.get("max_concurrency"),
     )
 
 
@@ -71,6 +73,7 @@ async def create_key(
     tpm: int | None = None,
     budget_usd: float | None = None,
     expires_at: float | None = None,
+    max_concurrency: int | None = None,
 ) -> tuple[str, KeyRecord]:
     """Create and store a key; returns the plaintext key (shown once) and its record."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -88,6 +91,7 @@ async def create_key(
         "created_at": now,
         "updated_at": now,
         "revoked_at": None,
+        "max_concurrency": max_concurrency,
     }
     async with engine.begin() as conn:
         await conn.execute(insert(ApiKey).values(**row))

@@ -41,6 +41,14 @@ class Limiter(Protocol):
         """Add `tokens` (negative to give back) to the key's count in the current window."""
         ...
 
+    async def acquire(self, key: KeyRecord) -> int | None:
+        """Take one of the key's slots for a request in flight; None when all are taken, else the count."""
+        ...
+
+    def release(self, key_id: str) -> None:
+        """Give a slot back."""
+        ...
+
 
 def _now_window() -> tuple[int, float]:
     now = time.time()
@@ -52,6 +60,7 @@ class MemoryLimiter:
 
     def __init__(self) -> None:
         self._counts: dict[str, list[int]] = {}  # key id -> [window, requests, tokens]
+        self._in_flight: dict[str, int] = {}
 
     async def check(self, key: KeyRecord, tokens: int) -> Window:
         window, reset = _now_window()
@@ -71,6 +80,20 @@ class MemoryLimiter:
         if counts is not None and counts[0] == _now_window()[0]:
             counts[2] = max(counts[2] + tokens, 0)
 
+    async def acquire(self, key: KeyRecord) -> int | None:
+        taken = self._in_flight.get(key.id, 0)
+        if key.max_concurrency is not None and taken >= key.max_concurrency:
+            return None
+        self._in_flight[key.id] = taken + 1
+        return taken + 1
+
+    def release(self, key_id: str) -> None:
+        left = self._in_flight.get(key_id, 0) - 1
+        if left > 0:
+            self._in_flight[key_id] = left
+        else:
+            self._in_flight.pop(key_id, None)
+
 
 # One round trip: both counters checked, and bumped only when the request is allowed.
 _SCRIPT = """
@@ -87,6 +110,17 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {1, requests, tokens}
 """
 REDIS_TIMEOUT_SECONDS = 0.25
+# Slots in flight: taken only when one is free. The key expires if no instance touches it for a while,
+# so slots held by an instance that died come back.
+_ACQUIRE = """
+local taken = tonumber(redis.call('GET', KEYS[1]) or '0')
+if taken >= tonumber(ARGV[1]) then return -1 end
+taken = redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return taken
+"""
+IN_FLIGHT_TTL_SECONDS = 600
+CORRECTION_DELAY_SECONDS = 0.1
 
 
 class RedisLimiter:
@@ -98,7 +132,9 @@ class RedisLimiter:
 
         self._redis: Any = redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
         self._script = self._redis.register_script(_SCRIPT)
+        self._acquire = self._redis.register_script(_ACQUIRE)
         self._pending: set[asyncio.Task[None]] = set()
+        self._corrections: dict[str, int] = {}
 
     @staticmethod
     def _keys(key_id: str, window: int) -> list[str]:
@@ -117,20 +153,66 @@ class RedisLimiter:
         return Window(bool(allowed), int(requests), int(used), reset)
 
     def correct(self, key_id: str, tokens: int) -> None:
-        if tokens:
-            task = asyncio.get_running_loop().create_task(self._correct(key_id, tokens))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
+        """Corrections are gathered and sent together a few times a second, in one pipeline."""
+        if not tokens:
+            return
+        name = self._keys(key_id, _now_window()[0])[1]
+        self._corrections[name] = self._corrections.get(name, 0) + tokens
+        if len(self._corrections) == 1:
+            self._later(self._send_corrections())
 
-    async def _correct(self, key_id: str, tokens: int) -> None:
+    async def _send_corrections(self) -> None:
+        await asyncio.sleep(CORRECTION_DELAY_SECONDS)
+        batch, self._corrections = self._corrections, {}
+        pipe = self._redis.pipeline(transaction=False)
+        for name, tokens in batch.items():
+            pipe.incrby(name, tokens)
+        await pipe.execute()
+
+    async def acquire(self, key: KeyRecord) -> int | None:
+        if key.max_concurrency is None:
+            return 0
         try:
-            await self._redis.incrby(self._keys(key_id, _now_window()[0])[1], tokens)
+            taken = await asyncio.wait_for(
+                self._acquire(keys=[f"anygate:inflight:{key.id}"], args=[key.max_concurrency, IN_FLIGHT_TTL_SECONDS]),
+                REDIS_TIMEOUT_SECONDS,
+            )
         except Exception:
-            log.warning("rate limit correction lost: Redis did not answer", exc_info=True)
+            log.warning("concurrency check skipped: Redis did not answer", exc_info=True)
+            return 0
+        return None if int(taken) < 0 else int(taken)
+
+    def release(self, key_id: str) -> None:
+        self._later(self._redis.decr(f"anygate:inflight:{key_id}"))
+
+    def _later(self, command: Any) -> None:
+        """Run a Redis command in the background; a lost one is logged."""
+
+        async def run() -> None:
+            try:
+                await asyncio.wait_for(command, REDIS_TIMEOUT_SECONDS * 4)
+            except Exception:
+                log.warning("a rate limit update was lost: Redis did not answer", exc_info=True)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
 
     async def close(self) -> None:
-        """Close the connection pool."""
+        """Send what is still queued, then close the connection pool."""
+        if self._pending:
+            await asyncio.gather(*self._pending, return_exceptions=True)
         await self._redis.aclose()
+
+
+def too_many_in_flight(key: KeyRecord) -> GatewayError:
+    """The 429 for a key with all its concurrent slots taken."""
+    return GatewayError(
+        ErrorKind.RATE_LIMIT,
+        f"This API key already has {key.max_concurrency} requests in flight; retry when one finishes",
+        code="concurrency_limit_exceeded",
+        headers={"Retry-After": "1"},
+    )
 
 
 def refusal(key: KeyRecord, window: Window) -> GatewayError:

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from anygate.auth.limits import refusal
+from anygate.auth.limits import refusal, too_many_in_flight
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import estimate_tokens
 from anygate.server.call import Call
@@ -21,9 +21,19 @@ async def admit(call: Call, body: dict[str, Any]) -> None:
             ErrorKind.PERMISSION, f"This API key has used its budget of ${key.budget_usd:.2f}", code="budget_exceeded"
         )
     if key.rpm is None and key.tpm is None:
-        return
+        return await _take_slot(call)
     tokens = estimate_tokens(orjson.dumps(body).decode()) if key.tpm is not None else 0
     window = await gateway.limiter.check(key, tokens)
     if not window.allowed:
         raise refusal(key, window)
     call.counted_tokens = tokens
+    await _take_slot(call)
+
+
+async def _take_slot(call: Call) -> None:
+    """Hold one of the key's concurrent slots for this call (given back when the handler ends)."""
+    if call.key.max_concurrency is None:
+        return
+    if await call.gateway.limiter.acquire(call.key) is None:
+        raise too_many_in_flight(call.key)
+    call.holds_slot = True

@@ -45,15 +45,20 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
     async def handle(request: web.Request) -> web.StreamResponse:
         request_id = _request_id(request)
         started = time.time()
+        call: Call | None = None
         try:
             key = await authenticate(request, gateway.keys)
-            return await route.handler(request, Call(gateway, key, request_id, started))
+            call = Call(gateway, key, request_id, started)
+            return await route.handler(request, call)
         except GatewayError as err:
             return family.render_error(err, request_id)
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
             return family.render_error(internal, request_id)
+        finally:
+            if call is not None and call.holds_slot:
+                gateway.limiter.release(call.key.id)
 
     return handle
 

@@ -21,3 +21,4 @@ class Call:
     started: float
     counted_tokens: int = 0  # tokens counted against the key's limit before the call, to correct after
     attempts: int = 0  # upstream attempts made (retries and fallbacks included)
+    holds_slot: bool = False  # holds one of the key's concurrent slots until the handler ends

@@ -77,8 +77,8 @@ def _retry_after(err: GatewayError) -> float:
 
 
 async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Reply]:
-    """The first target of `plan` to answer, trying each in turn (the last ones again when the plan
-    is short) up to MAX_ATTEMPTS; the last failure is recorded (at no cost) and raised."""
+    """The first target of `plan` to answer, trying each in turn (from the start again when the plan
+    is shorter than MAX_ATTEMPTS); the last failure is recorded (at no cost) and raised."""
     call = generation.call
     attempts = (plan * MAX_ATTEMPTS)[:MAX_ATTEMPTS]
     last: GatewayError | None = None

@@ -5,6 +5,7 @@ processes on one Redis enforce one limit."""
 from __future__ import annotations
 
 import json
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -100,3 +101,19 @@ def test_two_gateways_on_one_redis_enforce_one_limit(
     finally:
         first.stop()
         second.stop()
+
+
+def test_concurrent_requests_cap(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--concurrency", "1")["key"]
+    body = {"model": "scenario-drip", "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    headers = {"Authorization": f"Bearer {key}"}
+    with requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, stream=True, timeout=10) as slow:
+        next(slow.iter_content(chunk_size=None))  # in flight
+        refused = _chat(gateway, key)
+        assert refused.status_code == 429 and refused.json()["error"]["code"] == "concurrency_limit_exceeded"
+        assert refused.headers["Retry-After"] == "1"
+        slow.content  # noqa: B018 - let it finish
+    deadline = time.time() + 3  # the handler gives the slot back just after the stream's last byte
+    while (status := _chat(gateway, key).status_code) == 429 and time.time() < deadline:
+        time.sleep(0.05)
+    assert status == 200, "the slot came back"
