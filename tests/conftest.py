@@ -7,6 +7,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -64,34 +65,30 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return str(request.getfixturevalue("postgres_url"))
 
 
+def _served(fake: Any) -> Iterator[Any]:
+    """`fake` served on a loopback port (its URL in `fake.url`) until the session ends."""
+    server = ServerThread(fake.app).start()
+    fake.url = server.url
+    yield fake
+    server.stop()
+
+
 @pytest.fixture(scope="session")
 def fake_openai() -> Iterator[FakeOpenAI]:
     """The fake OpenAI upstream, served on a loopback port for the whole session."""
-    fake = FakeOpenAI()
-    server = ServerThread(fake.app).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
+    yield from _served(FakeOpenAI())
 
 
 @pytest.fixture(scope="session")
 def fake_anthropic() -> Iterator[FakeAnthropic]:
     """The fake Anthropic upstream, served on a loopback port for the whole session."""
-    fake = FakeAnthropic()
-    server = ServerThread(fake.app).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
+    yield from _served(FakeAnthropic())
 
 
 @pytest.fixture(scope="session")
 def fake_gemini() -> Iterator[FakeGemini]:
     """The fake Gemini upstream, served on a loopback port for the whole session."""
-    fake = FakeGemini()
-    server = ServerThread(fake.app).start()
-    fake.url = server.url  # type: ignore[attr-defined]
-    yield fake
-    server.stop()
+    yield from _served(FakeGemini())
 
 
 @pytest.fixture(scope="session")

@@ -6,16 +6,12 @@ changed by any process (revocation included) every few seconds through an index 
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 import time
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.auth.keys import KeyRecord, changed_since, find_by_hash, hash_key
-
-log = logging.getLogger(__name__)
+from anygate.periodic import Periodic
 
 REFRESH_SECONDS = 2.0
 _COMMIT_SLACK_SECONDS = 10.0  # re-read this far back, for writes that committed after their timestamp
@@ -31,7 +27,7 @@ class KeyCache:
         self._by_hash: dict[str, KeyRecord] = {}
         self._unknown: dict[str, float] = {}
         self._last_refresh = time.time()
-        self._task: asyncio.Task[None] | None = None
+        self._refresher = Periodic(self.refresh, REFRESH_SECONDS, "key cache refresh")
 
     async def lookup(self, key: str) -> KeyRecord | None:
         """The record of `key`, or None when no such key exists (revoked keys are returned as such)."""
@@ -62,19 +58,8 @@ class KeyCache:
 
     def start(self) -> None:
         """Start the background refresh."""
-        self._task = asyncio.create_task(self._run())
+        self._refresher.start()
 
     async def stop(self) -> None:
         """Stop the background refresh."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            try:
-                await self.refresh()
-            except Exception:  # a database hiccup must not stop refreshing
-                log.warning("key cache refresh failed; will retry", exc_info=True)
+        await self._refresher.stop()

@@ -4,17 +4,13 @@ but a dictionary look-up."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
-
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.metering.writer import UsageWriter
+from anygate.periodic import Periodic
 from anygate.store.tables import ApiKey
 
-log = logging.getLogger(__name__)
 REFRESH_SECONDS = 2.0
 
 
@@ -25,7 +21,7 @@ class SpendTracker:
         self._engine = engine
         self._writer = writer
         self._stored: dict[str, float] = {}
-        self._task: asyncio.Task[None] | None = None
+        self._refresher = Periodic(self.refresh, REFRESH_SECONDS, "spend refresh")
 
     def spent(self, key_id: str) -> float:
         """USD spent by the key, as far as this instance knows (at most a few seconds behind others)."""
@@ -40,19 +36,8 @@ class SpendTracker:
     async def start(self) -> None:
         """Load once, then keep refreshing in the background."""
         await self.refresh()
-        self._task = asyncio.create_task(self._run())
+        self._refresher.start()
 
     async def stop(self) -> None:
         """Stop refreshing."""
-        if self._task:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_SECONDS)
-            try:
-                await self.refresh()
-            except Exception:
-                log.warning("spend refresh failed; will retry", exc_info=True)
+        await self._refresher.stop()
