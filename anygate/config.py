@@ -57,6 +57,14 @@ class TargetConfig(_Strict):
     task_price: float | None = Field(default=None, ge=0)
 
 
+class RoutingConfig(_Strict):
+    """Retries and fallbacks before the first byte reaches the client."""
+
+    max_attempts: int = Field(default=3, ge=1, le=10)  # upstream calls per request, retries and fallbacks included
+    max_retry_wait_seconds: float = Field(default=2.0, ge=0)  # a longer Retry-After moves on instead of waiting
+    deadline_seconds: float = Field(default=30.0, gt=0)  # no new attempt starts this long after the request came in
+
+
 class TasksConfig(_Strict):
     """Settings of the media and music task engine."""
 
@@ -74,6 +82,7 @@ class Settings(_Strict):
     fetch_allow_private: bool = False  # image URLs fetched for Gemini upstreams may point at private hosts
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     models: dict[str, list[TargetConfig]] = Field(default_factory=dict)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     source: str = Field(default="<built-in default>", exclude=True)
 

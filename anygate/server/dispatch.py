@@ -20,9 +20,6 @@ from anygate.routing.table import Target
 from anygate.server.call import Call
 from anygate.server.image_fetch import inline_remote_images
 
-MAX_ATTEMPTS = 3
-MAX_WAIT_SECONDS = 2.0  # the longest wait before trying a target again (a longer Retry-After moves on)
-DEADLINE_SECONDS = 30.0  # no new attempt starts this long after the call began
 _RETRYABLE_CODES = {"upstream_unreachable", "upstream_timeout", "upstream_error", "upstream_auth_failed"}
 
 
@@ -78,15 +75,16 @@ def _retry_after(err: GatewayError) -> float:
 
 async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Reply]:
     """The first target of `plan` to answer, trying each in turn (from the start again when the plan
-    is shorter than MAX_ATTEMPTS); the last failure is recorded (at no cost) and raised."""
+    is shorter than the configured attempts); the last failure is recorded (at no cost) and raised."""
     call = generation.call
-    attempts = (plan * MAX_ATTEMPTS)[:MAX_ATTEMPTS]
+    policy = call.gateway.settings.routing
+    attempts = (plan * policy.max_attempts)[: policy.max_attempts]
     last: GatewayError | None = None
     for number, target in enumerate(attempts, start=1):
         if last is not None:
             again = target is attempts[number - 2]  # the same target as the attempt that just failed
             wait = max(_retry_after(last), 0.1 * number) if again else 0.0
-            if wait > MAX_WAIT_SECONDS or time.time() + wait - call.started > DEADLINE_SECONDS:
+            if wait > policy.max_retry_wait_seconds or time.time() + wait - call.started > policy.deadline_seconds:
                 break
             if wait:
                 await asyncio.sleep(wait)
