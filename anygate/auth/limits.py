@@ -49,6 +49,10 @@ class Limiter(Protocol):
         """Give a slot back."""
         ...
 
+    async def close(self) -> None:
+        """Finish pending work and let go of connections."""
+        ...
+
 
 def _now_window() -> tuple[int, float]:
     now = time.time()
@@ -93,6 +97,9 @@ class MemoryLimiter:
             self._in_flight[key_id] = left
         else:
             self._in_flight.pop(key_id, None)
+
+    async def close(self) -> None:
+        """Nothing to close: the counts live in this process."""
 
 
 # One round trip: both counters checked, and bumped only when the request is allowed.

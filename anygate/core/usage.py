@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+import orjson
 
 
 @dataclass(slots=True)
@@ -24,3 +27,8 @@ class Usage:
 def estimate_tokens(text: str) -> int:
     """A rough, deterministic token count (about four characters a token) for when no upstream count exists."""
     return (len(text) + 3) // 4 if text else 0
+
+
+def estimate_prompt(value: Any) -> int:
+    """`estimate_tokens` of any JSON value (a body, or its messages) as serialised."""
+    return estimate_tokens(orjson.dumps(value).decode())

@@ -8,7 +8,7 @@ import time
 import aiohttp
 
 from anygate.auth.cache import KeyCache
-from anygate.auth.limits import MemoryLimiter, RedisLimiter
+from anygate.auth.limits import Limiter, MemoryLimiter, RedisLimiter
 from anygate.config import Settings
 from anygate.core.replay_cache import ReplayCache
 from anygate.metering.spend import SpendTracker
@@ -31,7 +31,7 @@ class Gateway:
         self.keys = KeyCache(self.engine)
         self.usage = UsageWriter(self.engine)
         self.spend = SpendTracker(self.engine, self.usage)
-        self.limiter: MemoryLimiter | RedisLimiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
+        self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
@@ -68,8 +68,7 @@ class Gateway:
         await self.keys.stop()
         await self.spend.stop()
         await self.usage.close()
-        if isinstance(self.limiter, RedisLimiter):
-            await self.limiter.close()
+        await self.limiter.close()
         if self._http is not None:
             await self._http.close()
         await self.engine.dispose()

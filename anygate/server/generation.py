@@ -12,7 +12,7 @@ from anygate.core.chat import Thinking
 from anygate.core.codec import WireCodec
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.stream import StreamEnd, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
-from anygate.core.usage import Usage, estimate_tokens
+from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
@@ -28,15 +28,12 @@ def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any
     except GatewayError as err:
         record_usage(call, wire.name, target, Usage(), err.status)
         raise
-    usage = wire.response_usage(data) or Usage(_estimate(body), estimate_tokens(raw.decode(errors="replace")), estimated=True)
+    usage = wire.response_usage(data) or Usage(
+        estimate_prompt(body), estimate_tokens(raw.decode(errors="replace")), estimated=True
+    )
     record_usage(call, wire.name, target, usage, 200)
     headers = {"x-request-id": call.request_id, "request-id": call.request_id}
     return web.Response(body=raw, content_type="application/json", headers=headers)
-
-
-def _estimate(body: dict[str, Any]) -> int:
-    """A prompt's tokens, roughly, for calls whose upstream reported none."""
-    return estimate_tokens(orjson.dumps(body).decode())
 
 
 def _json(raw: bytes, target: Target) -> dict[str, Any]:
@@ -112,7 +109,7 @@ async def translate_reply(request: web.Request, generation: Generation, target: 
         status = streaming.CLIENT_CLOSED
     finally:
         if usage is None:  # bill the prompt and what was streamed, counted locally
-            usage = Usage(_estimate(body), pieces, estimated=True)
+            usage = Usage(estimate_prompt(body), pieces, estimated=True)
         record_usage(call, client.name, target, usage, status)
         await reply.close()
     return response

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage, estimate_tokens
+from anygate.core.usage import Usage, estimate_prompt
 from anygate.metering.record import record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.codec import OPENAI_CHAT
@@ -64,10 +63,6 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     return await _relay(request, call, target, body, reply, client_wants_usage)
 
 
-def _prompt_estimate(body: dict[str, Any]) -> int:
-    return estimate_tokens(orjson.dumps(body.get("messages")).decode())
-
-
 async def _relay(
     request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, client_wants_usage: bool
 ) -> web.StreamResponse:
@@ -102,7 +97,7 @@ async def _relay(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:  # recorded before anything else is awaited, so that even a cancelled handler leaves its record
-        usage = relay.usage or Usage(_prompt_estimate(body), relay.estimated_output_tokens(), estimated=True)
+        usage = relay.usage or Usage(estimate_prompt(body.get("messages")), relay.estimated_output_tokens(), estimated=True)
         record_usage(call, FAMILY, target, usage, status)
         await reply.close()
     return response
