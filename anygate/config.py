@@ -41,8 +41,10 @@ class ProviderConfig(_Strict):
     responses_api: bool = False
     access_key: str | None = None
     secret_key: str | None = None
-    timeout_seconds: float = Field(default=600.0, gt=0)
-    connect_timeout_seconds: float = Field(default=10.0, gt=0)
+    connect_timeout_seconds: float = Field(default=10.0, gt=0)  # to open the connection
+    first_byte_timeout_seconds: float = Field(default=600.0, gt=0)  # to the answer's headers, and a stream's first chunk
+    idle_timeout_seconds: float = Field(default=300.0, gt=0)  # the longest silence once the answer has begun
+    timeout_seconds: float = Field(default=600.0, gt=0)  # the whole call, a stream's last chunk included
 
 
 class TargetConfig(_Strict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -24,9 +24,11 @@ class HttpUpstream:
         self._http = http
         self._headers = {"Content-Type": "application/json", **headers}
         self._secrets = tuple(s for s in (config.api_key, config.secret_key) if s)
+        # sock_read bounds the wait for the headers; once they are in, it becomes the idle timeout
         self._timeout = aiohttp.ClientTimeout(
-            total=None, connect=config.connect_timeout_seconds, sock_read=config.timeout_seconds
+            total=config.timeout_seconds, connect=config.connect_timeout_seconds, sock_read=config.first_byte_timeout_seconds
         )
+        self._idle = config.idle_timeout_seconds
 
     async def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST `body`; raises GatewayError when the upstream fails before answering."""
@@ -44,7 +46,7 @@ class HttpUpstream:
         if resp.status >= 400:
             raise await self._failure(resp)
         if stream and resp.content_type == "text/event-stream":
-            return Reply(chunks=resp.content.iter_any(), close=_closer(resp))
+            return await self._stream(resp)
         try:
             raw = await resp.read()
         except TimeoutError:
@@ -62,6 +64,20 @@ class HttpUpstream:
             )
         return Reply(body=raw)
 
+    async def _stream(self, resp: aiohttp.ClientResponse) -> Reply:
+        """The stream's reply, once its first chunk is in: until then a silent upstream can still be retried."""
+        try:
+            first = await resp.content.readany()  # waits at most the first-byte timeout, as the headers did
+        except TimeoutError:
+            resp.close()
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            resp.close()
+            raise unreachable(self.name, type(exc).__name__) from None
+        if resp.connection is not None:
+            resp.connection.protocol.read_timeout = self._idle  # type: ignore[union-attr]
+        return Reply(chunks=_Resumed(first, resp.content.iter_any()), close=_closer(resp))
+
     async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:
         try:
             body = await resp.content.read(_ERROR_BODY_LIMIT)
@@ -73,6 +89,26 @@ class HttpUpstream:
         if "Retry-After" in resp.headers:  # a 429 or 503 that says when to come back
             error.headers["Retry-After"] = resp.headers["Retry-After"]
         return error
+
+
+class _Resumed:
+    """A stream's chunks: the first one, already read, then the rest as they come."""
+
+    __slots__ = ("_first", "_rest")
+
+    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
+        self._first: bytes | None = first
+        self._rest = rest
+
+    def __aiter__(self) -> _Resumed:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first is not None:
+            first, self._first = self._first, None
+            if first:
+                return first
+        return await self._rest.__anext__()
 
 
 def _closer(resp: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:

@@ -3,7 +3,8 @@
 The upstream model id picks the behaviour: `claude-echo` answers with text (its input and cache
 usage in `message_start`); `claude-tools` makes two tool calls with `input_json_delta` pieces;
 `claude-think` thinks (with a signature) before answering; `claude-think-tools` thinks, then calls a tool; `claude-stream-error` sends
-`event: error` mid-stream; `claude-400` and `claude-529` fail with those statuses.
+`event: error` mid-stream; `claude-400` and `claude-529` fail with those statuses, `claude-429` too (with
+Retry-After); `claude-hang`, `claude-mute`, `claude-stall`, `claude-drop` make the faults of tests/fakes/faults.py.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.fakes.faults import Faults
 
 UPSTREAM_KEY = "sk-ant-upstream-secret-0123456789"
 TEXT = "Hello from the fake Claude. This answer streams in pieces."
@@ -40,6 +43,7 @@ class FakeAnthropic:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.faults = Faults()
         self.app = web.Application()
         self.app.router.add_post("/v1/messages", self.messages)
         self.app.router.add_post("/v1/messages/count_tokens", self.count_tokens)
@@ -53,6 +57,11 @@ class FakeAnthropic:
         body = await request.json()
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
         model = body["model"]
+        if await self.faults.before_headers(model, request):
+            return web.Response()
+        if model == "claude-429":
+            error = {"type": "rate_limit_error", "message": "Number of request tokens has exceeded your per-minute rate limit"}
+            return web.json_response({"type": "error", "error": error}, status=429, headers={"retry-after": "1"})
         if model == "claude-400":
             error = {"type": "invalid_request_error", "message": "messages.0.content: text content blocks must be non-empty"}
             return web.json_response({"type": "error", "error": error, "request_id": "req_011"}, status=400)
@@ -93,6 +102,8 @@ class FakeAnthropic:
     async def _stream(self, request: web.Request, model: str, blocks: list[dict[str, Any]]) -> web.StreamResponse:
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8", "request-id": "req_fake"})
         await response.prepare(request)
+        if await self.faults.after_headers(model, request):
+            return response
         start_usage = {**USAGE, "output_tokens": 1}
         message = {
             "id": "msg_01Fake",
@@ -105,6 +116,8 @@ class FakeAnthropic:
             "usage": start_usage,
         }
         await response.write(_sse("message_start", {"type": "message_start", "message": message}))
+        if await self.faults.after_chunk(model, request):
+            return response
         await response.write(_sse("ping", {"type": "ping"}))
         for index, block in enumerate(blocks):
             kind = block["type"]

@@ -2,7 +2,8 @@
 
 The model in the URL picks the behaviour: `gemini-echo` answers with text; `gemini-tools` makes two
 function calls without ids (as pre-3 models do; the first signed, as Gemini 3 does) and ends with a separate empty STOP chunk; `gemini-think`
-sends a signed thought before the text; `gemini-400` and `gemini-503` fail with those statuses.
+sends a signed thought before the text; `gemini-400`, `gemini-429` and `gemini-503` fail with those statuses;
+`gemini-hang`, `gemini-mute`, `gemini-stall`, `gemini-drop` make the faults of tests/fakes/faults.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.fakes.faults import Faults
 
 UPSTREAM_KEY = "AIza-upstream-secret-0123456789"
 TEXT = "Hello from the fake Gemini, streamed in several chunks."
@@ -26,11 +29,19 @@ USAGE = {
 }
 
 
+_ERRORS = {
+    "gemini-400": (400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified"),
+    "gemini-429": (429, "RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."),
+    "gemini-503": (503, "UNAVAILABLE", "The model is overloaded."),
+}
+
+
 class FakeGemini:
     """The fake's state: every request it received, for assertions."""
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
+        self.faults = Faults()
         self.app = web.Application()
         self.app.router.add_post("/v1beta/models/{action}", self.handle)
 
@@ -40,20 +51,22 @@ class FakeGemini:
         self.requests.append({"path": request.path, "query": dict(request.query), "headers": dict(request.headers), "body": body})
         if action == "countTokens":
             return web.json_response({"totalTokens": 77})
-        if model in ("gemini-400", "gemini-503"):
-            status = int(model[-3:])
-            kind = "INVALID_ARGUMENT" if status == 400 else "UNAVAILABLE"
-            message = (
-                "* GenerateContentRequest.contents: contents is not specified" if status == 400 else "The model is overloaded."
-            )
+        if await self.faults.before_headers(model, request):
+            return web.Response()
+        if model in _ERRORS:
+            status, kind, message = _ERRORS[model]
             return web.json_response({"error": {"code": status, "message": message, "status": kind}}, status=status)
         chunks = _chunks(model)
         if action == "generateContent":
             return web.json_response(_merge(chunks))
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        if await self.faults.after_headers(model, request):
+            return response
         for chunk in chunks:
             await response.write(b"data: " + orjson.dumps(chunk) + b"\r\n\r\n")
+            if await self.faults.after_chunk(model, request):
+                break
         return response
 
 

@@ -3,7 +3,8 @@
 The upstream model id picks the behaviour, so one server covers every scenario:
 `up-echo` answers normally; `up-tools` makes two parallel tool calls streamed in pieces;
 `up-nousage` streams without a usage chunk; `up-cut` drops the connection mid-stream;
-`up-stream-error` sends an error event mid-stream; `up-slow` answers after 3 s; `up-drip` streams a piece every 0.3 s; `up-html` answers
+`up-stream-error` sends an error event mid-stream; `up-hang`, `up-mute`, `up-stall`, `up-drop` make the faults of
+tests/fakes/faults.py; `up-slow` answers after 3 s; `up-drip` streams a piece every 0.3 s; `up-html` answers
 200 with an HTML page; `up-<status>` (400, 401, 404, 429, 500, 503, 529) fails with that status.
 """
 
@@ -15,6 +16,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
+
+from tests.fakes.faults import Faults
 
 UPSTREAM_KEY = "sk-upstream-secret-0123456789"
 PNG_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")  # an image it serves too
@@ -61,7 +64,7 @@ class FakeOpenAI:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
-        self.disconnects = 0
+        self.faults = Faults()
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.chat)
         self.app.router.add_get("/files/cat.png", _image)
@@ -71,6 +74,8 @@ class FakeOpenAI:
         body = await request.json()
         self.requests.append({"headers": dict(request.headers), "body": body})
         model = body["model"]
+        if await self.faults.before_headers(model, request):
+            return web.Response()
         status = model.removeprefix("up-")
         if status.isdigit():
             message, kind, param, code = _ERRORS[int(status)]
@@ -105,7 +110,11 @@ class FakeOpenAI:
             await response.write(b"data: " + orjson.dumps({**base, "choices": [choice], **extra}) + b"\n\n")
 
         try:
+            if await self.faults.after_headers(model, request):
+                return response
             await send({"role": "assistant", "content": "", "refusal": None})
+            if await self.faults.after_chunk(model, request):
+                return response
             if model == "up-tools":
                 for index, (call_id, name, args) in enumerate(TOOL_CALLS):
                     await send(
@@ -142,7 +151,7 @@ class FakeOpenAI:
                 await response.write(b"data: " + orjson.dumps({**base, "choices": [], "usage": USAGE}) + b"\n\n")
             await response.write(b"data: [DONE]\n\n")
         except (ConnectionResetError, asyncio.CancelledError):
-            self.disconnects += 1
+            self.faults.disconnects += 1
             raise
         return response
 

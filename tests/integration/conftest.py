@@ -21,6 +21,8 @@ SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "drip", "html", 
 CLAUDE_SCENARIOS = ["echo", "tools", "think", "think-tools", "stream-error", "400", "529"]
 GEMINI_SCENARIOS = ["echo", "tools", "think", "400", "503"]
 
+_QUICK = {"first_byte_timeout_seconds": 1, "idle_timeout_seconds": 1, "timeout_seconds": 10}  # the fakes answer at once
+
 
 def gateway_config(
     database: str, fake_url: str, anthropic_url: str = "http://127.0.0.1:9", gemini_url: str = "http://127.0.0.1:9"
@@ -38,6 +40,19 @@ def gateway_config(
         {"provider": "fake", "model": "up-500", "priority": 0},
         {"provider": "claude", "model": "claude-echo", "priority": 1},
     ]
+    models["hang-fallback"] = [  # hangs before its headers, then another family answers
+        {"provider": "fake", "model": "up-hang", "priority": 0},
+        {"provider": "claude", "model": "claude-echo", "priority": 1},
+    ]
+    models["mute-fallback"] = [  # sends a stream's headers and nothing more, then another family answers
+        {"provider": "claude", "model": "claude-mute", "priority": 0},
+        {"provider": "gemini", "model": "gemini-echo", "priority": 1},
+    ]
+    for fault in ("stall", "drop"):
+        models[f"claude-{fault}"] = [{"provider": "claude", "model": f"claude-{fault}"}]
+        models[f"gemini-{fault}"] = [{"provider": "gemini", "model": f"gemini-{fault}"}]
+        models[f"scenario-{fault}"] = [{"provider": "fake", "model": f"up-{fault}"}]
+    models["brief-drip"] = [{"provider": "brief", "model": "up-drip"}]
     models["breaker"] = [
         {"provider": "fake", "model": "up-503", "weight": 100},
         {"provider": "fake", "model": "up-echo", "weight": 1},
@@ -54,11 +69,12 @@ def gateway_config(
         "database": database,
         "fetch_allow_private": True,  # the fakes serve images on loopback
         "providers": {
-            "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
+            "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, **_QUICK},
+            "brief": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
             "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
             "mock": {"type": "mock"},
-            "claude": {"type": "anthropic", "base_url": anthropic_url, "api_key": ANTHROPIC_KEY, "timeout_seconds": 5},
-            "gemini": {"type": "gemini", "base_url": gemini_url, "api_key": GEMINI_KEY, "timeout_seconds": 5},
+            "claude": {"type": "anthropic", "base_url": anthropic_url, "api_key": ANTHROPIC_KEY, **_QUICK},
+            "gemini": {"type": "gemini", "base_url": gemini_url, "api_key": GEMINI_KEY, **_QUICK},
         },
         "models": models,
     }

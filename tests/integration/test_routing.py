@@ -5,14 +5,17 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from typing import Any
 
+import pytest
 import requests
 from sqlalchemy import select
 
 from anygate.store.database import create_engine
 from anygate.store.tables import UsageRecord
 from tests.fakes.anthropic_upstream import TEXT, FakeAnthropic
+from tests.fakes.gemini_upstream import TEXT as GEMINI_TEXT
 from tests.fakes.openai_upstream import ECHO_TEXT, FakeOpenAI
 from tests.gateway_process import GatewayProcess
 
@@ -26,6 +29,16 @@ def _chat(gateway: GatewayProcess, key: str, model: str, stream: bool = False) -
 
 def _sent(fake: FakeOpenAI, model: str) -> int:
     return sum(1 for r in fake.requests if r["body"]["model"] == model)
+
+
+def _eventually(condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within five seconds."""
+    deadline = time.time() + 5
+    while not condition():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def _usage_rows(gateway: GatewayProcess, where: Any) -> list[tuple[str, int, int]]:
@@ -90,7 +103,7 @@ def test_breaker_takes_a_failing_target_out(gateway: GatewayProcess, api_key: st
 def test_a_client_that_leaves_mid_stream_cancels_the_upstream_call(
     gateway: GatewayProcess, api_key: str, fake_openai: FakeOpenAI
 ) -> None:
-    before = fake_openai.disconnects
+    before = fake_openai.faults.disconnects
     body = {"model": "scenario-drip", "messages": [{"role": "user", "content": "hi"}], "stream": True}
     with requests.post(
         gateway.url + "/openai/v1/chat/completions",
@@ -100,9 +113,87 @@ def test_a_client_that_leaves_mid_stream_cancels_the_upstream_call(
         timeout=10,
     ) as resp:
         next(resp.iter_content(chunk_size=None))  # the first chunk, then hang up
-    deadline = time.time() + 5
-    while fake_openai.disconnects == before and time.time() < deadline:
-        time.sleep(0.1)
-    assert fake_openai.disconnects == before + 1, "the upstream saw the gateway go away"
+    assert _eventually(lambda: fake_openai.faults.disconnects == before + 1), "the upstream saw the gateway go away"
     rows = _usage_rows(gateway, UsageRecord.public_model == "scenario-drip")
     assert rows and rows[-1] == ("fake", 499, 1)
+
+
+def test_an_upstream_that_hangs_before_its_headers_is_left_for_the_next_tier(
+    gateway: GatewayProcess, api_key: str, fake_openai: FakeOpenAI
+) -> None:
+    before = fake_openai.faults.disconnects
+    resp = _chat(gateway, api_key, "hang-fallback")
+    assert resp.status_code == 200 and resp.json()["choices"][0]["message"]["content"] == TEXT
+    assert _eventually(lambda: fake_openai.faults.disconnects == before + 1), "the hung call was abandoned, not left open"
+    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("claude", 200, 2)]
+
+
+def test_a_stream_that_never_sends_its_first_chunk_is_retried_elsewhere(
+    gateway: GatewayProcess, api_key: str, fake_anthropic: FakeAnthropic
+) -> None:
+    before = fake_anthropic.faults.disconnects
+    resp = _chat(gateway, api_key, "mute-fallback", stream=True)
+    chunks = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: {")]
+    text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
+    assert resp.status_code == 200 and text == GEMINI_TEXT
+    assert _eventually(lambda: fake_anthropic.faults.disconnects == before + 1)
+    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("gemini", 200, 2)]
+
+
+def _openai_stream(gateway: GatewayProcess, key: str, model: str) -> requests.Response:
+    return _chat(gateway, key, model, stream=True)
+
+
+def _anthropic_stream(gateway: GatewayProcess, key: str, model: str) -> requests.Response:
+    body = {"model": model, "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}], "stream": True}
+    return requests.post(gateway.url + "/anthropic/v1/messages", json=body, headers={"x-api-key": key}, timeout=30)
+
+
+def _gemini_stream(gateway: GatewayProcess, key: str, model: str) -> requests.Response:
+    url = f"{gateway.url}/gemini/v1beta/models/{model}:streamGenerateContent?alt=sse"
+    body = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+    return requests.post(url, json=body, headers={"x-goog-api-key": key}, timeout=30)
+
+
+def _last_event(resp: requests.Response) -> dict[str, Any]:
+    data = [line[6:] for line in resp.text.splitlines() if line.startswith("data: ")]
+    return dict(json.loads(data[-1]))
+
+
+@pytest.mark.parametrize(
+    ("client", "model", "status"),
+    [
+        (_openai_stream, "scenario-stall", 504),
+        (_openai_stream, "claude-drop", 502),
+        (_anthropic_stream, "claude-stall", 504),
+        (_anthropic_stream, "gemini-drop", 502),
+        (_gemini_stream, "gemini-stall", 504),
+        (_gemini_stream, "scenario-drop", 502),
+    ],
+)
+def test_a_stream_broken_after_its_first_byte_ends_with_the_family_error_and_no_retry(
+    gateway: GatewayProcess,
+    api_key: str,
+    client: Callable[[GatewayProcess, str, str], requests.Response],
+    model: str,
+    status: int,
+) -> None:
+    resp = client(gateway, api_key, model)
+    assert resp.status_code == 200, "the stream had begun"
+    last = _last_event(resp)
+    if client is _openai_stream:
+        assert last["error"]["code"] == ("upstream_timeout" if status == 504 else "upstream_unreachable")
+    elif client is _anthropic_stream:
+        assert last["type"] == "error" and last["error"]["type"] == ("timeout_error" if status == 504 else "api_error")
+        assert "event: error" in resp.text
+    else:
+        assert last["error"]["code"] == status
+    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"])[0][1:] == (status, 1)
+
+
+def test_the_total_timeout_ends_a_stream_that_runs_too_long(gateway: GatewayProcess, api_key: str) -> None:
+    started = time.time()
+    resp = _chat(gateway, api_key, "brief-drip", stream=True)
+    assert 1.0 <= time.time() - started < 2.0, "cut at the provider's one-second total, not at the end of the drip"
+    assert _last_event(resp)["error"]["code"] == "upstream_timeout"
+    assert ECHO_TEXT[:9] in resp.text
