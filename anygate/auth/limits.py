@@ -102,20 +102,30 @@ class MemoryLimiter:
         """Nothing to close: the counts live in this process."""
 
 
-# One round trip: both counters checked, and bumped only when the request is allowed.
-_SCRIPT = """
+# One round trip grants an instance a lease: up to ARGV[3] requests and ARGV[4] tokens of the window,
+# at least ARGV[5] tokens (the call at hand), or nothing when the window cannot cover the call.
+# A window's first call may take more tokens than the limit, so one long prompt is not refused forever.
+_LEASE = """
 local requests = tonumber(redis.call('GET', KEYS[1]) or '0')
 local tokens = tonumber(redis.call('GET', KEYS[2]) or '0')
-local rpm, tpm, cost = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-if (rpm > 0 and requests + 1 > rpm) or (tpm > 0 and tokens > 0 and tokens + cost > tpm) then
-  return {0, requests, tokens}
+local rpm, tpm = tonumber(ARGV[1]), tonumber(ARGV[2])
+local want_requests, want_tokens, need_tokens = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local got_requests, got_tokens = 0, 0
+if want_requests > 0 then
+  if requests + 1 > rpm then return {0, requests, tokens, 0, 0} end
+  got_requests = math.min(want_requests, rpm - requests)
 end
-requests = redis.call('INCR', KEYS[1])
-tokens = redis.call('INCRBY', KEYS[2], cost)
-redis.call('EXPIRE', KEYS[1], ARGV[4])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return {1, requests, tokens}
+if want_tokens > 0 then
+  if tokens > 0 and tokens + need_tokens > tpm then return {0, requests, tokens, 0, 0} end
+  got_tokens = math.max(math.min(want_tokens, tpm - tokens), need_tokens)
+end
+requests = redis.call('INCRBY', KEYS[1], got_requests)
+tokens = redis.call('INCRBY', KEYS[2], got_tokens)
+redis.call('EXPIRE', KEYS[1], ARGV[6])
+redis.call('EXPIRE', KEYS[2], ARGV[6])
+return {1, requests, tokens, got_requests, got_tokens}
 """
+LEASE_SHARE = 100  # an instance leases a hundredth of a limit at a time (at least one request, or the call's tokens)
 REDIS_TIMEOUT_SECONDS = 0.25
 # Slots in flight: taken only when one is free. The key expires if no instance touches it for a while,
 # so slots held by an instance that died come back.
@@ -130,18 +140,34 @@ IN_FLIGHT_TTL_SECONDS = 600
 CORRECTION_DELAY_SECONDS = 0.1
 
 
+@dataclass(slots=True)
+class _Lease:
+    """What this instance may still spend of a key's window without asking Redis, and the window's
+    totals as Redis last told them (leases of every instance included)."""
+
+    window: int
+    requests: int = 0
+    tokens: int = 0
+    seen_requests: int = 0
+    seen_tokens: int = 0
+
+
 class RedisLimiter:
-    """Limits shared by every instance on one Redis. When Redis does not answer in time the request
-    is let through (and logged): an outage of the limiter must not become an outage of the gateway."""
+    """Limits shared by every instance on one Redis. Each instance leases a small share of a window at
+    a time and counts it down locally, so most calls make no round trip; the price is that, near the
+    limit, up to one share per other instance may sit unused in leases (never more than the limit is let
+    through). When Redis does not answer in time the request is let through (and logged): an outage of
+    the limiter must not become an outage of the gateway."""
 
     def __init__(self, url: str) -> None:
         import redis.asyncio as redis
 
         self._redis: Any = redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
-        self._script = self._redis.register_script(_SCRIPT)
+        self._lease = self._redis.register_script(_LEASE)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._pending: set[asyncio.Task[None]] = set()
         self._corrections: dict[str, int] = {}
+        self._leases: dict[str, _Lease] = {}
 
     @staticmethod
     def _keys(key_id: str, window: int) -> list[str]:
@@ -149,21 +175,43 @@ class RedisLimiter:
 
     async def check(self, key: KeyRecord, tokens: int) -> Window:
         window, reset = _now_window()
-        args = [key.rpm or 0, key.tpm or 0, tokens, WINDOW_SECONDS * 2]
-        try:
-            allowed, requests, used = await asyncio.wait_for(
-                self._script(keys=self._keys(key.id, window), args=args), REDIS_TIMEOUT_SECONDS
-            )
-        except Exception:  # Redis down or slow: fail open, loudly
-            log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
-            return Window(True, 0, 0, reset)
-        return Window(bool(allowed), int(requests), int(used), reset)
+        lease = self._leases.get(key.id)
+        if lease is None or lease.window != window:
+            lease = self._leases[key.id] = _Lease(window)
+        short_of_requests = key.rpm is not None and lease.requests < 1
+        short_of_tokens = key.tpm is not None and lease.tokens < tokens
+        if short_of_requests or short_of_tokens:
+            want_requests = max(key.rpm // LEASE_SHARE, 1) if short_of_requests and key.rpm is not None else 0
+            need_tokens = tokens - lease.tokens
+            want_tokens = max(key.tpm // LEASE_SHARE, need_tokens) if short_of_tokens and key.tpm is not None else 0
+            args = [key.rpm or 0, key.tpm or 0, want_requests, want_tokens, need_tokens, WINDOW_SECONDS * 2]
+            try:
+                granted, lease.seen_requests, lease.seen_tokens, got_requests, got_tokens = await asyncio.wait_for(
+                    self._lease(keys=self._keys(key.id, window), args=args), REDIS_TIMEOUT_SECONDS
+                )
+            except Exception:  # Redis down or slow: fail open, loudly
+                log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
+                return Window(True, 0, 0, reset)
+            if not granted:
+                return Window(False, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset)
+            lease.requests += got_requests
+            lease.tokens += got_tokens
+        lease.requests -= 1
+        lease.tokens -= tokens
+        return Window(True, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset)
 
     def correct(self, key_id: str, tokens: int) -> None:
-        """Corrections are gathered and sent together a few times a second, in one pipeline."""
-        if not tokens:
+        """Tokens given back return to this instance's lease; tokens owed come out of it, and what it
+        cannot cover is added in Redis (gathered and sent a few times a second, in one pipeline)."""
+        window = _now_window()[0]
+        lease = self._leases.get(key_id)
+        if lease is not None and lease.window == window:
+            covered = min(tokens, lease.tokens) if tokens > 0 else tokens
+            lease.tokens -= covered
+            tokens -= covered
+        if tokens <= 0:
             return
-        name = self._keys(key_id, _now_window()[0])[1]
+        name = self._keys(key_id, window)[1]
         self._corrections[name] = self._corrections.get(name, 0) + tokens
         if len(self._corrections) == 1:
             self._later(self._send_corrections())

@@ -1,0 +1,69 @@
+"""The Redis limiter's leases, against the real Redis: two limiters are two gateway instances."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+
+import redis
+
+from anygate.auth.keys import KeyRecord
+from anygate.auth.limits import CORRECTION_DELAY_SECONDS, LEASE_SHARE, WINDOW_SECONDS, RedisLimiter
+
+
+def _key(rpm: int | None = None, tpm: int | None = None) -> KeyRecord:
+    return KeyRecord(secrets.token_hex(8), "t", "ag-x", None, rpm, tpm, None, None, time.time(), None)
+
+
+async def _wait_for_a_fresh_window() -> None:
+    """Keep a test's calls inside one minute window."""
+    if WINDOW_SECONDS - time.time() % WINDOW_SECONDS < 5:
+        await asyncio.sleep(6)
+
+
+async def test_two_instances_never_let_more_than_the_limit_through(redis_url: str) -> None:
+    await _wait_for_a_fresh_window()
+    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    key = _key(rpm=1000)
+    try:
+        windows = [await limiter.check(key, 0) for _ in range(550) for limiter in (first, second)]
+    finally:
+        await first.close()
+        await second.close()
+    allowed = sum(w.allowed for w in windows)
+    share = 1000 // LEASE_SHARE
+    assert 1000 - share <= allowed <= 1000, "at most one share sits unused in the other instance's lease"
+    refused = next(w for w in windows if not w.allowed)
+    assert refused.requests >= 1000 - share and 0 < refused.reset_seconds <= WINDOW_SECONDS
+
+
+async def test_most_checks_need_no_round_trip(redis_url: str) -> None:
+    await _wait_for_a_fresh_window()
+    limiter = RedisLimiter(redis_url)
+    key = _key(rpm=10_000, tpm=10_000_000)
+    try:
+        for _ in range(200):
+            assert (await limiter.check(key, 50)).allowed
+    finally:
+        await limiter.close()
+    window = int(time.time() // WINDOW_SECONDS)
+    counted = redis.Redis.from_url(redis_url).get(f"anygate:limit:{key.id}:{window}:requests")
+    assert counted is not None and int(counted) == 200, "two leases of a hundred requests each, not 200 round trips"
+
+
+async def test_tokens_owed_beyond_the_lease_reach_the_other_instances(redis_url: str) -> None:
+    await _wait_for_a_fresh_window()
+    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    key = _key(tpm=10_000)
+    try:
+        assert (await first.check(key, 100)).allowed  # leases 100 tokens (a hundredth of the limit)
+        first.correct(key.id, 9_950)  # the answer was long: the lease cannot cover it
+        await asyncio.sleep(CORRECTION_DELAY_SECONDS * 3)
+        refused = await second.check(key, 100)
+        assert not refused.allowed and refused.tokens == 10_050
+        first.correct(key.id, -9_000)  # given back to the first instance's lease, not to the window
+        assert (await first.check(key, 5_000)).allowed
+    finally:
+        await first.close()
+        await second.close()
