@@ -14,10 +14,11 @@ import orjson
 from aiohttp import web
 
 from anygate import __version__
+from anygate.admin.family import FAMILY as ADMIN_FAMILY
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.protocols import families
-from anygate.server.authenticate import authenticate
+from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
 from anygate.server.family import Family, Route
 from anygate.server.gateway import Gateway
@@ -47,7 +48,10 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         started = time.time()
         call: Call | None = None
         try:
-            key = await authenticate(request, gateway.keys)
+            if route.auth == "admin":
+                key = authenticate_admin(request, gateway.settings.admin_key)
+            else:
+                key = await authenticate(request, gateway.keys)
             call = Call(gateway, key, request_id, started)
             return await route.handler(request, call)
         except GatewayError as err:
@@ -83,7 +87,7 @@ def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
                     "method": route.method,
                     "path": route.path,
                     "family": family.name,
-                    "auth": AUTH_STYLES if route.auth else [],
+                    "auth": AUTH_STYLES if route.auth == "key" else ["Authorization: Bearer <admin_key>"],
                     "mode": route.mode,
                     "summary": route.summary,
                 }
@@ -109,7 +113,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
-    all_families = families()
+    all_families = [*families(), ADMIN_FAMILY]
     index = orjson.dumps(endpoint_index(all_families))
 
     async def health(_: web.Request) -> web.Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import time
 
 from aiohttp import web
@@ -28,3 +29,16 @@ async def authenticate(request: web.Request, keys: KeyCache) -> KeyRecord:
     if record.is_expired(time.time()):
         raise GatewayError(ErrorKind.AUTHENTICATION, "This API key has expired")
     return record
+
+
+ADMIN = KeyRecord("admin", "admin", "", None, None, None, None, None, 0.0, None)  # the caller of an admin route
+
+
+def authenticate_admin(request: web.Request, admin_key: str | None) -> KeyRecord:
+    """ADMIN when the request carries the configured admin key; 404 when there is none, 401 otherwise."""
+    if not admin_key:
+        raise GatewayError(ErrorKind.NOT_FOUND, "The admin API is disabled: set admin_key in the configuration")
+    given = key_from_request(request)
+    if not given or not hmac.compare_digest(given.encode(), admin_key.encode()):
+        raise GatewayError(ErrorKind.AUTHENTICATION, "Invalid admin key")
+    return ADMIN

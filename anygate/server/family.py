@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
 Mode = Literal["sync", "sync+stream", "async-task"]
+Auth = Literal["key", "admin"]  # a gateway API key, or the configured admin key
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +27,7 @@ class Route:
     handler: Handler
     summary: str
     mode: Mode = "sync"
-    auth: bool = True
+    auth: Auth = "key"
 
 
 @dataclass(frozen=True, slots=True)

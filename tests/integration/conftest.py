@@ -21,6 +21,7 @@ SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "drip", "html", 
 CLAUDE_SCENARIOS = ["echo", "tools", "think", "think-tools", "stream-error", "400", "529"]
 GEMINI_SCENARIOS = ["echo", "tools", "think", "400", "503"]
 
+ADMIN_KEY = "admin-secret-for-tests"
 _QUICK = {"first_byte_timeout_seconds": 1, "idle_timeout_seconds": 1, "timeout_seconds": 10}  # the fakes answer at once
 
 
@@ -67,6 +68,7 @@ def gateway_config(
         ]
     return {
         "database": database,
+        "admin_key": ADMIN_KEY,
         "fetch_allow_private": True,  # the fakes serve images on loopback
         "providers": {
             "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, **_QUICK},

@@ -18,6 +18,7 @@ from tests.fakes.anthropic_upstream import TEXT, FakeAnthropic
 from tests.fakes.gemini_upstream import TEXT as GEMINI_TEXT
 from tests.fakes.openai_upstream import ECHO_TEXT, FakeOpenAI
 from tests.gateway_process import GatewayProcess
+from tests.integration.conftest import ADMIN_KEY
 
 
 def _chat(gateway: GatewayProcess, key: str, model: str, stream: bool = False) -> requests.Response:
@@ -98,6 +99,22 @@ def test_breaker_takes_a_failing_target_out(gateway: GatewayProcess, api_key: st
     assert all(a.status_code == 200 and ECHO_TEXT in a.text for a in answers)
     # 100:1 weights send nearly every call to the failing target first, until 5 failures open its breaker
     assert 4 <= _sent(fake_openai, "up-503") - before <= 5
+    providers = _admin_get(gateway, "/admin/v1/providers", ADMIN_KEY)
+    assert providers.status_code == 200
+    fake = next(p for p in providers.json()["data"] if p["name"] == "fake")
+    breakers = {(t["model"], t["upstream_model"]): t["breaker"] for t in fake["targets"]}
+    assert breakers[("breaker", "up-503")] == {"state": "open", "failures": 5}
+    assert breakers[("breaker", "up-echo")]["state"] == "closed"
+
+
+def _admin_get(gateway: GatewayProcess, path: str, key: str) -> requests.Response:
+    return requests.get(gateway.url + path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
+def test_the_admin_api_takes_only_the_admin_key(gateway: GatewayProcess, api_key: str) -> None:
+    for key in (api_key, "wrong"):
+        refused = _admin_get(gateway, "/admin/v1/providers", key)
+        assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
 
 
 def test_a_client_that_leaves_mid_stream_cancels_the_upstream_call(
