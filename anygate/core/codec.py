@@ -42,6 +42,31 @@ class StreamWriter(Protocol):
         ...
 
 
+class ClientCodec(Protocol):
+    """The client side of a wire format: reading a client's request and answering it, whole or streamed."""
+
+    @property
+    def name(self) -> str:
+        """The format's name, as usage records give it."""
+        ...
+
+    def parse_request(self, body: dict[str, Any]) -> ChatRequest:
+        """The canonical form of a client's request."""
+        ...
+
+    def build_response(self, resp: ChatResponse, model: str, request_id: str) -> dict[str, Any]:
+        """The whole answer in the client's format."""
+        ...
+
+    def stream_writer(self, req: ChatRequest, model: str, request_id: str) -> StreamWriter:
+        """A writer of the answer as the client's stream."""
+        ...
+
+    def stream_error(self, err: GatewayError, request_id: str) -> bytes:
+        """The in-stream error event of the client's format."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class WireCodec:
     """The six conversions of one wire format."""

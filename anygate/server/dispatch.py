@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from anygate.core.chat import ChatRequest
-from anygate.core.codec import WireCodec
+from anygate.core.codec import ClientCodec
 from anygate.core.errors import GatewayError
 from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
@@ -34,7 +34,7 @@ class Generation:
     in another format needs it (parsed once, however many targets are tried)."""
 
     call: Call
-    client: WireCodec
+    client: ClientCodec
     body: dict[str, Any]
     stream: bool
     same_family_body: Callable[[Target], dict[str, Any]] | None  # None: always translate

@@ -3,6 +3,7 @@ answer back into the client's, whole or as a stream."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -48,8 +49,16 @@ def _json(raw: bytes, target: Target) -> dict[str, Any]:
     return data
 
 
-async def translate_reply(request: web.Request, generation: Generation, target: Target, reply: Reply) -> web.StreamResponse:
-    """Answer in the client's family from a target that speaks another one, whole or streamed."""
+async def translate_reply(
+    request: web.Request,
+    generation: Generation,
+    target: Target,
+    reply: Reply,
+    before_end: Callable[[], Awaitable[None]] | None = None,
+) -> web.StreamResponse:
+    """Answer in the client's family from a target that speaks another one, whole or streamed;
+    `before_end` is awaited before the events that end a stream are written (so that what the client
+    sees as finished is, for instance, already stored)."""
     call, client, body = generation.call, generation.client, generation.body
     canonical = await generation.canonical()
     replay = call.gateway.replay
@@ -91,12 +100,17 @@ async def translate_reply(request: web.Request, generation: Generation, target: 
                             first_call = event.id
                             replay.remember_thinking(event.id, thinking)
                 out = b"".join(writer.write(e) for e in events)
+                if before_end is not None and any(isinstance(e, StreamEnd) for e in events):
+                    await before_end()
                 if out:
                     await streaming.write(response, out)
             tail = parser.close()
             usage = next((e.usage for e in tail if isinstance(e, StreamEnd)), usage)
             if tail:
-                await streaming.write(response, b"".join(writer.write(e) for e in tail))
+                out = b"".join(writer.write(e) for e in tail)
+                if before_end is not None and any(isinstance(e, StreamEnd) for e in tail):
+                    await before_end()
+                await streaming.write(response, out)
         except GatewayError as err:
             status = err.status
             await streaming.write(response, writer.error(err))

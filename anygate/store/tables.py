@@ -53,3 +53,16 @@ class UsageRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class StoredResponse(Base):
+    """A Responses API response kept for `previous_response_id` and retrieval, visible to its key only."""
+
+    __tablename__ = "stored_responses"
+    __table_args__ = (Index("ix_stored_responses_key", "key_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+    input_items: Mapped[str] = mapped_column(Text)  # JSON: the whole conversation the response answered
+    response: Mapped[str] = mapped_column(Text)  # JSON: the response object as the client got it

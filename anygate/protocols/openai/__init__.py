@@ -1,8 +1,9 @@
-"""The OpenAI client family: chat completions and the models list under /openai/v1."""
+"""The OpenAI client family under /openai/v1: chat completions, the Responses API and the models list."""
 
 from anygate.protocols.openai.chat import chat_completions
 from anygate.protocols.openai.errors import error_response
 from anygate.protocols.openai.models import list_models
+from anygate.protocols.openai.responses import create_response, delete_response, get_response, list_input_items
 from anygate.server.family import Family, Route
 
 FAMILY = Family(
@@ -17,6 +18,18 @@ FAMILY = Family(
             chat_completions,
             "OpenAI chat completions, streamed with stream:true",
             mode="sync+stream",
+        ),
+        Route(
+            "POST",
+            "/openai/v1/responses",
+            create_response,
+            "OpenAI Responses API, over every upstream; streamed with stream:true; stored unless store:false",
+            mode="sync+stream",
+        ),
+        Route("GET", "/openai/v1/responses/{response_id}", get_response, "A stored response of this key"),
+        Route("DELETE", "/openai/v1/responses/{response_id}", delete_response, "Delete a stored response of this key"),
+        Route(
+            "GET", "/openai/v1/responses/{response_id}/input_items", list_input_items, "The input items a stored response answered"
         ),
     ],
 )

@@ -1,0 +1,176 @@
+"""OpenAI Responses API requests to the canonical ChatRequest.
+
+`input` is a string or a list of items: messages (input_text / input_image / output_text parts),
+function_call, function_call_output and reasoning items. The conversation of `previous_response_id`
+is expanded into `input` before this parser sees the body.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anygate.core.chat import (
+    ChatRequest,
+    Image,
+    Message,
+    Part,
+    Reasoning,
+    ResponseFormat,
+    Text,
+    Thinking,
+    Tool,
+    ToolCall,
+    ToolChoice,
+    ToolResult,
+)
+from anygate.core.data_url import split_data_url
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer, number, obj, objects
+from anygate.core.tool_arguments import parse_arguments
+
+
+def _invalid(message: str, param: str | None = None) -> GatewayError:
+    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
+
+
+def input_items(value: Any) -> list[dict[str, Any]]:
+    """The `input` of a Responses body as a list of items (a string is one user message)."""
+    if isinstance(value, str):
+        return [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}]
+    if isinstance(value, list):
+        return objects(value, "input")
+    raise _invalid("'input' must be a string or an array of input items", "input")
+
+
+def _parts(content: Any, where: str) -> list[Text | Image]:
+    if isinstance(content, str):
+        return [Text(content)] if content else []
+    parts: list[Text | Image] = []
+    for i, part in enumerate(objects(content, f"{where}.content")):
+        kind = part.get("type")
+        if kind in ("input_text", "output_text", "text"):
+            parts.append(Text(str(part.get("text", ""))))
+        elif kind == "refusal":
+            parts.append(Text(str(part.get("refusal", ""))))
+        elif kind == "input_image":
+            url = part.get("image_url")
+            if not isinstance(url, str) or not url:
+                raise _invalid(f"{where}.content[{i}].image_url is required (file ids cannot be resolved here)", where)
+            inline = split_data_url(url)
+            parts.append(Image(media_type=inline[0], data=inline[1]) if inline else Image(url=url))
+        else:
+            raise _invalid(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
+    return parts
+
+
+def _append(messages: list[Message], role: Any, parts: list[Part]) -> None:
+    if messages and messages[-1].role == role:
+        messages[-1].parts.extend(parts)
+    else:
+        messages.append(Message(role, parts))
+
+
+def _reasoning_item(item: dict[str, Any]) -> Thinking:
+    summary = "".join(str(s.get("text", "")) for s in objects(item.get("summary"), "reasoning.summary"))
+    encrypted = item.get("encrypted_content")
+    return Thinking(summary, signature=encrypted if isinstance(encrypted, str) and encrypted else None)
+
+
+def conversation(items: list[dict[str, Any]], system: list[str]) -> list[Message]:
+    """The canonical turns of a list of input items; system and developer messages go to `system`."""
+    messages: list[Message] = []
+    names: dict[str, str] = {}
+    for i, item in enumerate(items):
+        where = f"input[{i}]"
+        kind = item.get("type", "message")
+        if kind == "message":
+            role = item.get("role")
+            parts: list[Part] = list(_parts(item.get("content"), where))
+            if role in ("system", "developer"):
+                system.extend(p.text for p in parts if isinstance(p, Text))
+            elif role in ("user", "assistant"):
+                _append(messages, role, parts)
+            else:
+                raise _invalid(f"{where}.role must be user, assistant, system or developer", f"{where}.role")
+        elif kind == "function_call":
+            call_id, name = item.get("call_id"), item.get("name")
+            if not isinstance(call_id, str) or not isinstance(name, str):
+                raise _invalid(f"{where}: a function_call needs call_id and name", where)
+            names[call_id] = name
+            _append(messages, "assistant", [ToolCall(call_id, name, parse_arguments(item.get("arguments"), where))])
+        elif kind == "function_call_output":
+            call_id = item.get("call_id")
+            if not isinstance(call_id, str):
+                raise _invalid(f"{where}: a function_call_output needs call_id", where)
+            output = item.get("output")
+            content: list[Text | Image] = _parts(output, where) if isinstance(output, list) else [Text(str(output or ""))]
+            _append(messages, "user", [ToolResult(call_id, content, name=names.get(call_id))])
+        elif kind == "reasoning":
+            _append(messages, "assistant", [_reasoning_item(item)])
+        else:
+            raise _invalid(f"{where}: items of type '{kind}' cannot be sent to this model's provider", where)
+    return messages
+
+
+def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
+    out = []
+    for i, tool in enumerate(tools):
+        if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
+            kind = tool.get("type")
+            raise _invalid(f"tools[{i}]: only function tools can be served by this model's provider, not '{kind}'", f"tools[{i}]")
+        parameters = obj(tool.get("parameters"), f"tools[{i}].parameters") or {"type": "object", "properties": {}}
+        description = tool.get("description") if isinstance(tool.get("description"), str) else None
+        out.append(Tool(tool["name"], description, parameters))
+    return out
+
+
+def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
+    if choice is None and parallel is None:
+        return None
+    result = ToolChoice(parallel=parallel if isinstance(parallel, bool) else None)
+    if choice in ("auto", "none", "required"):
+        result.mode = choice
+    elif isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
+        result.mode, result.name = "tool", choice["name"]
+    elif choice is not None:
+        raise _invalid("tool_choice must be none, auto, required or {type: function, name}", "tool_choice")
+    return result
+
+
+def _text_format(text: Any) -> ResponseFormat | None:
+    fmt = obj(text, "text").get("format")
+    if not isinstance(fmt, dict) or fmt.get("type") in (None, "text"):
+        return None
+    if fmt.get("type") == "json_object":
+        return ResponseFormat("json_object")
+    if fmt.get("type") != "json_schema":
+        raise _invalid("text.format.type must be text, json_object or json_schema", "text.format")
+    schema = obj(fmt.get("schema"), "text.format.schema") or None
+    name = fmt.get("name") if isinstance(fmt.get("name"), str) else None
+    return ResponseFormat("json_schema", schema, name, fmt.get("strict") if isinstance(fmt.get("strict"), bool) else None)
+
+
+def parse_request(body: dict[str, Any]) -> ChatRequest:
+    """The canonical form of a Responses body (model checked, `input` already expanded)."""
+    system: list[str] = []
+    instructions = body.get("instructions")
+    if isinstance(instructions, str) and instructions:
+        system.append(instructions)
+    messages = conversation(input_items(body.get("input", [])), system)
+    reasoning = obj(body.get("reasoning"), "reasoning")
+    effort = reasoning.get("effort")
+    return ChatRequest(
+        model=str(body["model"]),
+        messages=messages,
+        system=system,
+        tools=_tools(objects(body.get("tools"), "tools")),
+        tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        max_tokens=integer(body.get("max_output_tokens"), "max_output_tokens"),
+        temperature=number(body.get("temperature"), "temperature"),
+        top_p=number(body.get("top_p"), "top_p"),
+        stream=body.get("stream") is True,
+        stream_usage=True,
+        response_format=_text_format(body.get("text")),
+        reasoning=Reasoning(effort=str(effort)) if isinstance(effort, str) and effort != "none" else None,
+        user=body["user"] if isinstance(body.get("user"), str) else None,
+    )
