@@ -13,6 +13,7 @@ from anygate.core.errors import GatewayError
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.openai.codec import OPENAI_CHAT
+from anygate.protocols.openai.responses_shape import ResponsesShape
 
 KEYS = [
     "role",
@@ -43,6 +44,13 @@ KEYS = [
     "mimeType",
     "thought",
     "fileData",
+    "call_id",
+    "output",
+    "summary",
+    "encrypted_content",
+    "format",
+    "schema",
+    "effort",
 ]
 TOP = [
     "messages",
@@ -60,9 +68,15 @@ TOP = [
     "output_config",
     "stream_options",
     "parallel_tool_calls",
+    "input",
+    "instructions",
+    "text",
+    "reasoning",
+    "max_output_tokens",
 ]
 ROLES = st.sampled_from(["user", "assistant", "system", "tool", "model", "developer", 7, None])
-leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5), ROLES)
+TYPES = st.sampled_from(["message", "function_call", "function_call_output", "reasoning", "input_text", "input_image", "json_schema"])
+leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5), ROLES, TYPES)
 json_values = st.recursive(
     leaf,
     lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(KEYS), inner, max_size=4)),
@@ -77,6 +91,22 @@ def test_any_json_is_read_or_refused_cleanly(body: dict[str, Any], codec: WireCo
     body = {"model": "m", "messages": [], **body}
     try:
         request = codec.parse_request(body)
+    except GatewayError as err:
+        assert 400 <= err.status < 500
+        return
+    for target in (OPENAI_CHAT, ANTHROPIC, GEMINI):
+        try:
+            target.build_request(request, "upstream")
+        except GatewayError as err:
+            assert 400 <= err.status < 500
+
+
+@settings(max_examples=300, deadline=None)
+@given(bodies)
+def test_any_responses_request_is_read_or_refused_cleanly(body: dict[str, Any]) -> None:
+    shape = ResponsesShape({"model": "m", **body}, "m")
+    try:
+        request = shape.parse_request({"model": "m", **body})
     except GatewayError as err:
         assert 400 <= err.status < 500
         return
