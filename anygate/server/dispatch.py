@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +28,15 @@ def retryable(err: GatewayError) -> bool:
     return err.code in _RETRYABLE_CODES or err.status == 429
 
 
+@dataclass(frozen=True, slots=True)
+class NativeRoute:
+    """Where a client format that no provider speaks as its main wire is still served natively (the
+    Responses API at OpenAI): which targets, and how to call them."""
+
+    serves: Callable[[Target], bool]
+    send: Callable[[Target, dict[str, Any], bool, dict[str, str] | None], Awaitable[Reply]]
+
+
 @dataclass
 class Generation:
     """A generation call on its way upstream: the client's body, and its canonical form once a target
@@ -39,12 +48,21 @@ class Generation:
     stream: bool
     same_family_body: Callable[[Target], dict[str, Any]] | None  # None: always translate
     headers: dict[str, str] = field(default_factory=dict)  # forwarded on the same-family path
+    native: NativeRoute | None = None  # targets that take the client's format at another endpoint
     _canonical: ChatRequest | None = None
     _inlined: bool = False
 
     def relays(self, target: Target) -> bool:
         """Whether this target gets the client's own body (same family) rather than a translation."""
-        return self.same_family_body is not None and target.provider.wire is self.client
+        if self.same_family_body is None:
+            return False
+        return self.native.serves(target) if self.native is not None else target.provider.wire is self.client
+
+    async def send(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None) -> Reply:
+        """One upstream call to `target`, at its native endpoint when it takes the client's own format."""
+        if self.native is not None and self.relays(target):
+            return await self.native.send(target, body, self.stream, headers)
+        return await target.provider.send(body, self.stream, headers)
 
     async def canonical(self, target: Target | None = None) -> ChatRequest:
         """The request in canonical form, with replayed signatures, and images inlined when `target` needs it."""
@@ -91,7 +109,7 @@ async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Re
         body, headers = await generation.upstream_request(target)
         call.attempts = number
         try:
-            reply = await target.provider.send(body, generation.stream, headers)
+            reply = await generation.send(target, body, headers)
         except GatewayError as err:
             last = err
             if not retryable(err):

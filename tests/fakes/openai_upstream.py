@@ -11,6 +11,7 @@ tests/fakes/faults.py; `up-slow` answers after 3 s; `up-drip` streams a piece ev
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from typing import Any
 
@@ -67,6 +68,7 @@ class FakeOpenAI:
         self.faults = Faults()
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.chat)
+        self.app.router.add_post("/v1/responses", self.responses)
         self.app.router.add_get("/files/cat.png", _image)
         self.app.router.add_get("/files/page.html", _page)
 
@@ -154,6 +156,87 @@ class FakeOpenAI:
             self.faults.disconnects += 1
             raise
         return response
+
+
+    async def responses(self, request: web.Request) -> web.StreamResponse:
+        """The Responses API as api.openai.com serves it: text answers, whole or as the event stream."""
+        body = await request.json()
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        status = str(body["model"]).removeprefix("up-")
+        if status.isdigit():
+            message, kind, param, code = _ERRORS[int(status)]
+            return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status))
+        response_id = f"resp_{secrets.token_hex(24)}"
+        done = _response(response_id, body, "completed")
+        if not body.get("stream"):
+            return web.json_response(done)
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
+        await response.prepare(request)
+        message = done["output"][0]
+        at = {"item_id": message["id"], "output_index": 0}
+        pieces = [ECHO_TEXT[i : i + 9] for i in range(0, len(ECHO_TEXT), 9)]
+        events: list[dict[str, Any]] = [
+            {"type": "response.created", "response": _response(response_id, body, "in_progress")},
+            {"type": "response.in_progress", "response": _response(response_id, body, "in_progress")},
+            {"type": "response.output_item.added", "output_index": 0, "item": {**message, "status": "in_progress", "content": []}},
+            {"type": "response.content_part.added", **at, "content_index": 0, "part": {**message["content"][0], "text": ""}},
+            *({"type": "response.output_text.delta", **at, "content_index": 0, "delta": p, "logprobs": []} for p in pieces),
+            {"type": "response.output_text.done", **at, "content_index": 0, "text": ECHO_TEXT, "logprobs": []},
+            {"type": "response.content_part.done", **at, "content_index": 0, "part": message["content"][0]},
+            {"type": "response.output_item.done", "output_index": 0, "item": message},
+            {"type": "response.completed", "response": done},
+        ]
+        for number, event in enumerate(events):
+            data = orjson.dumps({**event, "sequence_number": number})
+            await response.write(b"event: " + event["type"].encode() + b"\ndata: " + data + b"\n\n")
+            if body["model"] == "up-cut" and number == 6:
+                request.transport.close()  # type: ignore[union-attr]
+                break
+        return response
+
+
+def _response(response_id: str, body: dict[str, Any], status: str) -> dict[str, Any]:
+    done = status == "completed"
+    message = {
+        "id": "msg_" + response_id[5:],
+        "type": "message",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": ECHO_TEXT, "annotations": [], "logprobs": []}],
+    }
+    usage = {
+        "input_tokens": 36,
+        "input_tokens_details": {"cached_tokens": 8},
+        "output_tokens": 87,
+        "output_tokens_details": {"reasoning_tokens": 0},
+        "total_tokens": 123,
+    }
+    return {
+        "id": response_id,
+        "object": "response",
+        "created_at": 1741476777,
+        "status": status,
+        "background": False,
+        "error": None,
+        "incomplete_details": None,
+        "instructions": body.get("instructions"),
+        "max_output_tokens": body.get("max_output_tokens"),
+        "model": body["model"] + "-2025-04-14",
+        "output": [message] if done else [],
+        "parallel_tool_calls": True,
+        "previous_response_id": body.get("previous_response_id"),
+        "reasoning": {"effort": None, "summary": None},
+        "store": body.get("store", True),
+        "temperature": 1.0,
+        "text": {"format": {"type": "text"}},
+        "tool_choice": "auto",
+        "tools": body.get("tools", []),
+        "top_p": 1.0,
+        "truncation": "disabled",
+        "usage": usage if done else None,
+        "user": None,
+        "metadata": {},
+    }
 
 
 async def _image(_: web.Request) -> web.Response:

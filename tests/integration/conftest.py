@@ -53,6 +53,12 @@ def gateway_config(
         models[f"claude-{fault}"] = [{"provider": "claude", "model": f"claude-{fault}"}]
         models[f"gemini-{fault}"] = [{"provider": "gemini", "model": f"gemini-{fault}"}]
         models[f"scenario-{fault}"] = [{"provider": "fake", "model": f"up-{fault}"}]
+    models["gpt-native"] = [{"provider": "native", "model": "up-echo", "input_price": 1.0, "output_price": 2.0}]
+    models["native-cut"] = [{"provider": "native", "model": "up-cut"}]
+    models["native-fallback"] = [
+        {"provider": "native", "model": "up-500", "priority": 0},
+        {"provider": "claude", "model": "claude-echo", "priority": 1},
+    ]
     models["brief-drip"] = [{"provider": "brief", "model": "up-drip"}]
     models["breaker"] = [
         {"provider": "fake", "model": "up-503", "weight": 100},
@@ -72,6 +78,7 @@ def gateway_config(
         "fetch_allow_private": True,  # the fakes serve images on loopback
         "providers": {
             "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, **_QUICK},
+            "native": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "responses_api": True, **_QUICK},
             "brief": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
             "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
             "mock": {"type": "mock"},

@@ -232,3 +232,48 @@ def test_usage_of_an_upstream_is_reported(client: OpenAI) -> None:
     response = client.responses.create(model="gpt-test", input="hi")
     assert response.usage is not None
     assert response.usage.input_tokens == USAGE["prompt_tokens"] and response.usage.input_tokens_details.cached_tokens == 4
+
+
+def test_native_upstream_gets_the_request_as_sent(client: OpenAI, fake_openai: FakeOpenAI) -> None:
+    response = client.responses.create(model="gpt-native", input="hello there", instructions="Be brief.", include=["reasoning.encrypted_content"])
+    sent = fake_openai.requests[-1]
+    assert sent["path"] == "/v1/responses"
+    assert sent["body"] == {
+        "model": "up-echo",
+        "input": [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": "hello there"}], "status": "completed"}],
+        "instructions": "Be brief.",
+        "include": ["reasoning.encrypted_content"],
+    }
+    assert response.output_text == ECHO_TEXT and response.usage is not None and response.usage.input_tokens == 36
+    assert client.responses.retrieve(response.id).output_text == ECHO_TEXT
+
+
+def test_native_conversation_is_inlined_for_the_upstream(client: OpenAI, fake_openai: FakeOpenAI) -> None:
+    first = client.responses.create(model="gpt-native", input="one")
+    with client.responses.stream(model="gpt-native", input="two", previous_response_id=first.id) as stream:
+        events = list(stream)
+        final = stream.get_final_response()
+    sent = fake_openai.requests[-1]["body"]
+    assert "previous_response_id" not in sent
+    assert [item.get("id") for item in sent["input"]] == [None, first.output[0].id, None], "the gateway's ids stay home"
+    assert [item["content"][0]["text"] for item in sent["input"]] == ["one", ECHO_TEXT, "two"]
+    assert events[-1].type == "response.completed" and final.output_text == ECHO_TEXT
+    assert [e.sequence_number for e in events] == list(range(len(events)))
+    assert client.responses.retrieve(final.id).previous_response_id == first.id
+
+
+def test_native_falls_back_to_translation(client: OpenAI) -> None:
+    response = client.responses.create(model="native-fallback", input="hello there")
+    assert response.output_text == CLAUDE_TEXT and response.id.startswith("resp_ag")
+
+
+def test_native_stream_cut_ends_with_an_error_event(gateway: GatewayProcess, api_key: str) -> None:
+    resp = requests.post(
+        gateway.url + "/openai/v1/responses",
+        json={"model": "native-cut", "input": "hi", "stream": True},
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=20,
+    )
+    events = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: ")]
+    assert events[-1]["type"] == "error" and events[-1]["code"] == "upstream_unreachable"
+    assert events[-1]["sequence_number"] == events[-2]["sequence_number"] + 1

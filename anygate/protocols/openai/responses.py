@@ -12,9 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.protocols.openai.responses_native import NATIVE_RESPONSES, native_input, relay_stream, relay_whole
 from anygate.protocols.openai.responses_request import input_items
 from anygate.protocols.openai.responses_shape import ResponsesShape, new_id
 from anygate.protocols.openai.responses_store import load, remove, save
+from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
@@ -70,19 +72,31 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
         conversation = earlier.input_items + earlier.response.get("output", []) + items
     plan = gateway.models.plan(model, call.key)
     expanded = {**body, "input": conversation}
+    relayed = {k: v for k, v in expanded.items() if k != "previous_response_id"} | {"input": native_input(conversation)}
+
+    def native_body(target: Target) -> dict[str, Any]:
+        return {**relayed, "model": target.model}
+
     shape = ResponsesShape(body, model)
-    generation = Generation(call, shape, expanded, stream, same_family_body=None)
-    await generation.canonical()  # a request the hub cannot read is refused before it is counted
+    generation = Generation(call, shape, expanded, stream, native_body, native=NATIVE_RESPONSES)
+    if not any(generation.relays(t) for t in plan):
+        await generation.canonical()  # a request the hub cannot read is refused before it is counted
     await admit(call, expanded)
     target, reply = await obtain(generation, plan)
 
-    async def keep() -> None:
-        if store and shape.final is not None:
-            await save(gateway.engine, call.key.id, conversation, shape.final)
+    async def keep(final: dict[str, Any] | None) -> None:
+        if store and final is not None:
+            if previous is not None:  # a native upstream saw the conversation inlined, not the id
+                final["previous_response_id"] = previous
+            await save(gateway.engine, call.key.id, conversation, final)
 
-    answer = await translate_reply(request, generation, target, reply, before_end=keep)
+    if generation.relays(target):
+        if reply.chunks is None:
+            return await relay_whole(call, target, relayed, reply.body or b"", keep)
+        return await relay_stream(request, call, target, relayed, reply, keep)
+    answer = await translate_reply(request, generation, target, reply, before_end=lambda: keep(shape.final))
     if not stream:
-        await keep()
+        await keep(shape.final)
     return answer
 
 

@@ -23,8 +23,14 @@ from anygate.protocols.openai.responses_request import parse_request
 
 
 def new_id(prefix: str) -> str:
-    """A fresh id in OpenAI's style: `resp_…`, `msg_…`, `fc_…`, `rs_…`."""
-    return f"{prefix}_{secrets.token_hex(24)}"
+    """A fresh id in OpenAI's style (`resp_…`, `msg_…`, `fc_…`, `rs_…`), marked as the gateway's by
+    an `ag` after the prefix (OpenAI's own ids are hexadecimal)."""
+    return f"{prefix}_ag{secrets.token_hex(24)}"
+
+
+def is_ours(item_id: Any) -> bool:
+    """Whether an item id was made by new_id."""
+    return isinstance(item_id, str) and item_id.partition("_")[2].startswith("ag")
 
 
 def usage_object(usage: Usage) -> dict[str, Any]:

@@ -25,8 +25,14 @@ class OpenAIProvider:
         key = config.api_key
         auth = {"Authorization": f"Bearer {key}"} if key and key.lower() != "none" else {}
         self._upstream = HttpUpstream(name, config, http, {"Accept": "application/json, text/event-stream", **auth})
-        self._chat_url = (config.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
+        base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._chat_url = base + "/chat/completions"
+        self._responses_url = base + "/responses"
 
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /chat/completions."""
         return await self._upstream.post(self._chat_url, body, stream, headers)
+
+    async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+        """POST /responses, for an upstream configured with `responses_api: true`."""
+        return await self._upstream.post(self._responses_url, body, stream, headers)

@@ -1,0 +1,143 @@
+"""The Responses API relayed to an upstream that serves it itself (`responses_api: true`): the body
+goes with the model id swapped and the stored conversation inlined, the answer's bytes come back as
+they are, read on the way for the final response object (to store it) and its usage."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import SseDataSplitter
+from anygate.core.usage import Usage, estimate_prompt
+from anygate.metering.record import record_usage
+from anygate.protocols.openai.errors import error_object
+from anygate.protocols.openai.responses_shape import is_ours
+from anygate.providers.base import Reply
+from anygate.providers.openai.adapter import OpenAIProvider
+from anygate.routing.table import Target
+from anygate.server import streaming
+from anygate.server.call import Call
+from anygate.server.dispatch import NativeRoute
+
+FAMILY = "openai-responses"
+_ENDINGS = {"response.completed", "response.incomplete", "response.failed"}
+
+
+def _serves(target: Target) -> bool:
+    return isinstance(target.provider, OpenAIProvider) and target.provider.config.responses_api
+
+
+async def _send(target: Target, body: dict[str, Any], stream: bool, headers: dict[str, str] | None) -> Reply:
+    assert isinstance(target.provider, OpenAIProvider)
+    return await target.provider.send_responses(body, stream, headers)
+
+
+NATIVE_RESPONSES = NativeRoute(_serves, _send)
+
+
+def native_input(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The conversation as the upstream may see it: without the ids the gateway gave (which it does
+    not know), and without reasoning another upstream produced (which it cannot read)."""
+    out = []
+    for item in items:
+        if not is_ours(item.get("id")):
+            out.append(item)
+        elif item.get("type") != "reasoning":
+            out.append({k: v for k, v in item.items() if k != "id"})
+    return out
+
+
+def responses_usage(response: Any) -> Usage | None:
+    """The Usage of a Responses response object, or None when it has none."""
+    usage = response.get("usage") if isinstance(response, dict) else None
+    if not isinstance(usage, dict):
+        return None
+    inputs, outputs = usage.get("input_tokens_details"), usage.get("output_tokens_details")
+    return Usage(
+        input_tokens=int(usage.get("input_tokens") or 0),
+        output_tokens=int(usage.get("output_tokens") or 0),
+        cached_tokens=int((inputs.get("cached_tokens") if isinstance(inputs, dict) else 0) or 0),
+        reasoning_tokens=int((outputs.get("reasoning_tokens") if isinstance(outputs, dict) else 0) or 0),
+    )
+
+
+Keep = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: bytes, keep: Keep) -> web.Response:
+    """Relay a whole response as it came, once it is stored."""
+    try:
+        response = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        response = None
+    if not isinstance(response, dict) or not isinstance(response.get("id"), str):
+        err = GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent an invalid response", code="upstream_bad_response")
+        record_usage(call, FAMILY, target, Usage(), err.status)
+        raise err
+    record_usage(call, FAMILY, target, responses_usage(response) or Usage(estimate_prompt(body.get("input")), estimated=True), 200)
+    await keep(response)
+    return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
+
+
+async def relay_stream(request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, keep: Keep) -> web.StreamResponse:
+    """Relay the event stream byte for byte; the final response is stored before its event is sent."""
+    splitter = SseDataSplitter()
+    usage: Usage | None = None
+    status = 200
+    ended = False
+    sequence = 0  # the next event's sequence number
+    try:
+        response = await streaming.start(request, call.request_id)
+        try:
+            assert reply.chunks is not None
+            async for chunk in reply.chunks:
+                for data in splitter.feed(chunk):
+                    event = orjson.loads(data) if data.startswith(b"{") else None
+                    kind = event.get("type") if isinstance(event, dict) else None
+                    if isinstance(event, dict) and isinstance(event.get("sequence_number"), int):
+                        sequence = event["sequence_number"] + 1
+                    if kind in _ENDINGS and isinstance(event.get("response"), dict):  # type: ignore[union-attr]
+                        final = event["response"]  # type: ignore[index]
+                        ended, usage = True, responses_usage(final)
+                        status = 502 if kind == "response.failed" else 200
+                        await keep(final)
+                    elif kind == "error":
+                        ended, status = True, 502
+                await streaming.write(response, chunk)
+            if not ended:
+                raise GatewayError(
+                    ErrorKind.UPSTREAM,
+                    f"upstream '{target.provider.name}' ended the stream before it was complete",
+                    code="upstream_stream_truncated",
+                )
+        except GatewayError as err:
+            status = err.status
+            await streaming.write(response, _error_event(err, sequence))
+        except streaming.UPSTREAM_READ_ERRORS as exc:
+            broken = streaming.upstream_read_error(target.provider.name, exc)
+            status = broken.status
+            await streaming.write(response, _error_event(broken, sequence))
+        await response.write_eof()
+    except streaming.ClientGone:
+        status = streaming.CLIENT_CLOSED
+    finally:
+        record_usage(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
+        await reply.close()
+    return response
+
+
+def _error_event(err: GatewayError, sequence: int) -> bytes:
+    """The `error` event the Responses API ends a broken stream with."""
+    error = error_object(err)
+    data = {
+        "type": "error",
+        "code": error.get("code") or error["type"],
+        "message": error["message"],
+        "param": error.get("param"),
+        "sequence_number": sequence,
+    }
+    return b"event: error\ndata: " + orjson.dumps(data) + b"\n\n"
