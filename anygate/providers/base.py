@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import aiohttp
 
@@ -22,6 +22,24 @@ class Provider(Protocol):
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """Send one generation request (with headers forwarded from the client on the same-family path);
         raises GatewayError when the upstream fails before answering."""
+        ...
+
+
+@runtime_checkable
+class Embeds(Protocol):
+    """A provider that makes embeddings, answering in OpenAI's embeddings shape."""
+
+    async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """Embed the inputs of an OpenAI embeddings body; a whole JSON reply."""
+        ...
+
+
+@runtime_checkable
+class DrawsImages(Protocol):
+    """A provider that generates images, answering in OpenAI's images shape."""
+
+    async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """Generate the images of an OpenAI images/generations body; a whole JSON reply."""
         ...
 
 

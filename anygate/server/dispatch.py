@@ -92,9 +92,19 @@ def _retry_after(err: GatewayError) -> float:
 
 
 async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Reply]:
-    """The first target of `plan` to answer, trying each in turn (from the start again when the plan
-    is shorter than the configured attempts); the last failure is recorded (at no cost) and raised."""
-    call = generation.call
+    """The first target of `plan` to answer a generation call, in its format or translated."""
+
+    async def send(target: Target) -> Reply:
+        body, headers = await generation.upstream_request(target)
+        return await generation.send(target, body, headers)
+
+    return await attempt(generation.call, generation.client.name, plan, send)
+
+
+async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[Target], Awaitable[Reply]]) -> tuple[Target, Reply]:
+    """The first target of `plan` to answer through `send`, trying each in turn (from the start again
+    when the plan is shorter than the configured attempts); the last failure is recorded (at no cost)
+    and raised."""
     policy = call.gateway.settings.routing
     attempts = (plan * policy.max_attempts)[: policy.max_attempts]
     last: GatewayError | None = None
@@ -106,19 +116,18 @@ async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Re
                 break
             if wait:
                 await asyncio.sleep(wait)
-        body, headers = await generation.upstream_request(target)
         call.attempts = number
         try:
-            reply = await generation.send(target, body, headers)
+            reply = await send(target)
         except GatewayError as err:
             last = err
             if not retryable(err):
-                record_usage(call, generation.client.name, target, Usage(), err.status)
+                record_usage(call, family, target, Usage(), err.status)
                 raise
             target.breaker.failure()
             continue
         target.breaker.success()
         return target, reply
     assert last is not None
-    record_usage(call, generation.client.name, attempts[call.attempts - 1], Usage(), last.status)
+    record_usage(call, family, attempts[call.attempts - 1], Usage(), last.status)
     raise last

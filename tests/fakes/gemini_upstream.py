@@ -51,6 +51,9 @@ class FakeGemini:
         self.requests.append({"path": request.path, "query": dict(request.query), "headers": dict(request.headers), "body": body})
         if action == "countTokens":
             return web.json_response({"totalTokens": 77})
+        if action == "batchEmbedContents":
+            size = body["requests"][0].get("outputDimensionality", 4)
+            return web.json_response({"embeddings": [{"values": [0.5] * size} for _ in body["requests"]]})
         if await self.faults.before_headers(model, request):
             return web.Response()
         if model in _ERRORS:

@@ -11,7 +11,9 @@ tests/fakes/faults.py; `up-slow` answers after 3 s; `up-drip` streams a piece ev
 from __future__ import annotations
 
 import asyncio
+import base64
 import secrets
+import struct
 import time
 from typing import Any
 
@@ -69,6 +71,8 @@ class FakeOpenAI:
         self.app = web.Application()
         self.app.router.add_post("/v1/chat/completions", self.chat)
         self.app.router.add_post("/v1/responses", self.responses)
+        self.app.router.add_post("/v1/embeddings", self.embeddings)
+        self.app.router.add_post("/v1/images/generations", self.images)
         self.app.router.add_get("/files/cat.png", _image)
         self.app.router.add_get("/files/page.html", _page)
 
@@ -157,6 +161,37 @@ class FakeOpenAI:
             raise
         return response
 
+
+    async def embeddings(self, request: web.Request) -> web.Response:
+        """Embeddings of three numbers per input, floats or base64 float32 as asked."""
+        body = await request.json()
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        texts = body["input"] if isinstance(body["input"], list) else [body["input"]]
+        vectors = [[0.25, -0.5, float(i)] for i in range(len(texts))]
+        encode = body.get("encoding_format") == "base64"
+        data = [
+            {"object": "embedding", "index": i, "embedding": base64.b64encode(struct.pack("<3f", *v)).decode() if encode else v}
+            for i, v in enumerate(vectors)
+        ]
+        usage = {"prompt_tokens": 8, "total_tokens": 8}
+        return web.json_response({"object": "list", "data": data, "model": body["model"], "usage": usage})
+
+    async def images(self, request: web.Request) -> web.Response:
+        """gpt-image-1's answer: base64 PNGs and token usage."""
+        body = await request.json()
+        self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
+        usage = {"total_tokens": 4210, "input_tokens": 50, "output_tokens": 4160, "input_tokens_details": {"text_tokens": 50, "image_tokens": 0}}
+        return web.json_response(
+            {
+                "created": 1713833628,
+                "data": [{"b64_json": base64.b64encode(PNG_BYTES).decode()}] * int(body.get("n", 1)),
+                "background": "opaque",
+                "output_format": "png",
+                "quality": "high",
+                "size": "1024x1024",
+                "usage": usage,
+            }
+        )
 
     async def responses(self, request: web.Request) -> web.StreamResponse:
         """The Responses API as api.openai.com serves it: text answers, whole or as the event stream."""

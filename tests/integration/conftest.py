@@ -59,6 +59,9 @@ def gateway_config(
         {"provider": "native", "model": "up-500", "priority": 0},
         {"provider": "claude", "model": "claude-echo", "priority": 1},
     ]
+    models["embed-openai"] = [{"provider": "fake", "model": "text-embedding-3-small", "input_price": 0.02, "output_price": 0}]
+    models["embed-gemini"] = [{"provider": "gemini", "model": "gemini-embedding-001"}]
+    models["image-openai"] = [{"provider": "fake", "model": "gpt-image-1", "input_price": 5.0, "output_price": 40.0}]
     models["brief-drip"] = [{"provider": "brief", "model": "up-drip"}]
     models["breaker"] = [
         {"provider": "fake", "model": "up-503", "weight": 100},

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -10,15 +9,14 @@ from typing import Any
 
 import pytest
 import requests
-from sqlalchemy import select
 
-from anygate.store.database import create_engine
 from anygate.store.tables import UsageRecord
 from tests.fakes.anthropic_upstream import TEXT, FakeAnthropic
 from tests.fakes.gemini_upstream import TEXT as GEMINI_TEXT
 from tests.fakes.openai_upstream import ECHO_TEXT, FakeOpenAI
 from tests.gateway_process import GatewayProcess
 from tests.integration.conftest import ADMIN_KEY
+from tests.integration.usage import eventually, usage_rows
 
 
 def _chat(gateway: GatewayProcess, key: str, model: str, stream: bool = False) -> requests.Response:
@@ -32,37 +30,6 @@ def _sent(fake: FakeOpenAI, model: str) -> int:
     return sum(1 for r in fake.requests if r["body"]["model"] == model)
 
 
-def _eventually(condition: Callable[[], bool]) -> bool:
-    """Whether `condition` holds within five seconds."""
-    deadline = time.time() + 5
-    while not condition():
-        if time.time() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
-def _usage_rows(gateway: GatewayProcess, where: Any) -> list[tuple[str, int, int]]:
-    """(provider, status, attempts) of the usage records matching `where`, once the queue is written."""
-
-    async def read() -> list[tuple[str, int, int]]:
-        engine = create_engine(gateway.config["database"])
-        try:
-            async with engine.connect() as conn:
-                query = select(UsageRecord.provider, UsageRecord.status, UsageRecord.attempts).where(where)
-                return [(r[0], r[1], r[2]) for r in await conn.execute(query.order_by(UsageRecord.id))]
-        finally:
-            await engine.dispose()
-
-    deadline = time.time() + 5
-    while time.time() < deadline:
-        time.sleep(0.6)  # the usage queue is written every half second
-        rows = asyncio.run(read())
-        if rows:
-            return rows
-    return []
-
-
 def test_falls_back_to_the_next_tier_in_another_family(
     gateway: GatewayProcess, api_key: str, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
 ) -> None:
@@ -73,7 +40,7 @@ def test_falls_back_to_the_next_tier_in_another_family(
     resp = _chat(gateway, api_key, "fallback")
     assert resp.status_code == 200 and resp.json()["choices"][0]["message"]["content"] == TEXT
     assert _sent(fake_openai, "up-500") == before + 2, "the first tier was tried once per call"
-    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("claude", 200, 2)]
+    assert usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("claude", 200, 2)]
 
 
 def test_a_single_target_is_retried_and_retry_after_is_honoured(
@@ -84,7 +51,7 @@ def test_a_single_target_is_retried_and_retry_after_is_honoured(
     resp = _chat(gateway, api_key, "scenario-429")
     assert resp.status_code == 429 and resp.headers["Retry-After"] == "1"
     assert _sent(fake_openai, "up-429") == before + 3 and time.time() - started >= 2.0
-    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("fake", 429, 3)]
+    assert usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("fake", 429, 3)]
 
 
 def test_request_faults_are_not_retried(gateway: GatewayProcess, api_key: str, fake_openai: FakeOpenAI) -> None:
@@ -114,7 +81,7 @@ def _admin_get(gateway: GatewayProcess, path: str, key: str) -> requests.Respons
 def test_the_admin_api_takes_only_the_admin_key(gateway: GatewayProcess, api_key: str) -> None:
     for key in (api_key, "wrong"):
         refused = _admin_get(gateway, "/admin/v1/providers", key)
-        assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
+        assert refused.status_code == 401 and refused.json()["error"]["code"] == "invalid_api_key"
 
 
 def test_a_client_that_leaves_mid_stream_cancels_the_upstream_call(
@@ -130,8 +97,8 @@ def test_a_client_that_leaves_mid_stream_cancels_the_upstream_call(
         timeout=10,
     ) as resp:
         next(resp.iter_content(chunk_size=None))  # the first chunk, then hang up
-    assert _eventually(lambda: fake_openai.faults.disconnects == before + 1), "the upstream saw the gateway go away"
-    rows = _usage_rows(gateway, UsageRecord.public_model == "scenario-drip")
+    assert eventually(lambda: fake_openai.faults.disconnects == before + 1), "the upstream saw the gateway go away"
+    rows = usage_rows(gateway, UsageRecord.public_model == "scenario-drip")
     assert rows and rows[-1] == ("fake", 499, 1)
 
 
@@ -141,8 +108,8 @@ def test_an_upstream_that_hangs_before_its_headers_is_left_for_the_next_tier(
     before = fake_openai.faults.disconnects
     resp = _chat(gateway, api_key, "hang-fallback")
     assert resp.status_code == 200 and resp.json()["choices"][0]["message"]["content"] == TEXT
-    assert _eventually(lambda: fake_openai.faults.disconnects == before + 1), "the hung call was abandoned, not left open"
-    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("claude", 200, 2)]
+    assert eventually(lambda: fake_openai.faults.disconnects == before + 1), "the hung call was abandoned, not left open"
+    assert usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("claude", 200, 2)]
 
 
 def test_a_stream_that_never_sends_its_first_chunk_is_retried_elsewhere(
@@ -153,8 +120,8 @@ def test_a_stream_that_never_sends_its_first_chunk_is_retried_elsewhere(
     chunks = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: {")]
     text = "".join(c["choices"][0]["delta"].get("content") or "" for c in chunks if c["choices"])
     assert resp.status_code == 200 and text == GEMINI_TEXT
-    assert _eventually(lambda: fake_anthropic.faults.disconnects == before + 1)
-    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("gemini", 200, 2)]
+    assert eventually(lambda: fake_anthropic.faults.disconnects == before + 1)
+    assert usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"]) == [("gemini", 200, 2)]
 
 
 def _openai_stream(gateway: GatewayProcess, key: str, model: str) -> requests.Response:
@@ -205,7 +172,7 @@ def test_a_stream_broken_after_its_first_byte_ends_with_the_family_error_and_no_
         assert "event: error" in resp.text
     else:
         assert last["error"]["code"] == status
-    assert _usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"])[0][1:] == (status, 1)
+    assert usage_rows(gateway, UsageRecord.request_id == resp.headers["x-request-id"])[0][1:] == (status, 1)
 
 
 def test_the_total_timeout_ends_a_stream_that_runs_too_long(gateway: GatewayProcess, api_key: str) -> None:

@@ -2,6 +2,7 @@
 
 from anygate.protocols.openai.chat import chat_completions
 from anygate.protocols.openai.errors import error_response
+from anygate.protocols.openai.extended import embeddings, image_generations
 from anygate.protocols.openai.models import list_models
 from anygate.protocols.openai.responses import create_response, delete_response, get_response, list_input_items
 from anygate.server.family import Family, Route
@@ -25,6 +26,10 @@ FAMILY = Family(
             create_response,
             "OpenAI Responses API, over every upstream; streamed with stream:true; stored unless store:false",
             mode="sync+stream",
+        ),
+        Route("POST", "/openai/v1/embeddings", embeddings, "OpenAI embeddings, from every provider that makes them"),
+        Route(
+            "POST", "/openai/v1/images/generations", image_generations, "OpenAI image generation, from providers that draw"
         ),
         Route("GET", "/openai/v1/responses/{response_id}", get_response, "A stored response of this key"),
         Route("DELETE", "/openai/v1/responses/{response_id}", delete_response, "Delete a stored response of this key"),

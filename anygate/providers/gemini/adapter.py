@@ -6,9 +6,14 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 
 from anygate.config import ProviderConfig
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer
+from anygate.core.usage import estimate_tokens
 from anygate.protocols.gemini.codec import GEMINI
+from anygate.protocols.openai.extended_shapes import embedding_texts, embeddings_response
 from anygate.providers.base import Reply
 from anygate.providers.http import HttpUpstream
 
@@ -40,3 +45,20 @@ class GeminiProvider:
     async def count_tokens(self, model: str, body: dict[str, Any]) -> Reply:
         """countTokens."""
         return await self._upstream.post(self._url(model, "countTokens"), body, False)
+
+    async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """An OpenAI embeddings body through batchEmbedContents, answered in OpenAI's shape."""
+        texts = embedding_texts(body)
+        dimensions = integer(body.get("dimensions"), "dimensions")
+        extra = {"outputDimensionality": dimensions} if dimensions else {}
+        requests = [{"model": f"models/{upstream_model}", "content": {"parts": [{"text": t}]}, **extra} for t in texts]
+        reply = await self._upstream.post(self._url(upstream_model, "batchEmbedContents"), {"requests": requests}, False)
+        try:
+            found = orjson.loads(reply.body or b"")["embeddings"]
+            vectors = [[float(x) for x in e["values"]] for e in found]
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' sent no embeddings", code="upstream_bad_response"
+            ) from None
+        tokens = sum(estimate_tokens(t) for t in texts)  # batchEmbedContents reports no usage
+        return Reply(body=orjson.dumps(embeddings_response(vectors, upstream_model, tokens, body.get("encoding_format"))))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import math
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -10,7 +13,11 @@ import aiohttp
 import orjson
 
 from anygate.config import ProviderConfig
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer
+from anygate.core.usage import estimate_tokens
 from anygate.protocols.openai.codec import OPENAI_CHAT
+from anygate.protocols.openai.extended_shapes import embedding_texts, embeddings_response, images_response
 from anygate.providers.base import Reply
 from anygate.providers.mock.behaviour import Answer, answer
 
@@ -36,6 +43,39 @@ class MockProvider:
             usage = isinstance(opts, dict) and opts.get("include_usage") is True
             return Reply(chunks=_stream(result, model, usage))
         return Reply(body=orjson.dumps(_completion(result, model)))
+
+
+    async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """Deterministic unit vectors (16 numbers, or `dimensions`) from each text's SHA-256."""
+        texts = embedding_texts(body)
+        size = integer(body.get("dimensions"), "dimensions") or 16
+        vectors = [_vector(text, size) for text in texts]
+        tokens = sum(estimate_tokens(t) for t in texts)
+        return Reply(body=orjson.dumps(embeddings_response(vectors, upstream_model, tokens, body.get("encoding_format"))))
+
+    async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """`n` one-pixel PNGs."""
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
+        count = integer(body.get("n"), "n") or 1
+        if not 1 <= count <= 10:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, "'n' must be between 1 and 10", param="n")
+        return Reply(body=orjson.dumps(images_response([("image/png", _PIXEL)] * count, body.get("response_format"))))
+
+
+_PIXEL = base64.b64encode(
+    bytes.fromhex(
+        "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489"
+        "0000000b49444154789c6360000200000500017a5eab3f0000000049454e44ae426082"
+    )
+).decode()
+
+
+def _vector(text: str, size: int) -> list[float]:
+    seed = hashlib.sha256(text.encode()).digest()
+    raw = [(seed[i % 32] ^ (i * 31 % 256)) / 127.5 - 1.0 for i in range(size)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
 
 
 def _usage(result: Answer) -> dict[str, Any]:

@@ -28,6 +28,8 @@ class OpenAIProvider:
         base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self._chat_url = base + "/chat/completions"
         self._responses_url = base + "/responses"
+        self._embeddings_url = base + "/embeddings"
+        self._images_url = base + "/images/generations"
 
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /chat/completions."""
@@ -36,3 +38,11 @@ class OpenAIProvider:
     async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /responses, for an upstream configured with `responses_api: true`."""
         return await self._upstream.post(self._responses_url, body, stream, headers)
+
+    async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """POST /embeddings with the model swapped."""
+        return await self._upstream.post(self._embeddings_url, {**body, "model": upstream_model}, False)
+
+    async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """POST /images/generations with the model swapped."""
+        return await self._upstream.post(self._images_url, {**body, "model": upstream_model}, False)

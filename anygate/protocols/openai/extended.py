@@ -1,0 +1,82 @@
+"""The OpenAI extended routes: POST /openai/v1/embeddings and POST /openai/v1/images/generations,
+served by every target whose provider has them (passed through, or answered from another API)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage, estimate_tokens
+from anygate.metering.record import record_usage
+from anygate.providers.base import DrawsImages, Embeds, Reply
+from anygate.routing.table import Target
+from anygate.server.admission import admit
+from anygate.server.call import Call
+from anygate.server.dispatch import attempt
+from anygate.server.json_body import read_json_object
+
+
+def _usage(answer: dict[str, Any], body: dict[str, Any]) -> Usage:
+    """Tokens as the answer reports them (embeddings: prompt_tokens; gpt-image: input/output_tokens)."""
+    usage = answer.get("usage")
+    if isinstance(usage, dict):
+        inputs = usage.get("prompt_tokens", usage.get("input_tokens"))
+        return Usage(int(inputs or 0), int(usage.get("output_tokens") or 0))
+    text = body.get("input", body.get("prompt"))
+    return Usage(estimate_tokens(text if isinstance(text, str) else orjson.dumps(text).decode()), estimated=True)
+
+
+async def _serve(
+    request: web.Request,
+    call: Call,
+    family: str,
+    what: str,
+    serves: Callable[[Target], bool],
+    send: Callable[[Target, dict[str, Any]], Awaitable[Reply]],
+) -> web.Response:
+    body = await read_json_object(request)
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "You must provide a model parameter", param="model")
+    plan = [t for t in call.gateway.models.plan(model, call.key) if serves(t)]
+    if not plan:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not support {what}", param="model")
+    await admit(call, body)
+    target, reply = await attempt(call, family, plan, lambda t: send(t, body))
+    raw = reply.body or b""
+    try:
+        answer = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        answer = None
+    if not isinstance(answer, dict):
+        err = GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response")
+        record_usage(call, family, target, Usage(), err.status)
+        raise err
+    record_usage(call, family, target, _usage(answer, body), 200)
+    return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
+
+
+async def embeddings(request: web.Request, call: Call) -> web.Response:
+    """Embeddings from the model's targets that make them."""
+
+    async def send(target: Target, body: dict[str, Any]) -> Reply:
+        assert isinstance(target.provider, Embeds)
+        return await target.provider.embed(body, target.model)
+
+    return await _serve(request, call, "openai-embeddings", "embeddings", lambda t: isinstance(t.provider, Embeds), send)
+
+
+async def image_generations(request: web.Request, call: Call) -> web.Response:
+    """Images from the model's targets that generate them."""
+
+    async def send(target: Target, body: dict[str, Any]) -> Reply:
+        assert isinstance(target.provider, DrawsImages)
+        return await target.provider.generate_images(body, target.model)
+
+    return await _serve(
+        request, call, "openai-images", "image generation", lambda t: isinstance(t.provider, DrawsImages), send
+    )

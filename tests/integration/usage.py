@@ -1,0 +1,45 @@
+"""Waiting for what a running gateway writes: its usage records, or any condition."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from anygate.store.database import create_engine
+from anygate.store.tables import UsageRecord
+from tests.gateway_process import GatewayProcess
+
+
+def eventually(condition: Callable[[], bool]) -> bool:
+    """Whether `condition` holds within five seconds."""
+    deadline = time.time() + 5
+    while not condition():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def usage_rows(gateway: GatewayProcess, where: Any) -> list[tuple[str, int, int]]:
+    """(provider, status, attempts) of the usage records matching `where`, once the queue is written."""
+
+    async def read() -> list[tuple[str, int, int]]:
+        engine = create_engine(gateway.config["database"])
+        try:
+            async with engine.connect() as conn:
+                query = select(UsageRecord.provider, UsageRecord.status, UsageRecord.attempts).where(where)
+                return [(r[0], r[1], r[2]) for r in await conn.execute(query.order_by(UsageRecord.id))]
+        finally:
+            await engine.dispose()
+
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        time.sleep(0.6)  # the usage queue is written every half second
+        rows = asyncio.run(read())
+        if rows:
+            return rows
+    return []
