@@ -16,6 +16,26 @@ from anygate.core.stream import StreamEvent
 from anygate.core.usage import Usage
 
 
+class StreamBroken(GatewayError):
+    """An upstream's in-stream error, with the events that came before it in the same chunk (so that
+    what the client was sent is not lost with the error)."""
+
+    def __init__(self, err: GatewayError, before: list[StreamEvent]) -> None:
+        super().__init__(err.kind, err.message, status=err.status, param=err.param, code=err.code, headers=err.headers)
+        self.before = before
+
+
+def read_events(payloads: list[bytes], read: Callable[[bytes], list[StreamEvent]]) -> list[StreamEvent]:
+    """The events of a chunk's event payloads, read one by one; a failing one raises StreamBroken."""
+    events: list[StreamEvent] = []
+    for payload in payloads:
+        try:
+            events.extend(read(payload))
+        except GatewayError as err:
+            raise StreamBroken(err, events) from None
+    return events
+
+
 class StreamParser(Protocol):
     """Turns a wire stream's bytes into canonical events."""
 

@@ -10,9 +10,10 @@ import orjson
 from aiohttp import web
 
 from anygate.core.chat import Thinking
-from anygate.core.codec import WireCodec
+from anygate.core.codec import StreamBroken, WireCodec
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.stream import StreamEnd, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.replay_cache import ReplayCache
+from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
@@ -76,36 +77,22 @@ async def translate_reply(
         return web.Response(body=orjson.dumps(whole), content_type="application/json", headers={"x-request-id": call.request_id})
     parser = upstream.stream_parser()
     writer = client.stream_writer(canonical, public_model, call.request_id)
-    usage: Usage | None = None
-    pieces = 0
+    tally = _Tally(replay)
     status = 200
-    thinking: list[Thinking] = []
-    first_call: str | None = None
     try:
         response = await streaming.start(request, call.request_id, writer.content_type)
         try:
             assert reply.chunks is not None
             async for chunk in reply.chunks:
                 events = parser.feed(chunk)
-                for event in events:
-                    if isinstance(event, StreamEnd):
-                        usage = event.usage
-                    elif isinstance(event, TextDelta | ToolCallDelta):
-                        pieces += 1
-                    elif isinstance(event, ThinkingDelta):
-                        _gather_thinking(thinking, event)
-                    elif isinstance(event, ToolCallStart):
-                        replay.remember_call(event.id, event.signature)
-                        if first_call is None:
-                            first_call = event.id
-                            replay.remember_thinking(event.id, thinking)
+                tally.take(events)
                 out = b"".join(writer.write(e) for e in events)
                 if before_end is not None and any(isinstance(e, StreamEnd) for e in events):
                     await before_end()
                 if out:
                     await streaming.write(response, out)
             tail = parser.close()
-            usage = next((e.usage for e in tail if isinstance(e, StreamEnd)), usage)
+            tally.take(tail)
             if tail:
                 out = b"".join(writer.write(e) for e in tail)
                 if before_end is not None and any(isinstance(e, StreamEnd) for e in tail):
@@ -113,7 +100,9 @@ async def translate_reply(
                 await streaming.write(response, out)
         except GatewayError as err:
             status = err.status
-            await streaming.write(response, writer.error(err))
+            before = err.before if isinstance(err, StreamBroken) else []  # what the failing chunk carried first
+            tally.take(before)
+            await streaming.write(response, b"".join(writer.write(e) for e in before) + writer.error(err))
         except streaming.UPSTREAM_READ_ERRORS as exc:
             broken = streaming.upstream_read_error(target.provider.name, exc)
             status = broken.status
@@ -122,11 +111,40 @@ async def translate_reply(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:
-        if usage is None:  # bill the prompt and what was streamed, counted locally
-            usage = Usage(estimate_prompt(body), pieces, estimated=True)
+        # without the upstream's usage, bill the prompt and what was streamed, counted locally
+        usage = tally.usage or Usage(estimate_prompt(body), tally.pieces, estimated=True)
         record_usage(call, client.name, target, usage, status)
         await reply.close()
     return response
+
+
+class _Tally:
+    """What a translated stream has carried so far: its usage, its pieces, and the thinking and
+    signatures to remember for the next turn."""
+
+    __slots__ = ("_first_call", "_replay", "_thinking", "pieces", "usage")
+
+    def __init__(self, replay: ReplayCache) -> None:
+        self._replay = replay
+        self._thinking: list[Thinking] = []
+        self._first_call: str | None = None
+        self.pieces = 0
+        self.usage: Usage | None = None
+
+    def take(self, events: list[StreamEvent]) -> None:
+        """Count `events` in."""
+        for event in events:
+            if isinstance(event, StreamEnd):
+                self.usage = event.usage
+            elif isinstance(event, TextDelta | ToolCallDelta):
+                self.pieces += 1
+            elif isinstance(event, ThinkingDelta):
+                _gather_thinking(self._thinking, event)
+            elif isinstance(event, ToolCallStart):
+                self._replay.remember_call(event.id, event.signature)
+                if self._first_call is None:
+                    self._first_call = event.id
+                    self._replay.remember_thinking(event.id, self._thinking)
 
 
 def _gather_thinking(thinking: list[Thinking], delta: ThinkingDelta) -> None:

@@ -277,3 +277,39 @@ def test_native_stream_cut_ends_with_an_error_event(gateway: GatewayProcess, api
     events = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: ")]
     assert events[-1]["type"] == "error" and events[-1]["code"] == "upstream_unreachable"
     assert events[-1]["sequence_number"] == events[-2]["sequence_number"] + 1
+
+
+@pytest.mark.parametrize("model", ["scenario-tools", "gemini-tools", "mock-fast"])
+def test_a_tool_loop_works_over_every_upstream_type(client: OpenAI, model: str) -> None:
+    first = client.responses.create(model=model, input="Use get_weather for Paris", tools=[WEATHER])  # type: ignore[list-item]
+    call = next(item for item in first.output if item.type == "function_call")
+    second = client.responses.create(
+        model=model,
+        previous_response_id=first.id,
+        input=[{"type": "function_call_output", "call_id": call.call_id, "output": '{"temp": 21}'}],
+        tools=[WEATHER],  # type: ignore[list-item]
+    )
+    assert second.status == "completed" and second.output
+
+
+def test_a_capped_answer_is_incomplete(client: OpenAI) -> None:
+    whole = client.responses.create(model="mock-fast", input="a long answer please, many words", max_output_tokens=2)
+    assert whole.status == "incomplete" and whole.incomplete_details is not None
+    assert whole.incomplete_details.reason == "max_output_tokens"
+    with client.responses.stream(model="mock-fast", input="a long answer please, many words", max_output_tokens=2) as stream:
+        events = list(stream)
+    assert events[-1].type == "response.incomplete"
+
+
+def test_an_upstream_failing_mid_stream_fails_the_response(gateway: GatewayProcess, api_key: str) -> None:
+    resp = requests.post(
+        gateway.url + "/openai/v1/responses",
+        json={"model": "scenario-stream-error", "input": "hi", "stream": True},
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=20,
+    )
+    events = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: ")]
+    last = events[-1]
+    assert last["type"] == "response.failed" and last["response"]["status"] == "failed"
+    assert last["response"]["error"]["message"] and last["sequence_number"] == len(events) - 1
+    assert [e["type"] for e in events[-3:-1]] == ["response.content_part.done", "response.output_item.done"], "open items closed"

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from anygate.core.chat import ChatRequest
+from anygate.core.codec import StreamBroken
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.openai.codec import OPENAI_CHAT
@@ -105,3 +106,18 @@ def test_openai_stream_back_to_openai_keeps_indices_and_usage_only_when_asked() 
     with_usage = _translate(OPENAI_CHAT, ChatRequest("m", [], stream=True, stream_usage=True))
     last = [orjson.loads(line[6:]) for line in with_usage.split(b"\n\n") if line.startswith(b"data: {")][-1]
     assert last["choices"] == [] and last["usage"]["prompt_tokens"] == 20
+
+
+def test_an_error_event_keeps_the_events_before_it_in_its_chunk() -> None:
+    chunk = (
+        b"data: " + (_BASE % ('{"content":"Partial"}', "null")).encode() + b"\n\n"
+        b'data: {"error":{"message":"The server had an error","type":"server_error","param":null,"code":null}}\n\n'
+    )
+    parser = OPENAI_CHAT.stream_parser()
+    try:
+        parser.feed(chunk)
+    except StreamBroken as broken:
+        assert [type(e).__name__ for e in broken.before] == ["StreamStart", "TextDelta"]
+        assert broken.status == 502 and "server had an error" in broken.message
+    else:
+        raise AssertionError("the error event was not raised")

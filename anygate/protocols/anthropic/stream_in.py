@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from anygate.core.chat import FinishReason
+from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
@@ -33,17 +34,16 @@ class MessagesStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        events: list[StreamEvent] = []
-        for data in self._sse.feed(chunk):
-            try:
-                payload = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                raise GatewayError(
-                    ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
-                ) from None
-            if isinstance(payload, dict):
-                events.extend(self._event(payload))
-        return events
+        return read_events(self._sse.feed(chunk), self._read)
+
+    def _read(self, data: bytes) -> list[StreamEvent]:
+        try:
+            payload = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise GatewayError(
+                ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
+            ) from None
+        return self._event(payload) if isinstance(payload, dict) else []
 
     def close(self) -> list[StreamEvent]:
         """Nothing more; an error when the upstream stopped before `message_stop`."""

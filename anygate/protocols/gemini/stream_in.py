@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from anygate.core.chat import Text, Thinking, ToolCall
+from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
@@ -27,11 +28,11 @@ class GeminiStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        return [event for data in self._sse.feed(chunk) for event in self._event(data)]
+        return read_events(self._sse.feed(chunk), self._event)
 
     def close(self) -> list[StreamEvent]:
         """The StreamEnd: Gemini streams simply stop after the chunk with the finish reason."""
-        events = [event for data in self._sse.flush() for event in self._event(data)]
+        events = read_events(self._sse.flush(), self._event)
         if self._finish is None:
             raise GatewayError(
                 ErrorKind.UPSTREAM, "upstream ended the stream before it was complete", code="upstream_stream_truncated"

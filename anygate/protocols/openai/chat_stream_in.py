@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from anygate.core.chat import FinishReason
+from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
@@ -30,11 +31,11 @@ class ChatStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
-        return [event for data in self._sse.feed(chunk) for event in self._event(data)]
+        return read_events(self._sse.feed(chunk), self._event)
 
     def close(self) -> list[StreamEvent]:
         """A final StreamEnd when the upstream finished its answer but did not send [DONE]."""
-        events = [event for data in self._sse.flush() for event in self._event(data)]
+        events = read_events(self._sse.flush(), self._event)
         if not self._ended:
             if self._finish is None:
                 raise GatewayError(
