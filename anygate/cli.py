@@ -152,10 +152,11 @@ def keys_create(
         ),
     )
     if as_json:
-        _print_json({"key": key, **_key_dict(record)})
+        _print_json({"key": key, **_key_dict(record), "webhook_secret": record.webhook_secret})
         return
     out.print(_key_table([record]))
     out.print(f"\nAPI key (shown only now, store it safely):\n[bold]{key}[/bold]", highlight=False)
+    out.print(f"Webhook signing secret (verifies this key's task callbacks):\n[bold]{record.webhook_secret}[/bold]", highlight=False)
 
 
 @keys_app.command("list")

@@ -73,6 +73,8 @@ class TasksConfig(_Strict):
     poll_interval_seconds: float = Field(default=5.0, gt=0)
     deadline_seconds: float = Field(default=86400.0, gt=0)
     webhook_allow_private: bool = False
+    webhook_retry_seconds: float = Field(default=86400.0, gt=0)  # beyond the contract: how long a webhook is retried
+    webhook_backoff_seconds: float = Field(default=1.0, gt=0)  # beyond the contract: the first retry's wait (doubling)
 
 
 class Settings(_Strict):

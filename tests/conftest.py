@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 
 from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.dashscope_upstream import FakeDashScope
 from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import ServerThread
+from tests.fakes.webhook_receiver import WebhookReceiver
 
 REQUIRE_SERVICES = os.environ.get("ANYGATE_REQUIRE_SERVICES") == "1"
 POSTGRES_ADMIN_URL = os.environ.get("ANYGATE_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
@@ -77,6 +79,18 @@ def _served(fake: Any) -> Iterator[Any]:
 def fake_openai() -> Iterator[FakeOpenAI]:
     """The fake OpenAI upstream, served on a loopback port for the whole session."""
     yield from _served(FakeOpenAI())
+
+
+@pytest.fixture(scope="session")
+def fake_dashscope() -> Iterator[FakeDashScope]:
+    """The fake DashScope upstream, served on a loopback port for the whole session."""
+    yield from _served(FakeDashScope())
+
+
+@pytest.fixture(scope="session")
+def webhook_receiver() -> Iterator[WebhookReceiver]:
+    """A receiver of task webhooks, served on a loopback port for the whole session."""
+    yield from _served(WebhookReceiver())
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -33,6 +33,7 @@ class KeyRecord:
     created_at: float
     revoked_at: float | None
     max_concurrency: int | None = None
+    webhook_secret: str | None = field(default=None, repr=False)  # signs this key's task webhooks
 
     def allows_model(self, model: str) -> bool:
         """True when the key's allowlist is empty or names `model`."""
@@ -41,6 +42,9 @@ class KeyRecord:
     def is_expired(self, now: float) -> bool:
         """True when the key has an expiry in the past."""
         return self.expires_at is not None and self.expires_at <= now
+
+
+WEBHOOK_SECRET_PREFIX = "whsec_"
 
 
 def hash_key(key: str) -> str:
@@ -61,6 +65,7 @@ def _record(row: Mapping[Any, Any]) -> KeyRecord:
         created_at=row["created_at"],
         revoked_at=row["revoked_at"],
         max_concurrency=row.get("max_concurrency"),
+        webhook_secret=row.get("webhook_secret"),
     )
 
 
@@ -92,6 +97,7 @@ async def create_key(
         "updated_at": now,
         "revoked_at": None,
         "max_concurrency": max_concurrency,
+        "webhook_secret": WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32),
     }
     async with engine.begin() as conn:
         await conn.execute(insert(ApiKey).values(**row))

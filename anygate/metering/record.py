@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 import time
+from typing import Protocol
 
 from anygate.core.usage import Usage
-from anygate.routing.table import Target
 from anygate.server.call import Call
 
 
-def record_usage(call: Call, family: str, target: Target, usage: Usage, status: int) -> None:
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class Metered(Protocol):
+    """What a usage record names and prices: a chat target, or a task target."""
+
+    @property
+    def public_model(self) -> str: ...
+
+    @property
+    def model(self) -> str: ...
+
+    @property
+    def provider(self) -> _Named: ...
+
+    def cost(self, input_tokens: int, output_tokens: int) -> float:
+        """The price in USD of a call with these token counts."""
+        ...
+
+
+def record_usage(call: Call, family: str, target: Metered, usage: Usage, status: int) -> None:
     """Queue the usage record of a call that reached `target` (never blocks)."""
     now = time.time()
     if call.counted_tokens:

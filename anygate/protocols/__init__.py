@@ -7,6 +7,7 @@ import pkgutil
 from functools import cache
 
 from anygate.server.family import Family
+from anygate.tasks.contract import TaskFamily
 
 
 @cache
@@ -18,4 +19,15 @@ def families() -> list[Family]:
         family = getattr(module, "FAMILY", None)
         if isinstance(family, Family):
             found.append(family)
+    return found
+
+
+@cache
+def task_families() -> dict[str, TaskFamily]:
+    """The task families (a package's `TASK_FAMILY`), by name, for the webhooks of their tasks."""
+    found: dict[str, TaskFamily] = {}
+    for info in pkgutil.iter_modules(__path__):
+        family = getattr(importlib.import_module(f"{__name__}.{info.name}"), "TASK_FAMILY", None)
+        if family is not None:
+            found[family.name] = family
     return found

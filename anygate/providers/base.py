@@ -10,6 +10,7 @@ import aiohttp
 
 from anygate.config import ProviderConfig
 from anygate.core.codec import WireCodec
+from anygate.tasks.contract import TaskProvider
 
 
 class Provider(Protocol):
@@ -65,7 +66,9 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class ProviderAdapter:
-    """The registration of one provider type: its name and how to build a configured provider."""
+    """The registration of one provider type: its name and how to build a configured provider, for
+    generation calls (`build`) or for tasks (`build_tasks`)."""
 
     type: str
-    build: Callable[[str, ProviderConfig, aiohttp.ClientSession], Provider]
+    build: Callable[[str, ProviderConfig, aiohttp.ClientSession], Provider] | None = None
+    build_tasks: Callable[[str, ProviderConfig, aiohttp.ClientSession], TaskProvider] | None = None

@@ -32,10 +32,31 @@ class HttpUpstream:
 
     async def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST `body`; raises GatewayError when the upstream fails before answering."""
+        return await self._call("POST", url, orjson.dumps(body), stream, headers)
+
+    async def call_json(
+        self, method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """One call answered with a JSON object (a task submit or query); GatewayError otherwise."""
+        reply = await self._call(method, url, orjson.dumps(body) if body is not None else None, False, headers)
         try:
-            resp = await self._http.post(
+            data = orjson.loads(reply.body or b"")
+        except orjson.JSONDecodeError:
+            data = None
+        if not isinstance(data, dict):
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' sent invalid JSON", code="upstream_bad_response"
+            )
+        return data
+
+    async def _call(
+        self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None
+    ) -> Reply:
+        try:
+            resp = await self._http.request(
+                method,
                 url,
-                data=orjson.dumps(body),
+                data=data,
                 headers={**self._headers, **headers} if headers else self._headers,
                 timeout=self._timeout,
             )

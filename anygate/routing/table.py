@@ -67,17 +67,8 @@ class ModelTable:
         targets whose breaker is open (they come last, as a last resort). 404 for an unknown model,
         403 when the key may not use it."""
         tiers = self._tiers.get(model)
-        if tiers is None:
-            raise GatewayError(
-                ErrorKind.NOT_FOUND,
-                f"The model '{model}' does not exist or is not served here",
-                param="model",
-                code="model_not_found",
-            )
-        if not key.allows_model(model):
-            raise GatewayError(
-                ErrorKind.PERMISSION, f"This API key may not use the model '{model}'", param="model", code="model_not_allowed"
-            )
+        check_model(model, key, tiers is not None)
+        assert tiers is not None
         if not tiers:
             raise GatewayError(
                 ErrorKind.UNAVAILABLE,
@@ -90,6 +81,21 @@ class ModelTable:
             for target in _weighted_order(tier, self._rng):
                 (ready if target.breaker.allows() else resting).append(target)
         return ready + resting
+
+
+def check_model(model: str, key: KeyRecord, known: bool) -> None:
+    """404 for a model not served here, 403 for one the key may not use."""
+    if not known:
+        raise GatewayError(
+            ErrorKind.NOT_FOUND,
+            f"The model '{model}' does not exist or is not served here",
+            param="model",
+            code="model_not_found",
+        )
+    if not key.allows_model(model):
+        raise GatewayError(
+            ErrorKind.PERMISSION, f"This API key may not use the model '{model}'", param="model", code="model_not_allowed"
+        )
 
 
 def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -> Target:

@@ -13,10 +13,14 @@ from anygate.config import Settings
 from anygate.core.replay_cache import ReplayCache
 from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
+from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
 from anygate.routing.table import ModelTable
 from anygate.store.database import create_engine, migrate
+from anygate.tasks.contract import TaskProvider
+from anygate.tasks.engine import TaskEngine
+from anygate.tasks.targets import TaskModels
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +39,7 @@ class Gateway:
         self.replay = ReplayCache()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
+        self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families(), self.spend)
         self._http: aiohttp.ClientSession | None = None
 
     @property
@@ -50,21 +55,26 @@ class Gateway:
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), skip_auto_headers=("User-Agent",)
         )
         known = adapters()
+        task_providers: dict[str, TaskProvider] = {}
         for name, config in self.settings.providers.items():
             adapter = known.get(config.type)
             if adapter is None:
-                log.warning(
-                    "provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type
-                )
+                log.warning("provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type)
                 continue
-            self.providers[name] = adapter.build(name, config, self._http)
+            if adapter.build is not None:
+                self.providers[name] = adapter.build(name, config, self._http)
+            if adapter.build_tasks is not None:
+                task_providers[name] = adapter.build_tasks(name, config, self._http)
         self.models = ModelTable(self.settings, self.providers)
+        self.tasks.models = TaskModels(self.settings, task_providers)
+        self.tasks.start(self._http)
         await self.spend.start()
         self.keys.start()
         self.usage.start()
 
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
+        await self.tasks.stop()
         await self.keys.stop()
         await self.spend.stop()
         await self.usage.close()

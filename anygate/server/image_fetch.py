@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import ipaddress
-import socket
-from urllib.parse import urlsplit
 
 import aiohttp
 
 from anygate.core.chat import ChatRequest, Image, ToolResult
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.public_url import check_public_url
 
 MAX_BYTES = 20 * 1024 * 1024
 _TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
@@ -26,25 +24,9 @@ def _refuse(url: str, why: str) -> GatewayError:
     return GatewayError(ErrorKind.INVALID_REQUEST, f"cannot use the image at {url[:200]}: {why}")
 
 
-async def _check_host(url: str, allow_private: bool) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise _refuse(url, "only http and https image URLs can be fetched")
-    if allow_private:
-        return
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
-    except OSError:
-        raise _refuse(url, "its host does not resolve") from None
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global:
-            raise _refuse(url, "its host is a private, loopback or link-local address")
-
-
 async def _fetch(http: aiohttp.ClientSession, image: Image, allow_private: bool) -> None:
     url = image.url or ""
-    await _check_host(url, allow_private)
+    await check_public_url(url, allow_private, "image at")
     try:
         async with http.get(url, timeout=_TIMEOUT, allow_redirects=False) as resp:
             if resp.status != 200:

@@ -29,6 +29,7 @@ class ApiKey(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    webhook_secret: Mapped[str | None] = mapped_column(String(80), nullable=True)  # signs this key's task webhooks
 
 
 class UsageRecord(Base):
@@ -66,3 +67,59 @@ class StoredResponse(Base):
     created_at: Mapped[float] = mapped_column(Float)
     input_items: Mapped[str] = mapped_column(Text)  # JSON: the whole conversation the response answered
     response: Mapped[str] = mapped_column(Text)  # JSON: the response object as the client got it
+
+
+class Task(Base):
+    """A media or music task: the gateway's id for an upstream job, polled until it ends, billed once."""
+
+    __tablename__ = "tasks"
+    __table_args__ = (
+        Index("ix_tasks_due", "state", "next_poll_at"),
+        Index("ix_tasks_key", "key_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    family: Mapped[str] = mapped_column(String(32))  # the client's API: dashscope, kling, suno, openai-video
+    kind: Mapped[str] = mapped_column(String(64))  # the route's task kind, e.g. video-synthesis, text2video, generate
+    public_model: Mapped[str] = mapped_column(String(200))
+    provider: Mapped[str] = mapped_column(String(100))
+    upstream_model: Mapped[str] = mapped_column(String(200))
+    upstream_id: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(16))  # pending, running, succeeded, failed
+    upstream_status: Mapped[str] = mapped_column(String(64))  # the upstream's own word for the state
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    request: Mapped[str] = mapped_column(Text)  # JSON: the client's body
+    result: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: the upstream's latest answer about it
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
+    billing: Mapped[str] = mapped_column(String(16))  # reserved, settled, released
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    deadline_at: Mapped[float] = mapped_column(Float)
+    next_poll_at: Mapped[float] = mapped_column(Float)
+    lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class WebhookDelivery(Base):
+    """One webhook event of a task, retried until the receiver takes it or the retry period ends."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhooks_due", "state", "next_attempt_at"), Index("ix_webhooks_task", "task_id"))
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # the event id the receiver sees
+    task_id: Mapped[str] = mapped_column(String(64))
+    key_id: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(64))  # what changed, e.g. complete, first, failed
+    payload: Mapped[str] = mapped_column(Text)  # JSON body, as sent every time
+    state: Mapped[str] = mapped_column(String(16))  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lease_until: Mapped[float] = mapped_column(Float, default=0.0)

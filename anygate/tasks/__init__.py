@@ -1,0 +1,1 @@
+"""Media and music tasks: the provider and family contracts, the store, the poller, webhooks and billing."""

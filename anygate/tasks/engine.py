@@ -1,0 +1,205 @@
+"""The task engine: submits tasks (budget reserved, row committed before the client sees the id),
+polls them in the background with back-off until they end or their deadline passes, queues the
+webhooks each change calls for, and delivers them. Every instance runs it; leases share the work."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from typing import Any
+
+import aiohttp
+import orjson
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from anygate.auth.keys import KeyRecord
+from anygate.config import TasksConfig
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.public_url import check_public_url
+from anygate.metering.spend import SpendTracker
+from anygate.periodic import Periodic
+from anygate.tasks.contract import FINISHED, TaskFamily, TaskState, TaskStatus, TaskView
+from anygate.tasks.store import Outcome, claim_deliveries, claim_tasks, insert_task, record_poll, reserved_usd, view
+from anygate.tasks.targets import TaskModels, TaskTarget
+from anygate.tasks.webhooks import deliver
+
+log = logging.getLogger(__name__)
+MAX_POLL_GAP_SECONDS = 60.0
+TICK_SECONDS = 0.5
+
+
+class TaskEngine:
+    """Submit, poll, bill and notify; `start` runs the background work, `stop` ends it."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: TasksConfig,
+        models: TaskModels,
+        families: dict[str, TaskFamily],
+        spend: SpendTracker,
+    ) -> None:
+        self._engine = engine
+        self._settings = settings
+        self.models = models
+        self._families = families
+        self._spend = spend
+        self._http: aiohttp.ClientSession | None = None
+        self._tick = min(settings.poll_interval_seconds, TICK_SECONDS)
+        self._poller = Periodic(self._poll_due, self._tick, "polling tasks")
+        self._deliverer = Periodic(self._deliver_due, self._tick, "delivering webhooks")
+
+    def start(self, http: aiohttp.ClientSession) -> None:
+        """Start polling and delivering in the background."""
+        self._http = http
+        self._poller.start()
+        self._deliverer.start()
+
+    async def stop(self) -> None:
+        """Stop the background work; leases lapse, so another instance (or the next start) resumes it."""
+        await self._poller.stop()
+        await self._deliverer.stop()
+
+    async def check_callback(self, url: str | None) -> None:
+        """400 for a callback URL the gateway may not call."""
+        if url is not None:
+            await check_public_url(url, self._settings.webhook_allow_private, "callback URL")
+
+    async def submit(
+        self, key: KeyRecord, family: str, kind: str, target: TaskTarget, body: dict[str, Any], upstream_body: dict[str, Any],
+        callback_url: str | None,
+    ) -> TaskView:
+        """Reserve the task's price against the key's budget, submit it upstream, store it; its view."""
+        if key.budget_usd is not None and target.price:
+            committed = self._spend.spent(key.id) + await reserved_usd(self._engine, key.id)
+            if committed + target.price > key.budget_usd:
+                raise GatewayError(
+                    ErrorKind.PERMISSION,
+                    f"This API key's budget of ${key.budget_usd:.2f} cannot cover a task of ${target.price:.2f}",
+                    code="budget_exceeded",
+                )
+        submitted = await target.provider.submit(kind, upstream_body)
+        now = time.time()
+        status = submitted.status
+        row = {
+            "id": secrets.token_hex(16),
+            "key_id": key.id,
+            "family": family,
+            "kind": kind,
+            "public_model": target.public_model,
+            "provider": target.provider.name,
+            "upstream_model": target.model,
+            "upstream_id": submitted.upstream_id,
+            "state": status.state.value,
+            "upstream_status": status.upstream_status,
+            "progress": status.progress,
+            "request": orjson.dumps(body).decode(),
+            "result": orjson.dumps(submitted.raw).decode(),
+            "error": status.error,
+            "callback_url": callback_url,
+            "polls": 0,
+            "cost_usd": target.price,
+            "billing": "reserved",
+            "created_at": now,
+            "updated_at": now,
+            "deadline_at": now + self._settings.deadline_seconds,
+            "next_poll_at": now + self._settings.poll_interval_seconds,
+            "lease_until": 0.0,
+        }
+        await insert_task(self._engine, row)
+        return view(_Row(row))
+
+    async def _poll_due(self) -> None:
+        while tasks := await claim_tasks(self._engine):
+            await asyncio.gather(*(self._poll(task) for task in tasks))
+
+    async def _poll(self, task: Any) -> None:
+        try:
+            await self._poll_one(task)
+        except Exception:  # one broken task must not stop the others; its lease lapses and it is tried again
+            log.warning("polling task %s failed", task.id, exc_info=True)
+
+    async def _poll_one(self, task: Any) -> None:
+        before = TaskStatus(TaskState(task.state), task.upstream_status, task.progress, task.error)
+        now = time.time()
+        gap = min(self._settings.poll_interval_seconds * 1.5 ** min(task.polls, 12), max(MAX_POLL_GAP_SECONDS, self._settings.poll_interval_seconds))
+        provider = self.models.provider(task.provider)
+        result: dict[str, Any] | None = None
+        if now >= task.deadline_at:
+            status = TaskStatus(TaskState.FAILED, "DEADLINE_EXCEEDED", task.progress, "the task did not finish before its deadline")
+        elif provider is None:
+            status = TaskStatus(TaskState.FAILED, "PROVIDER_REMOVED", task.progress, f"provider '{task.provider}' is no longer configured")
+        else:
+            try:
+                polled = await provider.query(task.kind, task.upstream_id)
+            except GatewayError as err:  # the upstream failed this time: keep the state, look again later
+                log.info("polling task %s: %s", task.id, err.message)
+                await record_poll(self._engine, task, Outcome(before, None, now + gap, []), None)
+                return
+            status, result = polled.status, polled.raw
+        after = view(task)
+        after.state, after.upstream_status, after.progress, after.error = status.state, status.upstream_status, status.progress, status.error
+        if result is not None:
+            after.result = result
+        changed = (before.state, before.upstream_status) != (status.state, status.upstream_status)
+        webhooks = self._webhooks(task, after, before) if changed and task.callback_url else []
+        usage = _usage_row(task, now) if status.state is TaskState.SUCCEEDED else None
+        next_poll = now + gap if status.state not in FINISHED else now
+        await record_poll(self._engine, task, Outcome(status, result, next_poll, webhooks), usage)
+
+    def _webhooks(self, task: Any, after: TaskView, before: TaskStatus) -> list[dict[str, Any]]:
+        family = self._families.get(task.family)
+        if family is None:
+            return []
+        now = time.time()
+        return [
+            {
+                "id": "evt_" + secrets.token_hex(16),
+                "task_id": task.id,
+                "key_id": task.key_id,
+                "url": task.callback_url,
+                "event": event,
+                "payload": orjson.dumps(payload).decode(),
+                "state": "pending",
+                "attempts": 0,
+                "created_at": now + order * 1e-6,  # events of one change keep their order
+                "next_attempt_at": now,
+                "lease_until": 0.0,
+            }
+            for order, (event, payload) in enumerate(family.events(after, before))
+        ]
+
+    async def _deliver_due(self) -> None:
+        assert self._http is not None
+        while deliveries := await claim_deliveries(self._engine):
+            await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
+
+
+class _Row:
+    """A row dict read like a database row."""
+
+    def __init__(self, values: dict[str, Any]) -> None:
+        self.__dict__.update(values)
+
+
+def _usage_row(task: Any, now: float) -> dict[str, Any]:
+    """The usage record that settles a finished task: its price, once."""
+    return {
+        "created_at": now,
+        "request_id": task.id,
+        "key_id": task.key_id,
+        "family": task.family,
+        "public_model": task.public_model,
+        "provider": task.provider,
+        "upstream_model": task.upstream_model,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cached_tokens": 0,
+        "cost_usd": task.cost_usd,
+        "latency_ms": (now - task.created_at) * 1000.0,
+        "status": 200,
+        "estimated": False,
+        "attempts": 1,
+    }

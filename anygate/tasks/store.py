@@ -1,0 +1,174 @@
+"""Tasks and webhook deliveries in the database: created before the client gets an id, claimed with
+leases so that one instance at a time works on each (SKIP LOCKED on PostgreSQL; SQLite has one
+writer), settled or released exactly once."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.orm import aliased
+
+from anygate.store.tables import ApiKey, Task, UsageRecord, WebhookDelivery
+from anygate.tasks.contract import FINISHED, TaskState, TaskStatus, TaskView
+
+LEASE_SECONDS = 60.0  # a claim lapses after this, so the work of an instance that died is picked up again
+
+
+def view(row: Any) -> TaskView:
+    """The TaskView of a `tasks` row."""
+    return TaskView(
+        id=row.id,
+        kind=row.kind,
+        public_model=row.public_model,
+        state=TaskState(row.state),
+        upstream_status=row.upstream_status,
+        progress=row.progress,
+        request=orjson.loads(row.request),
+        result=orjson.loads(row.result) if row.result else None,
+        error=row.error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def insert_task(engine: AsyncEngine, row: dict[str, Any]) -> None:
+    """Store a new task (committed when this returns)."""
+    async with engine.begin() as conn:
+        await conn.execute(insert(Task).values(**row))
+
+
+async def reserved_usd(engine: AsyncEngine, key_id: str) -> float:
+    """The price of the key's tasks that are reserved: submitted, not yet settled or released."""
+    query = select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.key_id == key_id, Task.billing == "reserved")
+    async with engine.connect() as conn:
+        return float((await conn.execute(query)).scalar_one())
+
+
+async def find_task(engine: AsyncEngine, task_id: str, key_id: str) -> Any:
+    """The row of the key's task `task_id`, or None (another key's tasks do not exist for it)."""
+    async with engine.connect() as conn:
+        return (await conn.execute(select(Task.__table__).where(Task.id == task_id, Task.key_id == key_id))).first()
+
+
+def _claimable(query: Select[Any], engine: AsyncEngine) -> Select[Any]:
+    return query.with_for_update(skip_locked=True) if engine.dialect.name == "postgresql" else query
+
+
+async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
+    """Unfinished tasks due for a poll, leased to the caller."""
+    now = time.time()
+    due = _claimable(
+        select(Task.id)
+        .where(Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]), Task.next_poll_at <= now, Task.lease_until < now)
+        .order_by(Task.next_poll_at)
+        .limit(limit),
+        engine,
+    )
+    async with engine.begin() as conn:
+        ids = [r[0] for r in await conn.execute(due)]
+        if not ids:
+            return []
+        await conn.execute(update(Task).where(Task.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+        return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids))))
+
+
+@dataclass(slots=True)
+class Outcome:
+    """What one poll decided: the new status and result, when to look again, the webhooks to send."""
+
+    status: TaskStatus
+    result: dict[str, Any] | None
+    next_poll_at: float
+    webhooks: list[dict[str, Any]]
+
+
+async def record_poll(engine: AsyncEngine, task: Any, outcome: Outcome, usage: dict[str, Any] | None) -> None:
+    """Store a poll's outcome, its webhooks, and (when the task ends) its billing, in one transaction:
+    a finished task's reservation is settled (a usage record, the key's spend) or released once."""
+    status = outcome.status
+    now = time.time()
+    values: dict[str, Any] = {
+        "state": status.state.value,
+        "upstream_status": status.upstream_status,
+        "progress": status.progress,
+        "error": status.error,
+        "polls": Task.polls + 1,
+        "updated_at": now,
+        "next_poll_at": outcome.next_poll_at,
+        "lease_until": 0.0,
+    }
+    if outcome.result is not None:
+        values["result"] = orjson.dumps(outcome.result).decode()
+    async with engine.begin() as conn:
+        await conn.execute(update(Task).where(Task.id == task.id).values(**values))
+        if outcome.webhooks:
+            await conn.execute(insert(WebhookDelivery), outcome.webhooks)
+        if status.state in FINISHED:
+            await _bill(conn, task, status.state is TaskState.SUCCEEDED, usage)
+
+
+async def _bill(conn: AsyncConnection, task: Any, succeeded: bool, usage: dict[str, Any] | None) -> None:
+    billing = "settled" if succeeded else "released"
+    done = await conn.execute(update(Task).where(Task.id == task.id, Task.billing == "reserved").values(billing=billing))
+    if done.rowcount != 1 or not succeeded or usage is None:
+        return  # already billed by an earlier poll, or nothing to charge
+    await conn.execute(insert(UsageRecord).values(**usage))
+    if usage["cost_usd"]:
+        await conn.execute(update(ApiKey).where(ApiKey.id == task.key_id).values(spent_usd=ApiKey.spent_usd + usage["cost_usd"]))
+
+
+async def claim_deliveries(engine: AsyncEngine, limit: int = 20) -> list[Any]:
+    """Webhook deliveries due for an attempt, leased to the caller, with the signing secret of their key.
+    A task's events go in order: one waits while an earlier one of its task is still being retried."""
+    now = time.time()
+    earlier = aliased(WebhookDelivery)
+    waits = (
+        select(earlier.id)
+        .where(earlier.task_id == WebhookDelivery.task_id, earlier.state == "pending", earlier.created_at < WebhookDelivery.created_at)
+        .exists()
+    )
+    due = _claimable(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.state == "pending",
+            WebhookDelivery.next_attempt_at <= now,
+            WebhookDelivery.lease_until < now,
+            ~waits,
+        )
+        .order_by(WebhookDelivery.next_attempt_at)
+        .limit(limit),
+        engine,
+    )
+    async with engine.begin() as conn:
+        ids = [r[0] for r in await conn.execute(due)]
+        if not ids:
+            return []
+        await conn.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+        joined = (
+            select(WebhookDelivery.__table__, ApiKey.webhook_secret)
+            .join(ApiKey, ApiKey.id == WebhookDelivery.key_id)
+            .where(WebhookDelivery.id.in_(ids))
+        )
+        return list(await conn.execute(joined))
+
+
+async def record_attempt(engine: AsyncEngine, delivery_id: str, values: dict[str, Any]) -> None:
+    """Store the outcome of one delivery attempt and release its lease."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            update(WebhookDelivery)
+            .where(WebhookDelivery.id == delivery_id)
+            .values(attempts=WebhookDelivery.attempts + 1, lease_until=0.0, **values)
+        )
+
+
+async def deliveries_of(engine: AsyncEngine, task_id: str) -> list[Any]:
+    """The delivery log of a task, oldest first."""
+    async with engine.connect() as conn:
+        query = select(WebhookDelivery.__table__).where(WebhookDelivery.task_id == task_id)
+        return list(await conn.execute(query.order_by(WebhookDelivery.created_at)))

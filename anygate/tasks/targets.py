@@ -1,0 +1,60 @@
+"""The targets of task models: a task is pinned to one target, the first of the best tier by weight."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+from anygate.auth.keys import KeyRecord
+from anygate.config import Settings
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.routing.table import check_model
+from anygate.tasks.contract import TaskProvider
+
+
+@dataclass(frozen=True, slots=True)
+class TaskTarget:
+    """One target of a task model: the provider, the upstream model id and the price per task."""
+
+    public_model: str
+    provider: TaskProvider
+    model: str
+    price: float
+    weight: float
+    priority: int
+
+    def cost(self, _input_tokens: int, _output_tokens: int) -> float:
+        """A task's price, whatever its size."""
+        return self.price
+
+
+class TaskModels:
+    """Resolves a public task model id, for a key, to the target that runs its tasks."""
+
+    def __init__(self, settings: Settings, providers: dict[str, TaskProvider], rng: random.Random | None = None) -> None:
+        self._rng = rng or random.Random()
+        self._providers = providers
+        self._targets = {
+            public: [
+                TaskTarget(public, providers[t.provider], t.model, t.task_price or 0.0, t.weight, t.priority)
+                for t in configs
+                if t.provider in providers
+            ]
+            for public, configs in settings.models.items()
+            if any(t.provider in providers for t in configs)
+        }
+
+    def resolve(self, model: str, key: KeyRecord, kind: str) -> TaskTarget:
+        """The target for a new task of `kind`; 404/403 as for any model, 400 when none takes `kind`."""
+        targets = self._targets.get(model)
+        check_model(model, key, targets is not None)
+        able = [t for t in targets or [] if kind in t.provider.kinds]
+        if not able:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{kind}' tasks", param="model")
+        best = min(t.priority for t in able)
+        tier = [t for t in able if t.priority == best]
+        return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
+
+    def provider(self, name: str) -> TaskProvider | None:
+        """The task provider called `name`, for polling."""
+        return self._providers.get(name)

@@ -1,0 +1,63 @@
+"""Delivering task webhooks: signed, retried with exponential back-off, logged per attempt.
+
+Each delivery carries `X-Anygate-Event-Id` (the same on every retry, so receivers can drop copies),
+`X-Anygate-Timestamp` (Unix seconds) and `X-Anygate-Signature: sha256=<hex>`, the HMAC-SHA256 of
+`<timestamp>.<body>` under the key's webhook secret. To verify: recompute it over the raw body, compare
+in constant time, and refuse timestamps more than a few minutes old.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from typing import Any
+
+import aiohttp
+
+from anygate.config import TasksConfig
+from anygate.core.errors import GatewayError
+from anygate.core.public_url import check_public_url
+from anygate.tasks.store import record_attempt
+
+_TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
+MAX_BACKOFF_SECONDS = 600.0
+
+
+def signature(secret: str, timestamp: str, body: bytes) -> str:
+    """The `X-Anygate-Signature` value for `body` sent at `timestamp`."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfig, delivery: Any) -> bool:
+    """One attempt at a leased delivery; True when the receiver took it. The outcome is stored."""
+    body = delivery.payload.encode()
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": "anygate-webhooks",
+        "X-Anygate-Event-Id": delivery.id,
+        "X-Anygate-Event": delivery.event,
+        "X-Anygate-Timestamp": timestamp,
+        "X-Anygate-Signature": signature(delivery.webhook_secret or "", timestamp, body),
+    }
+    status: int | None = None
+    error: str | None = None
+    try:
+        await check_public_url(delivery.url, settings.webhook_allow_private, "callback URL")
+        async with http.post(delivery.url, data=body, headers=headers, timeout=_TIMEOUT, allow_redirects=False) as resp:
+            status = resp.status
+    except GatewayError as err:
+        error = err.message
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        error = f"{type(exc).__name__}: {exc}"[:500]
+    now = time.time()
+    if status is not None and 200 <= status < 300:
+        await record_attempt(engine, delivery.id, {"state": "delivered", "last_status": status, "delivered_at": now})
+        return True
+    wait = min(settings.webhook_backoff_seconds * 2.0**delivery.attempts, MAX_BACKOFF_SECONDS)
+    gave_up = now + wait - delivery.created_at > settings.webhook_retry_seconds
+    values = {"last_status": status, "last_error": error or f"HTTP {status}", "next_attempt_at": now + wait}
+    await record_attempt(engine, delivery.id, {**values, "state": "failed" if gave_up else "pending"})
+    return False
