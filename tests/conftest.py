@@ -14,6 +14,7 @@ import pytest
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.dashscope_upstream import FakeDashScope
 from tests.fakes.gemini_upstream import FakeGemini
+from tests.fakes.kling_upstream import FakeKling
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import ServerThread
 from tests.fakes.webhook_receiver import WebhookReceiver
@@ -85,6 +86,12 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 def fake_dashscope() -> Iterator[FakeDashScope]:
     """The fake DashScope upstream, served on a loopback port for the whole session."""
     yield from _served(FakeDashScope())
+
+
+@pytest.fixture(scope="session")
+def fake_kling() -> Iterator[FakeKling]:
+    """The fake Kling upstream, served on a loopback port for the whole session."""
+    yield from _served(FakeKling())
 
 
 @pytest.fixture(scope="session")

@@ -38,9 +38,9 @@ async def submit_task(
     return await tasks.submit(call.key, family, kind, target, body, upstream_body(target), callback_url or None)
 
 
-async def load_task(call: Call, task_id: str, families: tuple[str, ...]) -> TaskView:
-    """The caller's task `task_id` made through one of `families`; 404 for anything else."""
+async def load_task(call: Call, task_id: str, families: tuple[str, ...], kind: str | None = None) -> TaskView:
+    """The caller's task `task_id` made through one of `families` (and of `kind`, when given); 404 for anything else."""
     row = await find_task(call.gateway.engine, task_id, call.key.id)
-    if row is None or row.family not in families:
+    if row is None or row.family not in families or (kind is not None and row.kind != kind):
         raise GatewayError(ErrorKind.NOT_FOUND, f"No task with id '{task_id}'", param="task_id")
     return view(row)

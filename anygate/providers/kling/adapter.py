@@ -1,0 +1,103 @@
+"""Calls to Kling: `POST /v1/{videos|images}/{kind}` starts a task, `GET` of the same path with the task
+id reads it. Every answer is the envelope `{code, message, request_id, data}`, `code` 0 on success;
+`data.task_status` is submitted, processing, succeed or failed (`task_status_msg` says why).
+
+Authentication is a Bearer key, or Kling's own scheme: a JWT (HS256) signed with `secret_key`,
+issued by `access_key`, valid 30 minutes and renewed before it runs out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import orjson
+
+from anygate.config import ProviderConfig
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.http import HttpUpstream
+from anygate.tasks.contract import Polled, Submitted, TaskState, TaskStatus
+
+DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
+VIDEO_KINDS = ("text2video", "image2video", "omni-video")
+IMAGE_KINDS = ("generations", "omni-image")
+TOKEN_SECONDS = 1800
+_STATES = {"submitted": TaskState.PENDING, "processing": TaskState.RUNNING, "succeed": TaskState.SUCCEEDED, "failed": TaskState.FAILED}
+
+
+def path_of(kind: str) -> str:
+    """The API path of a task kind: /v1/videos/text2video, /v1/images/generations, …"""
+    return f"/v1/{'videos' if kind in VIDEO_KINDS else 'images'}/{kind}"
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def jwt_token(access_key: str, secret_key: str, now: float) -> str:
+    """Kling's API token: HS256 over {iss: access key, exp: now + 30 min, nbf: now - 5 s}."""
+    header = _b64(orjson.dumps({"alg": "HS256", "typ": "JWT"}))
+    claims = _b64(orjson.dumps({"iss": access_key, "exp": int(now) + TOKEN_SECONDS, "nbf": int(now) - 5}))
+    signed = hmac.new(secret_key.encode(), f"{header}.{claims}".encode(), hashlib.sha256).digest()
+    return f"{header}.{claims}.{_b64(signed)}"
+
+
+def task_status(data: dict[str, Any]) -> TaskStatus:
+    """What Kling's `data` says of a task."""
+    word = str(data.get("task_status") or "submitted")
+    state = _STATES.get(word, TaskState.RUNNING)
+    error = str(data.get("task_status_msg") or "the task failed") if state is TaskState.FAILED else None
+    if state is TaskState.SUCCEEDED and not data.get("task_result"):
+        state, error = TaskState.FAILED, "the task succeeded without a result"
+    progress = {TaskState.SUCCEEDED: 100, TaskState.RUNNING: 50}.get(state, 0)
+    return TaskStatus(state, word, progress, error)
+
+
+class KlingProvider:
+    """One configured Kling upstream."""
+
+    kinds = frozenset(VIDEO_KINDS + IMAGE_KINDS)
+
+    def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
+        self.name = name
+        self.config = config
+        self._upstream = HttpUpstream(name, config, http, {})
+        self._base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._token = ("", 0.0)  # (JWT, when it runs out)
+
+    def _auth(self) -> dict[str, str]:
+        config = self.config
+        if config.access_key and config.secret_key:
+            now = time.time()
+            if self._token[1] - now < 300:
+                self._token = (jwt_token(config.access_key, config.secret_key, now), now + TOKEN_SECONDS)
+            return {"Authorization": f"Bearer {self._token[0]}"}
+        return {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
+
+    def _data(self, answer: dict[str, Any]) -> dict[str, Any]:
+        if answer.get("code") not in (0, None) or not isinstance(answer.get("data"), dict):
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' refused the task: {answer.get('message') or answer.get('code')}",
+                code="upstream_error",
+            )
+        return dict(answer["data"])
+
+    async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
+        """Start a task of `kind`."""
+        answer = await self._upstream.call_json("POST", self._base + path_of(kind), body, self._auth())
+        data = self._data(answer)
+        task_id = data.get("task_id")
+        if not isinstance(task_id, str | int) or not str(task_id):
+            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response")
+        return Submitted(str(task_id), answer, task_status(data))
+
+    async def query(self, kind: str, upstream_id: str) -> Polled:
+        """The task's state."""
+        answer = await self._upstream.call_json("GET", f"{self._base}{path_of(kind)}/{quote(upstream_id, safe='')}", None, self._auth())
+        return Polled(task_status(self._data(answer)), answer)
