@@ -17,6 +17,7 @@ from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.kling_upstream import FakeKling
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import ServerThread
+from tests.fakes.suno_upstream import FakeSuno
 from tests.fakes.webhook_receiver import WebhookReceiver
 
 REQUIRE_SERVICES = os.environ.get("ANYGATE_REQUIRE_SERVICES") == "1"
@@ -92,6 +93,12 @@ def fake_dashscope() -> Iterator[FakeDashScope]:
 def fake_kling() -> Iterator[FakeKling]:
     """The fake Kling upstream, served on a loopback port for the whole session."""
     yield from _served(FakeKling())
+
+
+@pytest.fixture(scope="session")
+def fake_suno() -> Iterator[FakeSuno]:
+    """The fake Suno API upstream, served on a loopback port for the whole session."""
+    yield from _served(FakeSuno())
 
 
 @pytest.fixture(scope="session")

@@ -75,6 +75,8 @@ class TaskView:
     id: str
     kind: str
     public_model: str
+    provider: str
+    upstream_id: str
     state: TaskState
     upstream_status: str
     progress: int

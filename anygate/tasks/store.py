@@ -25,6 +25,8 @@ def view(row: Any) -> TaskView:
         id=row.id,
         kind=row.kind,
         public_model=row.public_model,
+        provider=row.provider,
+        upstream_id=row.upstream_id,
         state=TaskState(row.state),
         upstream_status=row.upstream_status,
         progress=row.progress,

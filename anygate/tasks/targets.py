@@ -55,6 +55,14 @@ class TaskModels:
         tier = [t for t in able if t.priority == best]
         return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
 
+    def default(self, key: KeyRecord, kind: str) -> TaskTarget:
+        """The target of the first configured model that runs `kind` and that the key may use (for
+        requests that name no model); 400 when there is none."""
+        for model, targets in self._targets.items():
+            if key.allows_model(model) and any(kind in t.provider.kinds for t in targets):
+                return self.resolve(model, key, kind)
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"No model here runs '{kind}' tasks for this key", param="model")
+
     def provider(self, name: str) -> TaskProvider | None:
         """The task provider called `name`, for polling."""
         return self._providers.get(name)

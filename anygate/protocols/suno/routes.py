@@ -1,0 +1,139 @@
+"""The AI music routes under /suno: every create route of the Suno API (a task, or answered at once)
+and the record queries under /suno/query/{task,lyrics,vocal-removal,wav,mp4,cover}?taskId=.
+
+`model` is a public model id; a request without one that names an earlier task (`taskId`, the
+gateway's id) goes to that task's model and provider, whose own id replaces the gateway's; others go
+to the first model that runs the route. `callBackUrl` is called by the gateway, as the Suno API
+calls it: `callbackType` text, first and complete (and error), the tracks in snake_case.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aiohttp import web
+
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.suno.adapter import SYNC, TASKS, SunoProvider
+from anygate.server.admission import admit
+from anygate.server.call import Call
+from anygate.server.json_body import read_json_object
+from anygate.tasks.contract import TaskState, TaskStatus, TaskView
+from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.targets import TaskTarget
+
+FAMILY = "suno"
+_STAGES = {"TEXT_SUCCESS": "text", "FIRST_SUCCESS": "first", "SUCCESS": "complete"}
+_FLAGGED = {"wav", "mp4", "vocal-removal"}  # records whose state is `successFlag`, not `status`
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+def _ok(data: Any, call: Call) -> web.Response:
+    return web.json_response({"code": 200, "msg": "success", "data": data}, headers={"x-request-id": call.request_id})
+
+
+async def _target_and_body(call: Call, kind: str, body: dict[str, Any]) -> tuple[TaskTarget, dict[str, Any]]:
+    """The target for the request, and its body for the upstream (model and earlier task ids swapped)."""
+    upstream = {k: v for k, v in body.items() if k != "callBackUrl"}
+    reference = body.get("taskId")
+    earlier: TaskView | None = None
+    if reference is not None:
+        if not isinstance(reference, str):
+            raise GatewayError(ErrorKind.INVALID_REQUEST, "'taskId' must be a string", param="taskId")
+        earlier = await load_task(call, reference, (FAMILY,))
+    model = body.get("model")
+    if model is not None:
+        target = resolve(call, model, kind)
+    elif earlier is not None:
+        target = call.gateway.tasks.models.resolve(earlier.public_model, call.key, kind)
+    else:
+        target = call.gateway.tasks.models.default(call.key, kind)
+    if earlier is not None:
+        if earlier.provider != target.provider.name:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"task '{reference}' was made by another model's provider", param="taskId")
+        upstream["taskId"] = earlier.upstream_id
+    if "model" in upstream:
+        upstream["model"] = target.model
+    return target, upstream
+
+
+def creator(route: str) -> Any:
+    """The handler of one create route."""
+
+    async def create(request: web.Request, call: Call) -> web.Response:
+        body = await read_json_object(request)
+        target, upstream = await _target_and_body(call, route, body)
+        if route in SYNC:
+            await admit(call, body)
+            provider = target.provider
+            assert isinstance(provider, SunoProvider)
+            answer = await provider.call(route, upstream)
+            return web.json_response(answer, headers={"x-request-id": call.request_id})
+        task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"))
+        return _ok({"taskId": task.id}, call)
+
+    return create
+
+
+def querier(group: str) -> Any:
+    """The handler of one record query."""
+
+    async def query(request: web.Request, call: Call) -> web.Response:
+        task_id = request.query.get("taskId")
+        if not task_id:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, "'taskId' is required", param="taskId")
+        task = await load_task(call, task_id, (FAMILY,))
+        if TASKS[task.kind][1] != group:
+            raise GatewayError(ErrorKind.NOT_FOUND, f"No {group} task with id '{task_id}'", param="taskId")
+        return _ok(record(task), call)
+
+    return query
+
+
+def _word(task: TaskView) -> str:
+    if task.state is TaskState.FAILED and not task.upstream_status.endswith(("FAILED", "ERROR", "EXCEPTION")):
+        return "GENERATE_AUDIO_FAILED"  # failed by the gateway (deadline): Suno's word for a task that produced nothing
+    return task.upstream_status
+
+
+def record(task: TaskView) -> dict[str, Any]:
+    """A task's record as record-info shows it, under the gateway's id."""
+    upstream = task.result or {}
+    data = dict(upstream["data"]) if isinstance(upstream.get("data"), dict) else {}
+    data["taskId"] = task.id
+    key = "successFlag" if TASKS[task.kind][1] in _FLAGGED else "status"
+    data[key] = _word(task)
+    if isinstance(data.get("response"), dict) and "taskId" in data["response"]:
+        data["response"] = {**data["response"], "taskId": task.id}
+    if task.state is TaskState.FAILED:
+        data["errorMessage"] = task.error
+    return data
+
+
+def _snake(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_CAMEL.sub("_", k).lower(): _snake(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_snake(v) for v in value]
+    return value
+
+
+class SunoTasks:
+    """The Suno API's callbacks: `callbackType` text / first / complete with the tracks, or error."""
+
+    name = FAMILY
+
+    def events(self, task: TaskView, before: TaskStatus | None) -> list[tuple[str, dict[str, Any]]]:
+        """The callback of the stage the task reached (stages the upstream skipped are skipped)."""
+        if task.state is TaskState.FAILED:
+            body = {"code": 501, "msg": task.error or "generation failed", "data": {"callbackType": "error", "task_id": task.id, "data": None}}
+            return [("error", body)]
+        stage = _STAGES.get(task.upstream_status)
+        if stage is None:
+            return []
+        response = record(task).get("response")
+        tracks = response.get("sunoData") if isinstance(response, dict) else None
+        data = _snake(tracks) if isinstance(tracks, list) else _snake(response or {})
+        message = "All generated successfully." if stage == "complete" else f"{stage} generation succeeded."
+        return [(stage, {"code": 200, "msg": message, "data": {"callbackType": stage, "task_id": task.id, "data": data}})]

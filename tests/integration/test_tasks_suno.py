@@ -1,0 +1,118 @@
+"""AI music (Suno API) through the real gateway against the fake Suno: music tasks through text, first
+and complete callbacks, follow-up routes that name an earlier task by the gateway's id, record
+queries, failures, and errors in the Suno shape."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from tests.fakes.suno_upstream import AUDIO_URL, UPSTREAM_KEY, WAV_URL, FakeSuno
+from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.gateway_process import GatewayProcess
+from tests.integration.usage import eventually
+
+SONG = {"customMode": True, "instrumental": False, "model": "suno-v5", "title": "Summer Breeze", "style": "pop", "prompt": "[Verse]\nla la"}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, fake_suno: FakeSuno) -> Iterator[GatewayProcess]:
+    workdir = tmp_path_factory.mktemp("suno")
+    config = {
+        "database": f"sqlite:///{workdir}/anygate.db",
+        "providers": {"suno": {"type": "suno", "base_url": fake_suno.url, "api_key": UPSTREAM_KEY}},  # type: ignore[attr-defined]
+        "models": {"suno-v5": [{"provider": "suno", "model": "V5", "task_price": 0.1}]},
+        "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True, "webhook_backoff_seconds": 0.2},
+    }
+    process = GatewayProcess(workdir, config).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def key(gateway: GatewayProcess) -> dict[str, Any]:
+    return gateway.create_key()
+
+
+def _post(gateway: GatewayProcess, key: str, route: str, body: dict[str, Any]) -> requests.Response:
+    return requests.post(f"{gateway.url}/suno/{route}", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
+def _record(gateway: GatewayProcess, key: str, group: str, task_id: str) -> requests.Response:
+    return requests.get(f"{gateway.url}/suno/query/{group}", params={"taskId": task_id}, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+
+
+def _until(gateway: GatewayProcess, key: str, group: str, task_id: str, field: str = "status") -> dict[str, Any]:
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        data: dict[str, Any] = _record(gateway, key, group, task_id).json()["data"]
+        if data[field] == "SUCCESS" or data[field].endswith("FAILED"):
+            return data
+        time.sleep(0.1)
+    raise AssertionError(f"{group} task {task_id} did not finish")
+
+
+def test_a_song_goes_through_text_first_and_complete(
+    gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno, webhook_receiver: WebhookReceiver
+) -> None:
+    hook = f"suno-{time.time_ns()}"
+    created = _post(gateway, key["key"], "generate", {**SONG, "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
+    assert created.status_code == 200 and created.json()["code"] == 200 and created.json()["msg"] == "success"
+    task_id = created.json()["data"]["taskId"]
+    assert task_id not in fake_suno.tasks
+    sent = fake_suno.requests[-1]["body"]
+    assert sent["model"] == "V5" and sent["callBackUrl"].endswith(".invalid/suno"), "the upstream never learns the client's URL"
+    data = _until(gateway, key["key"], "task", task_id)
+    assert data["taskId"] == task_id and data["response"]["taskId"] == task_id
+    assert data["response"]["sunoData"][0]["audioUrl"] == AUDIO_URL
+    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "first", "complete"])
+    complete = webhook_receiver.at(hook)[-1].body
+    assert complete["code"] == 200 and complete["data"]["task_id"] == task_id
+    assert complete["data"]["data"][0]["audio_url"] == AUDIO_URL and complete["data"]["data"][0]["duration"] == 198.44
+
+
+def test_follow_up_routes_name_the_song_by_the_gateway_id(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
+    song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
+    _until(gateway, key["key"], "task", song)
+    wav = _post(gateway, key["key"], "wav-generate", {"taskId": song, "audioId": "e231"})
+    assert wav.status_code == 200, wav.text
+    assert fake_suno.requests[-1]["body"]["taskId"] in fake_suno.tasks and fake_suno.requests[-1]["body"]["taskId"] != song
+    wav_done = _until(gateway, key["key"], "wav", wav.json()["data"]["taskId"], "successFlag")
+    assert wav_done["response"]["audioWavUrl"] == WAV_URL
+    assert _record(gateway, key["key"], "task", wav.json()["data"]["taskId"]).status_code == 404, "a wav task is queried as wav"
+    lyrics = _post(gateway, key["key"], "timestamped-lyrics", {"taskId": song, "audioId": "e231"})
+    assert lyrics.status_code == 200 and lyrics.json()["data"]["alignedWords"][0]["word"] == "la"
+
+
+def test_lyrics_need_no_model(gateway: GatewayProcess, key: dict[str, Any]) -> None:
+    created = _post(gateway, key["key"], "generate-lyrics", {"prompt": "a song about the sea"})
+    data = _until(gateway, key["key"], "lyrics", created.json()["data"]["taskId"])
+    assert data["response"]["data"][0]["text"].startswith("[Verse]")
+
+
+def test_a_failed_song_calls_back_with_an_error_and_costs_nothing(gateway: GatewayProcess, webhook_receiver: WebhookReceiver) -> None:
+    key = gateway.create_key()
+    hook = f"suno-fail-{time.time_ns()}"
+    created = _post(gateway, key["key"], "generate", {**SONG, "prompt": "please fail", "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
+    data = _until(gateway, key["key"], "task", created.json()["data"]["taskId"])
+    assert data["status"] == "GENERATE_AUDIO_FAILED" and data["errorMessage"] == "Audio generation failed"
+    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "error"])
+    assert webhook_receiver.at(hook)[-1].body["code"] != 200
+    time.sleep(0.6)
+    assert json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout) == []
+
+
+def test_errors_in_suno_shape(gateway: GatewayProcess, key: dict[str, Any]) -> None:
+    unknown = _record(gateway, key["key"], "task", "no-such-task")
+    assert unknown.status_code == 404 and unknown.json()["code"] == 404 and unknown.json()["data"] is None
+    other = gateway.create_key()["key"]
+    song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
+    assert _record(gateway, other, "task", song).status_code == 404
+    assert _post(gateway, other, "wav-generate", {"taskId": song, "audioId": "x"}).status_code == 404
+    bad = _post(gateway, key["key"], "generate", {**SONG, "model": "V9"})
+    assert bad.status_code == 404 and "V9" in bad.json()["msg"]
