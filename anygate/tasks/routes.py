@@ -13,11 +13,11 @@ from anygate.tasks.store import find_task, view
 from anygate.tasks.targets import TaskTarget
 
 
-def resolve(call: Call, model: Any, kind: str, param: str = "model") -> TaskTarget:
-    """The target for a task of `kind` on `model`; 400 when the body names no model."""
+def resolve(call: Call, model: Any, *kinds: str, param: str = "model") -> TaskTarget:
+    """The target for a task of one of `kinds` on `model`; 400 when the body names no model."""
     if not isinstance(model, str) or not model:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{param}' is required", param=param)
-    return call.gateway.tasks.models.resolve(model, call.key, kind)
+    return call.gateway.tasks.models.resolve(model, call.key, *kinds)
 
 
 async def submit_task(

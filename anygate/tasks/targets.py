@@ -44,13 +44,13 @@ class TaskModels:
             if any(t.provider in providers for t in configs)
         }
 
-    def resolve(self, model: str, key: KeyRecord, kind: str) -> TaskTarget:
-        """The target for a new task of `kind`; 404/403 as for any model, 400 when none takes `kind`."""
+    def resolve(self, model: str, key: KeyRecord, *kinds: str) -> TaskTarget:
+        """The target for a new task of one of `kinds`; 404/403 as for any model, 400 when none takes them."""
         targets = self._targets.get(model)
         check_model(model, key, targets is not None)
-        able = [t for t in targets or [] if kind in t.provider.kinds]
+        able = [t for t in targets or [] if t.provider.kinds.intersection(kinds)]
         if not able:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{kind}' tasks", param="model")
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{' or '.join(kinds)}' tasks", param="model")
         best = min(t.priority for t in able)
         tier = [t for t in able if t.priority == best]
         return self._rng.choices(tier, weights=[t.weight for t in tier])[0]

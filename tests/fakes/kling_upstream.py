@@ -21,7 +21,8 @@ from aiohttp import web
 API_KEY = "kling-bearer-secret-0123456789"
 ACCESS_KEY = "kling-access-key"
 SECRET_KEY = "kling-secret-key-0123456789"
-VIDEO_URL = "https://cdn.klingai.com/fake/video.mp4"
+VIDEO_PATH = "/files/video.mp4"  # served by the fake itself, so that a download can be followed through
+VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
 IMAGE_URL = "https://cdn.klingai.com/fake/image.png"
 
 
@@ -47,6 +48,10 @@ class FakeKling:
         for group in ("videos", "images"):
             self.app.router.add_post(f"/v1/{group}/{{kind}}", self.submit)
             self.app.router.add_get(f"/v1/{group}/{{kind}}/{{task_id}}", self.query)
+        self.app.router.add_get(VIDEO_PATH, self.video)
+
+    async def video(self, _: web.Request) -> web.Response:
+        return web.Response(body=VIDEO_BYTES, content_type="video/mp4")
 
     def _refused(self, request: web.Request) -> web.Response | None:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
@@ -84,5 +89,6 @@ class FakeKling:
         elif kind in ("generations", "omni-image"):
             data.update(task_status="succeed", task_result={"images": [{"index": 0, "url": IMAGE_URL}]})
         else:
-            data.update(task_status="succeed", task_result={"videos": [{"id": "v1", "url": VIDEO_URL, "duration": "5.041"}]})
+            video = f"{request.scheme}://{request.host}{VIDEO_PATH}"
+            data.update(task_status="succeed", task_result={"videos": [{"id": "v1", "url": video, "duration": "5.041"}]})
         return web.json_response({"code": 0, "message": "SUCCEED", "request_id": str(uuid.uuid4()), "data": data})

@@ -45,7 +45,7 @@ def submitter(kind: str) -> Any:
     async def submit(request: web.Request, call: Call) -> web.Response:
         body = await read_json_object(request)
         model = body.get("model_name", body.get("model"))
-        target = resolve(call, model, kind, "model_name")
+        target = resolve(call, model, kind, param="model_name")
 
         def upstream(t: TaskTarget) -> dict[str, Any]:
             kept = {k: v for k, v in body.items() if k not in ("callback_url", "model")}

@@ -5,6 +5,7 @@ from anygate.protocols.openai.errors import error_response
 from anygate.protocols.openai.extended import embeddings, image_generations
 from anygate.protocols.openai.models import list_models
 from anygate.protocols.openai.responses import create_response, delete_response, get_response, list_input_items
+from anygate.protocols.openai.videos import VideoTasks, create_video, get_video, video_content
 from anygate.server.family import Family, Route
 
 FAMILY = Family(
@@ -31,6 +32,9 @@ FAMILY = Family(
         Route(
             "POST", "/openai/v1/images/generations", image_generations, "OpenAI image generation, from providers that draw"
         ),
+        Route("POST", "/openai/v1/videos", create_video, "OpenAI video generation, a task over Kling or DashScope", mode="async-task"),
+        Route("GET", "/openai/v1/videos/{video_id}", get_video, "A video task, as OpenAI's video object"),
+        Route("GET", "/openai/v1/videos/{video_id}/content", video_content, "The finished video, streamed through"),
         Route("GET", "/openai/v1/responses/{response_id}", get_response, "A stored response of this key"),
         Route("DELETE", "/openai/v1/responses/{response_id}", delete_response, "Delete a stored response of this key"),
         Route(
@@ -38,3 +42,4 @@ FAMILY = Family(
         ),
     ],
 )
+TASK_FAMILY = VideoTasks()

@@ -1,0 +1,173 @@
+"""OpenAI's Videos API over the task providers: POST /openai/v1/videos starts a Kling or DashScope
+task (translated), GET /openai/v1/videos/{id} shows it as a video object, GET …/content streams the
+finished video through. With `callback_url` the gateway POSTs `video.completed` / `video.failed`
+events in the shape of OpenAI's webhooks."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+import time
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from anygate.core.data_url import split_data_url
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
+from anygate.server.call import Call
+from anygate.server.json_body import read_json_object
+from anygate.server.streaming import ClientGone, start, write
+from anygate.tasks.contract import TaskState, TaskStatus, TaskView
+from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.targets import TaskTarget
+
+FAMILY = "openai-video"
+_STATUS = {TaskState.PENDING: "queued", TaskState.RUNNING: "in_progress", TaskState.SUCCEEDED: "completed", TaskState.FAILED: "failed"}
+_RATIOS = {"1280x720": "16:9", "1920x1080": "16:9", "720x1280": "9:16", "1080x1920": "9:16", "1024x1024": "1:1"}
+_FETCH_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=60)
+
+
+def _seconds(body: dict[str, Any]) -> int:
+    value = body.get("seconds", body.get("duration", 5))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "'seconds' must be a whole number of seconds", param="seconds") from None
+
+
+def _image(body: dict[str, Any]) -> str | None:
+    image = body.get("image") or body.get("input_reference")
+    return image if isinstance(image, str) else None
+
+
+def _kling_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
+    size = str(body.get("size", "1280x720"))
+    out: dict[str, Any] = {
+        "model_name": target.model,
+        "prompt": body.get("prompt", ""),
+        "duration": str(_seconds(body)),
+        "aspect_ratio": body.get("aspect_ratio") or _RATIOS.get(size, "16:9"),
+    }
+    for name in ("mode", "negative_prompt", "sound", "generate_audio", "cfg_scale"):
+        if name in body:
+            out[name] = body[name]
+    if image := _image(body):
+        inline = split_data_url(image)
+        out["image"] = inline[1] if inline else image  # Kling takes a URL or bare base64
+    return out
+
+
+def _dashscope_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
+    inputs: dict[str, Any] = {"prompt": body.get("prompt", "")}
+    if image := _image(body):
+        inputs["img_url"] = image
+    size = str(body.get("size", "1280x720")).replace("x", "*")
+    return {"model": target.model, "input": inputs, "parameters": {"size": size, "duration": _seconds(body)}}
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    """The body as JSON, or as the multipart form the `openai` SDK sends (a file `input_reference`
+    becomes a data URL)."""
+    if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        return await read_json_object(request)
+    body: dict[str, Any] = {}
+    for name, value in (await request.post()).items():
+        if isinstance(value, web.FileField):
+            data = base64.b64encode(value.file.read()).decode()
+            body[name] = f"data:{value.content_type or 'image/png'};base64,{data}"
+        else:
+            body[name] = value
+    return body
+
+
+async def create_video(request: web.Request, call: Call) -> web.Response:
+    """Start a video task on the model's Kling or DashScope target."""
+    body = await _read_body(request)
+    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
+    kling_kind = "image2video" if _image(body) else "text2video"
+    target = resolve(call, body.get("model"), kling_kind, VIDEO)
+    dashscope = isinstance(target.provider, DashScopeProvider)
+    kind = VIDEO if dashscope else kling_kind
+    build = _dashscope_body if dashscope else _kling_body
+    task = await submit_task(call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"))
+    return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
+
+
+async def get_video(request: web.Request, call: Call) -> web.Response:
+    """A video task as OpenAI's video object."""
+    task = await load_task(call, request.match_info["video_id"], (FAMILY,))
+    return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
+
+
+async def video_content(request: web.Request, call: Call) -> web.StreamResponse:
+    """The finished video, streamed through from the upstream's asset URL."""
+    task = await load_task(call, request.match_info["video_id"], (FAMILY,))
+    url = asset_url(task.result or {})
+    if task.state is not TaskState.SUCCEEDED or url is None:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"Video '{task.id}' is not completed (status {_STATUS[task.state]})")
+    try:
+        upstream = await call.gateway.http.get(url, timeout=_FETCH_TIMEOUT)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise GatewayError(ErrorKind.UPSTREAM, f"the video could not be fetched ({type(exc).__name__})", code="upstream_unreachable") from None
+    try:
+        if upstream.status != 200:
+            raise GatewayError(ErrorKind.UPSTREAM, f"the video's host answered HTTP {upstream.status}", code="upstream_error")
+        response = await start(request, call.request_id, upstream.content_type or "video/mp4")
+        try:
+            async for chunk in upstream.content.iter_chunked(256 * 1024):
+                await write(response, chunk)
+            await response.write_eof()
+        except ClientGone:
+            pass
+        return response
+    finally:
+        upstream.release()
+
+
+def asset_url(result: dict[str, Any]) -> str | None:
+    """The video URL in a Kling query (`data.task_result.videos[0].url`) or a DashScope one (`output.video_url`)."""
+    data = result.get("data")
+    videos = data.get("task_result", {}).get("videos") if isinstance(data, dict) and isinstance(data.get("task_result"), dict) else None
+    if isinstance(videos, list) and videos and isinstance(videos[0], dict) and isinstance(videos[0].get("url"), str):
+        return str(videos[0]["url"])
+    output = result.get("output")
+    url = output.get("video_url") if isinstance(output, dict) else None
+    return url if isinstance(url, str) else None
+
+
+def video_object(task: TaskView) -> dict[str, Any]:
+    """OpenAI's video object for a task."""
+    request = task.request
+    finished = task.state in (TaskState.SUCCEEDED, TaskState.FAILED)
+    return {
+        "id": task.id,
+        "object": "video",
+        "model": task.public_model,
+        "status": _STATUS[task.state],
+        "progress": task.progress,
+        "created_at": int(task.created_at),
+        "completed_at": int(task.updated_at) if finished else None,
+        "expires_at": None,
+        "prompt": request.get("prompt"),
+        "seconds": str(request.get("seconds", request.get("duration", 5))),
+        "size": str(request.get("size", "1280x720")),
+        "remixed_from_video_id": None,
+        "error": {"code": "video_generation_failed", "message": task.error or "failed"} if task.state is TaskState.FAILED else None,
+    }
+
+
+class VideoTasks:
+    """OpenAI-style webhooks: `video.completed` or `video.failed`, naming the video."""
+
+    name = FAMILY
+
+    def events(self, task: TaskView, before: TaskStatus | None) -> list[tuple[str, dict[str, Any]]]:
+        """An event when the video is done, one way or the other."""
+        if task.state not in (TaskState.SUCCEEDED, TaskState.FAILED):
+            return []
+        kind = "video.completed" if task.state is TaskState.SUCCEEDED else "video.failed"
+        event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "created_at": int(time.time()), "type": kind, "data": {"id": task.id}}
+        return [(kind, event)]

@@ -1,0 +1,86 @@
+"""OpenAI's Videos API with the official `openai` SDK, over the Kling and DashScope providers: create
+(the SDK's multipart form), retrieve, poll to the end, download the content, and the webhook."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import openai
+import pytest
+from openai import OpenAI
+
+from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
+from tests.fakes.dashscope_upstream import FakeDashScope
+from tests.fakes.kling_upstream import API_KEY, VIDEO_BYTES, FakeKling
+from tests.fakes.webhook_receiver import WebhookReceiver
+from tests.gateway_process import GatewayProcess
+from tests.integration.usage import eventually
+
+pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")  # the SDK warns of OpenAI's own video API
+PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fake_dashscope: FakeDashScope) -> Iterator[GatewayProcess]:
+    workdir = tmp_path_factory.mktemp("videos")
+    config = {
+        "database": f"sqlite:///{workdir}/anygate.db",
+        "providers": {
+            "kling": {"type": "kling", "base_url": fake_kling.url, "api_key": API_KEY},  # type: ignore[attr-defined]
+            "dashscope": {"type": "dashscope", "base_url": f"{fake_dashscope.url}/api/v1", "api_key": DASHSCOPE_KEY},  # type: ignore[attr-defined]
+        },
+        "models": {
+            "kling-3.0": [{"provider": "kling", "model": "kling-ok", "task_price": 0.4}],
+            "wan-video": [{"provider": "dashscope", "model": "wan-ok", "task_price": 0.5}],
+        },
+        "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True},
+    }
+    process = GatewayProcess(workdir, config).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def client(gateway: GatewayProcess) -> OpenAI:
+    return OpenAI(base_url=gateway.url + "/openai/v1", api_key=str(gateway.create_key()["key"]), max_retries=0, timeout=20)
+
+
+def test_a_kling_video_from_create_to_download(client: OpenAI, fake_kling: FakeKling, webhook_receiver: WebhookReceiver) -> None:
+    hook = f"video-{time.time_ns()}"
+    video = client.videos.create(
+        model="kling-3.0", prompt="a fox in the snow", seconds="8", size="720x1280",  # type: ignore[arg-type]
+        extra_body={"callback_url": f"{webhook_receiver.url}/hook/{hook}"},  # type: ignore[attr-defined]
+    )
+    assert video.object == "video" and video.status == "queued" and video.model == "kling-3.0"
+    assert fake_kling.requests[-1]["body"] == {"model_name": "kling-ok", "prompt": "a fox in the snow", "duration": "8", "aspect_ratio": "9:16"}
+    done = client.videos.poll(video.id, poll_interval_ms=100)
+    assert done.status == "completed" and done.progress == 100 and done.id == video.id
+    assert client.videos.download_content(video.id).content == VIDEO_BYTES
+    assert eventually(lambda: [d.body["type"] for d in webhook_receiver.at(hook)] == ["video.completed"])
+    assert webhook_receiver.at(hook)[0].body["data"] == {"id": video.id}
+
+
+def test_an_image_reference_makes_image2video(client: OpenAI, fake_kling: FakeKling) -> None:
+    video = client.videos.create(model="kling-3.0", prompt="it moves", input_reference=("first.png", PNG, "image/png"))
+    sent = fake_kling.requests[-1]
+    assert sent["path"] == "/v1/videos/image2video" and sent["body"]["image"] and not sent["body"]["image"].startswith("data:")
+    assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
+
+
+def test_a_dashscope_video(client: OpenAI, fake_dashscope: FakeDashScope) -> None:
+    video = client.videos.create(model="wan-video", prompt="a cat", seconds="4")  # type: ignore[arg-type]
+    assert fake_dashscope.requests[-1]["body"] == {
+        "model": "wan-ok", "input": {"prompt": "a cat"}, "parameters": {"size": "1280*720", "duration": 4},
+    }
+    assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
+
+
+def test_content_before_completion_and_unknown_ids(client: OpenAI) -> None:
+    video = client.videos.create(model="kling-3.0", prompt="slowly")
+    with pytest.raises(openai.BadRequestError):
+        client.videos.download_content(video.id)
+    with pytest.raises(openai.NotFoundError):
+        client.videos.retrieve("video_missing")
+    with pytest.raises(openai.BadRequestError):
+        client.videos.create(model="kling-3.0", prompt="")
