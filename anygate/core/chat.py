@@ -139,3 +139,11 @@ class ChatResponse:
     finish: FinishReason
     usage: Usage
     stop_sequence: str | None = None
+
+
+def add_turn(messages: list[Message], role: Literal["user", "assistant"], parts: list[Part]) -> None:
+    """Append `parts` as a turn of `role`, joining the previous turn when it has the same role."""
+    if messages and messages[-1].role == role:
+        messages[-1].parts.extend(parts)
+    else:
+        messages.append(Message(role, parts))

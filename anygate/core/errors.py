@@ -54,6 +54,11 @@ class GatewayError(Exception):
         self.headers = headers or {}
 
 
+def invalid_request(message: str, param: str | None = None) -> GatewayError:
+    """A 400: the request's fault, naming the field when there is one."""
+    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
+
+
 def kind_for_status(status: int) -> ErrorKind:
     """The error kind an HTTP status stands for."""
     if status == 401:

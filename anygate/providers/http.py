@@ -11,7 +11,7 @@ import orjson
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.base import Reply
-from anygate.providers.upstream_errors import timed_out, unreachable, upstream_error
+from anygate.providers.upstream_errors import json_object, timed_out, unreachable, upstream_error
 
 _ERROR_BODY_LIMIT = 64 * 1024
 
@@ -39,15 +39,7 @@ class HttpUpstream:
     ) -> dict[str, Any]:
         """One call answered with a JSON object (a task submit or query); GatewayError otherwise."""
         reply = await self._call(method, url, orjson.dumps(body) if body is not None else None, False, headers)
-        try:
-            data = orjson.loads(reply.body or b"")
-        except orjson.JSONDecodeError:
-            data = None
-        if not isinstance(data, dict):
-            raise GatewayError(
-                ErrorKind.UPSTREAM, f"upstream '{self.name}' sent invalid JSON", code="upstream_bad_response"
-            )
-        return data
+        return json_object(reply.body or b"", self.name)
 
     async def _call(
         self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None

@@ -65,3 +65,14 @@ def unreachable(provider: str, reason: str) -> GatewayError:
 def timed_out(provider: str) -> GatewayError:
     """The error for an upstream that did not answer in time."""
     return GatewayError(ErrorKind.TIMEOUT, f"upstream '{provider}' did not answer in time", code="upstream_timeout")
+
+
+def json_object(raw: bytes, provider: str) -> dict[str, Any]:
+    """An upstream's answer as a JSON object; a 502 `upstream_bad_response` when it is not one."""
+    try:
+        data = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        data = None
+    if not isinstance(data, dict):
+        raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{provider}' sent invalid JSON", code="upstream_bad_response")
+    return data

@@ -11,12 +11,13 @@ from aiohttp import web
 
 from anygate.core.chat import Thinking
 from anygate.core.codec import StreamBroken, WireCodec
-from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.errors import GatewayError
 from anygate.core.replay_cache import ReplayCache
 from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
+from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
@@ -26,7 +27,7 @@ from anygate.server.dispatch import Generation
 def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any], raw: bytes) -> web.Response:
     """Relay a same-family whole answer as it came, recording its usage (estimated when it has none)."""
     try:
-        data = _json(raw, target)
+        data = json_object(raw, target.provider.name)
     except GatewayError as err:
         record_usage(call, wire.name, target, Usage(), err.status)
         raise
@@ -36,18 +37,6 @@ def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any
     record_usage(call, wire.name, target, usage, 200)
     headers = {"x-request-id": call.request_id, "request-id": call.request_id}
     return web.Response(body=raw, content_type="application/json", headers=headers)
-
-
-def _json(raw: bytes, target: Target) -> dict[str, Any]:
-    try:
-        data = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        data = None
-    if not isinstance(data, dict):
-        raise GatewayError(
-            ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response"
-        )
-    return data
 
 
 async def translate_reply(
@@ -67,7 +56,7 @@ async def translate_reply(
     public_model = target.public_model
     if reply.chunks is None:
         try:
-            answer = upstream.parse_response(_json(reply.body or b"", target))
+            answer = upstream.parse_response(json_object(reply.body or b"", target.provider.name))
         except GatewayError as err:
             record_usage(call, client.name, target, Usage(), err.status)
             raise

@@ -61,6 +61,14 @@ def _claimable(query: Select[Any], engine: AsyncEngine) -> Select[Any]:
     return query.with_for_update(skip_locked=True) if engine.dialect.name == "postgresql" else query
 
 
+async def _lease(conn: AsyncConnection, table: type[Task] | type[WebhookDelivery], due: Select[Any], now: float) -> list[str]:
+    """The ids `due` selects, leased for LEASE_SECONDS in the caller's transaction."""
+    ids = [r[0] for r in await conn.execute(due)]
+    if ids:
+        await conn.execute(update(table).where(table.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+    return ids
+
+
 async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
     """Unfinished tasks due for a poll, leased to the caller."""
     now = time.time()
@@ -72,11 +80,8 @@ async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
         engine,
     )
     async with engine.begin() as conn:
-        ids = [r[0] for r in await conn.execute(due)]
-        if not ids:
-            return []
-        await conn.execute(update(Task).where(Task.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
-        return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids))))
+        ids = await _lease(conn, Task, due, now)
+        return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids)))) if ids else []
 
 
 @dataclass(slots=True)
@@ -147,10 +152,9 @@ async def claim_deliveries(engine: AsyncEngine, limit: int = 20) -> list[Any]:
         engine,
     )
     async with engine.begin() as conn:
-        ids = [r[0] for r in await conn.execute(due)]
+        ids = await _lease(conn, WebhookDelivery, due, now)
         if not ids:
             return []
-        await conn.execute(update(WebhookDelivery).where(WebhookDelivery.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
         joined = (
             select(WebhookDelivery.__table__, ApiKey.webhook_secret)
             .join(ApiKey, ApiKey.id == WebhookDelivery.key_id)

@@ -17,6 +17,7 @@ from anygate.core.chat import (
     ToolCall,
     ToolChoice,
     ToolResult,
+    add_turn,
 )
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer, number, obj, objects, strings
@@ -85,10 +86,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         if role not in ("user", "assistant"):
             raise _invalid(f"{where}.role: Input should be 'user' or 'assistant'")
         parts = [_part(b, f"{where}.content.{j}", names) for j, b in enumerate(_blocks(msg.get("content"), where))]
-        if messages and messages[-1].role == role:
-            messages[-1].parts.extend(parts)
-        else:
-            messages.append(Message(role, parts))
+        add_turn(messages, role, parts)
     thinking = obj(body.get("thinking"), "thinking")
     output = obj(body.get("output_config"), "output_config")
     effort = str(output["effort"]) if output.get("effort") else None

@@ -7,7 +7,7 @@ one answers the latest call of its name. A functionResponse needs the name, foun
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -24,6 +24,7 @@ from anygate.core.chat import (
     ToolCall,
     ToolChoice,
     ToolResult,
+    add_turn,
 )
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer, number, obj, objects, strings
@@ -91,15 +92,12 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     names: dict[str, str] = {}
     messages: list[Message] = []
     for i, content in enumerate(contents):
-        role = "assistant" if content.get("role") == "model" else "user"
+        role: Literal["user", "assistant"] = "assistant" if content.get("role") == "model" else "user"
         parts = [
             _part(p, f"contents[{i}].parts[{j}]", calls, names)
             for j, p in enumerate(objects(field(content, "parts"), f"contents[{i}].parts"))
         ]
-        if messages and messages[-1].role == role:
-            messages[-1].parts.extend(parts)
-        else:
-            messages.append(Message(role, parts))  # type: ignore[arg-type]
+        add_turn(messages, role, parts)
     config = obj(field(body, "generationConfig"), "generationConfig")
     if (integer(field(config, "candidateCount"), "generationConfig.candidateCount") or 1) > 1:
         raise _invalid("generationConfig.candidateCount greater than 1 cannot be served by this model's provider")

@@ -17,25 +17,22 @@ from anygate.core.chat import (
     ToolCall,
     ToolChoice,
     ToolResult,
+    add_turn,
 )
 from anygate.core.data_url import make_data_url, split_data_url
-from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.errors import invalid_request
 from anygate.core.shapes import integer, number, obj, objects, strings
 from anygate.core.tool_arguments import dump_arguments, parse_arguments
-
-
-def _invalid(message: str, param: str | None = None) -> GatewayError:
-    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
 
 
 def _refuse_untranslatable(body: dict[str, Any]) -> None:
     """A 400 naming the field when the request asks for what a translated upstream cannot give."""
     if isinstance(body.get("n"), int) and body["n"] > 1:
-        raise _invalid("'n' greater than 1 cannot be served by this model's provider", "n")
+        raise invalid_request("'n' greater than 1 cannot be served by this model's provider", "n")
     if body.get("logprobs") or body.get("top_logprobs"):
-        raise _invalid("'logprobs' cannot be served by this model's provider", "logprobs")
+        raise invalid_request("'logprobs' cannot be served by this model's provider", "logprobs")
     if body.get("audio") or "audio" in (body.get("modalities") or []):
-        raise _invalid("audio output cannot be served by this model's provider", "modalities")
+        raise invalid_request("audio output cannot be served by this model's provider", "modalities")
 
 
 def _content_parts(content: Any, where: str) -> list[Text | Image]:
@@ -44,7 +41,7 @@ def _content_parts(content: Any, where: str) -> list[Text | Image]:
     if isinstance(content, str):
         return [Text(content)] if content else []
     if not isinstance(content, list):
-        raise _invalid(f"{where}.content must be a string or an array of parts", where)
+        raise invalid_request(f"{where}.content must be a string or an array of parts", where)
     parts: list[Text | Image] = []
     for i, part in enumerate(content):
         kind = part.get("type") if isinstance(part, dict) else None
@@ -54,21 +51,15 @@ def _content_parts(content: Any, where: str) -> list[Text | Image]:
             image = part.get("image_url")
             url = image.get("url") if isinstance(image, dict) else image
             if not isinstance(url, str):
-                raise _invalid(f"{where}.content[{i}].image_url.url is required", where)
+                raise invalid_request(f"{where}.content[{i}].image_url.url is required", where)
             inline = split_data_url(url)
             parts.append(Image(media_type=inline[0], data=inline[1]) if inline else Image(url=url))
         elif kind == "refusal":
             parts.append(Text(str(part.get("refusal", ""))))
         else:
-            raise _invalid(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
+            raise invalid_request(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
     return parts
 
-
-def _append(messages: list[Message], role: Any, parts: list[Part]) -> None:
-    if messages and messages[-1].role == role:
-        messages[-1].parts.extend(parts)
-    else:
-        messages.append(Message(role, parts))
 
 
 def parse_request(body: dict[str, Any]) -> ChatRequest:
@@ -83,7 +74,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         if role in ("system", "developer"):
             system.extend(p.text for p in _content_parts(msg.get("content"), where) if isinstance(p, Text))
         elif role == "user":
-            _append(messages, "user", list(_content_parts(msg.get("content"), where)))
+            add_turn(messages, "user", list(_content_parts(msg.get("content"), where)))
         elif role == "assistant":
             parts: list[Part] = list(_content_parts(msg.get("content"), where))
             reasoning = msg.get("reasoning_content")
@@ -96,13 +87,13 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
                 parts.append(
                     ToolCall(str(call.get("id")), name, parse_arguments(function.get("arguments"), f"{where}.tool_calls[{j}]"))
                 )
-            _append(messages, "assistant", parts)
+            add_turn(messages, "assistant", parts)
         elif role == "tool":
             call_id = str(msg.get("tool_call_id", ""))
             result = ToolResult(call_id, _content_parts(msg.get("content"), where), name=names.get(call_id))
-            _append(messages, "user", [result])
+            add_turn(messages, "user", [result])
         else:
-            raise _invalid(f"{where}.role must be system, developer, user, assistant or tool", f"{where}.role")
+            raise invalid_request(f"{where}.role must be system, developer, user, assistant or tool", f"{where}.role")
     return ChatRequest(
         model=str(body["model"]),
         messages=messages,
@@ -128,7 +119,7 @@ def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
     for i, tool in enumerate(tools):
         function = tool.get("function")
         if tool.get("type") != "function" or not isinstance(function, dict) or not isinstance(function.get("name"), str):
-            raise _invalid(f"tools[{i}] must be a function tool with a name", f"tools[{i}]")
+            raise invalid_request(f"tools[{i}] must be a function tool with a name", f"tools[{i}]")
         parameters = obj(function.get("parameters"), f"tools[{i}].function.parameters") or {"type": "object", "properties": {}}
         description = function.get("description") if isinstance(function.get("description"), str) else None
         out.append(Tool(function["name"], description, parameters))
@@ -144,10 +135,10 @@ def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
     elif isinstance(choice, dict):
         name = obj(choice.get("function"), "tool_choice.function").get("name")
         if not isinstance(name, str):
-            raise _invalid("tool_choice.function.name is required", "tool_choice")
+            raise invalid_request("tool_choice.function.name is required", "tool_choice")
         result.mode, result.name = "tool", name
     elif choice is not None:
-        raise _invalid("tool_choice must be none, auto, required or a function", "tool_choice")
+        raise invalid_request("tool_choice must be none, auto, required or a function", "tool_choice")
     return result
 
 

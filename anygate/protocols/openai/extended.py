@@ -13,6 +13,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
+from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -49,13 +50,10 @@ async def _serve(
     target, reply = await attempt(call, family, plan, lambda t: send(t, body))
     raw = reply.body or b""
     try:
-        answer = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        answer = None
-    if not isinstance(answer, dict):
-        err = GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent invalid JSON", code="upstream_bad_response")
+        answer = json_object(raw, target.provider.name)
+    except GatewayError as err:
         record_usage(call, family, target, Usage(), err.status)
-        raise err
+        raise
     record_usage(call, family, target, _usage(answer, body), 200)
     return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
 

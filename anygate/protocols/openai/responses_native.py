@@ -18,6 +18,7 @@ from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_shape import is_ours
 from anygate.providers.base import Reply
 from anygate.providers.openai.adapter import OpenAIProvider
+from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
@@ -71,13 +72,12 @@ Keep = Callable[[dict[str, Any]], Awaitable[None]]
 async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: bytes, keep: Keep) -> web.Response:
     """Relay a whole response as it came, once it is stored."""
     try:
-        response = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        response = None
-    if not isinstance(response, dict) or not isinstance(response.get("id"), str):
-        err = GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent an invalid response", code="upstream_bad_response")
+        response = json_object(raw, target.provider.name)
+        if not isinstance(response.get("id"), str):
+            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent a response without an id", code="upstream_bad_response")
+    except GatewayError as err:
         record_usage(call, FAMILY, target, Usage(), err.status)
-        raise err
+        raise
     record_usage(call, FAMILY, target, responses_usage(response) or Usage(estimate_prompt(body.get("input")), estimated=True), 200)
     await keep(response)
     return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})

@@ -22,15 +22,12 @@ from anygate.core.chat import (
     ToolCall,
     ToolChoice,
     ToolResult,
+    add_turn,
 )
 from anygate.core.data_url import split_data_url
-from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.errors import invalid_request
 from anygate.core.shapes import integer, number, obj, objects
 from anygate.core.tool_arguments import parse_arguments
-
-
-def _invalid(message: str, param: str | None = None) -> GatewayError:
-    return GatewayError(ErrorKind.INVALID_REQUEST, message, param=param)
 
 
 def input_items(value: Any) -> list[dict[str, Any]]:
@@ -39,7 +36,7 @@ def input_items(value: Any) -> list[dict[str, Any]]:
         return [{"type": "message", "role": "user", "content": [{"type": "input_text", "text": value}]}]
     if isinstance(value, list):
         return objects(value, "input")
-    raise _invalid("'input' must be a string or an array of input items", "input")
+    raise invalid_request("'input' must be a string or an array of input items", "input")
 
 
 def _parts(content: Any, where: str) -> list[Text | Image]:
@@ -55,19 +52,13 @@ def _parts(content: Any, where: str) -> list[Text | Image]:
         elif kind == "input_image":
             url = part.get("image_url")
             if not isinstance(url, str) or not url:
-                raise _invalid(f"{where}.content[{i}].image_url is required (file ids cannot be resolved here)", where)
+                raise invalid_request(f"{where}.content[{i}].image_url is required (file ids cannot be resolved here)", where)
             inline = split_data_url(url)
             parts.append(Image(media_type=inline[0], data=inline[1]) if inline else Image(url=url))
         else:
-            raise _invalid(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
+            raise invalid_request(f"{where}.content[{i}]: parts of type '{kind}' cannot be sent to this model's provider", where)
     return parts
 
-
-def _append(messages: list[Message], role: Any, parts: list[Part]) -> None:
-    if messages and messages[-1].role == role:
-        messages[-1].parts.extend(parts)
-    else:
-        messages.append(Message(role, parts))
 
 
 def _reasoning_item(item: dict[str, Any]) -> Thinking:
@@ -89,26 +80,26 @@ def conversation(items: list[dict[str, Any]], system: list[str]) -> list[Message
             if role in ("system", "developer"):
                 system.extend(p.text for p in parts if isinstance(p, Text))
             elif role in ("user", "assistant"):
-                _append(messages, role, parts)
+                add_turn(messages, role, parts)
             else:
-                raise _invalid(f"{where}.role must be user, assistant, system or developer", f"{where}.role")
+                raise invalid_request(f"{where}.role must be user, assistant, system or developer", f"{where}.role")
         elif kind == "function_call":
             call_id, name = item.get("call_id"), item.get("name")
             if not isinstance(call_id, str) or not isinstance(name, str):
-                raise _invalid(f"{where}: a function_call needs call_id and name", where)
+                raise invalid_request(f"{where}: a function_call needs call_id and name", where)
             names[call_id] = name
-            _append(messages, "assistant", [ToolCall(call_id, name, parse_arguments(item.get("arguments"), where))])
+            add_turn(messages, "assistant", [ToolCall(call_id, name, parse_arguments(item.get("arguments"), where))])
         elif kind == "function_call_output":
             call_id = item.get("call_id")
             if not isinstance(call_id, str):
-                raise _invalid(f"{where}: a function_call_output needs call_id", where)
+                raise invalid_request(f"{where}: a function_call_output needs call_id", where)
             output = item.get("output")
             content: list[Text | Image] = _parts(output, where) if isinstance(output, list) else [Text(str(output or ""))]
-            _append(messages, "user", [ToolResult(call_id, content, name=names.get(call_id))])
+            add_turn(messages, "user", [ToolResult(call_id, content, name=names.get(call_id))])
         elif kind == "reasoning":
-            _append(messages, "assistant", [_reasoning_item(item)])
+            add_turn(messages, "assistant", [_reasoning_item(item)])
         else:
-            raise _invalid(f"{where}: items of type '{kind}' cannot be sent to this model's provider", where)
+            raise invalid_request(f"{where}: items of type '{kind}' cannot be sent to this model's provider", where)
     return messages
 
 
@@ -117,7 +108,7 @@ def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
     for i, tool in enumerate(tools):
         if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
             kind = tool.get("type")
-            raise _invalid(f"tools[{i}]: only function tools can be served by this model's provider, not '{kind}'", f"tools[{i}]")
+            raise invalid_request(f"tools[{i}]: only function tools can be served by this model's provider, not '{kind}'", f"tools[{i}]")
         parameters = obj(tool.get("parameters"), f"tools[{i}].parameters") or {"type": "object", "properties": {}}
         description = tool.get("description") if isinstance(tool.get("description"), str) else None
         out.append(Tool(tool["name"], description, parameters))
@@ -133,7 +124,7 @@ def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
     elif isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
         result.mode, result.name = "tool", choice["name"]
     elif choice is not None:
-        raise _invalid("tool_choice must be none, auto, required or {type: function, name}", "tool_choice")
+        raise invalid_request("tool_choice must be none, auto, required or {type: function, name}", "tool_choice")
     return result
 
 
@@ -144,7 +135,7 @@ def _text_format(text: Any) -> ResponseFormat | None:
     if fmt.get("type") == "json_object":
         return ResponseFormat("json_object")
     if fmt.get("type") != "json_schema":
-        raise _invalid("text.format.type must be text, json_object or json_schema", "text.format")
+        raise invalid_request("text.format.type must be text, json_object or json_schema", "text.format")
     schema = obj(fmt.get("schema"), "text.format.schema") or None
     name = fmt.get("name") if isinstance(fmt.get("name"), str) else None
     return ResponseFormat("json_schema", schema, name, fmt.get("strict") if isinstance(fmt.get("strict"), bool) else None)
