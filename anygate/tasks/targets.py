@@ -55,6 +55,10 @@ class TaskModels:
         tier = [t for t in able if t.priority == best]
         return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
 
+    def runs(self, model: str, kind: str) -> bool:
+        """Whether `model` is a task model with a target that runs `kind`."""
+        return any(kind in t.provider.kinds for t in self._targets.get(model, []))
+
     def default(self, key: KeyRecord, kind: str) -> TaskTarget:
         """The target of the first configured model that runs `kind` and that the key may use (for
         requests that name no model); 400 when there is none."""

@@ -16,7 +16,8 @@ from aiohttp import web
 
 UPSTREAM_KEY = "sk-dashscope-secret-0123456789"
 VIDEO_URL = "https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/fake/video.mp4?Expires=1"
-IMAGE_URL = "https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/fake/image.png?Expires=1"
+IMAGE_PATH = "/files/image.png"  # served by the fake itself, so that the image can be fetched
+IMAGE_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
 
 
 class FakeDashScope:
@@ -30,6 +31,10 @@ class FakeDashScope:
         self.app.router.add_post("/api/v1/services/aigc/video-generation/video-synthesis", self.video)
         self.app.router.add_post("/api/v1/services/aigc/multimodal-generation/generation", self.image)
         self.app.router.add_get("/api/v1/tasks/{task_id}", self.query)
+        self.app.router.add_get(IMAGE_PATH, self.file)
+
+    async def file(self, _: web.Request) -> web.Response:
+        return web.Response(body=IMAGE_BYTES, content_type="image/png")
 
     def _unauthorised(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {UPSTREAM_KEY}":
@@ -80,7 +85,8 @@ class FakeDashScope:
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
         if refused := self._unauthorised(request):
             return refused
-        choice = {"finish_reason": "stop", "message": {"role": "assistant", "content": [{"image": IMAGE_URL}]}}
+        image = f"{request.scheme}://{request.host}{IMAGE_PATH}"
+        choice = {"finish_reason": "stop", "message": {"role": "assistant", "content": [{"image": image}]}}
         return web.json_response(
             {"output": {"choices": [choice]}, "usage": {"width": 1328, "height": 1328, "image_count": 1}, "request_id": str(uuid.uuid4())}
         )

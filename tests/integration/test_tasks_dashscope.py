@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from tests.fakes.dashscope_upstream import IMAGE_URL, UPSTREAM_KEY, VIDEO_URL, FakeDashScope
+from tests.fakes.dashscope_upstream import IMAGE_PATH, UPSTREAM_KEY, VIDEO_URL, FakeDashScope
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.gateway_process import GatewayProcess
 from tests.integration.usage import eventually
@@ -188,7 +188,7 @@ def test_image_generation_is_synchronous_and_billed(gateway: GatewayProcess, fak
         headers={"Authorization": f"Bearer {key['key']}"},
         timeout=10,
     )
-    assert resp.status_code == 200 and resp.json()["output"]["choices"][0]["message"]["content"][0]["image"] == IMAGE_URL
+    assert resp.status_code == 200 and resp.json()["output"]["choices"][0]["message"]["content"][0]["image"].endswith(IMAGE_PATH)
     assert fake_dashscope.requests[-1]["body"]["model"] == "qwen-image-plus"
     assert eventually(lambda: _spend(gateway, key["id"]).get("qwen-image", {}).get("cost_usd") == pytest.approx(0.04))
 

@@ -1,8 +1,10 @@
 """OpenAI's Videos API with the official `openai` SDK, over the Kling and DashScope providers: create
-(the SDK's multipart form), retrieve, poll to the end, download the content, and the webhook."""
+(the SDK's multipart form), retrieve, poll to the end, download the content, and the webhook; and
+OpenAI image generation over DashScope's image models."""
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Iterator
 
@@ -10,8 +12,8 @@ import openai
 import pytest
 from openai import OpenAI
 
+from tests.fakes.dashscope_upstream import IMAGE_BYTES, IMAGE_PATH, FakeDashScope
 from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
-from tests.fakes.dashscope_upstream import FakeDashScope
 from tests.fakes.kling_upstream import API_KEY, VIDEO_BYTES, FakeKling
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.gateway_process import GatewayProcess
@@ -33,6 +35,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fak
         "models": {
             "kling-3.0": [{"provider": "kling", "model": "kling-ok", "task_price": 0.4}],
             "wan-video": [{"provider": "dashscope", "model": "wan-ok", "task_price": 0.5}],
+            "qwen-image": [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}],
         },
         "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True},
     }
@@ -84,3 +87,15 @@ def test_content_before_completion_and_unknown_ids(client: OpenAI) -> None:
         client.videos.retrieve("video_missing")
     with pytest.raises(openai.BadRequestError):
         client.videos.create(model="kling-3.0", prompt="")
+
+
+def test_openai_images_over_dashscope(client: OpenAI, fake_dashscope: FakeDashScope) -> None:
+    result = client.images.generate(model="qwen-image", prompt="a poster", size="1024x1024")
+    assert result.data is not None and (result.data[0].url or "").endswith(IMAGE_PATH)
+    assert fake_dashscope.requests[-1]["body"] == {
+        "model": "qwen-image-plus",
+        "input": {"messages": [{"role": "user", "content": [{"text": "a poster"}]}]},
+        "parameters": {"watermark": False, "size": "1024*1024"},
+    }
+    inline = client.images.generate(model="qwen-image", prompt="a poster", response_format="b64_json")
+    assert inline.data is not None and base64.b64decode(inline.data[0].b64_json or "") == IMAGE_BYTES

@@ -13,6 +13,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
+from anygate.providers.dashscope.adapter import IMAGE, DashScopeProvider
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server.admission import admit
@@ -31,18 +32,22 @@ def _usage(answer: dict[str, Any], body: dict[str, Any]) -> Usage:
     return Usage(estimate_tokens(text if isinstance(text, str) else orjson.dumps(text).decode()), estimated=True)
 
 
+def _model(body: dict[str, Any]) -> str:
+    model = body.get("model")
+    if not isinstance(model, str) or not model:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "You must provide a model parameter", param="model")
+    return model
+
+
 async def _serve(
-    request: web.Request,
+    body: dict[str, Any],
     call: Call,
     family: str,
     what: str,
     serves: Callable[[Target], bool],
     send: Callable[[Target, dict[str, Any]], Awaitable[Reply]],
 ) -> web.Response:
-    body = await read_json_object(request)
-    model = body.get("model")
-    if not isinstance(model, str) or not model:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "You must provide a model parameter", param="model")
+    model = _model(body)
     plan = [t for t in call.gateway.models.plan(model, call.key) if serves(t)]
     if not plan:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not support {what}", param="model")
@@ -65,7 +70,8 @@ async def embeddings(request: web.Request, call: Call) -> web.Response:
         assert isinstance(target.provider, Embeds)
         return await target.provider.embed(body, target.model)
 
-    return await _serve(request, call, "openai-embeddings", "embeddings", lambda t: isinstance(t.provider, Embeds), send)
+    body = await read_json_object(request)
+    return await _serve(body, call, "openai-embeddings", "embeddings", lambda t: isinstance(t.provider, Embeds), send)
 
 
 async def image_generations(request: web.Request, call: Call) -> web.Response:
@@ -75,6 +81,22 @@ async def image_generations(request: web.Request, call: Call) -> web.Response:
         assert isinstance(target.provider, DrawsImages)
         return await target.provider.generate_images(body, target.model)
 
-    return await _serve(
-        request, call, "openai-images", "image generation", lambda t: isinstance(t.provider, DrawsImages), send
-    )
+    body = await read_json_object(request)
+    if call.gateway.tasks.models.runs(_model(body), IMAGE):
+        return await _draw_on_dashscope(call, body)
+    return await _serve(body, call, "openai-images", "image generation", lambda t: isinstance(t.provider, DrawsImages), send)
+
+
+async def _draw_on_dashscope(call: Call, body: dict[str, Any]) -> web.Response:
+    """Images from a DashScope image model, translated both ways; billed at the target's task price."""
+    target = call.gateway.tasks.models.resolve(_model(body), call.key, IMAGE)
+    provider = target.provider
+    assert isinstance(provider, DashScopeProvider)
+    await admit(call, body)
+    try:
+        answer = await provider.draw(body, target.model)
+    except GatewayError as err:
+        record_usage(call, "openai-images", target, Usage(), err.status)
+        raise
+    record_usage(call, "openai-images", target, Usage(), 200)
+    return web.json_response(answer, headers={"x-request-id": call.request_id})

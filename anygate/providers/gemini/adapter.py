@@ -13,9 +13,9 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer
 from anygate.core.usage import estimate_tokens
 from anygate.protocols.gemini.codec import GEMINI
-from anygate.protocols.openai.extended_shapes import embedding_texts, embeddings_response
 from anygate.providers.base import Reply
 from anygate.providers.http import HttpUpstream
+from anygate.providers.openai_shapes import embedding_texts, embeddings_response
 
 DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com"
 API_VERSION = "v1beta"

@@ -17,9 +17,9 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer
 from anygate.core.usage import estimate_tokens
 from anygate.protocols.openai.codec import OPENAI_CHAT
-from anygate.protocols.openai.extended_shapes import embedding_texts, embeddings_response, images_response
 from anygate.providers.base import Reply
 from anygate.providers.mock.behaviour import Answer, answer
+from anygate.providers.openai_shapes import embedding_texts, embeddings_response, images_response
 
 _TEXT_PIECE = 12  # characters of text per streamed chunk
 _ARGS_PIECE = 8  # characters of tool arguments per streamed chunk

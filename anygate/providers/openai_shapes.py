@@ -1,4 +1,4 @@
-"""OpenAI's embeddings and images shapes, for providers that answer them from another API."""
+"""OpenAI's embeddings and images shapes, for providers that answer them from another API (Gemini, DashScope, mock)."""
 
 from __future__ import annotations
 
@@ -53,3 +53,8 @@ def images_response(images: list[tuple[str, str]], response_format: Any) -> dict
     else:
         data = [{"b64_json": b64} for _, b64 in images]
     return {"created": int(time.time()), "data": data}
+
+
+def images_response_urls(urls: list[str]) -> dict[str, Any]:
+    """An OpenAI images answer that links to images hosted upstream."""
+    return {"created": int(time.time()), "data": [{"url": url} for url in urls]}
