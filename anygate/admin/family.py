@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from anygate.admin.providers import list_providers
+from anygate.admin.tasks import list_tasks, retry_webhook, show_task
 from anygate.protocols.openai.errors import error_response
 from anygate.server.family import Family, Route
 
@@ -12,5 +13,14 @@ FAMILY = Family(
     render_error=error_response,
     routes=[
         Route("GET", "/admin/v1/providers", list_providers, "Providers, their targets and circuit breakers", auth="admin"),
+        Route("GET", "/admin/v1/tasks", list_tasks, "Tasks, newest first (?key_id=, ?state=, ?limit=)", auth="admin"),
+        Route("GET", "/admin/v1/tasks/{task_id}", show_task, "One task with its webhook delivery log", auth="admin"),
+        Route(
+            "POST",
+            "/admin/v1/tasks/{task_id}/webhooks/{event_id}/retry",
+            retry_webhook,
+            "Send a task's webhook again",
+            auth="admin",
+        ),
     ],
 )

@@ -22,6 +22,7 @@ from tests.gateway_process import GatewayProcess
 from tests.integration.usage import eventually
 
 VIDEO = "/dashscope/v1/services/aigc/video-generation/video-synthesis"
+ADMIN_KEY = "admin-secret-for-task-tests"
 
 
 def task_config(database: str, dashscope_url: str, poll: float = 0.2, deadline: float = 4.0) -> dict[str, Any]:
@@ -33,6 +34,7 @@ def task_config(database: str, dashscope_url: str, poll: float = 0.2, deadline: 
     models["qwen-image"] = [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}]
     return {
         "database": database,
+        "admin_key": ADMIN_KEY,
         "providers": {"dashscope": {"type": "dashscope", "base_url": f"{dashscope_url}/api/v1", "api_key": UPSTREAM_KEY}},
         "models": models,
         "tasks": {
@@ -151,6 +153,18 @@ def test_a_webhook_is_retried_after_a_receiver_error(gateway: GatewayProcess, ke
     first, again, last = webhook_receiver.at(hook)
     assert first.headers["X-Anygate-Event-Id"] == again.headers["X-Anygate-Event-Id"], "a retry is the same event"
     assert first.raw == again.raw and last.body["output"]["task_status"] == "SUCCEEDED"
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    shown = requests.get(f"{gateway.url}/admin/v1/tasks/{task_id}", headers=admin, timeout=10).json()
+    assert shown["state"] == "succeeded" and shown["billing"] == "settled" and shown["request"]["model"] == "wan-ok"
+    log = shown["webhooks"]
+    assert [(w["event"], w["state"], w["attempts"]) for w in log] == [("running", "delivered", 2), ("succeeded", "delivered", 1)]
+    assert log[0]["last_status"] == 200 and log[0]["id"] == first.headers["X-Anygate-Event-Id"]
+    retried = requests.post(f"{gateway.url}/admin/v1/tasks/{task_id}/webhooks/{log[1]['id']}/retry", headers=admin, timeout=10)
+    assert retried.status_code == 200
+    assert eventually(lambda: len(webhook_receiver.at(hook)) == 4)
+    assert webhook_receiver.at(hook)[-1].headers["X-Anygate-Event-Id"] == log[1]["id"]
+    listed = requests.get(f"{gateway.url}/admin/v1/tasks", params={"key_id": key["id"]}, headers=admin, timeout=10).json()
+    assert task_id in [t["id"] for t in listed["data"]]
 
 
 def test_another_key_cannot_see_a_task(gateway: GatewayProcess, key: dict[str, Any]) -> None:
