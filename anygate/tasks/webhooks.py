@@ -46,10 +46,12 @@ async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfi
     error: str | None = None
     try:
         await check_public_url(delivery.url, settings.webhook_allow_private, "callback URL")
+    except GatewayError as err:  # refused now (the name may resolve elsewhere than at submit): never sent
+        await record_attempt(engine, delivery.id, {"state": "failed", "last_error": err.message})
+        return False
+    try:
         async with http.post(delivery.url, data=body, headers=headers, timeout=_TIMEOUT, allow_redirects=False) as resp:
             status = resp.status
-    except GatewayError as err:
-        error = err.message
     except (aiohttp.ClientError, TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = time.time()
