@@ -21,6 +21,7 @@ from anygate.auth.keys import KeyRecord, create_key, get_key, list_keys, revoke_
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.metering.report import usage_totals
 from anygate.store.database import create_engine, migrate
+from anygate.verify import run as run_checklist
 
 app = typer.Typer(help="anygate: one AI API gateway for every SDK.", no_args_is_help=True, add_completion=False)
 keys_app = typer.Typer(help="Create, list, show and revoke the gateway's API keys.", no_args_is_help=True)
@@ -217,6 +218,27 @@ def usage(
         budget = f"{t.key_spent_usd:.6f} of {t.budget_usd:.2f}" if t.budget_usd is not None else "-"
         table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), str(t.output_tokens), f"{t.cost_usd:.6f}", budget)
     out.print(table)
+
+
+@app.command()
+def verify(
+    base_url: Annotated[str, typer.Option("--base-url", help="The gateway, e.g. http://127.0.0.1:8080")],
+    key: Annotated[str, typer.Option("--key", help="A gateway API key.")],
+    model: Annotated[str | None, typer.Option("--model", help="The chat model to use (default: the first listed).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Verify Your Integration: models, a text call, streaming, the native families, a task, errors."""
+    results = run_checklist(base_url, key, model)
+    if as_json:
+        _print_json([asdict(r) for r in results])
+    else:
+        table = Table("check", "result", "detail", "ms")
+        colours = {"PASS": "green", "FAIL": "red", "SKIP": "yellow"}
+        for r in results:
+            table.add_row(r.name, f"[{colours[r.outcome]}]{r.outcome}[/{colours[r.outcome]}]", r.detail, f"{r.ms:.0f}")
+        out.print(table)
+    if any(r.outcome == "FAIL" for r in results):
+        raise typer.Exit(1)
 
 
 @config_app.command("check")

@@ -55,6 +55,13 @@ class TaskModels:
         tier = [t for t in able if t.priority == best]
         return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
 
+    def describe(self, model: str) -> tuple[str, list[str]] | None:
+        """(provider of the first target, the task kinds it runs) of a task model, or None."""
+        targets = self._targets.get(model)
+        if not targets:
+            return None
+        return targets[0].provider.name, sorted(targets[0].provider.kinds)
+
     def runs(self, model: str, kind: str) -> bool:
         """Whether `model` is a task model with a target that runs `kind`."""
         return any(kind in t.provider.kinds for t in self._targets.get(model, []))

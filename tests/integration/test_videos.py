@@ -5,6 +5,7 @@ OpenAI image generation over DashScope's image models."""
 from __future__ import annotations
 
 import base64
+import json
 import time
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ from tests.fakes.dashscope_upstream import IMAGE_BYTES, IMAGE_PATH, FakeDashScop
 from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
 from tests.fakes.kling_upstream import API_KEY, VIDEO_BYTES, FakeKling
 from tests.fakes.webhook_receiver import WebhookReceiver
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, anygate
 from tests.integration.usage import eventually
 
 pytestmark = pytest.mark.filterwarnings("ignore:The Sora API:DeprecationWarning")  # the SDK warns of OpenAI's own video API
@@ -99,3 +100,9 @@ def test_openai_images_over_dashscope(client: OpenAI, fake_dashscope: FakeDashSc
     }
     inline = client.images.generate(model="qwen-image", prompt="a poster", response_format="b64_json")
     assert inline.data is not None and base64.b64decode(inline.data[0].b64_json or "") == IMAGE_BYTES
+
+
+def test_verify_runs_a_task_round_trip(gateway: GatewayProcess, client: OpenAI) -> None:
+    result = anygate("verify", "--base-url", gateway.url, "--key", client.api_key, "--json", check=False)
+    outcomes = {r["name"]: (r["outcome"], r["detail"]) for r in json.loads(result.stdout)}
+    assert outcomes["task round trip"][0] == "PASS" and "completed" in outcomes["task round trip"][1]
