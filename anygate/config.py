@@ -83,6 +83,7 @@ class Settings(_Strict):
     database: str = "sqlite:///./anygate.db"
     redis: str | None = None
     admin_key: str | None = None
+    metrics_token: str | None = None  # beyond the contract: a token that may read /metrics (the admin key may too)
     fetch_allow_private: bool = False  # image URLs fetched for Gemini upstreams may point at private hosts
     providers: dict[str, ProviderConfig] = Field(default_factory=dict)
     models: dict[str, list[TargetConfig]] = Field(default_factory=dict)

@@ -34,6 +34,9 @@ class Metered(Protocol):
 def record_usage(call: Call, family: str, target: Metered, usage: Usage, status: int) -> None:
     """Queue the usage record of a call that reached `target` (never blocks)."""
     now = time.time()
+    call.gateway.metrics.upstream(
+        family, target.public_model, target.provider.name, status, usage.input_tokens, usage.output_tokens, call.attempts
+    )
     if call.counted_tokens:
         call.gateway.limiter.correct(call.key.id, usage.input_tokens + usage.output_tokens - call.counted_tokens)
         call.counted_tokens = 0

@@ -15,6 +15,7 @@ from aiohttp import web
 
 from anygate import __version__
 from anygate.admin.family import FAMILY as ADMIN_FAMILY
+from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.protocols import families
@@ -47,22 +48,30 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         request_id = _request_id(request)
         started = time.time()
         call: Call | None = None
+        status = 500
         try:
             if route.auth == "admin":
                 key = authenticate_admin(request, gateway.settings.admin_key)
             else:
                 key = await authenticate(request, gateway.keys)
-            call = Call(gateway, key, request_id, started)
-            return await route.handler(request, call)
+            call = Call(gateway, key, request_id, started, family=family.name)
+            response = await route.handler(request, call)
+            status = response.status
+            return response
         except GatewayError as err:
+            status = err.status
             return family.render_error(err, request_id)
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
             return family.render_error(internal, request_id)
         finally:
-            if call is not None and call.holds_slot:
-                gateway.limiter.release(call.key.id)
+            gateway.metrics.request(family.name, status, time.time() - started)
+            if call is not None:
+                if call.holds_slot:
+                    gateway.limiter.release(call.key.id)
+                if call.streaming:
+                    gateway.metrics.stream_ended()
 
     return handle
 
@@ -79,6 +88,14 @@ def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
     endpoints: list[dict[str, Any]] = [
         {"method": "GET", "path": "/health", "family": "health", "auth": [], "mode": "sync", "summary": "Liveness"},
         {"method": "GET", "path": "/api-endpoints.json", "family": "index", "auth": [], "mode": "sync", "summary": "This index"},
+        {
+            "method": "GET",
+            "path": "/metrics",
+            "family": "metrics",
+            "auth": ["Authorization: Bearer <admin_key or metrics_token>"],
+            "mode": "sync",
+            "summary": "Prometheus metrics",
+        },
     ]
     for family in all_families:
         for route in family.routes:
@@ -126,7 +143,16 @@ def create_app(settings: Settings) -> web.Application:
         err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")
         return _family_of(request.path, all_families).render_error(err, _request_id(request))
 
+    async def metrics(request: web.Request) -> web.Response:
+        try:
+            check_scraper(request, gateway)
+        except GatewayError as err:
+            return _family_of("/openai/", all_families).render_error(err, _request_id(request))
+        headers = {"Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-cache"}
+        return web.Response(body=(await scrape(gateway)).encode(), headers=headers)
+
     app.router.add_get("/health", health)
+    app.router.add_get("/metrics", metrics)
     app.router.add_get("/api-endpoints.json", endpoints)
     for family in all_families:
         for route in family.routes:

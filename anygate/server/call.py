@@ -22,3 +22,5 @@ class Call:
     counted_tokens: int = 0  # tokens counted against the key's limit before the call, to correct after
     attempts: int = 0  # upstream attempts made (retries and fallbacks included)
     holds_slot: bool = False  # holds one of the key's concurrent slots until the handler ends
+    family: str = ""  # the client family of the route
+    streaming: bool = False  # a stream's headers have gone out

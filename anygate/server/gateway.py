@@ -13,6 +13,7 @@ from anygate.config import Settings
 from anygate.core.replay_cache import ReplayCache
 from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
+from anygate.metrics import Metrics
 from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
@@ -37,6 +38,7 @@ class Gateway:
         self.spend = SpendTracker(self.engine, self.usage)
         self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
+        self.metrics = Metrics()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
         self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families(), self.spend)

@@ -69,7 +69,7 @@ async def translate_reply(
     tally = _Tally(replay)
     status = 200
     try:
-        response = await streaming.start(request, call.request_id, writer.content_type)
+        response = await streaming.start(request, call, writer.content_type)
         try:
             assert reply.chunks is not None
             async for chunk in reply.chunks:
@@ -154,7 +154,7 @@ async def relay_same_family(
     status = 200
     watching = True  # until the upstream's own error event, which is relayed as it came
     try:
-        response = await streaming.start(request, call.request_id)
+        response = await streaming.start(request, call)
         try:
             assert reply.chunks is not None
             async for chunk in reply.chunks:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import aiohttp
 from aiohttp import web
 
 from anygate.core.errors import GatewayError
 from anygate.providers.upstream_errors import timed_out, unreachable
+from anygate.server.call import Call
 
 CLIENT_CLOSED = 499  # the status recorded for a call whose client went away
 
@@ -25,13 +27,16 @@ async def write(response: web.StreamResponse, data: bytes) -> None:
         raise ClientGone from None
 
 
-async def start(request: web.Request, request_id: str, content_type: str = "text/event-stream") -> web.StreamResponse:
-    """Send the headers of an event stream."""
-    response = web.StreamResponse(headers={"Content-Type": content_type, "Cache-Control": "no-cache", "x-request-id": request_id})
+async def start(request: web.Request, call: Call, content_type: str = "text/event-stream") -> web.StreamResponse:
+    """Send the headers of a stream (counted as active until the request ends)."""
+    headers = {"Content-Type": content_type, "Cache-Control": "no-cache", "x-request-id": call.request_id}
+    response = web.StreamResponse(headers=headers)
     try:
         await response.prepare(request)
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         raise ClientGone from None
+    call.gateway.metrics.stream_started(call.family, time.time() - call.started)
+    call.streaming = True
     return response
 
 

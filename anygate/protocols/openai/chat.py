@@ -71,7 +71,7 @@ async def _relay(
     assert chunks is not None
     status = 200
     try:
-        response = await streaming.start(request, call.request_id)
+        response = await streaming.start(request, call)
         try:
             async for chunk in chunks:
                 out = relay.feed(chunk)

@@ -91,7 +91,7 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
     ended = False
     sequence = 0  # the next event's sequence number
     try:
-        response = await streaming.start(request, call.request_id)
+        response = await streaming.start(request, call)
         try:
             assert reply.chunks is not None
             async for chunk in reply.chunks:

@@ -115,7 +115,7 @@ async def video_content(request: web.Request, call: Call) -> web.StreamResponse:
     try:
         if upstream.status != 200:
             raise GatewayError(ErrorKind.UPSTREAM, f"the video's host answered HTTP {upstream.status}", code="upstream_error")
-        response = await start(request, call.request_id, upstream.content_type or "video/mp4")
+        response = await start(request, call, upstream.content_type or "video/mp4")
         try:
             async for chunk in upstream.content.iter_chunked(256 * 1024):
                 await write(response, chunk)

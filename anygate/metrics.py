@@ -1,0 +1,113 @@
+"""The gateway's own counters and histograms, rendered in Prometheus' text format at GET /metrics.
+
+Counting costs a dict update per call; everything that lives elsewhere (breaker states, task and
+webhook counts) is read when the metrics are scraped. Each worker process counts its own calls.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Iterable
+
+SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
+Labels = tuple[tuple[str, str], ...]
+
+
+class Histogram:
+    """Observations in fixed buckets, with their sum and count."""
+
+    __slots__ = ("count", "counts", "sum")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(SECONDS_BUCKETS) + 1)
+        self.sum = 0.0
+        self.count = 0
+
+    def observe(self, value: float) -> None:
+        """Add one observation."""
+        self.counts[bisect_left(SECONDS_BUCKETS, value)] += 1
+        self.sum += value
+        self.count += 1
+
+
+class Metrics:
+    """The calls this process has served: by family and status, by model and provider, with tokens and times."""
+
+    def __init__(self) -> None:
+        self.requests: defaultdict[Labels, int] = defaultdict(int)
+        self.upstream_calls: defaultdict[Labels, int] = defaultdict(int)
+        self.tokens: defaultdict[Labels, int] = defaultdict(int)
+        self.retries: defaultdict[Labels, int] = defaultdict(int)
+        self.seconds: defaultdict[Labels, Histogram] = defaultdict(Histogram)
+        self.first_byte: defaultdict[Labels, Histogram] = defaultdict(Histogram)
+        self.active_streams = 0
+
+    def request(self, family: str, status: int, seconds: float) -> None:
+        """A finished client request (every route, refusals included)."""
+        self.requests[(("family", family), ("status", str(status)))] += 1
+        self.seconds[(("family", family),)].observe(seconds)
+
+    def upstream(self, family: str, model: str, provider: str, status: int, input_tokens: int, output_tokens: int, attempts: int) -> None:
+        """A call that reached a target: its outcome, its tokens and how many attempts it took."""
+        self.upstream_calls[(("family", family), ("model", model), ("provider", provider), ("status", str(status)))] += 1
+        if input_tokens:
+            self.tokens[(("model", model), ("direction", "input"))] += input_tokens
+        if output_tokens:
+            self.tokens[(("model", model), ("direction", "output"))] += output_tokens
+        if attempts > 1:
+            self.retries[(("model", model),)] += attempts - 1
+
+    def stream_started(self, family: str, seconds: float) -> None:
+        """A stream's headers went out `seconds` after its request came in."""
+        self.first_byte[(("family", family),)].observe(seconds)
+        self.active_streams += 1
+
+    def stream_ended(self) -> None:
+        """A stream closed, however it ended."""
+        self.active_streams -= 1
+
+
+def _labels(labels: Labels) -> str:
+    if not labels:
+        return ""
+    escaped = (f'{k}="{v.replace(chr(92), chr(92) * 2).replace(chr(34), chr(92) + chr(34))}"' for k, v in labels)
+    return "{" + ",".join(escaped) + "}"
+
+
+def counter(name: str, help_text: str, values: Iterable[tuple[Labels, float]], kind: str = "counter") -> list[str]:
+    """The text of one counter (or gauge) family."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+    lines += [f"{name}{_labels(labels)} {value:g}" for labels, value in values]
+    return lines
+
+
+def histogram(name: str, help_text: str, values: Iterable[tuple[Labels, Histogram]]) -> list[str]:
+    """The text of one histogram family."""
+    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} histogram"]
+    for labels, h in values:
+        running = 0
+        for bound, count in zip((*SECONDS_BUCKETS, float("inf")), h.counts, strict=True):
+            running += count
+            le = "+Inf" if bound == float("inf") else f"{bound:g}"
+            lines.append(f"{name}_bucket{_labels((*labels, ('le', le)))} {running}")
+        lines.append(f"{name}_sum{_labels(labels)} {h.sum:g}")
+        lines.append(f"{name}_count{_labels(labels)} {h.count}")
+    return lines
+
+
+def render(metrics: Metrics, extra: list[str]) -> str:
+    """The whole scrape: this process's counts, then what was read at scrape time."""
+    lines = [
+        *counter("anygate_requests_total", "Client requests by family and HTTP status.", metrics.requests.items()),
+        *histogram("anygate_request_seconds", "Time from request to the last byte of the answer.", metrics.seconds.items()),
+        *counter(
+            "anygate_upstream_calls_total", "Calls that reached a target, by family, model, provider and status.", metrics.upstream_calls.items()
+        ),
+        *counter("anygate_tokens_total", "Tokens by model and direction.", metrics.tokens.items()),
+        *counter("anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", metrics.retries.items()),
+        *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", metrics.first_byte.items()),
+        *counter("anygate_active_streams", "Streams being written now.", [((), metrics.active_streams)], "gauge"),
+        *extra,
+    ]
+    return "\n".join(lines) + "\n"
