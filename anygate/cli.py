@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -19,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.auth.keys import KeyRecord, create_key, get_key, list_keys, revoke_key
 from anygate.config import ConfigError, Settings, load_settings
+from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
 from anygate.store.database import create_engine, migrate
 from anygate.verify import run as run_checklist
@@ -125,7 +125,7 @@ def serve(
 ) -> None:
     """Run the gateway."""
     settings = _settings(config)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    setup_logging()
     from anygate.server.run import serve as run_server
 
     run_server(settings, host, port, workers)

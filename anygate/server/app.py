@@ -18,6 +18,7 @@ from anygate.admin.family import FAMILY as ADMIN_FAMILY
 from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.logs import ACCESS
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
@@ -57,6 +58,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             call = Call(gateway, key, request_id, started, family=family.name)
             response = await route.handler(request, call)
             status = response.status
+            if not response.prepared:
+                response.headers.setdefault("x-request-id", request_id)
             return response
         except GatewayError as err:
             status = err.status
@@ -66,7 +69,20 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
             return family.render_error(internal, request_id)
         finally:
-            gateway.metrics.request(family.name, status, time.time() - started)
+            elapsed = time.time() - started
+            gateway.metrics.request(family.name, status, elapsed)
+            if ACCESS.isEnabledFor(logging.INFO):
+                fields = {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "family": family.name,
+                    "status": status,
+                    "ms": round(elapsed * 1000, 2),
+                    "key_id": call.key.id if call is not None else None,
+                    "attempts": call.attempts if call is not None else 0,
+                }
+                ACCESS.info("request", extra={"fields": fields})
             if call is not None:
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)

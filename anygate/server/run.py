@@ -13,6 +13,7 @@ from types import FrameType
 from aiohttp import web
 
 from anygate.config import Settings
+from anygate.logs import setup_logging
 from anygate.server.app import create_app
 from anygate.store.database import create_engine, migrate
 
@@ -28,6 +29,7 @@ def _install_uvloop() -> None:
 
 
 def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
+    setup_logging()  # again in a spawned worker, which starts with no logging set up
     _install_uvloop()
     web.run_app(
         create_app(settings),
