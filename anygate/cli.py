@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -16,7 +15,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anygate.auth.keys import KeyRecord, create_key, get_key, list_keys, revoke_key
+from anygate.auth.keys import KeyRecord, create_key, get_key, key_json, list_keys, revoke_key
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
@@ -73,27 +72,6 @@ def _parse_time(value: str, option: str) -> float:
     return moment.timestamp()
 
 
-def _iso(ts: float | None) -> str | None:
-    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
-
-
-def _key_dict(record: KeyRecord) -> dict[str, Any]:
-    return {
-        "id": record.id,
-        "name": record.name,
-        "prefix": record.prefix,
-        "models": list(record.models) if record.models is not None else None,
-        "rpm": record.rpm,
-        "tpm": record.tpm,
-        "max_concurrency": record.max_concurrency,
-        "budget_usd": record.budget_usd,
-        "expires_at": _iso(record.expires_at),
-        "created_at": _iso(record.created_at),
-        "revoked_at": _iso(record.revoked_at),
-        "status": "revoked" if record.revoked_at else ("expired" if record.is_expired(time.time()) else "active"),
-    }
-
-
 def _print_json(data: Any) -> None:
     sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
 
@@ -101,7 +79,7 @@ def _print_json(data: Any) -> None:
 def _key_table(records: list[KeyRecord]) -> Table:
     table = Table("id", "name", "prefix", "models", "rpm", "tpm", "budget", "expires", "status")
     for record in records:
-        d = _key_dict(record)
+        d = key_json(record)
         table.add_row(
             d["id"],
             d["name"],
@@ -153,7 +131,7 @@ def keys_create(
         ),
     )
     if as_json:
-        _print_json({"key": key, **_key_dict(record), "webhook_secret": record.webhook_secret})
+        _print_json({"key": key, **key_json(record), "webhook_secret": record.webhook_secret})
         return
     out.print(_key_table([record]))
     out.print(f"\nAPI key (shown only now, store it safely):\n[bold]{key}[/bold]", highlight=False)
@@ -165,7 +143,7 @@ def keys_list(config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
     """List every key (never the keys themselves)."""
     records = _with_db(config, list_keys)
     if as_json:
-        _print_json([_key_dict(r) for r in records])
+        _print_json([key_json(r) for r in records])
     else:
         out.print(_key_table(records))
 
@@ -180,7 +158,7 @@ def keys_show(
         err.print(f"no key with id '{key_id}'")
         raise typer.Exit(1)
     if as_json:
-        _print_json(_key_dict(record))
+        _print_json(key_json(record))
     else:
         out.print(_key_table([record]))
 

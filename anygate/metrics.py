@@ -9,9 +9,11 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable
+from typing import Any
 
 SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 Labels = tuple[tuple[str, str], ...]
+Key = tuple[str, ...]  # label values, in the order of the metric's label names
 
 
 class Histogram:
@@ -35,32 +37,32 @@ class Metrics:
     """The calls this process has served: by family and status, by model and provider, with tokens and times."""
 
     def __init__(self) -> None:
-        self.requests: defaultdict[Labels, int] = defaultdict(int)
-        self.upstream_calls: defaultdict[Labels, int] = defaultdict(int)
-        self.tokens: defaultdict[Labels, int] = defaultdict(int)
-        self.retries: defaultdict[Labels, int] = defaultdict(int)
-        self.seconds: defaultdict[Labels, Histogram] = defaultdict(Histogram)
-        self.first_byte: defaultdict[Labels, Histogram] = defaultdict(Histogram)
+        self.requests: defaultdict[Key, int] = defaultdict(int)  # (family, status)
+        self.upstream_calls: defaultdict[Key, int] = defaultdict(int)  # (family, model, provider, status)
+        self.tokens: defaultdict[Key, int] = defaultdict(int)  # (model, direction)
+        self.retries: defaultdict[Key, int] = defaultdict(int)  # (model,)
+        self.seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
+        self.first_byte: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.active_streams = 0
 
     def request(self, family: str, status: int, seconds: float) -> None:
         """A finished client request (every route, refusals included)."""
-        self.requests[(("family", family), ("status", str(status)))] += 1
-        self.seconds[(("family", family),)].observe(seconds)
+        self.requests[(family, str(status))] += 1
+        self.seconds[(family,)].observe(seconds)
 
     def upstream(self, family: str, model: str, provider: str, status: int, input_tokens: int, output_tokens: int, attempts: int) -> None:
         """A call that reached a target: its outcome, its tokens and how many attempts it took."""
-        self.upstream_calls[(("family", family), ("model", model), ("provider", provider), ("status", str(status)))] += 1
+        self.upstream_calls[(family, model, provider, str(status))] += 1
         if input_tokens:
-            self.tokens[(("model", model), ("direction", "input"))] += input_tokens
+            self.tokens[(model, "input")] += input_tokens
         if output_tokens:
-            self.tokens[(("model", model), ("direction", "output"))] += output_tokens
+            self.tokens[(model, "output")] += output_tokens
         if attempts > 1:
-            self.retries[(("model", model),)] += attempts - 1
+            self.retries[(model,)] += attempts - 1
 
     def stream_started(self, family: str, seconds: float) -> None:
         """A stream's headers went out `seconds` after its request came in."""
-        self.first_byte[(("family", family),)].observe(seconds)
+        self.first_byte[(family,)].observe(seconds)
         self.active_streams += 1
 
     def stream_ended(self) -> None:
@@ -96,17 +98,26 @@ def histogram(name: str, help_text: str, values: Iterable[tuple[Labels, Histogra
     return lines
 
 
+def _named(names: tuple[str, ...], values: Iterable[tuple[Key, Any]]) -> list[tuple[Labels, Any]]:
+    return [(tuple(zip(names, key, strict=True)), value) for key, value in values]
+
+
 def render(metrics: Metrics, extra: list[str]) -> str:
     """The whole scrape: this process's counts, then what was read at scrape time."""
+    family, upstream = ("family",), ("family", "model", "provider", "status")
     lines = [
-        *counter("anygate_requests_total", "Client requests by family and HTTP status.", metrics.requests.items()),
-        *histogram("anygate_request_seconds", "Time from request to the last byte of the answer.", metrics.seconds.items()),
+        *counter("anygate_requests_total", "Client requests by family and HTTP status.", _named(("family", "status"), metrics.requests.items())),
+        *histogram("anygate_request_seconds", "Time from request to the last byte of the answer.", _named(family, metrics.seconds.items())),
         *counter(
-            "anygate_upstream_calls_total", "Calls that reached a target, by family, model, provider and status.", metrics.upstream_calls.items()
+            "anygate_upstream_calls_total",
+            "Calls that reached a target, by family, model, provider and status.",
+            _named(upstream, metrics.upstream_calls.items()),
         ),
-        *counter("anygate_tokens_total", "Tokens by model and direction.", metrics.tokens.items()),
-        *counter("anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", metrics.retries.items()),
-        *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", metrics.first_byte.items()),
+        *counter("anygate_tokens_total", "Tokens by model and direction.", _named(("model", "direction"), metrics.tokens.items())),
+        *counter(
+            "anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", _named(("model",), metrics.retries.items())
+        ),
+        *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", _named(family, metrics.first_byte.items())),
         *counter("anygate_active_streams", "Streams being written now.", [((), metrics.active_streams)], "gauge"),
         *extra,
     ]

@@ -7,6 +7,7 @@ import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -143,3 +144,42 @@ async def changed_since(engine: AsyncEngine, since: float) -> list[tuple[str, Ke
     async with engine.connect() as conn:
         rows = (await conn.execute(select(ApiKey.__table__).where(ApiKey.updated_at >= since))).all()
     return [(row.key_hash, _record(row._mapping)) for row in rows]
+
+
+def iso_time(ts: float | None) -> str | None:
+    """An epoch time as ISO 8601 UTC (`…Z`), or None."""
+    return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z") if ts is not None else None
+
+
+def key_json(record: KeyRecord) -> dict[str, Any]:
+    """A key as the CLI and the admin API show it (never the key itself, nor its webhook secret)."""
+    return {
+        "id": record.id,
+        "name": record.name,
+        "prefix": record.prefix,
+        "models": list(record.models) if record.models is not None else None,
+        "rpm": record.rpm,
+        "tpm": record.tpm,
+        "max_concurrency": record.max_concurrency,
+        "budget_usd": record.budget_usd,
+        "expires_at": iso_time(record.expires_at),
+        "created_at": iso_time(record.created_at),
+        "revoked_at": iso_time(record.revoked_at),
+        "status": "revoked" if record.revoked_at else ("expired" if record.is_expired(time.time()) else "active"),
+    }
+
+
+EDITABLE = ("name", "models", "rpm", "tpm", "max_concurrency", "budget_usd", "expires_at")
+
+
+async def update_key(engine: AsyncEngine, key_id: str, changes: dict[str, Any]) -> KeyRecord | None:
+    """Change a key's name, allowlist, limits, budget or expiry (fields of EDITABLE); None when there is
+    no such key. Running gateways see the change within their key cache's refresh."""
+    values = {k: v for k, v in changes.items() if k in EDITABLE}
+    if "models" in values:
+        values["models"] = orjson.dumps(values["models"]).decode() if values["models"] else None
+    async with engine.begin() as conn:
+        if values:
+            await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(**values, updated_at=time.time()))
+        row = (await conn.execute(select(ApiKey.__table__).where(ApiKey.id == key_id))).first()
+    return _record(row._mapping) if row else None

@@ -1,10 +1,11 @@
-"""Spend and token totals by key and model, for `anygate usage`."""
+"""Spend and token totals by key and model (`anygate usage`), and by day (the admin API)."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Integer, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.store.tables import ApiKey, UsageRecord
@@ -46,3 +47,45 @@ async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since:
             for k in (await conn.execute(select(ApiKey.id, ApiKey.budget_usd, ApiKey.spent_usd))).all()
         }
     return [UsageTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), float(r[5]), *keys.get(r[0], (None, 0.0))) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotal:
+    """Totals of one UTC day, key and public model."""
+
+    day: str
+    key_id: str
+    model: str
+    requests: int
+    input_tokens: int
+    output_tokens: int
+    cost_usd: float
+
+
+async def usage_by_day(engine: AsyncEngine, *, key_id: str | None = None, since: float | None = None) -> list[DayTotal]:
+    """Totals grouped by UTC day, key and public model, oldest first."""
+    u = UsageRecord
+    days = u.created_at / 86400
+    # SQLite's CAST truncates, which floors these positive times; PostgreSQL's rounds, so it floors first
+    day = cast(func.floor(days) if engine.dialect.name == "postgresql" else days, Integer)
+    query = select(
+        day,
+        u.key_id,
+        u.public_model,
+        func.count(),
+        func.coalesce(func.sum(u.input_tokens), 0),
+        func.coalesce(func.sum(u.output_tokens), 0),
+        func.coalesce(func.sum(u.cost_usd), 0.0),
+    ).group_by(day, u.key_id, u.public_model)
+    if key_id:
+        query = query.where(u.key_id == key_id)
+    if since is not None:
+        query = query.where(u.created_at >= since)
+    async with engine.connect() as conn:
+        rows = (await conn.execute(query.order_by(day, u.key_id, u.public_model))).all()
+    return [
+        DayTotal(
+            time.strftime("%Y-%m-%d", time.gmtime(int(r[0]) * 86400)), r[1], r[2], int(r[3]), int(r[4]), int(r[5]), float(r[6])
+        )
+        for r in rows
+    ]

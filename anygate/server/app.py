@@ -18,7 +18,6 @@ from anygate.admin.family import FAMILY as ADMIN_FAMILY
 from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.logs import ACCESS
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
@@ -71,8 +70,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         finally:
             elapsed = time.time() - started
             gateway.metrics.request(family.name, status, elapsed)
-            if ACCESS.isEnabledFor(logging.INFO):
-                fields = {
+            gateway.access.add(
+                {
                     "request_id": request_id,
                     "method": request.method,
                     "path": request.path,
@@ -82,7 +81,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                     "key_id": call.key.id if call is not None else None,
                     "attempts": call.attempts if call is not None else 0,
                 }
-                ACCESS.info("request", extra={"fields": fields})
+            )
             if call is not None:
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)

@@ -11,6 +11,7 @@ from anygate.auth.cache import KeyCache
 from anygate.auth.limits import Limiter, MemoryLimiter, RedisLimiter
 from anygate.config import Settings
 from anygate.core.replay_cache import ReplayCache
+from anygate.logs import AccessLog
 from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
 from anygate.metrics import Metrics
@@ -39,6 +40,7 @@ class Gateway:
         self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
         self.metrics = Metrics()
+        self.access = AccessLog()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
         self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families(), self.spend)
@@ -76,6 +78,7 @@ class Gateway:
 
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
+        self.access.flush()
         await self.tasks.stop()
         await self.keys.stop()
         await self.spend.stop()
