@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench clean
+.PHONY: run test bench clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,10 +17,15 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## install and start the gateway on the built-in default (SQLite, mock, keyed providers)
 	$(BIN)/anygate serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)  ## install what the tests need and run them all (lint and types first)
+test: $(STAMP) browser  ## install what the tests need and run them all (lint and types first)
 	$(BIN)/ruff check anygate tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
+
+browser:  ## Debian's chromium and chromedriver for the dashboard test, installed when missing and apt is at hand
+	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+		&& (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; } \
+		|| echo "no chromium: the dashboard test will skip (or fail under ANYGATE_REQUIRE_SERVICES=1)"
 
 bench: $(STAMP)  ## the overhead benchmark: anygate against the bare aiohttp proxy, same run
 	bash bench/run.sh

@@ -43,6 +43,8 @@ class Metrics:
         self.retries: defaultdict[Key, int] = defaultdict(int)  # (model,)
         self.seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.first_byte: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
+        self.upstream_seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
+        self.overhead: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.active_streams = 0
 
     def request(self, family: str, status: int, seconds: float) -> None:
@@ -59,6 +61,12 @@ class Metrics:
             self.tokens[(model, "output")] += output_tokens
         if attempts > 1:
             self.retries[(model,)] += attempts - 1
+
+    def timing(self, family: str, upstream: float, overhead: float) -> None:
+        """A call that reached an upstream: the time spent waiting on upstreams until one answered, and
+        the gateway's own share of the time to the client's first byte."""
+        self.upstream_seconds[(family,)].observe(upstream)
+        self.overhead[(family,)].observe(max(overhead, 0.0))
 
     def stream_started(self, family: str, seconds: float) -> None:
         """A stream's headers went out `seconds` after its request came in."""
@@ -118,6 +126,14 @@ def render(metrics: Metrics, extra: list[str]) -> str:
             "anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", _named(("model",), metrics.retries.items())
         ),
         *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", _named(family, metrics.first_byte.items())),
+        *histogram(
+            "anygate_upstream_seconds", "Time waiting on upstreams until one answered (all attempts).", _named(family, metrics.upstream_seconds.items())
+        ),
+        *histogram(
+            "anygate_overhead_seconds",
+            "The gateway's own time: to the answer's end (whole) or first byte (streams), less the upstream's.",
+            _named(family, metrics.overhead.items()),
+        ),
         *counter("anygate_active_streams", "Streams being written now.", [((), metrics.active_streams)], "gauge"),
         *extra,
     ]

@@ -25,11 +25,12 @@ POSTGRES_ADMIN_URL = os.environ.get("ANYGATE_TEST_POSTGRES", "postgresql://postg
 REDIS_URL = os.environ.get("ANYGATE_TEST_REDIS", "redis://127.0.0.1:6379/0")
 
 
-def _service_missing(what: str, exc: BaseException) -> None:
+def service_missing(what: str, exc: BaseException) -> None:
+    """Skip the test for a missing service, or fail it when ANYGATE_REQUIRE_SERVICES=1 (CI)."""
     message = f"{what} is not reachable ({type(exc).__name__}: {exc})"
     if REQUIRE_SERVICES:
         pytest.fail(f"{message}; ANYGATE_REQUIRE_SERVICES=1 says it must be")
-    pytest.skip(f"{message}; run it locally (or set ANYGATE_TEST_POSTGRES / ANYGATE_TEST_REDIS) to run this test")
+    pytest.skip(f"{message}; install or start it (`make test` installs Debian's chromium where it can) to run this test")
 
 
 def _postgres_database() -> Iterator[str]:
@@ -49,7 +50,7 @@ def _postgres_database() -> Iterator[str]:
     try:
         asyncio.run(run(f'CREATE DATABASE "{name}"'))
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "missing"
-        _service_missing("PostgreSQL at " + admin.split("@")[-1], exc)
+        service_missing("PostgreSQL at " + admin.split("@")[-1], exc)
     base = admin.rsplit("/", 1)[0]
     yield f"{base}/{name}"
     asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -127,5 +128,5 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_timeout=2, socket_connect_timeout=2).ping()
     except Exception as exc:  # noqa: BLE001 - any failure to reach the server means "missing"
-        _service_missing("Redis at " + REDIS_URL, exc)
+        service_missing("Redis at " + REDIS_URL, exc)
     return REDIS_URL

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from anygate.admin import keys
 from anygate.admin.providers import list_providers
+from anygate.admin.requests import recent_requests
 from anygate.admin.tasks import list_tasks, retry_webhook, show_task
 from anygate.protocols.openai.errors import error_response
 from anygate.server.family import Family, Route
@@ -19,6 +20,7 @@ FAMILY = Family(
         Route("PATCH", "/admin/v1/keys/{key_id}", keys.change, "Change a key's limits, budget, models or expiry", auth="admin"),
         Route("DELETE", "/admin/v1/keys/{key_id}", keys.revoke, "Revoke a key", auth="admin"),
         Route("GET", "/admin/v1/usage", keys.usage, "Usage and spend by key and model, or by day", auth="admin"),
+        Route("GET", "/admin/v1/requests", recent_requests, "The latest calls with status and latency (?limit=, ?key_id=)", auth="admin"),
         Route("GET", "/admin/v1/providers", list_providers, "Providers, their targets and circuit breakers", auth="admin"),
         Route("GET", "/admin/v1/tasks", list_tasks, "Tasks, newest first (?key_id=, ?state=, ?limit=)", auth="admin"),
         Route("GET", "/admin/v1/tasks/{task_id}", show_task, "One task with its webhook delivery log", auth="admin"),

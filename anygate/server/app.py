@@ -18,6 +18,7 @@ from anygate.admin.family import FAMILY as ADMIN_FAMILY
 from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.dashboard.serve import add_dashboard
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
@@ -83,6 +84,9 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                 }
             )
             if call is not None:
+                if call.upstream_seconds:
+                    to_client = call.first_byte_seconds if call.streaming else elapsed
+                    gateway.metrics.timing(family.name, call.upstream_seconds, to_client - call.upstream_seconds)
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)
                 if call.streaming:
@@ -103,6 +107,7 @@ def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
     endpoints: list[dict[str, Any]] = [
         {"method": "GET", "path": "/health", "family": "health", "auth": [], "mode": "sync", "summary": "Liveness"},
         {"method": "GET", "path": "/api-endpoints.json", "family": "index", "auth": [], "mode": "sync", "summary": "This index"},
+        {"method": "GET", "path": "/dashboard", "family": "dashboard", "auth": [], "mode": "sync", "summary": "The dashboard (log in with the admin key)"},
         {
             "method": "GET",
             "path": "/metrics",
@@ -168,6 +173,7 @@ def create_app(settings: Settings) -> web.Application:
 
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
+    add_dashboard(app)
     app.router.add_get("/api-endpoints.json", endpoints)
     for family in all_families:
         for route in family.routes:

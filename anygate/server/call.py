@@ -24,3 +24,5 @@ class Call:
     holds_slot: bool = False  # holds one of the key's concurrent slots until the handler ends
     family: str = ""  # the client family of the route
     streaming: bool = False  # a stream's headers have gone out
+    upstream_seconds: float = 0.0  # spent waiting on upstreams until one answered (all attempts)
+    first_byte_seconds: float = 0.0  # from the request to a stream's headers

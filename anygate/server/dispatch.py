@@ -117,15 +117,18 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
             if wait:
                 await asyncio.sleep(wait)
         call.attempts = number
+        sent = time.perf_counter()
         try:
             reply = await send(target)
         except GatewayError as err:
+            call.upstream_seconds += time.perf_counter() - sent
             last = err
             if not retryable(err):
                 record_usage(call, family, target, Usage(), err.status)
                 raise
             target.breaker.failure()
             continue
+        call.upstream_seconds += time.perf_counter() - sent
         target.breaker.success()
         return target, reply
     assert last is not None

@@ -35,7 +35,8 @@ async def start(request: web.Request, call: Call, content_type: str = "text/even
         await response.prepare(request)
     except (ConnectionResetError, aiohttp.ClientConnectionResetError):
         raise ClientGone from None
-    call.gateway.metrics.stream_started(call.family, time.time() - call.started)
+    call.first_byte_seconds = time.time() - call.started
+    call.gateway.metrics.stream_started(call.family, call.first_byte_seconds)
     call.streaming = True
     return response
 

@@ -47,6 +47,9 @@ def test_metrics_count_what_happened(gateway: GatewayProcess, api_key: str) -> N
     assert grew("anygate_tokens_total", model="gpt-test", direction="input") == 2 * 19
     assert grew("anygate_stream_first_byte_seconds_count", family="openai") == 1
     assert grew("anygate_request_seconds_count", family="openai") == 3
+    assert grew("anygate_upstream_seconds_count", family="openai") == 2
+    assert grew("anygate_overhead_seconds_count", family="openai") == 2
+    assert grew("anygate_overhead_seconds_sum", family="openai") < grew("anygate_request_seconds_sum", family="openai")
     assert _value(after, "anygate_active_streams") == 0
     assert ({"model": "breaker", "provider": "fake", "upstream_model": "up-echo"}, 0.0) in after["anygate_breaker_state"]
 
