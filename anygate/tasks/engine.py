@@ -8,6 +8,7 @@ import asyncio
 import logging
 import secrets
 import time
+from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
@@ -68,7 +69,13 @@ class TaskEngine:
             await check_public_url(url, self._settings.webhook_allow_private, "callback URL")
 
     async def submit(
-        self, key: KeyRecord, family: str, kind: str, target: TaskTarget, body: dict[str, Any], upstream_body: dict[str, Any],
+        self,
+        key: KeyRecord,
+        family: str,
+        kind: str,
+        target: TaskTarget,
+        body: dict[str, Any],
+        upstream_body: dict[str, Any],
         callback_url: str | None,
     ) -> TaskView:
         """Reserve the task's price against the key's budget, submit it upstream, store it; its view."""
@@ -109,7 +116,7 @@ class TaskEngine:
             "lease_until": 0.0,
         }
         await insert_task(self._engine, row)
-        return view(_Row(row))
+        return view(SimpleNamespace(**row))
 
     async def _poll_due(self) -> None:
         while tasks := await claim_tasks(self._engine):
@@ -175,13 +182,6 @@ class TaskEngine:
         assert self._http is not None
         while deliveries := await claim_deliveries(self._engine):
             await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
-
-
-class _Row:
-    """A row dict read like a database row."""
-
-    def __init__(self, values: dict[str, Any]) -> None:
-        self.__dict__.update(values)
 
 
 def _usage_row(task: Any, now: float) -> dict[str, Any]:
