@@ -178,6 +178,6 @@ def test_a_stream_broken_after_its_first_byte_ends_with_the_family_error_and_no_
 def test_the_total_timeout_ends_a_stream_that_runs_too_long(gateway: GatewayProcess, api_key: str) -> None:
     started = time.time()
     resp = _chat(gateway, api_key, "brief-drip", stream=True)
-    assert 1.0 <= time.time() - started < 2.0, "cut at the provider's one-second total, not at the end of the drip"
+    assert 1.0 <= time.time() - started < 2.2, "cut at the provider's one-second total, not at the end of the drip (2.4 s)"
     assert _last_event(resp)["error"]["code"] == "upstream_timeout"
     assert ECHO_TEXT[:9] in resp.text
