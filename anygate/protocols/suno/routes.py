@@ -10,11 +10,14 @@ calls it: `callbackType` text, first and complete (and error), the tracks in sna
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage
+from anygate.metering.record import record_usage
 from anygate.providers.suno.adapter import SYNC, TASKS, SunoProvider
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -68,7 +71,13 @@ def creator(route: str) -> Any:
             await admit(call, body)
             provider = target.provider
             assert isinstance(provider, SunoProvider)
-            answer = await provider.call(route, upstream)
+            unpriced = replace(target, price=0.0)  # a lookup, not a task: recorded, not charged the task price
+            try:
+                answer = await provider.call(route, upstream)
+            except GatewayError as err:
+                record_usage(call, FAMILY, unpriced, Usage(), err.status)
+                raise
+            record_usage(call, FAMILY, unpriced, Usage(), 200)
             return web.json_response(answer, headers={"x-request-id": call.request_id})
         task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"))
         return _ok({"taskId": task.id}, call)
