@@ -44,7 +44,9 @@ class ProviderConfig(_Strict):
     connect_timeout_seconds: float = Field(default=10.0, gt=0)  # to open the connection
     first_byte_timeout_seconds: float = Field(default=600.0, gt=0)  # to the answer's headers, and a stream's first chunk
     idle_timeout_seconds: float = Field(default=300.0, gt=0)  # the longest silence once the answer has begun
-    timeout_seconds: float = Field(default=600.0, gt=0)  # the whole call, a stream's last chunk included
+    # the whole call, a stream's last chunk included; none by default (first byte and idle bound a hang,
+    # and a total costs a timer per call)
+    timeout_seconds: float | None = Field(default=None, gt=0)
 
 
 class TargetConfig(_Strict):

@@ -47,10 +47,16 @@ class Metrics:
         self.overhead: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.active_streams = 0
 
-    def request(self, family: str, status: int, seconds: float) -> None:
-        """A finished client request (every route, refusals included)."""
+    def request(self, family: str, status: int, seconds: float, upstream: float = 0.0, to_client: float = 0.0) -> None:
+        """A finished client request (every route, refusals included); for one that reached an upstream,
+        the time spent waiting on upstreams until one answered and the time to the client's first byte
+        (or the end of a whole answer), whose difference is the gateway's own share."""
+        key = (family,)
         self.requests[(family, str(status))] += 1
-        self.seconds[(family,)].observe(seconds)
+        self.seconds[key].observe(seconds)
+        if upstream:
+            self.upstream_seconds[key].observe(upstream)
+            self.overhead[key].observe(max(to_client - upstream, 0.0))
 
     def upstream(self, family: str, model: str, provider: str, status: int, input_tokens: int, output_tokens: int, attempts: int) -> None:
         """A call that reached a target: its outcome, its tokens and how many attempts it took."""
@@ -61,12 +67,6 @@ class Metrics:
             self.tokens[(model, "output")] += output_tokens
         if attempts > 1:
             self.retries[(model,)] += attempts - 1
-
-    def timing(self, family: str, upstream: float, overhead: float) -> None:
-        """A call that reached an upstream: the time spent waiting on upstreams until one answered, and
-        the gateway's own share of the time to the client's first byte."""
-        self.upstream_seconds[(family,)].observe(upstream)
-        self.overhead[(family,)].observe(max(overhead, 0.0))
 
     def stream_started(self, family: str, seconds: float) -> None:
         """A stream's headers went out `seconds` after its request came in."""

@@ -30,9 +30,9 @@ class HttpUpstream:
         )
         self._idle = config.idle_timeout_seconds
 
-    async def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+    def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """POST `body`; raises GatewayError when the upstream fails before answering."""
-        return await self._call("POST", url, orjson.dumps(body), stream, headers)
+        return self._call("POST", url, orjson.dumps(body), stream, headers)
 
     async def call_json(
         self, method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None

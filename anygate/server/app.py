@@ -70,23 +70,24 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             return family.render_error(internal, request_id)
         finally:
             elapsed = time.time() - started
-            gateway.metrics.request(family.name, status, elapsed)
+            if call is None:
+                gateway.metrics.request(family.name, status, elapsed)
+            else:
+                to_client = call.first_byte_seconds if call.streaming else elapsed
+                gateway.metrics.request(family.name, status, elapsed, call.upstream_seconds, to_client)
             gateway.access.add(
-                {
-                    "request_id": request_id,
-                    "method": request.method,
-                    "path": request.path,
-                    "family": family.name,
-                    "status": status,
-                    "ms": round(elapsed * 1000, 2),
-                    "key_id": call.key.id if call is not None else None,
-                    "attempts": call.attempts if call is not None else 0,
-                }
+                (
+                    request_id,
+                    request.method,
+                    route.path,
+                    family.name,
+                    status,
+                    round(elapsed * 1000, 2),
+                    call.key.id if call is not None else None,
+                    call.attempts if call is not None else 0,
+                )
             )
             if call is not None:
-                if call.upstream_seconds:
-                    to_client = call.first_byte_seconds if call.streaming else elapsed
-                    gateway.metrics.timing(family.name, call.upstream_seconds, to_client - call.upstream_seconds)
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)
                 if call.streaming:

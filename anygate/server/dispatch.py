@@ -58,11 +58,11 @@ class Generation:
             return False
         return self.native.serves(target) if self.native is not None else target.provider.wire is self.client
 
-    async def send(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None) -> Reply:
+    def send(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None) -> Awaitable[Reply]:
         """One upstream call to `target`, at its native endpoint when it takes the client's own format."""
         if self.native is not None and self.relays(target):
-            return await self.native.send(target, body, self.stream, headers)
-        return await target.provider.send(body, self.stream, headers)
+            return self.native.send(target, body, self.stream, headers)
+        return target.provider.send(body, self.stream, headers)
 
     async def canonical(self, target: Target | None = None) -> ChatRequest:
         """The request in canonical form, with replayed signatures, and images inlined when `target` needs it."""

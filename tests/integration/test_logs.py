@@ -29,7 +29,7 @@ def test_one_json_access_line_per_request_with_its_id(gateway: GatewayProcess, a
     assert eventually(lambda: any(line.get("request_id") == given for line in _lines(gateway)))
     access = [line for line in _lines(gateway) if line["logger"] == "anygate.access"]
     mine = [line for line in access if line["request_id"] == given]
-    assert len(mine) == 1 and mine[0]["status"] == 200 and mine[0]["path"] == "/openai/v1/chat/completions"
+    assert len(mine) == 1 and mine[0]["status"] == 200 and mine[0]["route"] == "/openai/v1/chat/completions"
     assert mine[0]["level"] == "info" and mine[0]["family"] == "openai" and float(str(mine[0]["ms"])) > 0
     assert any(line["request_id"] == listed.headers["x-request-id"] for line in access)
     text = gateway.log()
