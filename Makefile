@@ -25,7 +25,7 @@ test: $(STAMP) browser  ## install what the tests need and run them all (lint an
 browser:  ## Debian's chromium and chromedriver for the dashboard test, installed when missing and apt is at hand
 	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
 		&& (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; } \
-		|| echo "no chromium: the dashboard test will skip (or fail under ANYGATE_REQUIRE_SERVICES=1)"
+		|| echo "no chromium: the dashboard test will skip"
 
 bench: $(STAMP)  ## the overhead benchmark: anygate against the bare aiohttp proxy, same run
 	bash bench/run.sh

@@ -78,6 +78,38 @@ class Metrics:
         self.active_streams -= 1
 
 
+_COUNTERS = ("requests", "upstream_calls", "tokens", "retries")
+_HISTOGRAMS = ("seconds", "first_byte", "upstream_seconds", "overhead")
+
+
+def snapshot(metrics: Metrics) -> dict[str, Any]:
+    """The counts as plain JSON-able lists, for another worker process to add up."""
+    data: dict[str, Any] = {name: [[list(k), v] for k, v in getattr(metrics, name).items()] for name in _COUNTERS}
+    for name in _HISTOGRAMS:
+        data[name] = [[list(k), h.counts, h.sum, h.count] for k, h in getattr(metrics, name).items()]
+    data["active_streams"] = metrics.active_streams
+    return data
+
+
+def add_up(snapshots: Iterable[dict[str, Any]]) -> Metrics:
+    """One Metrics holding the sum of several processes' snapshots."""
+    total = Metrics()
+    for snap in snapshots:
+        for name in _COUNTERS:
+            counts = getattr(total, name)
+            for key, value in snap.get(name, []):
+                counts[tuple(key)] += value
+        for name in _HISTOGRAMS:
+            histograms = getattr(total, name)
+            for key, counts, sum_, count in snap.get(name, []):
+                h = histograms[tuple(key)]
+                h.counts = [a + b for a, b in zip(h.counts, counts, strict=True)]
+                h.sum += sum_
+                h.count += count
+        total.active_streams += snap.get("active_streams", 0)
+    return total
+
+
 def _labels(labels: Labels) -> str:
     if not labels:
         return ""

@@ -1,4 +1,4 @@
-"""GET /metrics: the Prometheus scrape, for the admin key or the metrics token."""
+"""GET /metrics: the Prometheus scrape, for the admin key or the metrics token (every worker's counts)."""
 
 from __future__ import annotations
 
@@ -40,4 +40,5 @@ async def scrape(gateway: Gateway) -> str:
         *counter("anygate_tasks", "Tasks by family and state.", [((("family", f), ("state", s)), n) for f, s, n in tasks], "gauge"),
         *counter("anygate_webhook_deliveries", "Webhook deliveries by state.", [((("state", s),), n) for s, n in hooks], "gauge"),
     ]
-    return render(gateway.metrics, extra)
+    metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics
+    return render(metrics, extra)

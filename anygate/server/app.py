@@ -133,9 +133,10 @@ def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
     return {"version": __version__, "endpoints": endpoints}
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the whole gateway application from settings; nothing happens until it is started."""
-    gateway = Gateway(settings)
+def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Application:
+    """Build the whole gateway application from settings; nothing happens until it is started.
+    With `metrics_dir` (one of several workers) the metrics of every worker are added up at a scrape."""
+    gateway = Gateway(settings, metrics_dir)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[GATEWAY] = gateway
 

@@ -15,6 +15,8 @@ from anygate.logs import AccessLog
 from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
 from anygate.metrics import Metrics
+from anygate.metrics_share import SHARE_SECONDS, SharedMetrics
+from anygate.periodic import Periodic
 from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
@@ -30,7 +32,7 @@ log = logging.getLogger(__name__)
 class Gateway:
     """Everything a request needs that outlives it. Built by `create_app`, started and stopped with it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, metrics_dir: str | None = None) -> None:
         self.settings = settings
         self.started_at = int(time.time())
         self.engine = create_engine(settings.database)
@@ -40,6 +42,8 @@ class Gateway:
         self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
         self.metrics = Metrics()
+        self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None
+        self._sharing = Periodic(self.shared_metrics.write, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
         self.access = AccessLog()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
@@ -72,6 +76,8 @@ class Gateway:
         self.models = ModelTable(self.settings, self.providers)
         self.tasks.models = TaskModels(self.settings, task_providers)
         self.tasks.start(self._http)
+        if self._sharing is not None:
+            self._sharing.start()
         await self.spend.start()
         self.keys.start()
         self.usage.start()
@@ -79,6 +85,8 @@ class Gateway:
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
         self.access.flush()
+        if self._sharing is not None:
+            await self._sharing.stop()
         await self.tasks.stop()
         await self.keys.stop()
         await self.spend.stop()

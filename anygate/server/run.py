@@ -6,8 +6,10 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import sys
+import tempfile
 from types import FrameType
 
 from aiohttp import web
@@ -28,11 +30,11 @@ def _install_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool) -> None:
+def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metrics_dir: str | None = None) -> None:
     setup_logging()  # again in a spawned worker, which starts with no logging set up
     _install_uvloop()
     web.run_app(
-        create_app(settings),
+        create_app(settings, metrics_dir),
         host=host,
         port=port,
         reuse_port=reuse_port or None,
@@ -66,7 +68,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         return
     asyncio.run(_migrate_once(settings))  # once, before workers race to migrate
     ctx = multiprocessing.get_context("spawn")
-    children = [ctx.Process(target=_serve_one, args=(settings, host, port, True), daemon=False) for _ in range(workers)]
+    metrics_dir = tempfile.mkdtemp(prefix="anygate-metrics-")  # the workers' metrics, added up at each scrape
+    children = [ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir), daemon=False) for _ in range(workers)]
     for child in children:
         child.start()
 
@@ -79,4 +82,5 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     signal.signal(signal.SIGINT, forward)
     for child in children:
         child.join()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
     sys.exit(max((c.exitcode or 0) for c in children))

@@ -1,4 +1,5 @@
-"""`anygate serve --workers 2`: several processes share the port, and a SIGTERM stops them all cleanly."""
+"""`anygate serve --workers 2`: several processes share the port, their metrics add up, and a SIGTERM
+stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import time
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway_process import GatewayProcess
-from tests.integration.conftest import gateway_config
+from tests.integration.conftest import ADMIN_KEY, gateway_config
+from tests.integration.usage import eventually
 
 
 def _children(pid: int) -> list[int]:
@@ -40,6 +43,17 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: Fake
     url = gateway.url + "/openai/v1/chat/completions"
     statuses = [requests.post(url, json=body, headers=headers, timeout=10).status_code for _ in range(40)]
     assert statuses == [200] * 40
+
+    def scraped() -> float:
+        text = requests.get(gateway.url + "/metrics", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).text
+        return sum(
+            s.value
+            for family in text_string_to_metric_families(text)
+            for s in family.samples
+            if s.name == "anygate_requests_total" and s.labels == {"family": "openai", "status": "200"}
+        )
+
+    assert eventually(lambda: all(scraped() == 40 for _ in range(4))), "every scrape adds up both workers"
     assert gateway.stop(signal.SIGTERM) == 0
     deadline = time.time() + 5  # multiprocessing's helper process notices its parent is gone a moment later
     while [p for p in workers if _running(p)] and time.time() < deadline:
