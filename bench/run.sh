@@ -64,6 +64,7 @@ print(int(sum(values)) if '$2' in ('non2xx', 'errors') else round(statistics.med
 
 echo "warming up" >&2
 BODY_FILE=$B/body_openai.json AUTH=$KEY wrk -t1 -c8 -d2s -s "$B/post.lua" http://127.0.0.1:19083/openai/v1/chat/completions >/dev/null
+WARM_RSS=$(ps -o rss= -p "$AG_PID")
 for round in $(seq 1 "$ROUNDS"); do
   echo "round $round of $ROUNDS" >&2
   run nginx "$CONC" http://127.0.0.1:19080/v1/chat/completions "$B/body_openai.json"
@@ -93,4 +94,4 @@ for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-
 done
 echo "added p50 latency at 1 connection: $("$PY" -c "print(f'{$(field anygate-1conn p50_ms) - $(field bare-1conn p50_ms):.3f}')") ms"
 echo "median time to first byte, streamed, 1 connection: bare $TTFB_BARE ms, anygate same-family $TTFB_SAME ms, anygate Anthropic-to-OpenAI $TTFB_TRANS ms"
-echo "anygate RSS after the run: $((RSS / 1024)) MB"
+echo "anygate RSS after warm-up: $((WARM_RSS / 1024)) MB, after the run: $((RSS / 1024)) MB"
