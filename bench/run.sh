@@ -5,7 +5,8 @@
 # Each figure is the median of ROUNDS runs, the targets taking turns, since this machine is shared.
 # Env: DUR (seconds per run, default 5), ROUNDS (default 3), CONC (connections, default 32), PIN
 # (default 1: servers on CPU 0, nginx and wrk on CPU 1), LIMITS=1 (the key gets RPM and TPM limits, so
-# that every call is checked and counted), REDIS=URL (limits shared through that Redis). Run from the
+# that every call is checked and counted), REDIS=URL (limits shared through that Redis), WORKERS=N
+# (anygate's worker processes; use PIN=0 with more than one). Run from the
 # project root once .venv exists.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,7 +43,7 @@ rm -f "$W/anygate.db"
 LIMIT_ARGS=()
 [[ -n ${LIMITS:-} || -n ${REDIS:-} ]] && LIMIT_ARGS=(--rpm 100000000 --tpm 100000000000)
 KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench "${LIMIT_ARGS[@]}" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
-$T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 >"$W/anygate.log" 2>&1 & pids+=($!)
+$T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 --workers "${WORKERS:-1}" >"$W/anygate.log" 2>&1 & pids+=($!)
 AG_PID=${pids[-1]}
 wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
 sed 's/bench-model/bench-stream/' "$B/body_openai_stream.json" >"$W/body_stream.json"
@@ -84,7 +85,7 @@ TTFB_SAME=$(ttfb http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stre
 TTFB_TRANS=$(ttfb http://127.0.0.1:19083/anthropic/v1/messages "$W/body_anthropic_stream.json")
 
 ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
-printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, 1 worker, median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
+printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, ${WORKERS:-1} worker(s), median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
 for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "anthropic-to-openai:bare" \
   "anthropic-to-openai-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
   name=${pair%%:*}; base=${pair#*:}
