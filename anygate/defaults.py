@@ -41,14 +41,15 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = 
             "gemini-2.5-pro": {"input_price": 1.25, "output_price": 10.0},
         },
     ),
-    "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {}),
-    "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {}),
-    "suno": ("SUNO_API_KEY", "suno", "https://api.sunoapi.org", {}),
+    "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {"wan2.6-t2v": {}, "qwen-image-plus": {}}),
+    "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {"kling-v3": {}, "kling-v3-omni": {}}),
+    "suno": ("SUNO_API_KEY", "suno", "https://api.sunoapi.org", {"V5": {}, "V4_5": {}}),
 }
 
 
 def default_config_data(environ: Mapping[str, str]) -> dict[str, Any]:
-    """The built-in config as plain data, with every real provider whose key is in `environ`."""
+    """The built-in config as plain data, with every real provider whose key is in `environ` (and the
+    admin key of ANYGATE_ADMIN_KEY)."""
     providers: dict[str, Any] = {"mock": {"type": "mock"}}
     models: dict[str, Any] = {name: [{"provider": "mock", "model": name, **prices}] for name, prices in MOCK_MODELS.items()}
     for name, (env_var, ptype, base_url, public_models) in _REAL_PROVIDERS.items():
@@ -60,4 +61,7 @@ def default_config_data(environ: Mapping[str, str]) -> dict[str, Any]:
             providers[name]["responses_api"] = True
         for model, prices in public_models.items():
             models[model] = [{"provider": name, "model": model, **prices}]
-    return {"database": "sqlite:///./anygate.db", "providers": providers, "models": models}
+    data: dict[str, Any] = {"database": "sqlite:///./anygate.db", "providers": providers, "models": models}
+    if environ.get("ANYGATE_ADMIN_KEY"):
+        data["admin_key"] = environ["ANYGATE_ADMIN_KEY"]  # enables the admin API, /metrics and the dashboard
+    return data

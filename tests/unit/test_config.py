@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from anygate.config import ConfigError, load_settings
+from anygate.config import ConfigError, Settings, load_settings
 from anygate.defaults import default_config_data
 from tests.gateway_process import anygate
 
@@ -109,6 +109,10 @@ def test_default_has_mock_and_every_keyed_provider() -> None:
     assert keyed["models"]["gpt-4o-mini"] == [
         {"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}
     ]
+    media = default_config_data({"DASHSCOPE_API_KEY": "d", "KLING_API_KEY": "k", "SUNO_API_KEY": "s", "ANYGATE_ADMIN_KEY": "adm"})
+    assert {"wan2.6-t2v", "kling-v3", "V5"} <= set(media["models"]) and media["admin_key"] == "adm"
+    assert "admin_key" not in bare
+    Settings.model_validate(media)  # a valid configuration as it stands
 
 
 def test_config_check_command(tmp_path: Path) -> None:
