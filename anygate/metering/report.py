@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import Integer, Select, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.store.tables import ApiKey, UsageRecord
@@ -25,21 +26,35 @@ class UsageTotal:
     key_spent_usd: float = 0.0  # the key's whole spend, every model together
 
 
+def _sums() -> tuple[Any, ...]:
+    """Requests, input tokens, output tokens and cost of a group of usage records."""
+    u = UsageRecord
+    return (
+        func.count(),
+        func.coalesce(func.sum(u.input_tokens), 0),
+        func.coalesce(func.sum(u.output_tokens), 0),
+        func.coalesce(func.sum(u.cost_usd), 0.0),
+    )
+
+
+def _filtered(query: Select[Any], key_id: str | None, since: float | None) -> Select[Any]:
+    """`query` narrowed to one key and to records from a time on, when given."""
+    if key_id:
+        query = query.where(UsageRecord.key_id == key_id)
+    if since is not None:
+        query = query.where(UsageRecord.created_at >= since)
+    return query
+
+
 async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since: float | None = None) -> list[UsageTotal]:
     """Totals grouped by key and public model, optionally for one key and from a time on."""
     u = UsageRecord
     query = select(
         u.key_id,
         u.public_model,
-        func.count(),
-        func.coalesce(func.sum(u.input_tokens), 0),
-        func.coalesce(func.sum(u.output_tokens), 0),
-        func.coalesce(func.sum(u.cost_usd), 0.0),
+        *_sums(),
     ).group_by(u.key_id, u.public_model)
-    if key_id:
-        query = query.where(u.key_id == key_id)
-    if since is not None:
-        query = query.where(u.created_at >= since)
+    query = _filtered(query, key_id, since)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.order_by(u.key_id, u.public_model))).all()
         keys = {
@@ -72,15 +87,9 @@ async def usage_by_day(engine: AsyncEngine, *, key_id: str | None = None, since:
         day,
         u.key_id,
         u.public_model,
-        func.count(),
-        func.coalesce(func.sum(u.input_tokens), 0),
-        func.coalesce(func.sum(u.output_tokens), 0),
-        func.coalesce(func.sum(u.cost_usd), 0.0),
+        *_sums(),
     ).group_by(day, u.key_id, u.public_model)
-    if key_id:
-        query = query.where(u.key_id == key_id)
-    if since is not None:
-        query = query.where(u.created_at >= since)
+    query = _filtered(query, key_id, since)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.order_by(day, u.key_id, u.public_model))).all()
     return [

@@ -120,10 +120,15 @@ def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
         function = tool.get("function")
         if tool.get("type") != "function" or not isinstance(function, dict) or not isinstance(function.get("name"), str):
             raise invalid_request(f"tools[{i}] must be a function tool with a name", f"tools[{i}]")
-        parameters = obj(function.get("parameters"), f"tools[{i}].function.parameters") or {"type": "object", "properties": {}}
-        description = function.get("description") if isinstance(function.get("description"), str) else None
-        out.append(Tool(function["name"], description, parameters))
+        out.append(function_tool(function, f"tools[{i}].function"))
     return out
+
+
+def function_tool(spec: dict[str, Any], where: str) -> Tool:
+    """A Tool from an OpenAI function spec (`name`, `description`, `parameters`); the name is checked."""
+    parameters = obj(spec.get("parameters"), f"{where}.parameters") or {"type": "object", "properties": {}}
+    description = spec.get("description") if isinstance(spec.get("description"), str) else None
+    return Tool(spec["name"], description, parameters)
 
 
 def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
@@ -147,8 +152,12 @@ def _response_format(fmt: Any) -> ResponseFormat | None:
         return None
     if fmt.get("type") == "json_object":
         return ResponseFormat("json_object")
-    spec = obj(fmt.get("json_schema"), "response_format.json_schema")
-    schema = obj(spec.get("schema"), "response_format.json_schema.schema") or None
+    return schema_format(obj(fmt.get("json_schema"), "response_format.json_schema"), "response_format.json_schema")
+
+
+def schema_format(spec: dict[str, Any], where: str) -> ResponseFormat:
+    """A json_schema ResponseFormat from an OpenAI spec (`schema`, `name`, `strict`)."""
+    schema = obj(spec.get("schema"), f"{where}.schema") or None
     name = spec.get("name") if isinstance(spec.get("name"), str) else None
     return ResponseFormat("json_schema", schema, name, spec.get("strict") if isinstance(spec.get("strict"), bool) else None)
 

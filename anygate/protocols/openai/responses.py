@@ -15,7 +15,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.protocols.openai.responses_native import NATIVE_RESPONSES, native_input, relay_stream, relay_whole
 from anygate.protocols.openai.responses_request import input_items
 from anygate.protocols.openai.responses_shape import ResponsesShape, new_id
-from anygate.protocols.openai.responses_store import load, remove, save
+from anygate.protocols.openai.responses_store import Stored, load, remove, save
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -100,13 +100,18 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
     return answer
 
 
-async def get_response(request: web.Request, call: Call) -> web.Response:
-    """A stored response of this key."""
+async def _stored(request: web.Request, call: Call) -> Stored:
+    """The stored response the route names, of this key; 404 otherwise."""
     response_id = request.match_info["response_id"]
     stored = await load(call.gateway.engine, call.key.id, response_id)
     if stored is None:
         raise _not_found(response_id)
-    return web.json_response(stored.response)
+    return stored
+
+
+async def get_response(request: web.Request, call: Call) -> web.Response:
+    """A stored response of this key."""
+    return web.json_response((await _stored(request, call)).response)
 
 
 async def delete_response(request: web.Request, call: Call) -> web.Response:
@@ -119,10 +124,7 @@ async def delete_response(request: web.Request, call: Call) -> web.Response:
 
 async def list_input_items(request: web.Request, call: Call) -> web.Response:
     """The input items a stored response answered (the whole conversation), newest first unless `order=asc`."""
-    response_id = request.match_info["response_id"]
-    stored = await load(call.gateway.engine, call.key.id, response_id)
-    if stored is None:
-        raise _not_found(response_id)
+    stored = await _stored(request, call)
     query = request.query
     order = query.get("order", "desc")
     if order not in ("asc", "desc"):

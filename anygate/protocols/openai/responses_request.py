@@ -28,6 +28,7 @@ from anygate.core.data_url import split_data_url
 from anygate.core.errors import invalid_request
 from anygate.core.shapes import integer, number, obj, objects
 from anygate.core.tool_arguments import parse_arguments
+from anygate.protocols.openai.chat_request import function_tool, schema_format
 
 
 def input_items(value: Any) -> list[dict[str, Any]]:
@@ -109,9 +110,7 @@ def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
         if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
             kind = tool.get("type")
             raise invalid_request(f"tools[{i}]: only function tools can be served by this model's provider, not '{kind}'", f"tools[{i}]")
-        parameters = obj(tool.get("parameters"), f"tools[{i}].parameters") or {"type": "object", "properties": {}}
-        description = tool.get("description") if isinstance(tool.get("description"), str) else None
-        out.append(Tool(tool["name"], description, parameters))
+        out.append(function_tool(tool, f"tools[{i}]"))
     return out
 
 
@@ -136,9 +135,7 @@ def _text_format(text: Any) -> ResponseFormat | None:
         return ResponseFormat("json_object")
     if fmt.get("type") != "json_schema":
         raise invalid_request("text.format.type must be text, json_object or json_schema", "text.format")
-    schema = obj(fmt.get("schema"), "text.format.schema") or None
-    name = fmt.get("name") if isinstance(fmt.get("name"), str) else None
-    return ResponseFormat("json_schema", schema, name, fmt.get("strict") if isinstance(fmt.get("strict"), bool) else None)
+    return schema_format(fmt, "text.format")
 
 
 def parse_request(body: dict[str, Any]) -> ChatRequest:
