@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
+from typing import Any, Protocol
 
 from anygate.core.usage import Usage
 from anygate.server.call import Call
@@ -41,21 +41,49 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
         call.gateway.limiter.correct(call.key.id, usage.input_tokens + usage.output_tokens - call.counted_tokens)
         call.counted_tokens = 0
     call.gateway.usage.add(
-        {
-            "created_at": now,
-            "request_id": call.request_id,
-            "key_id": call.key.id,
-            "family": family,
-            "public_model": target.public_model,
-            "provider": target.provider.name,
-            "upstream_model": target.model,
-            "input_tokens": usage.input_tokens,
-            "output_tokens": usage.output_tokens,
-            "cached_tokens": usage.cached_tokens,
-            "cost_usd": target.cost(usage.input_tokens, usage.output_tokens),
-            "latency_ms": (now - call.started) * 1000.0,
-            "status": status,
-            "estimated": usage.estimated,
-            "attempts": call.attempts,
-        }
+        usage_row(
+            now,
+            call.request_id,
+            call.key.id,
+            family,
+            (target.public_model, target.provider.name, target.model),
+            usage,
+            target.cost(usage.input_tokens, usage.output_tokens),
+            (now - call.started) * 1000.0,
+            status,
+            call.attempts,
+        )
     )
+
+
+def usage_row(
+    now: float,
+    request_id: str,
+    key_id: str,
+    family: str,
+    models: tuple[str, str, str],
+    usage: Usage,
+    cost_usd: float,
+    latency_ms: float,
+    status: int,
+    attempts: int,
+) -> dict[str, Any]:
+    """The `usage_records` row of one call or task; `models` is (public model, provider, upstream model)."""
+    public_model, provider, upstream_model = models
+    return {
+        "created_at": now,
+        "request_id": request_id,
+        "key_id": key_id,
+        "family": family,
+        "public_model": public_model,
+        "provider": provider,
+        "upstream_model": upstream_model,
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "cost_usd": cost_usd,
+        "latency_ms": latency_ms,
+        "status": status,
+        "estimated": usage.estimated,
+        "attempts": attempts,
+    }

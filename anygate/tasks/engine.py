@@ -19,6 +19,8 @@ from anygate.auth.keys import KeyRecord
 from anygate.config import TasksConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.public_url import check_public_url
+from anygate.core.usage import Usage
+from anygate.metering.record import usage_row
 from anygate.metering.spend import SpendTracker
 from anygate.periodic import Periodic
 from anygate.tasks.contract import FINISHED, TaskFamily, TaskState, TaskStatus, TaskView
@@ -152,7 +154,11 @@ class TaskEngine:
             after.result = result
         changed = (before.state, before.upstream_status) != (status.state, status.upstream_status)
         webhooks = self._webhooks(task, after, before) if changed and task.callback_url else []
-        usage = _usage_row(task, now) if status.state is TaskState.SUCCEEDED else None
+        usage = None
+        if status.state is TaskState.SUCCEEDED:  # the record that settles the task: its price, once
+            models = (task.public_model, task.provider, task.upstream_model)
+            latency = (now - task.created_at) * 1000.0
+            usage = usage_row(now, task.id, task.key_id, task.family, models, Usage(), task.cost_usd, latency, 200, 1)
         next_poll = now + gap if status.state not in FINISHED else now
         await record_poll(self._engine, task, Outcome(status, result, next_poll, webhooks), usage)
 
@@ -182,24 +188,3 @@ class TaskEngine:
         assert self._http is not None
         while deliveries := await claim_deliveries(self._engine):
             await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
-
-
-def _usage_row(task: Any, now: float) -> dict[str, Any]:
-    """The usage record that settles a finished task: its price, once."""
-    return {
-        "created_at": now,
-        "request_id": task.id,
-        "key_id": task.key_id,
-        "family": task.family,
-        "public_model": task.public_model,
-        "provider": task.provider,
-        "upstream_model": task.upstream_model,
-        "input_tokens": 0,
-        "output_tokens": 0,
-        "cached_tokens": 0,
-        "cost_usd": task.cost_usd,
-        "latency_ms": (now - task.created_at) * 1000.0,
-        "status": 200,
-        "estimated": False,
-        "attempts": 1,
-    }
