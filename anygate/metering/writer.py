@@ -56,28 +56,32 @@ class UsageWriter:
         self._task = asyncio.create_task(self._run())
 
     async def flush(self) -> None:
-        """Write every queued row now, and add their cost to each key's spend in the same transaction;
-        rows that fail to write are put back for the next try."""
-        while self._pending:
-            batch, self._pending = self._pending[:BATCH_MAX], self._pending[BATCH_MAX:]
-            costs: dict[str, float] = {}
-            for row in batch:
-                if row["cost_usd"]:
-                    costs[row["key_id"]] = costs.get(row["key_id"], 0.0) + row["cost_usd"]
+        """Write the rows queued so far, and add their cost to each key's spend in the same transaction;
+        rows that fail to write are put back for the next try. Rows queued while it writes wait for
+        the next flush: chasing them would turn the batches into a stream of tiny transactions."""
+        queued, self._pending = self._pending, []
+        for start in range(0, len(queued), BATCH_MAX):
             try:
-                async with self._engine.begin() as conn:
-                    await conn.exec_driver_sql(self._sql, [tuple(row[c] for c in COLUMNS) for row in batch])
-                    for key_id, cost in costs.items():
-                        await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(spent_usd=ApiKey.spent_usd + cost))
+                await self._write(queued[start : start + BATCH_MAX])
             except Exception:
-                self._pending[:0] = batch
+                self._pending[:0] = queued[start:]
                 raise
+
+    async def _write(self, batch: list[dict[str, Any]]) -> None:
+        costs: dict[str, float] = {}
+        for row in batch:
+            if row["cost_usd"]:
+                costs[row["key_id"]] = costs.get(row["key_id"], 0.0) + row["cost_usd"]
+        async with self._engine.begin() as conn:
+            await conn.exec_driver_sql(self._sql, [tuple(row[c] for c in COLUMNS) for row in batch])
             for key_id, cost in costs.items():
-                left = self.unflushed_cost.get(key_id, 0.0) - cost
-                if left > 1e-12:
-                    self.unflushed_cost[key_id] = left
-                else:
-                    self.unflushed_cost.pop(key_id, None)
+                await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(spent_usd=ApiKey.spent_usd + cost))
+        for key_id, cost in costs.items():
+            left = self.unflushed_cost.get(key_id, 0.0) - cost
+            if left > 1e-12:
+                self.unflushed_cost[key_id] = left
+            else:
+                self.unflushed_cost.pop(key_id, None)
 
     async def close(self) -> None:
         """Stop the background writer and write everything still queued.
@@ -89,7 +93,8 @@ class UsageWriter:
         self._wake.set()
         if self._task:
             await self._task
-        await self.flush()
+        while self._pending:
+            await self.flush()
 
     async def _run(self) -> None:
         while not self._stopping:

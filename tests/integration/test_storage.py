@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.auth.cache import KeyCache
 from anygate.auth.keys import changed_since, create_key, find_by_hash, get_key, hash_key, list_keys, revoke_key
 from anygate.metering.report import usage_totals
-from anygate.metering.writer import UsageWriter
+from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
 from anygate.store.database import create_engine, migrate
 
 
@@ -64,27 +65,55 @@ async def test_usage_writer_batches_and_totals(engine: AsyncEngine) -> None:
     writer.start()
     key_id = "key_" + str(time.time_ns())[-12:]
     for i in range(2500):
-        writer.add(
-            {
-                "created_at": time.time(),
-                "request_id": f"r{i}",
-                "key_id": key_id,
-                "family": "openai_chat",
-                "public_model": "m" if i % 2 else "n",
-                "provider": "p",
-                "upstream_model": "u",
-                "input_tokens": 10,
-                "output_tokens": 5,
-                "cached_tokens": 0,
-                "cost_usd": 0.001,
-                "latency_ms": 1.0,
-                "status": 200,
-                "estimated": False,
-                "attempts": 1,
-            }
-        )
+        writer.add(_usage_row(key_id, f"r{i}", "m" if i % 2 else "n"))
     await writer.close()
     totals = {t.model: t for t in await usage_totals(engine, key_id=key_id)}
     assert totals["m"].requests == 1250 and totals["n"].input_tokens == 12500
     assert totals["m"].cost_usd == pytest.approx(1.25)
     assert await usage_totals(engine, key_id=key_id, since=time.time() + 60) == []
+
+
+async def test_usage_writer_writes_a_trickle_in_few_transactions(engine: AsyncEngine) -> None:
+    """Rows that arrive while a batch is being written wait for the next flush, instead of being
+    chased one tiny transaction (and fsync) after another."""
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    writer = UsageWriter(engine)
+    writer.start()
+    key_id = "key_" + str(time.time_ns())[-12:]
+    loop = asyncio.get_running_loop()
+    until = loop.time() + 1.2
+    sent = 0
+    while loop.time() < until:
+        writer.add(_usage_row(key_id, f"t{sent}", "m"))
+        sent += 1
+        await asyncio.sleep(0.001)
+    await writer.close()
+    event.remove(engine.sync_engine, "commit", count)
+    assert (await usage_totals(engine, key_id=key_id))[0].requests == sent
+    assert sent > 300 and commits <= 1.2 / FLUSH_SECONDS + 3
+
+
+def _usage_row(key_id: str, request_id: str, model: str) -> dict[str, object]:
+    return {
+        "created_at": time.time(),
+        "request_id": request_id,
+        "key_id": key_id,
+        "family": "openai_chat",
+        "public_model": model,
+        "provider": "p",
+        "upstream_model": "u",
+        "input_tokens": 10,
+        "output_tokens": 5,
+        "cached_tokens": 0,
+        "cost_usd": 0.001,
+        "latency_ms": 1.0,
+        "status": 200,
+        "estimated": False,
+        "attempts": 1,
+    }
