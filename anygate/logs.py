@@ -13,6 +13,7 @@ from typing import Any
 import orjson
 
 ACCESS_FLUSH_SECONDS = 0.2
+_ACCESS_HEAD = b'"level":"info","logger":"anygate.access","msg":"request"'
 _SECRET = re.compile(r"\b(?:ag|sk|whsec)[-_][A-Za-z0-9_\-]{12,}|(?<=Bearer )[A-Za-z0-9._\-]{12,}")
 
 
@@ -67,9 +68,12 @@ class AccessLog:
             return
         pending, self._pending = self._pending, []
         lines = []
+        second, stamp = -1, b""
         for when, values in pending:
-            ts = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(when)) + f".{int(when % 1 * 1000):03d}Z"
-            entry = {"ts": ts, "level": "info", "logger": "anygate.access", "msg": "request", **dict(zip(self.FIELDS, values, strict=True))}
-            lines.append(orjson.dumps(entry))
+            if int(when) != second:  # the date and time, formatted once a second
+                second = int(when)
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
+            fields = orjson.dumps(dict(zip(self.FIELDS, values, strict=True)))
+            lines.append(b'{"ts":"%s.%03dZ",%s,%s' % (stamp, int(when % 1 * 1000), _ACCESS_HEAD, fields[1:]))
         sys.stderr.write((b"\n".join(lines) + b"\n").decode())
         sys.stderr.flush()
