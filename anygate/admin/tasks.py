@@ -77,4 +77,5 @@ async def retry_webhook(request: web.Request, call: Call) -> web.Response:
         )
     if done.rowcount != 1:
         raise GatewayError(ErrorKind.NOT_FOUND, f"No webhook '{event_id}' for task '{row.id}'")
+    call.gateway.tasks.deliver_soon()
     return web.json_response({"id": event_id, "state": "pending"})

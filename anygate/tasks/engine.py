@@ -24,13 +24,14 @@ from anygate.metering.record import usage_row
 from anygate.metering.spend import SpendTracker
 from anygate.periodic import Periodic
 from anygate.tasks.contract import FINISHED, TaskFamily, TaskState, TaskStatus, TaskView
-from anygate.tasks.store import Outcome, claim_deliveries, claim_tasks, insert_task, record_poll, reserved_usd, view
+from anygate.tasks.store import Outcome, claim_deliveries, claim_tasks, insert_task, next_poll_at, record_poll, reserved_usd, view
 from anygate.tasks.targets import TaskModels, TaskTarget
 from anygate.tasks.webhooks import deliver
 
 log = logging.getLogger(__name__)
 MAX_POLL_GAP_SECONDS = 60.0
 TICK_SECONDS = 0.5
+IDLE_SCAN_SECONDS = 5.0  # how soon work this instance was not told of (another's, a lapsed lease) is found
 
 
 class TaskEngine:
@@ -50,13 +51,15 @@ class TaskEngine:
         self._families = families
         self._spend = spend
         self._http: aiohttp.ClientSession | None = None
-        self._tick = min(settings.poll_interval_seconds, TICK_SECONDS)
-        self._poller = Periodic(self._poll_due, self._tick, "polling tasks")
-        self._deliverer = Periodic(self._deliver_due, self._tick, "delivering webhooks")
+        tick = min(settings.poll_interval_seconds, TICK_SECONDS)
+        self._poller = Periodic(self._poll_due, IDLE_SCAN_SECONDS, "polling tasks", tick)
+        self._deliverer = Periodic(self._deliver_due, IDLE_SCAN_SECONDS, "delivering webhooks", tick)
 
     def start(self, http: aiohttp.ClientSession) -> None:
         """Start polling and delivering in the background."""
         self._http = http
+        self._poller.due(0.0)  # at once: tasks and deliveries left by an earlier run may be due
+        self._deliverer.due(0.0)
         self._poller.start()
         self._deliverer.start()
 
@@ -118,11 +121,19 @@ class TaskEngine:
             "lease_until": 0.0,
         }
         await insert_task(self._engine, row)
+        self._poller.due(now + self._settings.poll_interval_seconds)
         return view(SimpleNamespace(**row))
+
+    def deliver_soon(self) -> None:
+        """Look for due webhook deliveries now (one was queued or retried from elsewhere)."""
+        self._deliverer.due(time.time())
 
     async def _poll_due(self) -> None:
         while tasks := await claim_tasks(self._engine):
             await asyncio.gather(*(self._poll(task) for task in tasks))
+        soonest = await next_poll_at(self._engine)  # tasks this instance was not told of included
+        if soonest is not None:
+            self._poller.due(soonest)
 
     async def _poll(self, task: Any) -> None:
         try:
@@ -146,6 +157,7 @@ class TaskEngine:
             except GatewayError as err:  # the upstream failed this time: keep the state, look again later
                 log.info("polling task %s: %s", task.id, err.message)
                 await record_poll(self._engine, task, Outcome(before, None, now + gap, []), None)
+                self._poller.due(now + gap)
                 return
             status, result = polled.status, polled.raw
         after = view(task)
@@ -161,6 +173,10 @@ class TaskEngine:
             usage = usage_row(now, task.id, task.key_id, task.family, models, Usage(), task.cost_usd, latency, 200, 1)
         next_poll = now + gap if status.state not in FINISHED else now
         await record_poll(self._engine, task, Outcome(status, result, next_poll, webhooks), usage)
+        if status.state not in FINISHED:
+            self._poller.due(next_poll)
+        if webhooks:
+            self.deliver_soon()
 
     def _webhooks(self, task: Any, after: TaskView, before: TaskStatus) -> list[dict[str, Any]]:
         family = self._families.get(task.family)
@@ -187,4 +203,7 @@ class TaskEngine:
     async def _deliver_due(self) -> None:
         assert self._http is not None
         while deliveries := await claim_deliveries(self._engine):
-            await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
+            retries = await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
+            for at in retries:
+                if at is not None:
+                    self._deliverer.due(at)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, func, insert, select, update
+from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -82,6 +82,15 @@ async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
     async with engine.begin() as conn:
         ids = await _lease(conn, Task, due, now)
         return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids)))) if ids else []
+
+
+async def next_poll_at(engine: AsyncEngine) -> float | None:
+    """When the soonest unfinished task is next due a poll (by its schedule or its lease), or None."""
+    due = case((Task.lease_until > Task.next_poll_at, Task.lease_until), else_=Task.next_poll_at)
+    query = select(func.min(due)).where(Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]))
+    async with engine.connect() as conn:
+        soonest = (await conn.execute(query)).scalar_one()
+    return float(soonest) if soonest is not None else None
 
 
 @dataclass(slots=True)

@@ -30,8 +30,9 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfig, delivery: Any) -> bool:
-    """One attempt at a leased delivery; True when the receiver took it. The outcome is stored."""
+async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfig, delivery: Any) -> float | None:
+    """One attempt at a leased delivery, its outcome stored; when the next attempt is due, or None
+    when there will be none (taken, or given up)."""
     body = delivery.payload.encode()
     timestamp = str(int(time.time()))
     headers = {
@@ -48,7 +49,7 @@ async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfi
         await check_public_url(delivery.url, settings.webhook_allow_private, "callback URL")
     except GatewayError as err:  # refused now (the name may resolve elsewhere than at submit): never sent
         await record_attempt(engine, delivery.id, {"state": "failed", "last_error": err.message})
-        return False
+        return None
     try:
         async with http.post(delivery.url, data=body, headers=headers, timeout=_TIMEOUT, allow_redirects=False) as resp:
             status = resp.status
@@ -57,9 +58,9 @@ async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfi
     now = time.time()
     if status is not None and 200 <= status < 300:
         await record_attempt(engine, delivery.id, {"state": "delivered", "last_status": status, "delivered_at": now})
-        return True
+        return None
     wait = min(settings.webhook_backoff_seconds * 2.0**delivery.attempts, MAX_BACKOFF_SECONDS)
     gave_up = now + wait - delivery.created_at > settings.webhook_retry_seconds
     values = {"last_status": status, "last_error": error or f"HTTP {status}", "next_attempt_at": now + wait}
     await record_attempt(engine, delivery.id, {**values, "state": "failed" if gave_up else "pending"})
-    return False
+    return None if gave_up else now + wait
