@@ -13,7 +13,6 @@ from typing import Any
 import orjson
 
 ACCESS_FLUSH_SECONDS = 0.2
-_ACCESS_HEAD = b'"level":"info","logger":"anygate.access","msg":"request"'
 _SECRET = re.compile(r"\b(?:ag|sk|whsec)[-_][A-Za-z0-9_\-]{12,}|(?<=Bearer )[A-Za-z0-9._\-]{12,}")
 
 
@@ -47,18 +46,28 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
+# when (time.time()), request id, method, route, family, status, seconds, key id, attempts
+AccessEntry = tuple[float, str, str, str, str, int, float, "str | None", int]
+
+# One format for the whole line. Its strings need no JSON escaping: request ids are generated or
+# match `[A-Za-z0-9._:-]`, methods are HTTP tokens, routes and families are the gateway's own names,
+# key ids are generated.
+_ACCESS_LINE = (
+    '{"ts":"%s.%03dZ","level":"info","logger":"anygate.access","msg":"request","request_id":"%s","method":"%s",'
+    '"route":"%s","family":"%s","status":%d,"ms":%.2f,"key_id":%s,"attempts":%d}'
+)
+
+
 class AccessLog:
     """One JSON line per request, in the same shape as the other log lines, written to stderr in
     batches a few times a second: a request costs a tuple; the lines are built when they are written."""
 
-    FIELDS = ("request_id", "method", "route", "family", "status", "ms", "key_id", "attempts")
-
     def __init__(self) -> None:
-        self._pending: list[tuple[float, tuple[Any, ...]]] = []
+        self._pending: list[AccessEntry] = []
 
-    def add(self, values: tuple[Any, ...]) -> None:
-        """Queue the line of one request: the values of FIELDS, in order."""
-        self._pending.append((time.time(), values))
+    def add(self, entry: AccessEntry) -> None:
+        """Queue the line of one request."""
+        self._pending.append(entry)
         if len(self._pending) == 1:
             asyncio.get_running_loop().call_later(ACCESS_FLUSH_SECONDS, self.flush)
 
@@ -68,12 +77,13 @@ class AccessLog:
             return
         pending, self._pending = self._pending, []
         lines = []
-        second, stamp = -1, b""
-        for when, values in pending:
+        second, stamp = -1, ""
+        for when, request_id, method, route, family, status, seconds, key_id, attempts in pending:
             if int(when) != second:  # the date and time, formatted once a second
                 second = int(when)
-                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)).encode()
-            fields = orjson.dumps(dict(zip(self.FIELDS, values, strict=True)))
-            lines.append(b'{"ts":"%s.%03dZ",%s,%s' % (stamp, int(when % 1 * 1000), _ACCESS_HEAD, fields[1:]))
-        sys.stderr.write((b"\n".join(lines) + b"\n").decode())
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            key = f'"{key_id}"' if key_id else "null"
+            lines.append(_ACCESS_LINE % (stamp, when % 1 * 1000, request_id, method, route, family, status, seconds * 1000, key, attempts))
+        lines.append("")
+        sys.stderr.write("\n".join(lines))
         sys.stderr.flush()

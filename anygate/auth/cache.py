@@ -25,15 +25,20 @@ class KeyCache:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._by_hash: dict[str, KeyRecord] = {}
+        self._digests: dict[str, str] = {}  # keys found once -> their hash, so a known key is not hashed again
         self._unknown: dict[str, float] = {}
         self._last_refresh = time.time()
         self._refresher = Periodic(self.refresh, REFRESH_SECONDS, "key cache refresh")
 
     async def lookup(self, key: str) -> KeyRecord | None:
         """The record of `key`, or None when no such key exists (revoked keys are returned as such)."""
+        digest = self._digests.get(key)
+        if digest is not None:
+            return self._by_hash[digest]
         digest = hash_key(key)
         record = self._by_hash.get(digest)
         if record is not None:
+            self._digests[key] = digest
             return record
         now = time.monotonic()
         if self._unknown.get(digest, 0.0) > now:
@@ -45,6 +50,7 @@ class KeyCache:
             self._unknown[digest] = now + _NEGATIVE_TTL_SECONDS
             return None
         self._by_hash[digest] = record
+        self._digests[key] = digest
         return record
 
     async def refresh(self) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 
 def _data(event: bytes) -> bytes:
+    if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line
+        return event[5:].strip()
     return b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
 
 
@@ -15,7 +17,9 @@ class SseDataSplitter:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The payloads of the events `chunk` completes (events without data are skipped)."""
-        buffer = (self._buffer + chunk).replace(b"\r\n", b"\n")
+        buffer = self._buffer + chunk
+        if b"\r" in buffer:
+            buffer = buffer.replace(b"\r\n", b"\n")
         *complete, self._buffer = buffer.split(b"\n\n")
         return [data for event in complete if (data := _data(event))]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import update
@@ -17,6 +18,7 @@ log = logging.getLogger(__name__)
 FLUSH_SECONDS = 0.5
 BATCH_MAX = 1000
 COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns if c.name != "id")
+_VALUES = itemgetter(*COLUMNS)  # a row's values in COLUMNS order
 
 
 def _insert_sql(paramstyle: str) -> str:
@@ -73,7 +75,7 @@ class UsageWriter:
             if row["cost_usd"]:
                 costs[row["key_id"]] = costs.get(row["key_id"], 0.0) + row["cost_usd"]
         async with self._engine.begin() as conn:
-            await conn.exec_driver_sql(self._sql, [tuple(row[c] for c in COLUMNS) for row in batch])
+            await conn.exec_driver_sql(self._sql, [_VALUES(row) for row in batch])
             for key_id, cost in costs.items():
                 await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(spent_usd=ApiKey.spent_usd + cost))
         for key_id, cost in costs.items():

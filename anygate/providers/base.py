@@ -20,7 +20,7 @@ class Provider(Protocol):
     config: ProviderConfig
     wire: WireCodec
 
-    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+    def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """Send one generation request (with headers forwarded from the client on the same-family path);
         raises GatewayError when the upstream fails before answering."""
         ...

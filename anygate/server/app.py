@@ -69,7 +69,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
             return family.render_error(internal, request_id)
         finally:
-            elapsed = time.time() - started
+            ended = time.time()
+            elapsed = ended - started
             if call is None:
                 gateway.metrics.request(family.name, status, elapsed)
             else:
@@ -77,12 +78,13 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                 gateway.metrics.request(family.name, status, elapsed, call.upstream_seconds, to_client)
             gateway.access.add(
                 (
+                    ended,
                     request_id,
                     request.method,
                     route.path,
                     family.name,
                     status,
-                    round(elapsed * 1000, 2),
+                    elapsed,
                     call.key.id if call is not None else None,
                     call.attempts if call is not None else 0,
                 )

@@ -75,7 +75,7 @@ async def translate_reply(
             async for chunk in reply.chunks:
                 events = parser.feed(chunk)
                 tally.take(events)
-                out = b"".join(writer.write(e) for e in events)
+                out = b"".join([writer.write(e) for e in events])
                 if before_end is not None and any(isinstance(e, StreamEnd) for e in events):
                     await before_end()
                 if out:
@@ -123,10 +123,10 @@ class _Tally:
     def take(self, events: list[StreamEvent]) -> None:
         """Count `events` in."""
         for event in events:
-            if isinstance(event, StreamEnd):
-                self.usage = event.usage
-            elif isinstance(event, TextDelta | ToolCallDelta):
+            if type(event) is TextDelta or type(event) is ToolCallDelta:
                 self.pieces += 1
+            elif isinstance(event, StreamEnd):
+                self.usage = event.usage
             elif isinstance(event, ThinkingDelta):
                 _gather_thinking(self._thinking, event)
             elif isinstance(event, ToolCallStart):

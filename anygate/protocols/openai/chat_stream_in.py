@@ -69,20 +69,21 @@ class ChatStreamParser:
         if not self._started:
             self._started = True
             events.append(StreamStart(str(chunk.get("id", "")), str(chunk.get("model", ""))))
-        usage = usage_from_openai(chunk.get("usage"))
-        if usage is not None:
-            self._usage = usage
-        for choice in chunk.get("choices") or []:
+        if chunk.get("usage") is not None:
+            self._usage = usage_from_openai(chunk["usage"]) or self._usage
+        for choice in chunk.get("choices") or ():
             delta = choice.get("delta") or {}
             reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if isinstance(reasoning, str) and reasoning:
+            if reasoning and isinstance(reasoning, str):
                 events.append(ThinkingDelta(reasoning))
-            if isinstance(delta.get("content"), str) and delta["content"]:
-                events.append(TextDelta(delta["content"]))
-            for call in delta.get("tool_calls") or []:
+            content = delta.get("content")
+            if content and isinstance(content, str):
+                events.append(TextDelta(content))
+            for call in delta.get("tool_calls") or ():
                 events.extend(self._tool_delta(call))
-            if choice.get("finish_reason"):
-                self._finish = FINISH_FROM_OPENAI.get(choice["finish_reason"], "stop")
+            finish = choice.get("finish_reason")
+            if finish:
+                self._finish = FINISH_FROM_OPENAI.get(finish, "stop")
         return events
 
     def _tool_delta(self, call: dict[str, Any]) -> list[StreamEvent]:

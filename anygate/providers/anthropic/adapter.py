@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -31,9 +32,9 @@ class AnthropicProvider:
         self._messages_url = base + "/v1/messages"
         self._count_url = base + "/v1/messages/count_tokens"
 
-    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+    def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """POST /v1/messages (with the client's `anthropic-beta` flags on the same-family path)."""
-        return await self._upstream.post(self._messages_url, body, stream, headers)
+        return self._upstream.post(self._messages_url, body, stream, headers)
 
     async def count_tokens(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
         """POST /v1/messages/count_tokens."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 from urllib.parse import quote
 
@@ -36,11 +37,11 @@ class GeminiProvider:
     def _url(self, model: str, action: str) -> str:
         return f"{self._base}{quote(model, safe='')}:{action}"
 
-    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+    def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """generateContent, or streamGenerateContent with alt=sse; the body's `model` goes in the URL."""
         payload = {k: v for k, v in body.items() if k not in ("model", "stream", "json_array")}
         action = "streamGenerateContent?alt=sse" if stream else "generateContent"
-        return await self._upstream.post(self._url(str(body["model"]), action), payload, stream, headers)
+        return self._upstream.post(self._url(str(body["model"]), action), payload, stream, headers)
 
     async def count_tokens(self, model: str, body: dict[str, Any]) -> Reply:
         """countTokens."""

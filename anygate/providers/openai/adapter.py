@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 import aiohttp
@@ -31,9 +32,9 @@ class OpenAIProvider:
         self._embeddings_url = base + "/embeddings"
         self._images_url = base + "/images/generations"
 
-    async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+    def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """POST /chat/completions."""
-        return await self._upstream.post(self._chat_url, body, stream, headers)
+        return self._upstream.post(self._chat_url, body, stream, headers)
 
     async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /responses, for an upstream configured with `responses_api: true`."""
