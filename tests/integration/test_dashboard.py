@@ -93,13 +93,20 @@ def test_log_in_create_a_key_and_see_its_call(browser: Any, dashboard_gateway: G
     assert call.status_code == 200
     request_id = call.headers["x-request-id"]
 
-    def call_is_shown() -> bool:
-        find("#refresh").click()
-        rows = browser.find_elements(By.CSS_SELECTOR, f'#requests tbody tr[data-request-id="{request_id}"]')
-        bars = browser.find_elements(By.CSS_SELECTOR, '#chart-models rect[data-series="mock-fast"]')
-        return bool(rows) and sum(float(b.get_attribute("data-value")) for b in bars) >= 1
+    # the page redraws its tables and charts on every refresh (and every 5 s): read them in one
+    # script, which runs between redraws, so no element goes stale while it is read
+    read_page = """
+        const row = document.querySelector(`#requests tbody tr[data-request-id="${arguments[0]}"]`);
+        const value = (css) => [...document.querySelectorAll(css)].reduce((sum, bar) => sum + Number(bar.dataset.value), 0);
+        return {row: row ? row.innerText : "", models: value('#chart-models rect[data-series="mock-fast"]'),
+                keys: value('#chart-keys rect[data-series="browser-team"]')};
+    """
 
-    _wait(call_is_shown)
-    row = find(f'#requests tbody tr[data-request-id="{request_id}"]').text
-    assert "browser-team" in row and "mock-fast" in row and "200" in row
-    assert browser.find_elements(By.CSS_SELECTOR, '#chart-keys rect[data-series="browser-team"]')
+    def call_is_shown() -> dict[str, Any] | None:
+        find("#refresh").click()
+        page: dict[str, Any] = browser.execute_script(read_page, request_id)
+        return page if page["row"] and page["models"] >= 1 else None
+
+    page = _wait(call_is_shown)
+    assert "browser-team" in page["row"] and "mock-fast" in page["row"] and "200" in page["row"]
+    assert page["keys"] > 0  # its spend
