@@ -191,10 +191,12 @@ def usage(
     if as_json:
         _print_json([asdict(t) for t in totals])
         return
-    table = Table("key", "model", "requests", "input tokens", "output tokens", "spend (USD)", "key budget (USD)")
+    columns = ("key", "model", "requests", "input tokens", "of which cache read / written", "output tokens", "spend (USD)")
+    table = Table(*columns, "key budget (USD)")
     for t in totals:
         budget = f"{t.key_spent_usd:.6f} of {t.budget_usd:.2f}" if t.budget_usd is not None else "-"
-        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), str(t.output_tokens), f"{t.cost_usd:.6f}", budget)
+        cache = f"{t.cached_tokens} / {t.cache_write_tokens}"
+        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), cache, str(t.output_tokens), f"{t.cost_usd:.6f}", budget)
     out.print(table)
 
 

@@ -58,6 +58,10 @@ class TargetConfig(_Strict):
     priority: int = Field(default=0, ge=0)
     input_price: float | None = Field(default=None, ge=0)
     output_price: float | None = Field(default=None, ge=0)
+    # beyond the contract: prompt tokens read from and written to the upstream's cache, per million
+    # (unset: priced as input)
+    cache_read_price: float | None = Field(default=None, ge=0)
+    cache_write_price: float | None = Field(default=None, ge=0)
     task_price: float | None = Field(default=None, ge=0)
 
 

@@ -26,8 +26,8 @@ class Metered(Protocol):
     @property
     def provider(self) -> _Named: ...
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """The price in USD of a call with these token counts."""
+    def cost(self, usage: Usage) -> float:
+        """The price in USD of a call with this usage."""
         ...
 
 
@@ -48,7 +48,7 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
             family,
             (target.public_model, target.provider.name, target.model),
             usage,
-            target.cost(usage.input_tokens, usage.output_tokens),
+            target.cost(usage),
             (now - call.started) * 1000.0,
             status,
             call.attempts,
@@ -81,6 +81,7 @@ def usage_row(
         "input_tokens": usage.input_tokens,
         "output_tokens": usage.output_tokens,
         "cached_tokens": usage.cached_tokens,
+        "cache_write_tokens": usage.cache_write_tokens,
         "cost_usd": cost_usd,
         "latency_ms": latency_ms,
         "status": status,

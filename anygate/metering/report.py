@@ -22,19 +22,28 @@ class UsageTotal:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    cached_tokens: int  # parts of input_tokens: read from the upstream's cache
+    cache_write_tokens: int  # and written to it
     budget_usd: float | None = None  # the key's cap, if any
     key_spent_usd: float = 0.0  # the key's whole spend, every model together
 
 
 def _sums() -> tuple[Any, ...]:
-    """Requests, input tokens, output tokens and cost of a group of usage records."""
+    """Requests, input tokens, output tokens, cost, cached and cache-write tokens of a group of usage records."""
     u = UsageRecord
     return (
         func.count(),
         func.coalesce(func.sum(u.input_tokens), 0),
         func.coalesce(func.sum(u.output_tokens), 0),
         func.coalesce(func.sum(u.cost_usd), 0.0),
+        func.coalesce(func.sum(u.cached_tokens), 0),
+        func.coalesce(func.sum(u.cache_write_tokens), 0),
     )
+
+
+def _totals(row: Any) -> tuple[int, int, int, float, int, int]:
+    """The `_sums` of a result row that starts with them, typed."""
+    return int(row[0]), int(row[1]), int(row[2]), float(row[3]), int(row[4]), int(row[5])
 
 
 def _filtered(query: Select[Any], key_id: str | None, since: float | None) -> Select[Any]:
@@ -61,7 +70,7 @@ async def usage_totals(engine: AsyncEngine, *, key_id: str | None = None, since:
             k.id: (k.budget_usd, float(k.spent_usd))
             for k in (await conn.execute(select(ApiKey.id, ApiKey.budget_usd, ApiKey.spent_usd))).all()
         }
-    return [UsageTotal(r[0], r[1], int(r[2]), int(r[3]), int(r[4]), float(r[5]), *keys.get(r[0], (None, 0.0))) for r in rows]
+    return [UsageTotal(r[0], r[1], *_totals(r[2:]), *keys.get(r[0], (None, 0.0))) for r in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,8 @@ class DayTotal:
     input_tokens: int
     output_tokens: int
     cost_usd: float
+    cached_tokens: int
+    cache_write_tokens: int
 
 
 async def usage_by_day(engine: AsyncEngine, *, key_id: str | None = None, since: float | None = None) -> list[DayTotal]:
@@ -92,9 +103,4 @@ async def usage_by_day(engine: AsyncEngine, *, key_id: str | None = None, since:
     query = _filtered(query, key_id, since)
     async with engine.connect() as conn:
         rows = (await conn.execute(query.order_by(day, u.key_id, u.public_model))).all()
-    return [
-        DayTotal(
-            time.strftime("%Y-%m-%d", time.gmtime(int(r[0]) * 86400)), r[1], r[2], int(r[3]), int(r[4]), int(r[5]), float(r[6])
-        )
-        for r in rows
-    ]
+    return [DayTotal(time.strftime("%Y-%m-%d", time.gmtime(int(r[0]) * 86400)), r[1], r[2], *_totals(r[3:])) for r in rows]

@@ -9,13 +9,15 @@ from itertools import groupby
 from anygate.auth.keys import KeyRecord
 from anygate.config import Settings, TargetConfig
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage
 from anygate.providers.base import Provider
 from anygate.routing.breaker import Breaker
 
 
 @dataclass(frozen=True, slots=True)
 class Target:
-    """One target: the provider object and the upstream's model id, with its prices, weight and breaker."""
+    """One target: the provider object and the upstream's model id, with its prices (USD per million
+    tokens: input, output, and the parts of the input read from and written to a cache), weight and breaker."""
 
     public_model: str
     provider: Provider
@@ -25,10 +27,18 @@ class Target:
     weight: float = 1.0
     priority: int = 0
     breaker: Breaker = field(default_factory=Breaker, compare=False)
+    cache_read_price: float | None = None  # None: as input
+    cache_write_price: float | None = None
 
-    def cost(self, input_tokens: int, output_tokens: int) -> float:
-        """The price in USD of the given token counts."""
-        return (input_tokens * self.input_price + output_tokens * self.output_price) / 1_000_000
+    def cost(self, usage: Usage) -> float:
+        """The price in USD of a call's tokens, cache reads and writes each at their own price."""
+        input_price = self.input_price
+        cost = usage.input_tokens * input_price + usage.output_tokens * self.output_price
+        if usage.cached_tokens and self.cache_read_price is not None:
+            cost += usage.cached_tokens * (self.cache_read_price - input_price)
+        if usage.cache_write_tokens and self.cache_write_price is not None:
+            cost += usage.cache_write_tokens * (self.cache_write_price - input_price)
+        return cost / 1_000_000
 
 
 def _weighted_order(targets: list[Target], rng: random.Random) -> list[Target]:
@@ -107,4 +117,6 @@ def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -
         config.output_price or 0.0,
         config.weight,
         config.priority,
+        cache_read_price=config.cache_read_price,
+        cache_write_price=config.cache_write_price,
     )

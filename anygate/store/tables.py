@@ -54,6 +54,7 @@ class UsageRecord(Base):
     status: Mapped[int] = mapped_column(Integer)
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class StoredResponse(Base):

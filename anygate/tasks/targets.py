@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from anygate.auth.keys import KeyRecord
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage
 from anygate.routing.table import check_model
 from anygate.tasks.contract import TaskProvider
 
@@ -23,7 +24,7 @@ class TaskTarget:
     weight: float
     priority: int
 
-    def cost(self, _input_tokens: int, _output_tokens: int) -> float:
+    def cost(self, _usage: Usage) -> float:
         """A task's price, whatever its size."""
         return self.price
 

@@ -15,6 +15,8 @@ from sqlalchemy import select
 
 from anygate.store.database import create_engine
 from anygate.store.tables import UsageRecord
+from tests.fakes.anthropic_upstream import USAGE as ANTHROPIC_USAGE
+from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.openai_upstream import USAGE, FakeOpenAI
 from tests.gateway_process import GatewayProcess
 from tests.integration.conftest import gateway_config
@@ -95,3 +97,34 @@ def test_stream_without_upstream_usage_is_billed_as_an_estimate(fresh_gateway: t
     gateway.stop()
     (row,) = _rows(database, key["id"])
     assert row["estimated"] and row["input_tokens"] > 0 and row["output_tokens"] > 0
+
+
+def test_cache_reads_and_writes_are_priced_and_reported_apart(
+    database_url: str, tmp_path: Path, fake_openai: FakeOpenAI, fake_anthropic: FakeAnthropic
+) -> None:
+    config = gateway_config(database_url, fake_openai.url, fake_anthropic.url)
+    prices = {"input_price": 3.0, "output_price": 15.0, "cache_read_price": 0.3, "cache_write_price": 3.75}
+    config["models"]["cached-claude"] = [{"provider": "claude", "model": "claude-echo", **prices}]
+    gateway = GatewayProcess(tmp_path, config).start()
+    key = gateway.create_key()
+    auth = {"Authorization": f"Bearer {key['key']}"}
+    messages = [{"role": "user", "content": "a long, cached prompt"}]
+    for stream in (False, True):  # same family, relayed; and translated to an OpenAI client
+        native = {"model": "cached-claude", "max_tokens": 50, "messages": messages, "stream": stream}
+        chat = {"model": "cached-claude", "messages": messages, "stream": stream}
+        for path, body in (("/anthropic/v1/messages", native), ("/openai/v1/chat/completions", chat)):
+            resp = requests.post(gateway.url + path, json=body, headers=auth, timeout=20)
+            assert resp.status_code == 200, resp.text
+    gateway.stop()
+
+    read, written = ANTHROPIC_USAGE["cache_read_input_tokens"], ANTHROPIC_USAGE["cache_creation_input_tokens"]
+    uncached, output = ANTHROPIC_USAGE["input_tokens"], ANTHROPIC_USAGE["output_tokens"]
+    rows = _rows(database_url, key["id"])
+    assert len(rows) == 4
+    for row in rows:
+        assert (row["input_tokens"], row["cached_tokens"], row["cache_write_tokens"]) == (uncached + read + written, read, written)
+        assert row["cost_usd"] == pytest.approx((uncached * 3.0 + read * 0.3 + written * 3.75 + output * 15.0) / 1e6)
+    (total,) = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
+    assert (total["cached_tokens"], total["cache_write_tokens"]) == (4 * read, 4 * written)
+    assert total["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows))
+    assert "40 / 20" in gateway.cli("usage", "--key", key["id"]).stdout

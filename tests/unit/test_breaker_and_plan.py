@@ -1,12 +1,16 @@
-"""Circuit breakers open, cool down, probe and recover; plans go tier by tier and by weight."""
+"""Circuit breakers open, cool down, probe and recover; plans go tier by tier and by weight; targets
+price cache reads and writes apart."""
 
 from __future__ import annotations
 
 import random
 from collections import Counter
 
+import pytest
+
 from anygate.auth.keys import KeyRecord
 from anygate.config import settings_from_data
+from anygate.core.usage import Usage
 from anygate.routing.breaker import Breaker, BreakerState
 from anygate.routing.table import ModelTable
 
@@ -65,3 +69,18 @@ def test_open_breakers_go_last() -> None:
             for _ in range(5):
                 target.breaker.failure()
     assert [t.model for t in table.plan("m", KEY)] == ["b1", "c1", "a1"]
+
+
+def test_a_target_prices_cache_reads_and_writes_at_their_own_price_or_else_as_input() -> None:
+    settings = settings_from_data(
+        {
+            "providers": {"a": {"type": "mock"}},
+            "models": {"m": [{"provider": "a", "model": "a1", "input_price": 2, "output_price": 8, "cache_read_price": 0.5}]},
+        },
+        "test",
+    )
+    (target,) = ModelTable(settings, {"a": _Provider("a")}).targets()  # type: ignore[dict-item]
+    usage = Usage(input_tokens=1000, output_tokens=100, cached_tokens=600, cache_write_tokens=300)
+    # 100 uncached and 300 written at the input price (no write price set), 600 read at 0.5, output at 8
+    assert target.cost(usage) * 1_000_000 == pytest.approx(400 * 2 + 600 * 0.5 + 100 * 8)
+    assert target.cost(Usage(input_tokens=1000)) * 1_000_000 == pytest.approx(2000)
