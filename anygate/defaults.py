@@ -10,17 +10,18 @@ MOCK_MODELS: dict[str, dict[str, float]] = {
     "mock-smart": {"input_price": 1.0, "output_price": 4.0},
 }
 
-# provider name -> (env var, type, base_url, {public model: prices per million tokens})
+# provider name -> (env var, type, base_url, {public model: prices per million tokens, cached prompt
+# tokens included where the provider publishes them})
 _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = {
     "openai": (
         "OPENAI_API_KEY",
         "openai",
         "https://api.openai.com/v1",
         {
-            "gpt-4o": {"input_price": 2.5, "output_price": 10.0},
-            "gpt-4o-mini": {"input_price": 0.15, "output_price": 0.6},
-            "gpt-4.1": {"input_price": 2.0, "output_price": 8.0},
-            "gpt-4.1-mini": {"input_price": 0.4, "output_price": 1.6},
+            "gpt-4o": {"input_price": 2.5, "output_price": 10.0, "cache_read_price": 1.25},
+            "gpt-4o-mini": {"input_price": 0.15, "output_price": 0.6, "cache_read_price": 0.075},
+            "gpt-4.1": {"input_price": 2.0, "output_price": 8.0, "cache_read_price": 0.5},
+            "gpt-4.1-mini": {"input_price": 0.4, "output_price": 1.6, "cache_read_price": 0.1},
         },
     ),
     "anthropic": (
@@ -28,8 +29,8 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = 
         "anthropic",
         "https://api.anthropic.com",
         {
-            "claude-sonnet-4-5": {"input_price": 3.0, "output_price": 15.0},
-            "claude-haiku-4-5": {"input_price": 1.0, "output_price": 5.0},
+            "claude-sonnet-4-5": {"input_price": 3.0, "output_price": 15.0, "cache_read_price": 0.3, "cache_write_price": 3.75},
+            "claude-haiku-4-5": {"input_price": 1.0, "output_price": 5.0, "cache_read_price": 0.1, "cache_write_price": 1.25},
         },
     ),
     "gemini": (

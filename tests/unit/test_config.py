@@ -107,7 +107,7 @@ def test_default_has_mock_and_every_keyed_provider() -> None:
     assert set(keyed["providers"]) == {"mock", "openai", "anthropic"}
     assert keyed["providers"]["openai"]["api_key"] == "sk-1"
     assert keyed["models"]["gpt-4o-mini"] == [
-        {"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6}
+        {"provider": "openai", "model": "gpt-4o-mini", "input_price": 0.15, "output_price": 0.6, "cache_read_price": 0.075}
     ]
     media = default_config_data({"DASHSCOPE_API_KEY": "d", "KLING_API_KEY": "k", "SUNO_API_KEY": "s", "ANYGATE_ADMIN_KEY": "adm"})
     assert {"wan2.6-t2v", "kling-v3", "V5"} <= set(media["models"]) and media["admin_key"] == "adm"
