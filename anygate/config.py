@@ -83,6 +83,13 @@ class TasksConfig(_Strict):
     webhook_backoff_seconds: float = Field(default=1.0, gt=0)  # beyond the contract: the first retry's wait (doubling)
 
 
+class RetentionConfig(_Strict):
+    """Beyond the contract: how long records are kept; None keeps them for good."""
+
+    usage_days: float | None = Field(default=None, gt=0)  # usage records (a key's spend is kept with the key)
+    responses_days: float | None = Field(default=30.0, gt=0)  # stored Responses API responses, as OpenAI keeps them
+
+
 class Settings(_Strict):
     """The whole gateway configuration."""
 
@@ -95,6 +102,7 @@ class Settings(_Strict):
     models: dict[str, list[TargetConfig]] = Field(default_factory=dict)
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
+    retention: RetentionConfig = Field(default_factory=RetentionConfig)
     source: str = Field(default="<built-in default>", exclude=True)
 
     @model_validator(mode="after")

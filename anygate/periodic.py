@@ -16,7 +16,7 @@ class Periodic:
     """Calls `work` every `seconds` until stopped, and sooner when `due` asks for it, though never
     more often than every `tick` seconds; a failure is logged and retried next time."""
 
-    def __init__(self, work: Callable[[], Awaitable[None]], seconds: float, what: str, tick: float = 0.0) -> None:
+    def __init__(self, work: Callable[[], Awaitable[object]], seconds: float, what: str, tick: float = 0.0) -> None:
         self._work = work
         self._seconds = seconds
         self._what = what

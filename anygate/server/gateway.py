@@ -22,6 +22,7 @@ from anygate.providers import adapters
 from anygate.providers.base import Provider
 from anygate.routing.table import ModelTable
 from anygate.store.database import create_engine, migrate
+from anygate.store.retention import Retention
 from anygate.tasks.contract import TaskProvider
 from anygate.tasks.engine import TaskEngine
 from anygate.tasks.targets import TaskModels
@@ -39,6 +40,7 @@ class Gateway:
         self.keys = KeyCache(self.engine)
         self.usage = UsageWriter(self.engine)
         self.spend = SpendTracker(self.engine, self.usage)
+        self.retention = Retention(self.engine, settings.retention)
         self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
         self.replay = ReplayCache()
         self.metrics = Metrics()
@@ -81,6 +83,7 @@ class Gateway:
         await self.spend.start()
         self.keys.start()
         self.usage.start()
+        self.retention.start()
 
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
@@ -88,6 +91,7 @@ class Gateway:
         if self._sharing is not None:
             await self._sharing.stop()
         await self.tasks.stop()
+        await self.retention.stop()
         await self.keys.stop()
         await self.spend.stop()
         await self.usage.close()

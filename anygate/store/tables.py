@@ -61,7 +61,7 @@ class StoredResponse(Base):
     """A Responses API response kept for `previous_response_id` and retrieval, visible to its key only."""
 
     __tablename__ = "stored_responses"
-    __table_args__ = (Index("ix_stored_responses_key", "key_id", "created_at"),)
+    __table_args__ = (Index("ix_stored_responses_key", "key_id", "created_at"), Index("ix_stored_responses_time", "created_at"))
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32))

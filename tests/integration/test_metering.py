@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 from sqlalchemy import select
+from sqlalchemy import update as sa_update
 
 from anygate.store.database import create_engine
 from anygate.store.tables import UsageRecord
@@ -35,6 +37,20 @@ def _rows(database: str, key_id: str) -> list[dict[str, Any]]:
             await engine.dispose()
 
     return asyncio.run(read())
+
+
+def _age(database: str, record_id: int, days: float) -> None:
+    async def update() -> None:
+        engine = create_engine(database)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    sa_update(UsageRecord).where(UsageRecord.id == record_id).values(created_at=time.time() - days * 86400)
+                )
+        finally:
+            await engine.dispose()
+
+    asyncio.run(update())
 
 
 def _call(url: str, key: str, model: str, stream: bool = False) -> int:
@@ -128,3 +144,21 @@ def test_cache_reads_and_writes_are_priced_and_reported_apart(
     assert (total["cached_tokens"], total["cache_write_tokens"]) == (4 * read, 4 * written)
     assert total["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows))
     assert "40 / 20" in gateway.cli("usage", "--key", key["id"]).stdout
+
+
+def test_usage_past_its_retention_is_purged_when_the_gateway_starts(
+    database_url: str, tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
+    gateway = GatewayProcess(tmp_path, gateway_config(database_url, fake_openai.url) | {"retention": {"usage_days": 1}})
+    gateway.start()
+    key = gateway.create_key()
+    assert _call(gateway.url, key["key"], "gpt-test") == 200 and _call(gateway.url, key["key"], "gpt-test") == 200
+    gateway.stop()
+    expired, kept = (r["id"] for r in _rows(database_url, key["id"]))
+    _age(database_url, expired, days=2)
+    gateway.start()
+    deadline = time.time() + 15
+    while len(_rows(database_url, key["id"])) > 1 and time.time() < deadline:
+        time.sleep(0.2)
+    assert [r["id"] for r in _rows(database_url, key["id"])] == [kept]
+    gateway.stop()

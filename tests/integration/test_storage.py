@@ -5,16 +5,22 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event, func, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.auth.cache import KeyCache
 from anygate.auth.keys import changed_since, create_key, find_by_hash, get_key, hash_key, list_keys, revoke_key
+from anygate.config import RetentionConfig
+from anygate.core.usage import Usage
+from anygate.metering.record import usage_row
 from anygate.metering.report import usage_totals
 from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
 from anygate.store.database import create_engine, migrate
+from anygate.store.retention import Retention
+from anygate.store.tables import StoredResponse, UsageRecord
 
 
 @pytest.fixture
@@ -99,21 +105,41 @@ async def test_usage_writer_writes_a_trickle_in_few_transactions(engine: AsyncEn
     assert sent > 300 and commits <= 1.2 / FLUSH_SECONDS + 3
 
 
-def _usage_row(key_id: str, request_id: str, model: str) -> dict[str, object]:
-    return {
-        "created_at": time.time(),
-        "request_id": request_id,
-        "key_id": key_id,
-        "family": "openai_chat",
-        "public_model": model,
-        "provider": "p",
-        "upstream_model": "u",
-        "input_tokens": 10,
-        "output_tokens": 5,
-        "cached_tokens": 0,
-        "cost_usd": 0.001,
-        "latency_ms": 1.0,
-        "status": 200,
-        "estimated": False,
-        "attempts": 1,
-    }
+
+async def test_retention_purges_what_expired_in_batches_and_keeps_the_rest(engine: AsyncEngine) -> None:
+    key_id = "key_" + str(time.time_ns())[-12:]
+    now = time.time()
+    old, fresh = now - 10 * 86400, now - 3600
+    rows = [_usage_row(key_id, f"old{i}", "m") | {"created_at": old} for i in range(12)]
+    rows += [_usage_row(key_id, f"new{i}", "m") | {"created_at": fresh} for i in range(3)]
+    responses = [
+        {"id": f"resp_{key_id}_{i}", "key_id": key_id, "created_at": when, "input_items": "[]", "response": "{}"}
+        for i, when in enumerate([old] * 4 + [fresh])
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(UsageRecord), rows)
+        await conn.execute(insert(StoredResponse), responses)
+
+    async def left() -> tuple[int, int]:
+        async with engine.connect() as conn:
+            usage = await conn.scalar(select(func.count()).select_from(UsageRecord).where(UsageRecord.key_id == key_id))
+            stored = await conn.scalar(select(func.count()).select_from(StoredResponse).where(StoredResponse.key_id == key_id))
+        return int(usage or 0), int(stored or 0)
+
+    assert await Retention(engine, RetentionConfig(usage_days=None, responses_days=7), batch=3).purge(now) >= 4
+    assert await left() == (15, 1)  # usage kept for good unless a retention is set
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    event.listen(engine.sync_engine, "commit", count)
+    assert await Retention(engine, RetentionConfig(usage_days=7, responses_days=7), batch=5).purge(now) >= 12
+    event.remove(engine.sync_engine, "commit", count)
+    assert await left() == (3, 1)
+    assert commits >= 3  # 12 rows, five a transaction
+
+
+def _usage_row(key_id: str, request_id: str, model: str) -> dict[str, Any]:
+    return usage_row(time.time(), request_id, key_id, "openai_chat", (model, "p", "u"), Usage(10, 5), 0.001, 1.0, 200, 1)
