@@ -77,7 +77,7 @@ def _print_json(data: Any) -> None:
 
 
 def _key_table(records: list[KeyRecord]) -> Table:
-    table = Table("id", "name", "prefix", "models", "rpm", "tpm", "budget", "expires", "status")
+    table = Table("id", "name", "prefix", "models", "rpm", "tpm", "rpd", "tpd", "budget", "expires", "status")
     for record in records:
         d = key_json(record)
         table.add_row(
@@ -87,6 +87,8 @@ def _key_table(records: list[KeyRecord]) -> Table:
             ",".join(d["models"] or ["*"]),
             str(d["rpm"] or "-"),
             str(d["tpm"] or "-"),
+            str(d["rpd"] or "-"),
+            str(d["tpd"] or "-"),
             f"${d['budget_usd']:.2f}" if d["budget_usd"] is not None else "-",
             d["expires_at"] or "-",
             d["status"],
@@ -115,6 +117,8 @@ def keys_create(
     models: Annotated[str | None, typer.Option(help="Comma-separated models the key may use (default: all).")] = None,
     rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
     tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
+    rpd: Annotated[int | None, typer.Option(help="Requests per UTC day.", min=1)] = None,
+    tpd: Annotated[int | None, typer.Option(help="Tokens per UTC day.", min=1)] = None,
     concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.", min=1)] = None,
     budget: Annotated[float | None, typer.Option(help="Spend cap in USD.", min=0)] = None,
     expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 (UTC when no zone is given).")] = None,
@@ -127,7 +131,16 @@ def keys_create(
     key, record = _with_db(
         config,
         lambda e: create_key(
-            e, name, models=allow, rpm=rpm, tpm=tpm, budget_usd=budget, expires_at=expires_at, max_concurrency=concurrency
+            e,
+            name,
+            models=allow,
+            rpm=rpm,
+            tpm=tpm,
+            rpd=rpd,
+            tpd=tpd,
+            budget_usd=budget,
+            expires_at=expires_at,
+            max_concurrency=concurrency,
         ),
     )
     if as_json:

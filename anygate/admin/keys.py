@@ -47,7 +47,7 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
         if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
             raise invalid_request("'models' must be an array of model ids or null", "models")
         fields["models"] = models
-    for name in ("rpm", "tpm", "max_concurrency"):
+    for name in ("rpm", "tpm", "rpd", "tpd", "max_concurrency"):
         if name in body:
             fields[name] = _positive_int(body, name)
     if "budget_usd" in body:

@@ -35,6 +35,8 @@ class KeyRecord:
     revoked_at: float | None
     max_concurrency: int | None = None
     webhook_secret: str | None = field(default=None, repr=False)  # signs this key's task webhooks
+    rpd: int | None = None  # requests per UTC day
+    tpd: int | None = None  # tokens per UTC day
 
     def allows_model(self, model: str) -> bool:
         """True when the key's allowlist is empty or names `model`."""
@@ -67,6 +69,8 @@ def _record(row: Mapping[Any, Any]) -> KeyRecord:
         revoked_at=row["revoked_at"],
         max_concurrency=row.get("max_concurrency"),
         webhook_secret=row.get("webhook_secret"),
+        rpd=row.get("rpd"),
+        tpd=row.get("tpd"),
     )
 
 
@@ -80,6 +84,8 @@ async def create_key(
     budget_usd: float | None = None,
     expires_at: float | None = None,
     max_concurrency: int | None = None,
+    rpd: int | None = None,
+    tpd: int | None = None,
 ) -> tuple[str, KeyRecord]:
     """Create and store a key; returns the plaintext key (shown once) and its record."""
     key = KEY_PREFIX + secrets.token_urlsafe(32)
@@ -98,6 +104,8 @@ async def create_key(
         "updated_at": now,
         "revoked_at": None,
         "max_concurrency": max_concurrency,
+        "rpd": rpd,
+        "tpd": tpd,
         "webhook_secret": WEBHOOK_SECRET_PREFIX + secrets.token_urlsafe(32),
     }
     async with engine.begin() as conn:
@@ -160,6 +168,8 @@ def key_json(record: KeyRecord) -> dict[str, Any]:
         "models": list(record.models) if record.models is not None else None,
         "rpm": record.rpm,
         "tpm": record.tpm,
+        "rpd": record.rpd,
+        "tpd": record.tpd,
         "max_concurrency": record.max_concurrency,
         "budget_usd": record.budget_usd,
         "expires_at": iso_time(record.expires_at),
@@ -169,7 +179,7 @@ def key_json(record: KeyRecord) -> dict[str, Any]:
     }
 
 
-EDITABLE = ("name", "models", "rpm", "tpm", "max_concurrency", "budget_usd", "expires_at")
+EDITABLE = ("name", "models", "rpm", "tpm", "rpd", "tpd", "max_concurrency", "budget_usd", "expires_at")
 
 
 async def update_key(engine: AsyncEngine, key_id: str, changes: dict[str, Any]) -> KeyRecord | None:

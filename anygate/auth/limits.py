@@ -1,8 +1,10 @@
-"""Per-key request and token limits per minute: in memory on one instance, in Redis across several.
+"""Per-key request and token limits per minute and per day: in memory on one instance, in Redis across
+several.
 
-Windows are whole minutes. Tokens are counted up front from an estimate of the prompt and corrected
-by the real usage once the answer is in. A refusal carries what the client needs to wait well:
-`Retry-After` and the `x-ratelimit-*` headers.
+Windows are whole minutes and whole UTC days; a call must fit in both. Tokens are counted up front
+from an estimate of the prompt and corrected by the real usage once the answer is in. A refusal
+carries what the client needs to wait well: `Retry-After` and the `x-ratelimit-*` headers of the
+window that refused.
 """
 
 from __future__ import annotations
@@ -18,16 +20,31 @@ from anygate.core.errors import ErrorKind, GatewayError
 
 log = logging.getLogger(__name__)
 WINDOW_SECONDS = 60
+DAY_SECONDS = 86400
+PERIOD_NAMES = {WINDOW_SECONDS: "minute", DAY_SECONDS: "day"}
 
 
 @dataclass(frozen=True, slots=True)
 class Window:
-    """A key's counts in the current window after a check."""
+    """A key's counts in a window after a check: the one that refused, else the minute's (or the day's
+    when the key has only daily caps)."""
 
     allowed: bool
     requests: int
     tokens: int
     reset_seconds: float
+    seconds: int = WINDOW_SECONDS  # the window's length
+
+
+def caps(key: KeyRecord) -> list[tuple[int, int | None, int | None]]:
+    """The key's (window seconds, requests cap, tokens cap) of each window it has a cap in, minute first."""
+    periods = ((WINDOW_SECONDS, key.rpm, key.tpm), (DAY_SECONDS, key.rpd, key.tpd))
+    return [p for p in periods if p[1] is not None or p[2] is not None]
+
+
+def counts_tokens(key: KeyRecord) -> bool:
+    """True when the key caps tokens in some window, so calls must be estimated and corrected."""
+    return key.tpm is not None or key.tpd is not None
 
 
 class Limiter(Protocol):
@@ -37,8 +54,8 @@ class Limiter(Protocol):
         """Count one request of about `tokens` tokens, unless it would pass a limit."""
         ...
 
-    def correct(self, key_id: str, tokens: int) -> None:
-        """Add `tokens` (negative to give back) to the key's count in the current window."""
+    def correct(self, key: KeyRecord, tokens: int) -> None:
+        """Add `tokens` (negative to give back) to the key's counts in its current windows."""
         ...
 
     async def acquire(self, key: KeyRecord) -> int | None:
@@ -54,35 +71,45 @@ class Limiter(Protocol):
         ...
 
 
-def _now_window() -> tuple[int, float]:
-    now = time.time()
-    return int(now // WINDOW_SECONDS), WINDOW_SECONDS - now % WINDOW_SECONDS
+def _window(seconds: int, now: float) -> tuple[int, float]:
+    """The number of the window of this length that `now` is in, and the seconds until it ends."""
+    return int(now // seconds), seconds - now % seconds
 
 
 class MemoryLimiter:
     """Limits for one instance."""
 
     def __init__(self) -> None:
-        self._counts: dict[str, list[int]] = {}  # key id -> [window, requests, tokens]
+        self._counts: dict[tuple[str, int], list[int]] = {}  # (key id, window seconds) -> [window, requests, tokens]
         self._in_flight: dict[str, int] = {}
 
     async def check(self, key: KeyRecord, tokens: int) -> Window:
-        window, reset = _now_window()
-        counts = self._counts.get(key.id)
-        if counts is None or counts[0] != window:
-            counts = self._counts[key.id] = [window, 0, 0]
-        over_requests = key.rpm is not None and counts[1] + 1 > key.rpm
-        over_tokens = key.tpm is not None and counts[2] + tokens > key.tpm and counts[2] > 0
-        if over_requests or over_tokens:
-            return Window(False, counts[1], counts[2], reset)
-        counts[1] += 1
-        counts[2] += tokens
-        return Window(True, counts[1], counts[2], reset)
+        now = time.time()
+        fits: list[list[int]] = []
+        window = Window(True, 0, 0, 0.0)
+        for seconds, requests_cap, tokens_cap in caps(key):
+            number, reset = _window(seconds, now)
+            counts = self._counts.get((key.id, seconds))
+            if counts is None or counts[0] != number:
+                counts = self._counts[(key.id, seconds)] = [number, 0, 0]
+            over_requests = requests_cap is not None and counts[1] + 1 > requests_cap
+            over_tokens = tokens_cap is not None and counts[2] + tokens > tokens_cap and counts[2] > 0
+            if over_requests or over_tokens:
+                return Window(False, counts[1], counts[2], reset, seconds)
+            if not fits:
+                window = Window(True, counts[1] + 1, counts[2] + tokens, reset, seconds)
+            fits.append(counts)
+        for counts in fits:  # counted only once every window has room
+            counts[1] += 1
+            counts[2] += tokens
+        return window
 
-    def correct(self, key_id: str, tokens: int) -> None:
-        counts = self._counts.get(key_id)
-        if counts is not None and counts[0] == _now_window()[0]:
-            counts[2] = max(counts[2] + tokens, 0)
+    def correct(self, key: KeyRecord, tokens: int) -> None:
+        now = time.time()
+        for seconds, _, tokens_cap in caps(key):
+            counts = self._counts.get((key.id, seconds))
+            if tokens_cap is not None and counts is not None and counts[0] == _window(seconds, now)[0]:
+                counts[2] = max(counts[2] + tokens, 0)
 
     async def acquire(self, key: KeyRecord) -> int | None:
         taken = self._in_flight.get(key.id, 0)
@@ -166,62 +193,77 @@ class RedisLimiter:
         self._lease = self._redis.register_script(_LEASE)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._pending: set[asyncio.Task[None]] = set()
-        self._corrections: dict[str, int] = {}
-        self._leases: dict[str, _Lease] = {}
+        self._corrections: dict[str, tuple[int, int]] = {}  # Redis key -> (tokens owed, window seconds)
+        self._leases: dict[tuple[str, int], _Lease] = {}  # (key id, window seconds) -> lease
 
     @staticmethod
-    def _keys(key_id: str, window: int) -> list[str]:
-        return [f"anygate:limit:{key_id}:{window}:requests", f"anygate:limit:{key_id}:{window}:tokens"]
+    def _keys(key_id: str, seconds: int, window: int) -> list[str]:
+        base = f"anygate:limit:{key_id}:{window}" if seconds == WINDOW_SECONDS else f"anygate:limit:{key_id}:day{window}"
+        return [base + ":requests", base + ":tokens"]
 
     async def check(self, key: KeyRecord, tokens: int) -> Window:
-        window, reset = _now_window()
-        lease = self._leases.get(key.id)
-        if lease is None or lease.window != window:
-            lease = self._leases[key.id] = _Lease(window)
-        short_of_requests = key.rpm is not None and lease.requests < 1
-        short_of_tokens = key.tpm is not None and lease.tokens < tokens
-        if short_of_requests or short_of_tokens:
-            want_requests = max(key.rpm // LEASE_SHARE, 1) if short_of_requests and key.rpm is not None else 0
-            need_tokens = tokens - lease.tokens
-            want_tokens = max(key.tpm // LEASE_SHARE, need_tokens) if short_of_tokens and key.tpm is not None else 0
-            args = [key.rpm or 0, key.tpm or 0, want_requests, want_tokens, need_tokens, WINDOW_SECONDS * 2]
-            try:
-                granted, lease.seen_requests, lease.seen_tokens, got_requests, got_tokens = await asyncio.wait_for(
-                    self._lease(keys=self._keys(key.id, window), args=args), REDIS_TIMEOUT_SECONDS
-                )
-            except Exception:  # Redis down or slow: fail open, loudly
-                log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
-                return Window(True, 0, 0, reset)
-            if not granted:
-                return Window(False, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset)
-            lease.requests += got_requests
-            lease.tokens += got_tokens
-        lease.requests -= 1
-        lease.tokens -= tokens
-        return Window(True, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset)
+        now = time.time()
+        fits: list[tuple[_Lease, int, float]] = []  # (lease, window seconds, seconds to its reset)
+        for seconds, requests_cap, tokens_cap in caps(key):
+            number, reset = _window(seconds, now)
+            lease = self._leases.get((key.id, seconds))
+            if lease is None or lease.window != number:
+                lease = self._leases[(key.id, seconds)] = _Lease(number)
+            short_of_requests = requests_cap is not None and lease.requests < 1
+            short_of_tokens = tokens_cap is not None and lease.tokens < tokens
+            if short_of_requests or short_of_tokens:
+                want_requests = max(requests_cap // LEASE_SHARE, 1) if short_of_requests and requests_cap is not None else 0
+                need_tokens = tokens - lease.tokens
+                want_tokens = max(tokens_cap // LEASE_SHARE, need_tokens) if short_of_tokens and tokens_cap is not None else 0
+                args = [requests_cap or 0, tokens_cap or 0, want_requests, want_tokens, need_tokens, seconds * 2]
+                try:
+                    granted, lease.seen_requests, lease.seen_tokens, got_requests, got_tokens = await asyncio.wait_for(
+                        self._lease(keys=self._keys(key.id, seconds, number), args=args), REDIS_TIMEOUT_SECONDS
+                    )
+                except Exception:  # Redis down or slow: fail open, loudly
+                    log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
+                    return Window(True, 0, 0, reset, seconds)
+                if not granted:
+                    return Window(False, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset, seconds)
+                lease.requests += got_requests  # kept for the next calls even if another window refuses this one
+                lease.tokens += got_tokens
+            fits.append((lease, seconds, reset))
+        for lease, _, _ in fits:  # taken only once every window has room
+            lease.requests -= 1
+            lease.tokens -= tokens
+        if not fits:
+            return Window(True, 0, 0, 0.0)
+        lease, seconds, reset = fits[0]
+        return Window(True, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset, seconds)
 
-    def correct(self, key_id: str, tokens: int) -> None:
-        """Tokens given back return to this instance's lease; tokens owed come out of it, and what it
-        cannot cover is added in Redis (gathered and sent a few times a second, in one pipeline)."""
-        window = _now_window()[0]
-        lease = self._leases.get(key_id)
-        if lease is not None and lease.window == window:
-            covered = min(tokens, lease.tokens) if tokens > 0 else tokens
-            lease.tokens -= covered
-            tokens -= covered
-        if tokens <= 0:
-            return
-        name = self._keys(key_id, window)[1]
-        self._corrections[name] = self._corrections.get(name, 0) + tokens
-        if len(self._corrections) == 1:
-            self._later(self._send_corrections())
+    def correct(self, key: KeyRecord, tokens: int) -> None:
+        """Tokens given back return to this instance's leases; tokens owed come out of them, and what
+        they cannot cover is added in Redis (gathered and sent a few times a second, in one pipeline)."""
+        now = time.time()
+        for seconds, _, tokens_cap in caps(key):
+            if tokens_cap is None:
+                continue
+            number = _window(seconds, now)[0]
+            owed = tokens
+            lease = self._leases.get((key.id, seconds))
+            if lease is not None and lease.window == number:
+                covered = min(owed, lease.tokens) if owed > 0 else owed
+                lease.tokens -= covered
+                owed -= covered
+            if owed <= 0:
+                continue
+            name = self._keys(key.id, seconds, number)[1]
+            self._corrections[name] = (self._corrections.get(name, (0, seconds))[0] + owed, seconds)
+            if len(self._corrections) == 1:
+                self._later(self._send_corrections())
 
     async def _send_corrections(self) -> None:
         await asyncio.sleep(CORRECTION_DELAY_SECONDS)
         batch, self._corrections = self._corrections, {}
         pipe = self._redis.pipeline(transaction=False)
-        for name, tokens in batch.items():
+        for name, (tokens, seconds) in batch.items():
             pipe.incrby(name, tokens)
+            pipe.expire(name, seconds * 2)  # a window no instance leased from yet must still expire
         await pipe.execute()
 
     async def acquire(self, key: KeyRecord) -> int | None:
@@ -271,26 +313,28 @@ def too_many_in_flight(key: KeyRecord) -> GatewayError:
 
 
 def refusal(key: KeyRecord, window: Window) -> GatewayError:
-    """The 429 for a key over its limit, with Retry-After and the x-ratelimit-* headers."""
+    """The 429 for a key over a limit, with Retry-After and the x-ratelimit-* headers of the window that refused."""
+    requests_cap, tokens_cap = (key.rpm, key.tpm) if window.seconds == WINDOW_SECONDS else (key.rpd, key.tpd)
     reset = f"{max(window.reset_seconds, 0.001):.3f}s"
     headers = {"Retry-After": str(max(int(window.reset_seconds + 0.999), 1))}
-    if key.rpm is not None:
+    if requests_cap is not None:
         headers |= {
-            "x-ratelimit-limit-requests": str(key.rpm),
-            "x-ratelimit-remaining-requests": str(max(key.rpm - window.requests, 0)),
+            "x-ratelimit-limit-requests": str(requests_cap),
+            "x-ratelimit-remaining-requests": str(max(requests_cap - window.requests, 0)),
             "x-ratelimit-reset-requests": reset,
         }
-    if key.tpm is not None:
+    if tokens_cap is not None:
         headers |= {
-            "x-ratelimit-limit-tokens": str(key.tpm),
-            "x-ratelimit-remaining-tokens": str(max(key.tpm - window.tokens, 0)),
+            "x-ratelimit-limit-tokens": str(tokens_cap),
+            "x-ratelimit-remaining-tokens": str(max(tokens_cap - window.tokens, 0)),
             "x-ratelimit-reset-tokens": reset,
         }
-    what = "requests" if key.rpm is not None and window.requests + 1 > key.rpm else "tokens"
-    limit = key.rpm if what == "requests" else key.tpm
+    what = "requests" if requests_cap is not None and window.requests + 1 > requests_cap else "tokens"
+    limit = requests_cap if what == "requests" else tokens_cap
+    period = PERIOD_NAMES[window.seconds]
     return GatewayError(
         ErrorKind.RATE_LIMIT,
-        f"Rate limit reached for this API key: {limit} {what} per minute. Retry after {headers['Retry-After']} s.",
+        f"Rate limit reached for this API key: {limit} {what} per {period}. Retry after {headers['Retry-After']} s.",
         code="rate_limit_exceeded",
         headers=headers,
     )

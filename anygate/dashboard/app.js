@@ -110,7 +110,9 @@ async function load() {
     row.dataset.keyId = k.id;
     cell(row, k.name); cell(row, k.id); cell(row, k.prefix + "…");
     cell(row, k.models ? k.models.join(", ") : "all");
-    cell(row, k.rpm, "num"); cell(row, k.tpm, "num"); cell(row, k.max_concurrency, "num");
+    cell(row, k.rpm, "num"); cell(row, k.tpm, "num");
+    cell(row, k.rpd === null && k.tpd === null ? null : `${k.rpd ?? "-"} req / ${k.tpd ?? "-"} tok`, "num");
+    cell(row, k.max_concurrency, "num");
     cell(row, k.budget_usd === null ? null : usd(k.budget_usd), "num"); cell(row, usd(spent[k.id] || 0), "num");
     cell(row, k.status, k.status === "active" ? "status-ok" : "status-bad");
     const actions = row.insertCell();
@@ -191,7 +193,7 @@ async function createKey(event) {
   const body = { name: $("new-key-name").value.trim() };
   const models = $("new-key-models").value.split(",").map((m) => m.trim()).filter(Boolean);
   if (models.length) body.models = models;
-  for (const [field, id] of [["rpm", "new-key-rpm"], ["tpm", "new-key-tpm"]]) {
+  for (const [field, id] of [["rpm", "new-key-rpm"], ["tpm", "new-key-tpm"], ["rpd", "new-key-rpd"], ["tpd", "new-key-tpd"]]) {
     if ($(id).value) body[field] = parseInt($(id).value, 10);
   }
   if ($("new-key-budget").value) body.budget_usd = parseFloat($("new-key-budget").value);

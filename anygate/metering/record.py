@@ -38,7 +38,7 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
         family, target.public_model, target.provider.name, status, usage.input_tokens, usage.output_tokens, call.attempts
     )
     if call.counted_tokens:
-        call.gateway.limiter.correct(call.key.id, usage.input_tokens + usage.output_tokens - call.counted_tokens)
+        call.gateway.limiter.correct(call.key, usage.input_tokens + usage.output_tokens - call.counted_tokens)
         call.counted_tokens = 0
     call.gateway.usage.add(
         usage_row(

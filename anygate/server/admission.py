@@ -1,4 +1,4 @@
-"""Letting a generation call in: the key's budget, then its request and token limits."""
+"""Letting a generation call in: the key's budget, then its request and token limits (per minute and per day)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from anygate.auth.limits import refusal, too_many_in_flight
+from anygate.auth.limits import counts_tokens, refusal, too_many_in_flight
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import estimate_tokens
 from anygate.server.call import Call
@@ -20,9 +20,9 @@ async def admit(call: Call, body: dict[str, Any]) -> None:
         raise GatewayError(
             ErrorKind.PERMISSION, f"This API key has used its budget of ${key.budget_usd:.2f}", code="budget_exceeded"
         )
-    if key.rpm is None and key.tpm is None:
+    if key.rpm is None and key.tpm is None and key.rpd is None and key.tpd is None:
         return await _take_slot(call)
-    tokens = estimate_tokens(orjson.dumps(body).decode()) if key.tpm is not None else 0
+    tokens = estimate_tokens(orjson.dumps(body).decode()) if counts_tokens(key) else 0
     window = await gateway.limiter.check(key, tokens)
     if not window.allowed:
         raise refusal(key, window)

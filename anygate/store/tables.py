@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Float, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Float, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -30,6 +30,8 @@ class ApiKey(Base):
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     webhook_secret: Mapped[str | None] = mapped_column(String(80), nullable=True)  # signs this key's task webhooks
+    rpd: Mapped[int | None] = mapped_column(Integer, nullable=True)  # requests per UTC day
+    tpd: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # tokens per UTC day
 
 
 class UsageRecord(Base):

@@ -83,10 +83,12 @@ def test_log_in_create_a_key_and_see_its_call(browser: Any, dashboard_gateway: G
 
     find("#new-key-name").send_keys("browser-team")
     find("#new-key-rpm").send_keys("100")
+    find("#new-key-rpd").send_keys("5000")
     find("#create-key").click()
     key = _wait(lambda: find("#new-key-value").text.startswith("ag-") and find("#new-key-value").text)
     assert find("#new-key-secret").text.startswith("whsec_")
     _wait(lambda: "browser-team" in find("#keys tbody").text)
+    assert "5000 req / - tok" in find("#keys tbody").text
 
     body = {"model": "mock-fast", "messages": [{"role": "user", "content": "hello from the browser test"}]}
     call = requests.post(dashboard_gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)

@@ -17,7 +17,7 @@ from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway_process import GatewayProcess
-from tests.integration.conftest import gateway_config
+from tests.integration.conftest import ADMIN_KEY, gateway_config
 
 HELLO = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -55,6 +55,36 @@ def test_tokens_per_minute_count_the_real_usage(gateway: GatewayProcess) -> None
     assert _chat(gateway, key).status_code == 200
     refused = _chat(gateway, key)
     assert refused.status_code == 429 and refused.headers["x-ratelimit-limit-tokens"] == "40"
+    assert int(refused.headers["x-ratelimit-remaining-tokens"]) == 40 - 31
+
+
+def test_daily_caps_refuse_with_the_day_window_and_can_be_changed(gateway: GatewayProcess) -> None:
+    created = gateway.create_key("--rpm", "100", "--rpd", "2", "--tpd", "1000000")
+    key = created["key"]
+    assert [_chat(gateway, key).status_code for _ in range(2)] == [200, 200]
+    refused = _chat(gateway, key)
+    assert refused.status_code == 429 and refused.json()["error"]["code"] == "rate_limit_exceeded"
+    assert "2 requests per day" in refused.json()["error"]["message"]
+    assert refused.headers["x-ratelimit-limit-requests"] == "2" and refused.headers["x-ratelimit-remaining-requests"] == "0"
+    assert refused.headers["x-ratelimit-limit-tokens"] == "1000000"
+    until_midnight = 86400 - time.time() % 86400
+    assert abs(int(refused.headers["Retry-After"]) - until_midnight) < 5, "the UTC day's end"
+    (shown,) = [k for k in json.loads(gateway.cli("keys", "list", "--json").stdout) if k["id"] == created["id"]]
+    assert (shown["rpd"], shown["tpd"]) == (2, 1_000_000)
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    changed = requests.patch(f"{gateway.url}/admin/v1/keys/{created['id']}", json={"rpd": 3}, headers=admin, timeout=10)
+    assert changed.status_code == 200 and changed.json()["rpd"] == 3
+    deadline = time.time() + 5  # running gateways see the change within the key cache's refresh
+    while (status := _chat(gateway, key).status_code) == 429 and time.time() < deadline:
+        time.sleep(0.2)
+    assert status == 200 and _chat(gateway, key).status_code == 429
+
+
+def test_tokens_per_day_count_the_real_usage(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--tpd", "40")["key"]  # one fake answer uses 31 tokens
+    assert _chat(gateway, key).status_code == 200
+    refused = _chat(gateway, key)
+    assert refused.status_code == 429 and "40 tokens per day" in refused.json()["error"]["message"]
     assert int(refused.headers["x-ratelimit-remaining-tokens"]) == 40 - 31
 
 

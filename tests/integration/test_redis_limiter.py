@@ -9,11 +9,11 @@ import time
 import redis
 
 from anygate.auth.keys import KeyRecord
-from anygate.auth.limits import CORRECTION_DELAY_SECONDS, LEASE_SHARE, WINDOW_SECONDS, RedisLimiter
+from anygate.auth.limits import CORRECTION_DELAY_SECONDS, DAY_SECONDS, LEASE_SHARE, WINDOW_SECONDS, RedisLimiter
 
 
-def _key(rpm: int | None = None, tpm: int | None = None) -> KeyRecord:
-    return KeyRecord(secrets.token_hex(8), "t", "ag-x", None, rpm, tpm, None, None, time.time(), None)
+def _key(rpm: int | None = None, tpm: int | None = None, rpd: int | None = None) -> KeyRecord:
+    return KeyRecord(secrets.token_hex(8), "t", "ag-x", None, rpm, tpm, None, None, time.time(), None, rpd=rpd)
 
 
 async def _wait_for_a_fresh_window() -> None:
@@ -58,12 +58,30 @@ async def test_tokens_owed_beyond_the_lease_reach_the_other_instances(redis_url:
     key = _key(tpm=10_000)
     try:
         assert (await first.check(key, 100)).allowed  # leases 100 tokens (a hundredth of the limit)
-        first.correct(key.id, 9_950)  # the answer was long: the lease cannot cover it
+        first.correct(key, 9_950)  # the answer was long: the lease cannot cover it
         await asyncio.sleep(CORRECTION_DELAY_SECONDS * 3)
         refused = await second.check(key, 100)
         assert not refused.allowed and refused.tokens == 10_050
-        first.correct(key.id, -9_000)  # given back to the first instance's lease, not to the window
+        first.correct(key, -9_000)  # given back to the first instance's lease, not to the window
         assert (await first.check(key, 5_000)).allowed
     finally:
         await first.close()
         await second.close()
+
+
+async def test_a_daily_cap_holds_across_instances_and_its_refusals_spare_the_minute(redis_url: str) -> None:
+    await _wait_for_a_fresh_window()
+    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    key = _key(rpm=1000, rpd=300)
+    try:
+        windows = [await limiter.check(key, 0) for _ in range(200) for limiter in (first, second)]
+    finally:
+        await first.close()
+        await second.close()
+    allowed = sum(w.allowed for w in windows)
+    assert 300 - 300 // LEASE_SHARE <= allowed <= 300
+    refused = next(w for w in windows if not w.allowed)
+    assert refused.seconds == DAY_SECONDS and 0 < refused.reset_seconds <= DAY_SECONDS
+    minute = int(time.time() // WINDOW_SECONDS)
+    leased = int(redis.Redis.from_url(redis_url).get(f"anygate:limit:{key.id}:{minute}:requests") or 0)
+    assert allowed <= leased <= allowed + 2 * (1000 // LEASE_SHARE), "the day's 100 refusals took nothing of the minute"
