@@ -88,6 +88,7 @@ class RetentionConfig(_Strict):
 
     usage_days: float | None = Field(default=None, gt=0)  # usage records (a key's spend is kept with the key)
     responses_days: float | None = Field(default=30.0, gt=0)  # stored Responses API responses, as OpenAI keeps them
+    replay_days: float | None = Field(default=7.0, gt=0)  # signatures and thinking kept for replayed tool calls
 
 
 class Settings(_Strict):

@@ -17,6 +17,7 @@ from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
+from anygate.server import replay
 from anygate.server.call import Call
 from anygate.server.image_fetch import inline_remote_images
 
@@ -67,8 +68,9 @@ class Generation:
     async def canonical(self, target: Target | None = None) -> ChatRequest:
         """The request in canonical form, with replayed signatures, and images inlined when `target` needs it."""
         if self._canonical is None:
-            self._canonical = self.client.parse_request(self.body)
-            self.call.gateway.replay.restore(self._canonical)
+            canonical = self.client.parse_request(self.body)
+            await replay.restore(self.call, canonical)
+            self._canonical = canonical
         if target is not None and target.provider.wire.inline_images and not self._inlined:
             gateway = self.call.gateway
             await inline_remote_images(self._canonical, gateway.http, gateway.settings.fetch_allow_private)

@@ -12,14 +12,13 @@ from aiohttp import web
 from anygate.core.chat import Thinking
 from anygate.core.codec import StreamBroken, WireCodec
 from anygate.core.errors import GatewayError
-from anygate.core.replay_cache import ReplayCache
 from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
-from anygate.server import streaming
+from anygate.server import replay, streaming
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation
 
@@ -51,7 +50,6 @@ async def translate_reply(
     sees as finished is, for instance, already stored)."""
     call, client, body = generation.call, generation.client, generation.body
     canonical = await generation.canonical()
-    replay = call.gateway.replay
     upstream = target.provider.wire
     public_model = target.public_model
     if reply.chunks is None:
@@ -61,12 +59,12 @@ async def translate_reply(
             record_usage(call, client.name, target, Usage(), err.status)
             raise
         record_usage(call, client.name, target, answer.usage, 200)
-        replay.remember(answer)
+        await replay.share(call, call.gateway.replay.remember(answer))
         whole = client.build_response(answer, public_model, call.request_id)
         return web.Response(body=orjson.dumps(whole), content_type="application/json", headers={"x-request-id": call.request_id})
     parser = upstream.stream_parser()
     writer = client.stream_writer(canonical, public_model, call.request_id)
-    tally = _Tally(replay)
+    tally = _Tally()
     status = 200
     try:
         response = await streaming.start(request, call, writer.content_type)
@@ -74,18 +72,18 @@ async def translate_reply(
             assert reply.chunks is not None
             async for chunk in reply.chunks:
                 events = parser.feed(chunk)
-                tally.take(events)
+                ended = tally.take(events)
                 out = b"".join([writer.write(e) for e in events])
-                if before_end is not None and any(isinstance(e, StreamEnd) for e in events):
-                    await before_end()
+                if ended:
+                    await _before_end(call, tally, before_end)
                 if out:
                     await streaming.write(response, out)
             tail = parser.close()
-            tally.take(tail)
             if tail:
+                ended = tally.take(tail)
                 out = b"".join(writer.write(e) for e in tail)
-                if before_end is not None and any(isinstance(e, StreamEnd) for e in tail):
-                    await before_end()
+                if ended:
+                    await _before_end(call, tally, before_end)
                 await streaming.write(response, out)
         except GatewayError as err:
             status = err.status
@@ -107,33 +105,44 @@ async def translate_reply(
     return response
 
 
+async def _before_end(call: Call, tally: _Tally, before_end: Callable[[], Awaitable[None]] | None) -> None:
+    """What must be done before the client sees the stream end: the turn's replay entries kept and
+    shared (the client's next turn may reach another worker), then the caller's own step."""
+    if tally.calls:
+        await replay.share(call, call.gateway.replay.remember_turn(tally.calls, tally.leading_thinking))
+    if before_end is not None:
+        await before_end()
+
+
 class _Tally:
-    """What a translated stream has carried so far: its usage, its pieces, and the thinking and
-    signatures to remember for the next turn."""
+    """What a translated stream has carried so far: its usage, its pieces, and the tool calls and
+    thinking to remember for the next turn."""
 
-    __slots__ = ("_first_call", "_replay", "_thinking", "pieces", "usage")
+    __slots__ = ("calls", "leading_thinking", "pieces", "thinking", "usage")
 
-    def __init__(self, replay: ReplayCache) -> None:
-        self._replay = replay
-        self._thinking: list[Thinking] = []
-        self._first_call: str | None = None
+    def __init__(self) -> None:
+        self.thinking: list[Thinking] = []
+        self.leading_thinking: list[Thinking] = []  # the thinking before the first tool call
+        self.calls: list[tuple[str, str | None]] = []  # (id, signature) of each tool call
         self.pieces = 0
         self.usage: Usage | None = None
 
-    def take(self, events: list[StreamEvent]) -> None:
-        """Count `events` in."""
+    def take(self, events: list[StreamEvent]) -> bool:
+        """Count `events` in; True when they end the answer."""
+        ended = False
         for event in events:
             if type(event) is TextDelta or type(event) is ToolCallDelta:
                 self.pieces += 1
             elif isinstance(event, StreamEnd):
                 self.usage = event.usage
+                ended = True
             elif isinstance(event, ThinkingDelta):
-                _gather_thinking(self._thinking, event)
+                _gather_thinking(self.thinking, event)
             elif isinstance(event, ToolCallStart):
-                self._replay.remember_call(event.id, event.signature)
-                if self._first_call is None:
-                    self._first_call = event.id
-                    self._replay.remember_thinking(event.id, self._thinking)
+                if not self.calls:
+                    self.leading_thinking = list(self.thinking)
+                self.calls.append((event.id, event.signature))
+        return ended
 
 
 def _gather_thinking(thinking: list[Thinking], delta: ThinkingDelta) -> None:

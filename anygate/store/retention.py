@@ -1,4 +1,4 @@
-"""Deleting usage records and stored responses older than their retention, in small batches, so that
+"""Deleting usage records, stored responses and replay entries older than their retention, in small batches, so that
 neither a long transaction nor a large result ever builds up."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.config import RetentionConfig
 from anygate.periodic import Periodic
-from anygate.store.tables import StoredResponse, UsageRecord
+from anygate.store.tables import ReplayEntry, StoredResponse, UsageRecord
 
 PURGE_SECONDS = 3600.0  # how often an instance looks for expired records (and once at start)
 BATCH = 5000  # rows deleted per transaction
+_Expiring = type[UsageRecord] | type[StoredResponse] | type[ReplayEntry]
 
 
 class Retention:
@@ -21,9 +22,10 @@ class Retention:
 
     def __init__(self, engine: AsyncEngine, config: RetentionConfig, batch: int = BATCH) -> None:
         self._engine = engine
-        kept: list[tuple[type[UsageRecord] | type[StoredResponse], float | None]] = [
+        kept: list[tuple[_Expiring, float | None]] = [
             (UsageRecord, config.usage_days),
             (StoredResponse, config.responses_days),
+            (ReplayEntry, config.replay_days),
         ]
         self._policies = [(table, days * 86400.0) for table, days in kept if days is not None]
         self._batch = batch
@@ -47,7 +49,7 @@ class Retention:
             deleted += await self._purge_table(table, now - seconds)
         return deleted
 
-    async def _purge_table(self, table: type[UsageRecord] | type[StoredResponse], before: float) -> int:
+    async def _purge_table(self, table: _Expiring, before: float) -> int:
         expired = select(table.id).where(table.created_at < before).limit(self._batch).scalar_subquery()
         deleted = 0
         while True:

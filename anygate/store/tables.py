@@ -126,3 +126,15 @@ class WebhookDelivery(Base):
     next_attempt_at: Mapped[float] = mapped_column(Float)
     delivered_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+
+
+class ReplayEntry(Base):
+    """What a translated tool call needs when the client sends it back: its signature, and for a turn's
+    first call the signed thinking before it; shared by every worker and instance."""
+
+    __tablename__ = "replay_entries"
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)  # the tool call's id
+    signature: Mapped[str | None] = mapped_column(Text, nullable=True)
+    thinking: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: [{text, signature, redacted}]
+    created_at: Mapped[float] = mapped_column(Float, index=True)

@@ -1,7 +1,9 @@
-"""What a client family cannot carry between turns is kept by the gateway and replayed to the upstream."""
+"""What a client family cannot carry between turns is kept by the gateway and replayed to the upstream,
+also when the next turn reaches another instance (or a restarted one) on the same database."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,6 +21,14 @@ TOOLS: list[Any] = [{"type": "function", "function": {"name": "get_weather", "pa
 @pytest.fixture(scope="module")
 def client(gateway: GatewayProcess, api_key: str) -> OpenAI:
     return OpenAI(base_url=gateway.url + "/openai/v1", api_key=api_key, max_retries=0)
+
+
+@pytest.fixture(scope="module")
+def other_client(gateway: GatewayProcess, api_key: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenAI]:
+    """A client of a second instance on the same database."""
+    other = GatewayProcess(tmp_path_factory.mktemp("other"), gateway.config).start()
+    yield OpenAI(base_url=other.url + "/openai/v1", api_key=api_key, max_retries=0)
+    other.stop()
 
 
 def _first_turn(client: OpenAI, model: str, stream: bool) -> list[tuple[str, str]]:
@@ -83,3 +93,14 @@ def test_anthropic_thinking_reaches_openai_clients_as_reasoning_content(client: 
         )
     )
     assert "".join((c.choices[0].delta.model_extra or {}).get("reasoning_content") or "" for c in chunks if c.choices) == THOUGHT
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_the_next_turn_on_another_instance_gets_the_signatures_and_thinking_back(
+    client: OpenAI, other_client: OpenAI, fake_gemini: FakeGemini, fake_anthropic: FakeAnthropic, stream: bool
+) -> None:
+    _second_turn(other_client, "gemini-tools", _first_turn(client, "gemini-tools", stream))
+    assert fake_gemini.requests[-1]["body"]["contents"][1]["parts"][0]["thoughtSignature"] == GEMINI_SIGNATURE
+    _second_turn(other_client, "claude-think-tools", _first_turn(client, "claude-think-tools", stream))
+    assistant = fake_anthropic.requests[-1]["body"]["messages"][1]
+    assert assistant["content"][0] == {"type": "thinking", "thinking": THOUGHT, "signature": CLAUDE_SIGNATURE}

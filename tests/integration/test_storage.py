@@ -14,11 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anygate.auth.cache import KeyCache
 from anygate.auth.keys import changed_since, create_key, find_by_hash, get_key, hash_key, list_keys, revoke_key
 from anygate.config import RetentionConfig
+from anygate.core.chat import Thinking
 from anygate.core.usage import Usage
 from anygate.metering.record import usage_row
 from anygate.metering.report import usage_totals
 from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
 from anygate.store.database import create_engine, migrate
+from anygate.store.replay import load_entries, save_entries
 from anygate.store.retention import Retention
 from anygate.store.tables import StoredResponse, UsageRecord
 
@@ -139,6 +141,16 @@ async def test_retention_purges_what_expired_in_batches_and_keeps_the_rest(engin
     event.remove(engine.sync_engine, "commit", count)
     assert await left() == (3, 1)
     assert commits >= 3  # 12 rows, five a transaction
+
+
+
+async def test_replay_entries_round_trip_and_keep_the_first_of_an_id(engine: AsyncEngine) -> None:
+    run = str(time.time_ns())
+    thinking = [Thinking("why", "sig-1"), Thinking(redacted="opaque")]
+    await save_entries(engine, [(f"toolu_{run}", None, thinking), (f"call_{run}", "gemini-sig", None)])
+    await save_entries(engine, [(f"call_{run}", "another", None)])  # the same id again: the first stays
+    loaded = await load_entries(engine, [f"toolu_{run}", f"call_{run}", f"missing_{run}"])
+    assert sorted(loaded, key=lambda e: e[0]) == [(f"call_{run}", "gemini-sig", None), (f"toolu_{run}", None, thinking)]
 
 
 def _usage_row(key_id: str, request_id: str, model: str) -> dict[str, Any]:
