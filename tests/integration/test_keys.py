@@ -28,7 +28,7 @@ def test_every_auth_style_works(gateway: GatewayProcess, api_key: str) -> None:
 
 
 def test_key_is_shown_once_and_stored_only_as_a_hash(gateway: GatewayProcess) -> None:
-    created = gateway.create_key("--rpm", "60", "--tpm", "1000", "--budget", "2.5", "--models", "mock-fast,gpt-test")
+    created = gateway.create_key("--rpm", "60", "--tpm", "1000", "--budget", "2.5", "--models", "mock-fast,gpt-test", cli=True)
     assert created["key"].startswith("ag-") and len(created["key"]) > 40
     shown = json.loads(gateway.cli("keys", "show", created["id"], "--json").stdout)
     assert "key" not in shown and created["key"] not in json.dumps(shown)
