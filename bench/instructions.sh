@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # CPU instructions per non-streamed request, counted by valgrind's callgrind: the bare proxy and
-# anygate, each after a warm-up, over the same COUNT requests (default 1000, 8 at a time). Unlike
+# anygate, each after a warm-up, over the same COUNT requests (default 1000, 8 at a time); with
+# STREAM=1, per streamed request translated from an OpenAI upstream to an Anthropic client, against
+# the bare proxy relaying the same stream. Unlike
 # throughput this does not move with the other tenants of a shared machine, so two builds can be
 # compared across runs (ANYGATE_SRC=<checkout> measures another checkout with this venv). anygate's
 # time-driven background work (key and spend refreshes) is measured over 10 idle seconds and taken
@@ -26,23 +28,35 @@ cat >"$W/instructions.yaml" <<YAML
 database: sqlite:///$W/instructions.db
 providers:
   up: {type: openai, base_url: "http://127.0.0.1:19080/v1", api_key: sk-bench}
+  up-stream: {type: openai, base_url: "http://127.0.0.1:19080/stream/v1", api_key: sk-bench}
 models:
   bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
+  bench-stream: [{provider: up-stream, model: bench-up}]
 YAML
+sed 's/bench-model/bench-stream/' "$B/body_anthropic_stream.json" >"$W/body_anthropic_stream.json"
+if [[ ${STREAM:-0} == 1 ]]; then
+  WHAT="streamed request (Anthropic client, OpenAI upstream)"
+  BARE_PATH=/stream/v1/chat/completions BARE_BODY=$B/body_openai_stream.json
+  ANY_PATH=/anthropic/v1/messages ANY_BODY=$W/body_anthropic_stream.json
+else
+  WHAT="non-streamed request"
+  BARE_PATH=/v1/chat/completions BARE_BODY=$B/body_openai.json
+  ANY_PATH=/openai/v1/chat/completions ANY_BODY=$B/body_openai.json
+fi
 rm -f "$W/instructions.db"
 KEY=$(PYTHONPATH=$SRC "$ROOT/.venv/bin/anygate" keys create --config "$W/instructions.yaml" --name bench --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
 collected() { sed -n 's/^summary: //p' "$1"; }
-measure() { # name port url-path health-url command...: prints instructions per request (and the load's seconds)
-  local name=$1 port=$2 path=$3 health=$4; shift 4
+measure() { # name port url-path body health-url command...: prints instructions per request
+  local name=$1 port=$2 path=$3 body=$4 health=$5; shift 5
   PYTHONHASHSEED=0 PYTHONPATH=$SRC valgrind --tool=callgrind --callgrind-out-file="$W/cg.$name.%p" "$@" >"$W/cg.$name.log" 2>&1 &
   local vp=$!; pids+=("$vp")
   wait_up "$health"
-  "$PY" "$B/drive.py" "http://127.0.0.1:$port$path" "$B/body_openai.json" "$KEY" 300 8
+  "$PY" "$B/drive.py" "http://127.0.0.1:$port$path" "$body" "$KEY" 300 8
   sleep 1
   callgrind_control -z "$vp" >/dev/null 2>&1
   local t0; t0=$(date +%s.%N)
-  "$PY" "$B/drive.py" "http://127.0.0.1:$port$path" "$B/body_openai.json" "$KEY" "$COUNT" 8
+  "$PY" "$B/drive.py" "http://127.0.0.1:$port$path" "$body" "$KEY" "$COUNT" 8
   sleep 1.2 # the batched usage and access lines of the load are written
   local t1; t1=$(date +%s.%N)
   callgrind_control -d "$vp" >/dev/null 2>&1
@@ -54,7 +68,7 @@ load, idle, secs = $(collected "$W/cg.$name.$vp.1"), $(collected "$W/cg.$name.$v
 print(f'{(load - idle / 10 * secs) / $COUNT / 1000:.0f}')"
 }
 echo "counting the bare proxy" >&2
-BARE=$(measure bare 19081 /v1/chat/completions http://127.0.0.1:19081/ "$PY" "$B/bare_proxy.py" http://127.0.0.1:19080 19081)
+BARE=$(measure bare 19081 "$BARE_PATH" "$BARE_BODY" http://127.0.0.1:19081/ "$PY" "$B/bare_proxy.py" http://127.0.0.1:19080 19081)
 echo "counting anygate ($SRC)" >&2
-ANY=$(measure anygate 19083 /openai/v1/chat/completions http://127.0.0.1:19083/health "$ROOT/.venv/bin/python" "$ROOT/.venv/bin/anygate" serve --config "$W/instructions.yaml" --port 19083)
-echo "instructions per non-streamed request: bare proxy ${BARE}K, anygate ${ANY}K, ratio $("$PY" -c "print(f'{$BARE/$ANY:.2f}')")"
+ANY=$(measure anygate 19083 "$ANY_PATH" "$ANY_BODY" http://127.0.0.1:19083/health "$ROOT/.venv/bin/python" "$ROOT/.venv/bin/anygate" serve --config "$W/instructions.yaml" --port 19083)
+echo "instructions per $WHAT: bare proxy ${BARE}K, anygate ${ANY}K, ratio $("$PY" -c "print(f'{$BARE/$ANY:.2f}')")"
