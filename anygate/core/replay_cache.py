@@ -57,6 +57,7 @@ class ReplayCache:
             if signature or (i == 0 and signed)
         ]
         self.put(entries)
+        self.checked([call_id for call_id, _ in calls])  # ids this process made: nothing more to ask about
         return entries
 
     def remember(self, answer: ChatResponse) -> list[Entry]:

@@ -18,6 +18,7 @@ def test_a_turn_keeps_signed_thinking_on_its_first_call_and_each_signature() -> 
     entries = cache.remember_turn([("a", None), ("b", "gem-sig"), ("c", None)], thinking)
     assert entries == [("a", None, [thinking[0]]), ("b", "gem-sig", None)]
     assert cache.remember_turn([("d", None)], [Thinking("unsigned")]) == []
+    assert cache.unknown(_replayed("a", "b", "c", "d")) == [], "a turn of its own is never looked up"
 
 
 def test_unknown_ids_are_asked_about_once() -> None:
