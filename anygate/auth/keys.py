@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anygate.store.tables import ApiKey
 
 KEY_PREFIX = "ag-"
+WINDOW_SECONDS = 60  # the rate limit windows: a minute, and a UTC day
+DAY_SECONDS = 86400
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +39,12 @@ class KeyRecord:
     webhook_secret: str | None = field(default=None, repr=False)  # signs this key's task webhooks
     rpd: int | None = None  # requests per UTC day
     tpd: int | None = None  # tokens per UTC day
+    # (window seconds, requests cap, tokens cap) of each window the key has a cap in, minute first
+    caps: tuple[tuple[int, int | None, int | None], ...] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        windows = ((WINDOW_SECONDS, self.rpm, self.tpm), (DAY_SECONDS, self.rpd, self.tpd))
+        object.__setattr__(self, "caps", tuple(w for w in windows if w[1] is not None or w[2] is not None))
 
     def allows_model(self, model: str) -> bool:
         """True when the key's allowlist is empty or names `model`."""

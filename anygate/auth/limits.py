@@ -15,16 +15,14 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from anygate.auth.keys import KeyRecord
+from anygate.auth.keys import DAY_SECONDS, WINDOW_SECONDS, KeyRecord
 from anygate.core.errors import ErrorKind, GatewayError
 
 log = logging.getLogger(__name__)
-WINDOW_SECONDS = 60
-DAY_SECONDS = 86400
 PERIOD_NAMES = {WINDOW_SECONDS: "minute", DAY_SECONDS: "day"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Window:
     """A key's counts in a window after a check: the one that refused, else the minute's (or the day's
     when the key has only daily caps)."""
@@ -34,12 +32,6 @@ class Window:
     tokens: int
     reset_seconds: float
     seconds: int = WINDOW_SECONDS  # the window's length
-
-
-def caps(key: KeyRecord) -> list[tuple[int, int | None, int | None]]:
-    """The key's (window seconds, requests cap, tokens cap) of each window it has a cap in, minute first."""
-    periods = ((WINDOW_SECONDS, key.rpm, key.tpm), (DAY_SECONDS, key.rpd, key.tpd))
-    return [p for p in periods if p[1] is not None or p[2] is not None]
 
 
 def counts_tokens(key: KeyRecord) -> bool:
@@ -87,7 +79,7 @@ class MemoryLimiter:
         now = time.time()
         fits: list[list[int]] = []
         window = Window(True, 0, 0, 0.0)
-        for seconds, requests_cap, tokens_cap in caps(key):
+        for seconds, requests_cap, tokens_cap in key.caps:
             number, reset = _window(seconds, now)
             counts = self._counts.get((key.id, seconds))
             if counts is None or counts[0] != number:
@@ -106,7 +98,7 @@ class MemoryLimiter:
 
     def correct(self, key: KeyRecord, tokens: int) -> None:
         now = time.time()
-        for seconds, _, tokens_cap in caps(key):
+        for seconds, _, tokens_cap in key.caps:
             counts = self._counts.get((key.id, seconds))
             if tokens_cap is not None and counts is not None and counts[0] == _window(seconds, now)[0]:
                 counts[2] = max(counts[2] + tokens, 0)
@@ -204,7 +196,7 @@ class RedisLimiter:
     async def check(self, key: KeyRecord, tokens: int) -> Window:
         now = time.time()
         fits: list[tuple[_Lease, int, float]] = []  # (lease, window seconds, seconds to its reset)
-        for seconds, requests_cap, tokens_cap in caps(key):
+        for seconds, requests_cap, tokens_cap in key.caps:
             number, reset = _window(seconds, now)
             lease = self._leases.get((key.id, seconds))
             if lease is None or lease.window != number:
@@ -240,7 +232,7 @@ class RedisLimiter:
         """Tokens given back return to this instance's leases; tokens owed come out of them, and what
         they cannot cover is added in Redis (gathered and sent a few times a second, in one pipeline)."""
         now = time.time()
-        for seconds, _, tokens_cap in caps(key):
+        for seconds, _, tokens_cap in key.caps:
             if tokens_cap is None:
                 continue
             number = _window(seconds, now)[0]

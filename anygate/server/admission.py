@@ -20,7 +20,7 @@ async def admit(call: Call, body: dict[str, Any]) -> None:
         raise GatewayError(
             ErrorKind.PERMISSION, f"This API key has used its budget of ${key.budget_usd:.2f}", code="budget_exceeded"
         )
-    if key.rpm is None and key.tpm is None and key.rpd is None and key.tpd is None:
+    if not key.caps:
         return await _take_slot(call)
     tokens = estimate_tokens(orjson.dumps(body).decode()) if counts_tokens(key) else 0
     window = await gateway.limiter.check(key, tokens)
