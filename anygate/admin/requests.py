@@ -10,7 +10,8 @@ from anygate.server.call import Call
 from anygate.store.tables import UsageRecord
 
 _SHOWN = ("created_at", "request_id", "key_id", "family", "public_model", "provider", "upstream_model", "status",
-          "latency_ms", "input_tokens", "output_tokens", "cost_usd", "attempts", "estimated")
+          "latency_ms", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens", "cost_usd", "attempts",
+          "estimated")
 
 
 async def recent_requests(request: web.Request, call: Call) -> web.Response:

@@ -138,7 +138,8 @@ async function load() {
     cell(row, r.public_model); cell(row, r.provider);
     cell(row, r.status, r.status < 400 ? "status-ok" : "status-bad");
     cell(row, Number(r.latency_ms).toFixed(1), "num");
-    cell(row, `${r.input_tokens} / ${r.output_tokens}`, "num"); cell(row, usd(r.cost_usd), "num");
+    const cache = r.cached_tokens || r.cache_write_tokens ? ` (cache: ${r.cached_tokens} read, ${r.cache_write_tokens} written)` : "";
+    cell(row, `${r.input_tokens} / ${r.output_tokens}${cache}`, "num"); cell(row, usd(r.cost_usd), "num");
   }
 
   const taskRows = $("tasks").tBodies[0];

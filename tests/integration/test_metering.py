@@ -21,7 +21,7 @@ from tests.fakes.anthropic_upstream import USAGE as ANTHROPIC_USAGE
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.openai_upstream import USAGE, FakeOpenAI
 from tests.gateway_process import GatewayProcess
-from tests.integration.conftest import gateway_config
+from tests.integration.conftest import ADMIN_KEY, gateway_config
 
 
 def _rows(database: str, key_id: str) -> list[dict[str, Any]]:
@@ -131,6 +131,11 @@ def test_cache_reads_and_writes_are_priced_and_reported_apart(
         for path, body in (("/anthropic/v1/messages", native), ("/openai/v1/chat/completions", chat)):
             resp = requests.post(gateway.url + path, json=body, headers=auth, timeout=20)
             assert resp.status_code == 200, resp.text
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    deadline = time.time() + 5  # usage is written in batches
+    while len(shown := requests.get(f"{gateway.url}/admin/v1/requests?key_id={key['id']}", headers=admin, timeout=10).json()["data"]) < 4:
+        assert time.time() < deadline, shown
+        time.sleep(0.2)
     gateway.stop()
 
     read, written = ANTHROPIC_USAGE["cache_read_input_tokens"], ANTHROPIC_USAGE["cache_creation_input_tokens"]
@@ -144,6 +149,7 @@ def test_cache_reads_and_writes_are_priced_and_reported_apart(
     assert (total["cached_tokens"], total["cache_write_tokens"]) == (4 * read, 4 * written)
     assert total["cost_usd"] == pytest.approx(sum(r["cost_usd"] for r in rows))
     assert "40 / 20" in gateway.cli("usage", "--key", key["id"]).stdout
+    assert all((r["cached_tokens"], r["cache_write_tokens"]) == (read, written) for r in shown)
 
 
 def test_usage_past_its_retention_is_purged_when_the_gateway_starts(
