@@ -78,7 +78,7 @@ class MemoryLimiter:
     async def check(self, key: KeyRecord, tokens: int) -> Window:
         now = time.time()
         fits: list[list[int]] = []
-        window = Window(True, 0, 0, 0.0)
+        first = (0.0, WINDOW_SECONDS)  # reset and length of the first window
         for seconds, requests_cap, tokens_cap in key.caps:
             number, reset = _window(seconds, now)
             counts = self._counts.get((key.id, seconds))
@@ -89,12 +89,12 @@ class MemoryLimiter:
             if over_requests or over_tokens:
                 return Window(False, counts[1], counts[2], reset, seconds)
             if not fits:
-                window = Window(True, counts[1] + 1, counts[2] + tokens, reset, seconds)
+                first = (reset, seconds)
             fits.append(counts)
         for counts in fits:  # counted only once every window has room
             counts[1] += 1
             counts[2] += tokens
-        return window
+        return Window(True, fits[0][1], fits[0][2], *first) if fits else Window(True, 0, 0, 0.0)
 
     def correct(self, key: KeyRecord, tokens: int) -> None:
         now = time.time()
