@@ -1,5 +1,5 @@
-"""Deleting usage records, stored responses and replay entries older than their retention, in small batches, so that
-neither a long transaction nor a large result ever builds up."""
+"""Deleting usage records, stored responses and replay entries older than their retention, in small
+batches, so that neither a long transaction nor a large result ever builds up."""
 
 from __future__ import annotations
 
