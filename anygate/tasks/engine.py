@@ -129,9 +129,10 @@ class TaskEngine:
         self._deliverer.due(time.time())
 
     async def _poll_due(self) -> None:
-        while tasks := await claim_tasks(self._engine):
+        providers = self.models.provider_names()
+        while tasks := await claim_tasks(self._engine, providers):
             await asyncio.gather(*(self._poll(task) for task in tasks))
-        soonest = await next_poll_at(self._engine)  # tasks this instance was not told of included
+        soonest = await next_poll_at(self._engine, providers)  # tasks this instance was not told of included
         if soonest is not None:
             self._poller.due(soonest)
 
@@ -147,10 +148,9 @@ class TaskEngine:
         gap = min(self._settings.poll_interval_seconds * 1.5 ** min(task.polls, 12), max(MAX_POLL_GAP_SECONDS, self._settings.poll_interval_seconds))
         provider = self.models.provider(task.provider)
         result: dict[str, Any] | None = None
-        if now >= task.deadline_at:
-            status = TaskStatus(TaskState.FAILED, "DEADLINE_EXCEEDED", task.progress, "the task did not finish before its deadline")
-        elif provider is None:
-            status = TaskStatus(TaskState.FAILED, "PROVIDER_REMOVED", task.progress, f"provider '{task.provider}' is no longer configured")
+        if now >= task.deadline_at or provider is None:  # without its provider, a task is claimed only at its deadline
+            missing = "" if provider else f" (no instance that polled it has provider '{task.provider}' configured)"
+            status = TaskStatus(TaskState.FAILED, "DEADLINE_EXCEEDED", task.progress, f"the task did not finish before its deadline{missing}")
         else:
             try:
                 polled = await provider.query(task.kind, task.upstream_id)

@@ -69,12 +69,24 @@ async def _lease(conn: AsyncConnection, table: type[Task] | type[WebhookDelivery
     return ids
 
 
-async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
-    """Unfinished tasks due for a poll, leased to the caller."""
+def _due_at(providers: list[str]) -> Any:
+    """When an unfinished task is next the business of an instance with these providers: its next poll
+    if it runs on one of them, else its deadline (instances configured otherwise poll it until then);
+    never while another instance holds its lease."""
+    when = case((Task.provider.in_(providers), Task.next_poll_at), else_=Task.deadline_at)
+    return case((Task.lease_until > when, Task.lease_until), else_=when)
+
+
+async def claim_tasks(engine: AsyncEngine, providers: list[str], limit: int = 20) -> list[Any]:
+    """Unfinished tasks due for a poll by an instance with these providers, leased to the caller."""
     now = time.time()
     due = _claimable(
         select(Task.id)
-        .where(Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]), Task.next_poll_at <= now, Task.lease_until < now)
+        .where(
+            Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]),
+            Task.lease_until < now,
+            (Task.provider.in_(providers) & (Task.next_poll_at <= now)) | (Task.deadline_at <= now),
+        )
         .order_by(Task.next_poll_at)
         .limit(limit),
         engine,
@@ -84,10 +96,9 @@ async def claim_tasks(engine: AsyncEngine, limit: int = 20) -> list[Any]:
         return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids)))) if ids else []
 
 
-async def next_poll_at(engine: AsyncEngine) -> float | None:
-    """When the soonest unfinished task is next due a poll (by its schedule or its lease), or None."""
-    due = case((Task.lease_until > Task.next_poll_at, Task.lease_until), else_=Task.next_poll_at)
-    query = select(func.min(due)).where(Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]))
+async def next_poll_at(engine: AsyncEngine, providers: list[str]) -> float | None:
+    """When the soonest unfinished task is next due a poll by an instance with these providers, or None."""
+    query = select(func.min(_due_at(providers))).where(Task.state.in_([TaskState.PENDING.value, TaskState.RUNNING.value]))
     async with engine.connect() as conn:
         soonest = (await conn.execute(query)).scalar_one()
     return float(soonest) if soonest is not None else None

@@ -75,6 +75,10 @@ class TaskModels:
                 return self.resolve(model, key, kind)
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"No model here runs '{kind}' tasks for this key", param="model")
 
+    def provider_names(self) -> list[str]:
+        """The task providers this instance has configured."""
+        return list(self._providers)
+
     def provider(self, name: str) -> TaskProvider | None:
         """The task provider called `name`, for polling."""
         return self._providers.get(name)

@@ -247,3 +247,25 @@ def test_two_instances_share_the_polling(tmp_path: Path, postgres_url: str, fake
     finally:
         first.stop()
         second.stop()
+
+
+def test_an_instance_without_the_provider_leaves_the_task_to_one_with_it(tmp_path: Path, fake_dashscope: FakeDashScope) -> None:
+    """A rolling change of config: an instance that lacks a task's provider must not fail the task
+    (it would be lost work); it is polled by an instance that has the provider."""
+    database = f"sqlite:///{tmp_path}/anygate.db"
+    config = task_config(database, fake_dashscope.url, poll=0.5, deadline=60)  # type: ignore[attr-defined]
+    (tmp_path / "with").mkdir()
+    (tmp_path / "without").mkdir()
+    with_provider = GatewayProcess(tmp_path / "with", config).start()
+    key = with_provider.create_key()
+    task_id = _submit(with_provider, key["key"], "wan-ok").json()["output"]["task_id"]
+    with_provider.stop(signal.SIGKILL)  # before its first poll
+    without = GatewayProcess(tmp_path / "without", {**config, "providers": {}, "models": {}}).start()
+    try:
+        time.sleep(6)  # past the idle scan (5 s) that finds other instances' tasks
+        assert _query(without, key["key"], task_id).json()["output"]["task_status"] in ("PENDING", "RUNNING")
+        with_provider.start()
+        assert _until_finished(with_provider, key["key"], task_id)["output"]["task_status"] == "SUCCEEDED"
+    finally:
+        without.stop()
+        with_provider.stop()
