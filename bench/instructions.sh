@@ -12,6 +12,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
 W=/tmp/anygate-bench
 PY=$ROOT/.venv/bin/python
+source "$B/config.sh"
 SRC=${ANYGATE_SRC:-$ROOT}
 COUNT=${COUNT:-1000}
 mkdir -p "$W"
@@ -24,16 +25,8 @@ wait_up() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sle
 cp "$B/stream.txt" "$W/stream.txt"
 nginx -c "$B/nginx.conf" -p "$W"
 
-cat >"$W/instructions.yaml" <<YAML
-database: sqlite:///$W/instructions.db
-providers:
-  up: {type: openai, base_url: "http://127.0.0.1:19080/v1", api_key: sk-bench}
-  up-stream: {type: openai, base_url: "http://127.0.0.1:19080/stream/v1", api_key: sk-bench}
-models:
-  bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
-  bench-stream: [{provider: up-stream, model: bench-up}]
-YAML
-sed 's/bench-model/bench-stream/' "$B/body_anthropic_stream.json" >"$W/body_anthropic_stream.json"
+bench_config "$W/instructions.yaml" "$W/instructions.db"
+stream_bodies "$B" "$W"
 if [[ ${STREAM:-0} == 1 ]]; then
   WHAT="streamed request (Anthropic client, OpenAI upstream)"
   BARE_PATH=/stream/v1/chat/completions BARE_BODY=$B/body_openai_stream.json
@@ -43,7 +36,6 @@ else
   BARE_PATH=/v1/chat/completions BARE_BODY=$B/body_openai.json
   ANY_PATH=/openai/v1/chat/completions ANY_BODY=$B/body_openai.json
 fi
-rm -f "$W/instructions.db"
 KEY=$(PYTHONPATH=$SRC "$ROOT/.venv/bin/anygate" keys create --config "$W/instructions.yaml" --name bench --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 
 collected() { sed -n 's/^summary: //p' "$1"; }

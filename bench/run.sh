@@ -13,6 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
 W=/tmp/anygate-bench
 PY=$ROOT/.venv/bin/python
+source "$B/config.sh"
 DUR=${DUR:-5}; ROUNDS=${ROUNDS:-3}; CONC=${CONC:-32}
 mkdir -p "$W"
 if [[ ${PIN:-1} == 1 && $(nproc) -ge 2 ]]; then T0="taskset -c 0"; T1="taskset -c 1"; else T0=""; T1=""; fi
@@ -29,25 +30,14 @@ cp "$B/stream.txt" "$W/stream.txt"
 $T1 nginx -c "$B/nginx.conf" -p "$W"
 $T0 "$PY" "$B/bare_proxy.py" http://127.0.0.1:19080 19081 >"$W/bare.log" 2>&1 & pids+=($!)
 
-cat >"$W/anygate.yaml" <<YAML
-database: sqlite:///$W/anygate.db
-providers:
-  up: {type: openai, base_url: "http://127.0.0.1:19080/v1", api_key: sk-bench}
-  up-stream: {type: openai, base_url: "http://127.0.0.1:19080/stream/v1", api_key: sk-bench}
-models:
-  bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
-  bench-stream: [{provider: up-stream, model: bench-up}]
-${REDIS:+redis: $REDIS}
-YAML
-rm -f "$W/anygate.db"
+bench_config "$W/anygate.yaml" "$W/anygate.db" "${REDIS:+redis: $REDIS}"
 LIMIT_ARGS=()
 [[ -n ${LIMITS:-} || -n ${REDIS:-} ]] && LIMIT_ARGS=(--rpm 100000000 --tpm 100000000000)
 KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench "${LIMIT_ARGS[@]}" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')
 $T0 "$ROOT/.venv/bin/anygate" serve --config "$W/anygate.yaml" --port 19083 --workers "${WORKERS:-1}" >"$W/anygate.log" 2>&1 & pids+=($!)
 AG_PID=${pids[-1]}
 wait_up http://127.0.0.1:19081/ && wait_up http://127.0.0.1:19083/health
-sed 's/bench-model/bench-stream/' "$B/body_openai_stream.json" >"$W/body_stream.json"
-sed 's/bench-model/bench-stream/' "$B/body_anthropic_stream.json" >"$W/body_anthropic_stream.json"
+stream_bodies "$B" "$W"
 
 declare -A R
 run() { # label conns url body auth: appends one run's figures to R[label]
