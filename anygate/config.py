@@ -63,6 +63,7 @@ class TargetConfig(_Strict):
     cache_read_price: float | None = Field(default=None, ge=0)
     cache_write_price: float | None = Field(default=None, ge=0)
     task_price: float | None = Field(default=None, ge=0)
+    hosted_tools: Literal["drop", "refuse"] = "drop"  # beyond the contract: hosted tools (web_search, …) a translated call cannot run
 
 
 class RoutingConfig(_Strict):

@@ -41,6 +41,7 @@ class Metrics:
         self.upstream_calls: defaultdict[Key, int] = defaultdict(int)  # (family, model, provider, status)
         self.tokens: defaultdict[Key, int] = defaultdict(int)  # (model, direction)
         self.retries: defaultdict[Key, int] = defaultdict(int)  # (model,)
+        self.dropped_tools: defaultdict[Key, int] = defaultdict(int)  # (family, tool type)
         self.seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.first_byte: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.upstream_seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
@@ -78,7 +79,7 @@ class Metrics:
         self.active_streams -= 1
 
 
-_COUNTERS = ("requests", "upstream_calls", "tokens", "retries")
+_COUNTERS = ("requests", "upstream_calls", "tokens", "retries", "dropped_tools")
 _HISTOGRAMS = ("seconds", "first_byte", "upstream_seconds", "overhead")
 
 
@@ -156,6 +157,11 @@ def render(metrics: Metrics, extra: list[str]) -> str:
         *counter("anygate_tokens_total", "Tokens by model and direction.", _named(("model", "direction"), metrics.tokens.items())),
         *counter(
             "anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", _named(("model",), metrics.retries.items())
+        ),
+        *counter(
+            "anygate_dropped_tools_total",
+            "Hosted tools left out of translated calls (the upstream cannot run them), by client family and tool type.",
+            _named(("family", "tool"), metrics.dropped_tools.items()),
         ),
         *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", _named(family, metrics.first_byte.items())),
         *histogram(

@@ -1,7 +1,9 @@
 """The canonical chat request and response that every family's codec reads and writes.
 
 Tool results travel in user messages (as Anthropic and Gemini carry them); the system prompt is
-kept apart from the turns; tool-call arguments are parsed objects, never JSON strings.
+kept apart from the turns, except for system messages a client puts between turns (kept where they
+were for families that take them, hoisted by `system_texts` for those that do not); tool-call
+arguments are parsed objects, never JSON strings.
 """
 
 from __future__ import annotations
@@ -62,11 +64,15 @@ class Thinking:
 Part = Text | Image | ToolCall | ToolResult | Thinking
 
 
+Role = Literal["user", "assistant", "system"]
+
+
 @dataclass(slots=True)
 class Message:
-    """One turn: the user's (text, images, tool results) or the assistant's (text, thinking, tool calls)."""
+    """One turn: the user's (text, images, tool results), the assistant's (text, thinking, tool calls),
+    or a system message given between turns (text)."""
 
-    role: Literal["user", "assistant"]
+    role: Role
     parts: list[Part]
 
 
@@ -100,10 +106,12 @@ class ResponseFormat:
 
 @dataclass(slots=True)
 class Reasoning:
-    """How much the model should think: an effort level, a token budget, or both."""
+    """How much the model should think (an effort level, a token budget, or both; neither: the model's
+    default), and whether the client asked to see the thoughts. See core/reasoning.py for the tables."""
 
     effort: str | None = None
     budget_tokens: int | None = None
+    show: bool = False
 
 
 @dataclass(slots=True)
@@ -127,6 +135,7 @@ class ChatRequest:
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
     user: str | None = None
+    dropped_tools: list[str] = field(default_factory=list)  # hosted tools offered that no translated upstream can run
 
 
 @dataclass(slots=True)
@@ -141,9 +150,26 @@ class ChatResponse:
     stop_sequence: str | None = None
 
 
-def add_turn(messages: list[Message], role: Literal["user", "assistant"], parts: list[Part]) -> None:
+def add_turn(messages: list[Message], role: Role, parts: list[Part]) -> None:
     """Append `parts` as a turn of `role`, joining the previous turn when it has the same role."""
     if messages and messages[-1].role == role:
         messages[-1].parts.extend(parts)
     else:
         messages.append(Message(role, parts))
+
+
+def system_texts(req: ChatRequest) -> list[str]:
+    """The system prompt with the system messages given between turns appended in order, for the
+    families whose only place for instructions is one system field (Anthropic, Gemini)."""
+    later = [p.text for m in req.messages if m.role == "system" for p in m.parts if isinstance(p, Text) and p.text]
+    return req.system + later if later else req.system
+
+
+def system_message(messages: list[Message], system: list[str], texts: list[str]) -> None:
+    """System or developer text from the client: the system prompt while no turn has been taken,
+    a system message at that point after."""
+    texts = [t for t in texts if t]
+    if not messages:
+        system.extend(texts)
+    elif texts:
+        add_turn(messages, "system", [Text(t) for t in texts])

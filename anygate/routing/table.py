@@ -29,6 +29,7 @@ class Target:
     breaker: Breaker = field(default_factory=Breaker, compare=False)
     cache_read_price: float | None = None  # None: as input
     cache_write_price: float | None = None
+    hosted_tools: str = "drop"  # or refuse: what a translated call does with hosted tools the upstream cannot run
 
     def cost(self, usage: Usage) -> float:
         """The price in USD of a call's tokens, cache reads and writes each at their own price."""
@@ -119,4 +120,5 @@ def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -
         config.priority,
         cache_read_price=config.cache_read_price,
         cache_write_price=config.cache_write_price,
+        hosted_tools=config.hosted_tools,
     )

@@ -5,6 +5,7 @@ still be hidden; after that, a failure ends the stream with the family's error e
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -12,7 +13,7 @@ from typing import Any
 
 from anygate.core.chat import ChatRequest
 from anygate.core.codec import ClientCodec
-from anygate.core.errors import GatewayError
+from anygate.core.errors import GatewayError, invalid_request
 from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
 from anygate.providers.base import Reply
@@ -21,6 +22,7 @@ from anygate.server import replay
 from anygate.server.call import Call
 from anygate.server.image_fetch import inline_remote_images
 
+log = logging.getLogger(__name__)
 _RETRYABLE_CODES = {"upstream_unreachable", "upstream_timeout", "upstream_error", "upstream_auth_failed"}
 
 
@@ -52,6 +54,7 @@ class Generation:
     native: NativeRoute | None = None  # targets that take the client's format at another endpoint
     _canonical: ChatRequest | None = None
     _inlined: bool = False
+    _dropped_noted: bool = False
 
     def relays(self, target: Target) -> bool:
         """Whether this target gets the client's own body (same family) rather than a translation."""
@@ -83,7 +86,25 @@ class Generation:
             assert self.same_family_body is not None
             return self.same_family_body(target), self.headers or None
         canonical = await self.canonical(target)
+        if canonical.dropped_tools:
+            self._drop_hosted_tools(target, canonical.dropped_tools)
         return target.provider.wire.build_request(canonical, target.model), None
+
+    def _drop_hosted_tools(self, target: Target, dropped: list[str]) -> None:
+        """Refuse the hosted tools a translated upstream cannot run, or leave them out where the target
+        allows it, which the log and the metrics show."""
+        if target.hosted_tools == "refuse":
+            raise invalid_request(
+                f"tools: {', '.join(sorted(set(dropped)))} cannot be run by the provider of '{target.public_model}'", "tools"
+            )
+        if self._dropped_noted:
+            return
+        self._dropped_noted = True
+        call = self.call
+        for tool in dropped:
+            call.gateway.metrics.dropped_tools[(self.client.name, tool)] += 1
+        fields = {"request_id": call.request_id, "model": target.public_model, "provider": target.provider.name, "tools": dropped}
+        log.info("hosted tools dropped", extra={"fields": fields})
 
 
 def _retry_after(err: GatewayError) -> float:

@@ -18,12 +18,20 @@ from anygate.core.chat import (
     ToolChoice,
     ToolResult,
     add_turn,
+    system_message,
+    system_texts,
 )
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.reasoning import anthropic_budget, effort_name
 from anygate.core.shapes import integer, number, obj, objects, strings
+from anygate.protocols.anthropic.client_tools import client_tool
 
 DEFAULT_MAX_TOKENS = 8192  # when the client's family has no required maximum
-_EFFORT_BUDGETS = {"minimal": 1024, "low": 2048, "medium": 8192, "high": 24576}
+
+
+# Claude Code's first system block: meant for Anthropic, and different on every call (an upstream's
+# prompt cache would never hit if it went along)
+_BILLING_LINE = "x-anthropic-billing-header:"
 
 
 def _invalid(message: str) -> GatewayError:
@@ -47,10 +55,21 @@ def _image(block: dict[str, Any], where: str) -> Image:
     raise _invalid(f"{where}.source: images must come as base64 or url sources")
 
 
-def _part(block: Any, where: str, names: dict[str, str]) -> Part:
+def _part(block: Any, where: str, names: dict[str, str]) -> Part | None:
+    """The canonical part of a content block; None for the results of server tools, which ran at
+    Anthropic and cannot be replayed elsewhere (their findings are in the text that follows)."""
     kind = block.get("type") if isinstance(block, dict) else None
     if kind == "text":
         return Text(str(block.get("text", "")))
+    if kind == "document":
+        return _document(block, where)
+    if kind == "search_result":
+        texts = [str(b.get("text", "")) for b in objects(block.get("content"), f"{where}.content")]
+        return Text("\n".join([str(block.get("title", "")), *texts, str(block.get("source", ""))]).strip())
+    if kind == "tool_reference":  # Claude Code's tool search naming a deferred tool, which went up with the others
+        return Text(f"Tool loaded: {block.get('tool_name')}")
+    if kind in ("server_tool_use", "mcp_tool_use", "mcp_tool_result") or (isinstance(kind, str) and kind.endswith("_tool_result")):
+        return None
     if kind == "image":
         return _image(block, where)
     if kind == "tool_use":
@@ -74,25 +93,44 @@ def _part(block: Any, where: str, names: dict[str, str]) -> Part:
     raise _invalid(f"{where}: content blocks of type '{kind}' cannot be sent to this model's provider")
 
 
+def _document(block: dict[str, Any], where: str) -> Text:
+    """A document whose text can go anywhere: plain text, or content blocks of text."""
+    source = obj(block.get("source"), f"{where}.source")
+    title = f"{block['title']}\n\n" if isinstance(block.get("title"), str) else ""
+    if source.get("type") == "text" and isinstance(source.get("data"), str):
+        return Text(title + source["data"])
+    if source.get("type") == "content":
+        texts = [str(b.get("text", "")) for b in _blocks(source.get("content"), f"{where}.source") if b.get("type") == "text"]
+        return Text(title + "\n".join(texts))
+    raise _invalid(f"{where}.source: only text documents can be sent to this model's provider, not '{source.get('type')}' ones")
+
+
 def parse_request(body: dict[str, Any]) -> ChatRequest:
     """The canonical form of an Anthropic Messages body (already checked for model, messages, max_tokens)."""
     system = body.get("system")
-    system_texts = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in objects(system, "system")]
+    system_prompt = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in objects(system, "system")]
     messages: list[Message] = []
     names: dict[str, str] = {}  # tool_use id -> name, for the results (Gemini needs the name)
     for i, msg in enumerate(objects(body.get("messages"), "messages")):
         where = f"messages.{i}"
         role = msg.get("role")
-        if role not in ("user", "assistant"):
-            raise _invalid(f"{where}.role: Input should be 'user' or 'assistant'")
-        parts = [_part(b, f"{where}.content.{j}", names) for j, b in enumerate(_blocks(msg.get("content"), where))]
-        add_turn(messages, role, parts)
+        if role not in ("user", "assistant", "system"):
+            raise _invalid(
+                f'{where}.role: Unexpected role "{role}". The Messages API accepts a top-level `system` parameter, '
+                "and 'user', 'assistant' or 'system' as an input message role."
+            )
+        parts = [p for j, b in enumerate(_blocks(msg.get("content"), where)) if (p := _part(b, f"{where}.content.{j}", names))]
+        if role == "system":  # Claude Code's mid-conversation system messages (anthropic-beta mid-conversation-system-*)
+            system_message(messages, system_prompt, [p.text for p in parts if isinstance(p, Text)])
+        else:
+            add_turn(messages, role, parts)
     thinking = obj(body.get("thinking"), "thinking")
     output = obj(body.get("output_config"), "output_config")
-    effort = str(output["effort"]) if output.get("effort") else None
+    effort = effort_name(output.get("effort"))
     reasoning = None
     if thinking.get("type") in ("enabled", "adaptive"):
-        reasoning = Reasoning(effort=effort, budget_tokens=integer(thinking.get("budget_tokens"), "thinking.budget_tokens"))
+        budget = integer(thinking.get("budget_tokens"), "thinking.budget_tokens")
+        reasoning = Reasoning(effort=effort, budget_tokens=budget, show=thinking.get("display") != "omitted")
     elif effort:
         reasoning = Reasoning(effort=effort)
     fmt = obj(output.get("format"), "output_config.format")
@@ -100,12 +138,17 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         ResponseFormat("json_schema", obj(fmt.get("schema"), "output_config.format.schema") or None) if fmt else None
     )
     metadata = obj(body.get("metadata"), "metadata")
+    dropped: list[str] = []
+    tools = _tools(objects(body.get("tools"), "tools"), dropped)
+    choice = _tool_choice(obj(body.get("tool_choice"), "tool_choice"))
+    if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in tools}:
+        raise _invalid(f"tool_choice.name: '{choice.name}' is not a tool this model's provider can run")
     return ChatRequest(
         model=str(body["model"]),
         messages=messages,
-        system=[t for t in system_texts if t],
-        tools=_tools(objects(body.get("tools"), "tools")),
-        tool_choice=_tool_choice(obj(body.get("tool_choice"), "tool_choice")),
+        system=[t for t in system_prompt if t and not t.startswith(_BILLING_LINE)],
+        tools=tools,
+        tool_choice=choice,
         max_tokens=integer(body.get("max_tokens"), "max_tokens"),
         temperature=number(body.get("temperature"), "temperature"),
         top_p=number(body.get("top_p"), "top_p"),
@@ -115,17 +158,28 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         response_format=response_format,
         reasoning=reasoning,
         user=metadata["user_id"] if isinstance(metadata.get("user_id"), str) else None,
+        dropped_tools=dropped,
     )
 
 
-def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]], dropped: list[str]) -> list[Tool]:
+    """Custom tools as they are, Anthropic's client tools (bash, text editor, memory) with the schemas
+    Anthropic publishes for them; server tools, which run at Anthropic, go to `dropped`."""
     out = []
     for i, tool in enumerate(tools):
-        if tool.get("type") not in (None, "custom") or not isinstance(tool.get("name"), str):
-            raise _invalid(f"tools.{i}: only custom tools (name, input_schema) can be sent to this model's provider")
-        schema = obj(tool.get("input_schema"), f"tools.{i}.input_schema") or {"type": "object", "properties": {}}
-        description = tool.get("description") if isinstance(tool.get("description"), str) else None
-        out.append(Tool(tool["name"], description, schema))
+        kind = tool.get("type")
+        if kind in (None, "custom"):
+            if not isinstance(tool.get("name"), str):
+                raise _invalid(f"tools.{i}.name: Field required")
+            schema = obj(tool.get("input_schema"), f"tools.{i}.input_schema") or {"type": "object", "properties": {}}
+            description = tool.get("description") if isinstance(tool.get("description"), str) else None
+            out.append(Tool(tool["name"], description, schema))
+        elif isinstance(kind, str) and (client := client_tool(kind, tool.get("name"))):
+            out.append(client)
+        elif isinstance(kind, str):
+            dropped.append(kind)
+        else:
+            raise _invalid(f"tools.{i}.type: Input should be a string")
     return out
 
 
@@ -167,7 +221,7 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     """An Anthropic Messages body for a canonical request."""
     messages: list[dict[str, Any]] = []
     for msg in req.messages:
-        blocks = [b for b in (_block(p) for p in msg.parts) if b]
+        blocks = [b for b in (_block(p) for p in msg.parts) if b] if msg.role != "system" else []
         if not blocks:
             continue
         if messages and messages[-1]["role"] == msg.role:
@@ -175,15 +229,14 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
         else:
             messages.append({"role": msg.role, "content": blocks})
     body: dict[str, Any] = {"model": upstream_model, "messages": messages}
-    budget = None
-    if req.reasoning is not None:
-        budget = req.reasoning.budget_tokens or _EFFORT_BUDGETS.get(req.reasoning.effort or "")
+    budget = anthropic_budget(req.reasoning) if req.reasoning is not None else None
     body["max_tokens"] = req.max_tokens or DEFAULT_MAX_TOKENS
     if budget:
-        body["thinking"] = {"type": "enabled", "budget_tokens": max(budget, 1024)}
+        body["thinking"] = {"type": "enabled", "budget_tokens": budget}
         body["max_tokens"] = max(body["max_tokens"], body["thinking"]["budget_tokens"] + 1024)
-    if req.system:
-        body["system"] = "\n\n".join(req.system)
+    system = system_texts(req)
+    if system:
+        body["system"] = "\n\n".join(system)
     if req.response_format is not None:  # structured outputs; a bare JSON object when no schema is given
         schema = req.response_format.schema or {"type": "object", "additionalProperties": True}
         body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}

@@ -25,11 +25,12 @@ from anygate.core.chat import (
     ToolChoice,
     ToolResult,
     add_turn,
+    system_texts,
 )
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.reasoning import effort_name, gemini_thinking
 from anygate.core.shapes import integer, number, obj, objects, strings
 
-_EFFORT_BUDGETS = {"minimal": 512, "low": 1024, "medium": 8192, "high": 24576}
 _UPPER = re.compile(r"([A-Z])")
 
 
@@ -91,6 +92,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     calls: dict[str, str] = {}
     names: dict[str, str] = {}
     messages: list[Message] = []
+    dropped: list[str] = []
     for i, content in enumerate(contents):
         role: Literal["user", "assistant"] = "assistant" if content.get("role") == "model" else "user"
         parts = [
@@ -109,7 +111,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         stream=body.get("stream") is True,
         stream_json_array=body.get("json_array") is True,
         system=_texts(field(body, "systemInstruction")),
-        tools=_tools(objects(body.get("tools"), "tools")),
+        tools=_tools(objects(body.get("tools"), "tools"), dropped),
         tool_choice=_tool_choice(field(body, "toolConfig")),
         max_tokens=integer(field(config, "maxOutputTokens"), "generationConfig.maxOutputTokens"),
         temperature=number(config.get("temperature"), "generationConfig.temperature"),
@@ -119,15 +121,21 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         seed=integer(config.get("seed"), "generationConfig.seed"),
         response_format=_response_format(config),
         reasoning=_reasoning(field(config, "thinkingConfig")),
+        dropped_tools=dropped,
     )
 
 
-def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]], dropped: list[str]) -> list[Tool]:
+    """Function declarations as tools; Gemini's built-in tools (googleSearch, codeExecution, urlContext,
+    …), which run at Google, go to `dropped` (Gemini CLI's web search is a call with googleSearch alone)."""
     out = []
     for i, tool in enumerate(tools):
         declarations = field(tool, "functionDeclarations")
         if declarations is None:
-            raise _invalid(f"tools[{i}]: only functionDeclarations can be sent to this model's provider")
+            if not tool:
+                raise _invalid(f"tools[{i}]: a tool must name functionDeclarations or a built-in tool")
+            dropped.extend(tool)
+            continue
         for j, fn in enumerate(objects(declarations, f"tools[{i}].functionDeclarations")):
             where = f"tools[{i}].functionDeclarations[{j}]"
             schema = obj(field(fn, "parametersJsonSchema") or fn.get("parameters"), where) or {"type": "object", "properties": {}}
@@ -167,12 +175,11 @@ def _reasoning(thinking: Any) -> Reasoning | None:
     if not isinstance(thinking, dict):
         return None
     budget = integer(field(thinking, "thinkingBudget"), "generationConfig.thinkingConfig.thinkingBudget")
-    if budget == 0:
-        return None
-    level = field(thinking, "thinkingLevel")
-    return Reasoning(
-        effort=str(level).lower() if level else None, budget_tokens=budget if isinstance(budget, int) and budget > 0 else None
-    )
+    effort = effort_name(field(thinking, "thinkingLevel"))
+    show = field(thinking, "includeThoughts") is True
+    if budget == 0 or (budget is None and effort is None and not show):
+        return None  # thinking off, or nothing asked of it
+    return Reasoning(effort=effort, budget_tokens=budget if budget and budget > 0 else None, show=show)  # -1: dynamic
 
 
 def _build_part(part: Part, names: dict[str, str]) -> dict[str, Any] | None:
@@ -206,14 +213,20 @@ def _build_part(part: Part, names: dict[str, str]) -> dict[str, Any] | None:
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     """A Gemini generateContent body for a canonical request; `model` is taken out for the URL by the caller."""
     names: dict[str, str] = {}
-    contents = []
+    contents: list[dict[str, Any]] = []
     for msg in req.messages:
+        if msg.role == "system":
+            continue  # in systemInstruction, below
         parts = [p for p in (_build_part(part, names) for part in msg.parts) if p]
-        if parts:
-            contents.append({"role": "model" if msg.role == "assistant" else "user", "parts": parts})
+        role = "model" if msg.role == "assistant" else "user"
+        if parts and contents and contents[-1]["role"] == role:  # turns a system message stood between
+            contents[-1]["parts"].extend(parts)
+        elif parts:
+            contents.append({"role": role, "parts": parts})
     body: dict[str, Any] = {"model": upstream_model, "contents": contents}
-    if req.system:
-        body["systemInstruction"] = {"parts": [{"text": t} for t in req.system]}
+    system = system_texts(req)
+    if system:
+        body["systemInstruction"] = {"parts": [{"text": t} for t in system]}
     if req.tools:
         declarations = [
             {"name": t.name, **({"description": t.description} if t.description else {}), "parametersJsonSchema": t.parameters}
@@ -241,9 +254,9 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
         config["responseMimeType"] = "application/json"
         if req.response_format.schema:
             config["responseJsonSchema"] = req.response_format.schema
-    if req.reasoning is not None:
-        budget = req.reasoning.budget_tokens or _EFFORT_BUDGETS.get(req.reasoning.effort or "", 8192)
-        config["thinkingConfig"] = {"thinkingBudget": budget, "includeThoughts": True}
+    thinking = gemini_thinking(req.reasoning) if req.reasoning is not None else None
+    if thinking:
+        config["thinkingConfig"] = thinking
     if config:
         body["generationConfig"] = config
     return body

@@ -18,9 +18,11 @@ from anygate.core.chat import (
     ToolChoice,
     ToolResult,
     add_turn,
+    system_message,
 )
 from anygate.core.data_url import make_data_url, split_data_url
 from anygate.core.errors import invalid_request
+from anygate.core.reasoning import effort_name, openai_effort
 from anygate.core.shapes import integer, number, obj, objects, strings
 from anygate.core.tool_arguments import dump_arguments, parse_arguments
 
@@ -72,7 +74,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         where = f"messages[{i}]"
         role = msg.get("role")
         if role in ("system", "developer"):
-            system.extend(p.text for p in _content_parts(msg.get("content"), where) if isinstance(p, Text))
+            system_message(messages, system, [p.text for p in _content_parts(msg.get("content"), where) if isinstance(p, Text)])
         elif role == "user":
             add_turn(messages, "user", list(_content_parts(msg.get("content"), where)))
         elif role == "assistant":
@@ -109,7 +111,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         stream=body.get("stream") is True,
         stream_usage=isinstance(body.get("stream_options"), dict) and body["stream_options"].get("include_usage") is True,
         response_format=_response_format(body.get("response_format")),
-        reasoning=Reasoning(effort=str(body["reasoning_effort"])) if body.get("reasoning_effort") else None,
+        reasoning=Reasoning(effort=effort_name(body["reasoning_effort"]), show=True) if body.get("reasoning_effort") else None,
         user=body["user"] if isinstance(body.get("user"), str) else None,
     )
 
@@ -183,6 +185,9 @@ def build_messages(req: ChatRequest) -> list[dict[str, Any]]:
     """The OpenAI `messages` array of a canonical request."""
     out: list[dict[str, Any]] = [{"role": "system", "content": text} for text in req.system]
     for msg in req.messages:
+        if msg.role == "system":
+            out.extend({"role": "system", "content": p.text} for p in msg.parts if isinstance(p, Text))
+            continue
         if msg.role == "assistant":
             text = "".join(p.text for p in msg.parts if isinstance(p, Text))
             calls = [p for p in msg.parts if isinstance(p, ToolCall)]
@@ -246,15 +251,11 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
             if fmt.strict is not None:
                 spec["strict"] = fmt.strict
             body["response_format"] = {"type": "json_schema", "json_schema": spec}
-    if req.reasoning is not None:
-        body["reasoning_effort"] = req.reasoning.effort or _effort_for_budget(req.reasoning.budget_tokens)
+    effort = openai_effort(req.reasoning) if req.reasoning is not None else None
+    if effort:
+        body["reasoning_effort"] = effort
     if req.stream:
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     return body
 
-
-def _effort_for_budget(budget: int | None) -> str:
-    if budget is None or budget >= 16000:
-        return "high"
-    return "medium" if budget >= 4000 else "low"

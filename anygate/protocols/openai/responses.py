@@ -23,7 +23,16 @@ from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import translate_reply
 from anygate.server.json_body import read_json_object
 
-_ITEM_PREFIXES = {"message": "msg", "function_call": "fc", "function_call_output": "fco", "reasoning": "rs"}
+_ITEM_PREFIXES = {
+    "message": "msg",
+    "function_call": "fc",
+    "function_call_output": "fco",
+    "custom_tool_call": "ctc",
+    "custom_tool_call_output": "ctco",
+    "local_shell_call": "lsh",
+    "local_shell_call_output": "lsho",
+    "reasoning": "rs",
+}
 
 
 def _invalid(message: str, param: str) -> GatewayError:

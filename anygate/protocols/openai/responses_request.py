@@ -1,7 +1,8 @@
 """OpenAI Responses API requests to the canonical ChatRequest.
 
 `input` is a string or a list of items: messages (input_text / input_image / output_text parts),
-function_call, function_call_output and reasoning items. The conversation of `previous_response_id`
+function, custom and local shell calls with their outputs, and reasoning items (responses_tools.py
+says how each kind of tool goes to an upstream that is not the Responses API). The conversation of `previous_response_id`
 is expanded into `input` before this parser sees the body.
 """
 
@@ -18,17 +19,19 @@ from anygate.core.chat import (
     ResponseFormat,
     Text,
     Thinking,
-    Tool,
     ToolCall,
     ToolChoice,
     ToolResult,
     add_turn,
+    system_message,
 )
 from anygate.core.data_url import split_data_url
 from anygate.core.errors import invalid_request
+from anygate.core.reasoning import effort_name
 from anygate.core.shapes import integer, number, obj, objects
 from anygate.core.tool_arguments import parse_arguments
-from anygate.protocols.openai.chat_request import function_tool, schema_format
+from anygate.protocols.openai.chat_request import schema_format
+from anygate.protocols.openai.responses_tools import LOCAL_SHELL, ResponsesTools, shell_arguments, upstream_name
 
 
 def input_items(value: Any) -> list[dict[str, Any]]:
@@ -68,6 +71,30 @@ def _reasoning_item(item: dict[str, Any]) -> Thinking:
     return Thinking(summary, signature=encrypted if isinstance(encrypted, str) and encrypted else None)
 
 
+_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
+_OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output")
+# calls that ran at OpenAI: their results are already in the conversation's text, and nothing can replay them
+_HOSTED_CALLS = (
+    "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools",
+)
+
+
+def _call(item: dict[str, Any], kind: str, where: str) -> ToolCall:
+    """The canonical call of a replayed function_call, custom_tool_call or local_shell_call item."""
+    call_id = item.get("call_id")
+    name = LOCAL_SHELL if kind == "local_shell_call" else item.get("name")
+    if not isinstance(call_id, str) or not isinstance(name, str):
+        raise invalid_request(f"{where}: a {kind} needs call_id and name", where)
+    namespace = item.get("namespace") if isinstance(item.get("namespace"), str) else None
+    if kind == "custom_tool_call":
+        arguments: dict[str, Any] = {"input": str(item.get("input") or "")}
+    elif kind == "local_shell_call":
+        arguments = shell_arguments(item.get("action"))
+    else:
+        arguments = parse_arguments(item.get("arguments"), where)
+    return ToolCall(call_id, upstream_name(name, namespace), arguments)
+
+
 def conversation(items: list[dict[str, Any]], system: list[str]) -> list[Message]:
     """The canonical turns of a list of input items; system and developer messages go to `system`."""
     messages: list[Message] = []
@@ -79,51 +106,42 @@ def conversation(items: list[dict[str, Any]], system: list[str]) -> list[Message
             role = item.get("role")
             parts: list[Part] = list(_parts(item.get("content"), where))
             if role in ("system", "developer"):
-                system.extend(p.text for p in parts if isinstance(p, Text))
+                system_message(messages, system, [p.text for p in parts if isinstance(p, Text)])
             elif role in ("user", "assistant"):
                 add_turn(messages, role, parts)
             else:
                 raise invalid_request(f"{where}.role must be user, assistant, system or developer", f"{where}.role")
-        elif kind == "function_call":
-            call_id, name = item.get("call_id"), item.get("name")
-            if not isinstance(call_id, str) or not isinstance(name, str):
-                raise invalid_request(f"{where}: a function_call needs call_id and name", where)
-            names[call_id] = name
-            add_turn(messages, "assistant", [ToolCall(call_id, name, parse_arguments(item.get("arguments"), where))])
-        elif kind == "function_call_output":
-            call_id = item.get("call_id")
+        elif kind in _CALLS:
+            call = _call(item, kind, where)
+            names[call.id] = call.name
+            add_turn(messages, "assistant", [call])
+        elif kind in _OUTPUTS:
+            call_id = item.get("call_id") or (item.get("id") if kind == "local_shell_call_output" else None)
             if not isinstance(call_id, str):
-                raise invalid_request(f"{where}: a function_call_output needs call_id", where)
+                raise invalid_request(f"{where}: a {kind} needs call_id", where)
             output = item.get("output")
             content: list[Text | Image] = _parts(output, where) if isinstance(output, list) else [Text(str(output or ""))]
             add_turn(messages, "user", [ToolResult(call_id, content, name=names.get(call_id))])
         elif kind == "reasoning":
             add_turn(messages, "assistant", [_reasoning_item(item)])
-        else:
+        elif kind not in _HOSTED_CALLS:
             raise invalid_request(f"{where}: items of type '{kind}' cannot be sent to this model's provider", where)
     return messages
 
 
-def _tools(tools: list[dict[str, Any]]) -> list[Tool]:
-    out = []
-    for i, tool in enumerate(tools):
-        if tool.get("type") != "function" or not isinstance(tool.get("name"), str):
-            kind = tool.get("type")
-            raise invalid_request(f"tools[{i}]: only function tools can be served by this model's provider, not '{kind}'", f"tools[{i}]")
-        out.append(function_tool(tool, f"tools[{i}]"))
-    return out
-
-
-def _tool_choice(choice: Any, parallel: Any) -> ToolChoice | None:
+def _tool_choice(choice: Any, parallel: Any, tools: ResponsesTools) -> ToolChoice | None:
     if choice is None and parallel is None:
         return None
     result = ToolChoice(parallel=parallel if isinstance(parallel, bool) else None)
+    forced = tools.check_choice(choice)
     if choice in ("auto", "none", "required"):
         result.mode = choice
-    elif isinstance(choice, dict) and choice.get("type") == "function" and isinstance(choice.get("name"), str):
-        result.mode, result.name = "tool", choice["name"]
+    elif forced is not None:
+        result.mode, result.name = "tool", forced
+    elif isinstance(choice, dict) and choice.get("type") == "allowed_tools":
+        result.mode = "required" if choice.get("mode") == "required" else "auto"
     elif choice is not None:
-        raise invalid_request("tool_choice must be none, auto, required or {type: function, name}", "tool_choice")
+        raise invalid_request("tool_choice must be none, auto, required or a tool", "tool_choice")
     return result
 
 
@@ -145,20 +163,23 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     if isinstance(instructions, str) and instructions:
         system.append(instructions)
     messages = conversation(input_items(body.get("input", [])), system)
+    tools = ResponsesTools(objects(body.get("tools"), "tools"))
     reasoning = obj(body.get("reasoning"), "reasoning")
-    effort = reasoning.get("effort")
+    effort = effort_name(reasoning.get("effort"))
+    show = reasoning.get("summary") not in (None, "none")
     return ChatRequest(
         model=str(body["model"]),
         messages=messages,
         system=system,
-        tools=_tools(objects(body.get("tools"), "tools")),
-        tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls")),
+        tools=tools.tools,
+        tool_choice=_tool_choice(body.get("tool_choice"), body.get("parallel_tool_calls"), tools),
         max_tokens=integer(body.get("max_output_tokens"), "max_output_tokens"),
         temperature=number(body.get("temperature"), "temperature"),
         top_p=number(body.get("top_p"), "top_p"),
         stream=body.get("stream") is True,
         stream_usage=True,
         response_format=_text_format(body.get("text")),
-        reasoning=Reasoning(effort=str(effort)) if isinstance(effort, str) and effort != "none" else None,
+        reasoning=Reasoning(effort=effort, show=show) if effort != "none" and (effort or show) else None,
         user=body["user"] if isinstance(body.get("user"), str) else None,
+        dropped_tools=tools.dropped,
     )

@@ -15,11 +15,13 @@ import orjson
 
 from anygate.core.chat import ChatRequest, ChatResponse, FinishReason, Part, Text, Thinking, ToolCall
 from anygate.core.errors import GatewayError
+from anygate.core.shapes import objects
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
-from anygate.core.tool_arguments import dump_arguments
+from anygate.core.tool_arguments import parse_arguments
 from anygate.core.usage import Usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_request import parse_request
+from anygate.protocols.openai.responses_tools import LOCAL_SHELL, ResponsesTools, upstream_name
 
 
 def new_id(prefix: str) -> str:
@@ -49,10 +51,6 @@ def _message(item_id: str, text: str, status: str = "completed") -> dict[str, An
     return {"type": "message", "id": item_id, "status": status, "role": "assistant", "content": content}
 
 
-def _function_call(item_id: str, call_id: str, name: str, arguments: str, status: str = "completed") -> dict[str, Any]:
-    return {"type": "function_call", "id": item_id, "call_id": call_id, "name": name, "arguments": arguments, "status": status}
-
-
 def _reasoning(item_id: str, text: str, signature: str | None) -> dict[str, Any]:
     item: dict[str, Any] = {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": text}] if text else []}
     if signature:
@@ -60,8 +58,9 @@ def _reasoning(item_id: str, text: str, signature: str | None) -> dict[str, Any]
     return item
 
 
-def output_items(parts: list[Part]) -> list[dict[str, Any]]:
-    """The `output` items of canonical answer parts: runs of text become one message."""
+def output_items(parts: list[Part], tools: ResponsesTools) -> list[dict[str, Any]]:
+    """The `output` items of canonical answer parts: runs of text become one message, calls the items
+    of their tools' kinds."""
     items: list[dict[str, Any]] = []
     text: list[str] = []
     for part in parts:
@@ -72,12 +71,15 @@ def output_items(parts: list[Part]) -> list[dict[str, Any]]:
             items.append(_message(new_id("msg"), "".join(text)))
             text = []
         if isinstance(part, ToolCall):
-            items.append(_function_call(new_id("fc"), part.id, part.name, dump_arguments(part.arguments)))
+            items.append(tools.call_item(part, new_id(_CALL_PREFIXES[tools.kind(part.name)])))
         elif isinstance(part, Thinking) and (part.text or part.signature):
             items.append(_reasoning(new_id("rs"), part.text, part.signature))
     if text:
         items.append(_message(new_id("msg"), "".join(text)))
     return items
+
+
+_CALL_PREFIXES = {"function": "fc", "custom": "ctc", "local_shell": "lsh"}
 
 
 def _status(finish: FinishReason) -> tuple[str, dict[str, Any] | None]:
@@ -99,6 +101,14 @@ class ResponsesShape:
         self._body = body
         self._model = model
         self._created = int(time.time())
+        self._tools: ResponsesTools | None = None
+
+    @property
+    def tools(self) -> ResponsesTools:
+        """The request's tools, as they went upstream and as their calls come back."""
+        if self._tools is None:
+            self._tools = ResponsesTools(objects(self._body.get("tools"), "tools"))
+        return self._tools
 
     def frame(self, status: str) -> dict[str, Any]:
         """The response object without its output: what the request set, and the status."""
@@ -151,7 +161,7 @@ class ResponsesShape:
 
     def build_response(self, answer: ChatResponse, _model: str, _request_id: str) -> dict[str, Any]:
         """The whole response object of a canonical answer."""
-        return self.finish(output_items(answer.parts), answer.finish, answer.usage)
+        return self.finish(output_items(answer.parts, self.tools), answer.finish, answer.usage)
 
     def stream_writer(self, _req: ChatRequest, _model: str, _request_id: str) -> ResponsesStreamWriter:
         """The writer of this response's event stream."""
@@ -211,13 +221,16 @@ class ResponsesStreamWriter:
                 self._signature = event.signature
         elif isinstance(event, ToolCallStart):
             out += self._close()
-            item = _function_call(new_id("fc"), event.id, event.name, "", status="in_progress")
+            kind = self._shape.tools.kind(event.name)
+            item = self._shape.tools.call_item(ToolCall(event.id, event.name, {}), new_id(_CALL_PREFIXES[kind]), "in_progress")
+            item.update({"arguments": ""} if kind == "function" else {"input": ""} if kind == "custom" else {})
             self._calls[event.index] = len(self._output)
             out += self._open_item(item)
         elif isinstance(event, ToolCallDelta):
             if self._open is not None and self._calls.get(event.index) == len(self._output) and event.arguments:
                 self._text.append(event.arguments)
-                out += self._event("response.function_call_arguments.delta", **self._at(), delta=event.arguments)
+                if self._open["type"] == "function_call":  # other kinds' input is known whole only at the end
+                    out += self._event("response.function_call_arguments.delta", **self._at(), delta=event.arguments)
         elif isinstance(event, StreamEnd):
             out += self._close()
             usage = event.usage
@@ -231,6 +244,18 @@ class ResponsesStreamWriter:
     def error(self, err: GatewayError) -> bytes:
         out = self._start() + self._close()
         return out + self._event("response.failed", response=self._shape.fail(err, self._output))
+
+    def _call_done(self, item: dict[str, Any], arguments: str) -> dict[str, Any]:
+        """The finished item of a streamed call, from its arguments as the upstream streamed them."""
+        tools = self._shape.tools
+        name = upstream_name(item["name"], item.get("namespace")) if item["type"] != "local_shell_call" else LOCAL_SHELL
+        if item["type"] == "function_call":  # relayed as streamed, even if not valid JSON
+            return {**tools.call_item(ToolCall(item["call_id"], name, {}), item["id"]), "arguments": arguments or "{}"}
+        try:
+            parsed = parse_arguments(arguments, "arguments")
+        except GatewayError:
+            parsed = {"input": arguments}
+        return tools.call_item(ToolCall(item["call_id"], name, parsed), item["id"])
 
     def _at(self) -> dict[str, Any]:
         assert self._open is not None
@@ -269,9 +294,12 @@ class ResponsesStreamWriter:
             out += self._event("response.reasoning_summary_part.done", **at, summary_index=0, part=part)
             done = _reasoning(item["id"], text, self._signature)
         else:
-            text = text or "{}"
-            out += self._event("response.function_call_arguments.done", **at, name=item["name"], arguments=text)
-            done = _function_call(item["id"], item["call_id"], item["name"], text)
+            done = self._call_done(item, text)
+            if done["type"] == "function_call":
+                out += self._event("response.function_call_arguments.done", **at, name=done["name"], arguments=done["arguments"])
+            elif done["type"] == "custom_tool_call":
+                out += self._event("response.custom_tool_call_input.delta", **at, delta=done["input"])
+                out += self._event("response.custom_tool_call_input.done", **at, input=done["input"])
         out += self._event("response.output_item.done", output_index=at["output_index"], item=done)
         self._output.append(done)
         self._open = None

@@ -1,0 +1,168 @@
+"""The tools of a Responses request on an upstream that is not the Responses API, and the way back.
+
+- `function` tools go as they are.
+- A `namespace` groups function (and custom) tools: each goes up as `{namespace}__{name}`, and its
+  calls come back as `function_call` items with `name` and `namespace` apart, as OpenAI returns them.
+- A `custom` tool (free-form text input, such as Codex's `apply_patch`) goes up as a function taking
+  one string, `input`; its calls come back as `custom_tool_call` items, its results come in as
+  `custom_tool_call_output` items.
+- `local_shell` goes up as a function taking the command as an array; its calls come back as
+  `local_shell_call` items with an `exec` action.
+- Hosted tools (`web_search`, `file_search`, `code_interpreter`, `image_generation`, `computer_use*`,
+  `mcp`, …) run at OpenAI, which a translated upstream is not: they are dropped (the request records
+  which, for the log and metrics), or refused by a target whose config says `hosted_tools: refuse`.
+  A `tool_choice` that requires one is refused: the answer could not honour it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from anygate.core.chat import Tool, ToolCall
+from anygate.core.errors import invalid_request
+from anygate.core.tool_arguments import dump_arguments
+from anygate.protocols.openai.chat_request import function_tool
+
+SEPARATOR = "__"
+_CUSTOM_SCHEMA = {
+    "type": "object",
+    "properties": {"input": {"type": "string", "description": "The tool's whole input, as free-form text."}},
+    "required": ["input"],
+}
+LOCAL_SHELL = "local_shell"
+_LOCAL_SHELL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "command": {"type": "array", "items": {"type": "string"}, "description": "The command and its arguments, as for execvp."},
+        "working_directory": {"type": "string", "description": "The directory to run it in."},
+        "timeout_ms": {"type": "integer", "description": "How long it may run, in milliseconds."},
+    },
+    "required": ["command"],
+}
+_LOCAL_SHELL_DESCRIPTION = "Runs a command on the user's machine and returns its output."
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """What a flattened tool was in the client's request."""
+
+    kind: str  # function, custom or local_shell
+    name: str
+    namespace: str | None = None
+
+
+def upstream_name(name: str, namespace: str | None) -> str:
+    """The function name a tool goes up as."""
+    return f"{namespace}{SEPARATOR}{name}" if namespace else name
+
+
+class ResponsesTools:
+    """The tools of one Responses request: the canonical ones, the hosted ones dropped, and where each came from."""
+
+    def __init__(self, specs: list[dict[str, Any]]) -> None:
+        self.tools: list[Tool] = []
+        self.dropped: list[str] = []
+        self.origins: dict[str, Origin] = {}
+        for i, spec in enumerate(specs):
+            self._add(spec, f"tools[{i}]", None)
+
+    def _add(self, spec: dict[str, Any], where: str, namespace: str | None) -> None:
+        kind = spec.get("type")
+        name = spec.get("name")
+        if kind == "namespace" and namespace is None and isinstance(name, str):
+            for j, inner in enumerate(spec.get("tools") or []):
+                if not isinstance(inner, dict):
+                    raise invalid_request(f"{where}.tools[{j}] must be an object", f"{where}.tools")
+                self._add(inner, f"{where}.tools[{j}]", name)
+            return
+        if kind in ("function", "custom") and not isinstance(name, str):
+            raise invalid_request(f"{where}.name is required", f"{where}.name")
+        if kind == "function":
+            tool = function_tool(spec, where)
+        elif kind == "custom":
+            description = spec.get("description") if isinstance(spec.get("description"), str) else None
+            tool = Tool(str(name), _custom_description(description, spec.get("format")), _CUSTOM_SCHEMA)
+        elif kind == LOCAL_SHELL and namespace is None:
+            name = LOCAL_SHELL
+            tool = Tool(LOCAL_SHELL, _LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA)
+        elif isinstance(kind, str) and namespace is None:
+            self.dropped.append(kind)
+            return
+        else:
+            raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
+        tool.name = upstream_name(str(name), namespace)
+        self.origins[tool.name] = Origin(str(kind), str(name), namespace)
+        self.tools.append(tool)
+
+    def check_choice(self, choice: Any) -> str | None:
+        """The upstream name of the tool `tool_choice` forces (None: no single tool); a 400 when it is a
+        hosted tool that will not be there."""
+        if not isinstance(choice, dict):
+            return None
+        kind = choice.get("type")
+        if kind in ("function", "custom") and isinstance(choice.get("name"), str):
+            return upstream_name(choice["name"], choice.get("namespace") if isinstance(choice.get("namespace"), str) else None)
+        if kind == LOCAL_SHELL:
+            return LOCAL_SHELL
+        if kind in ("allowed_tools", None):
+            return None
+        raise invalid_request(
+            f"tool_choice requires the hosted tool '{kind}', which this model's provider cannot run", "tool_choice"
+        )
+
+    def kind(self, name: str) -> str:
+        """What kind of tool the upstream name `name` is in the client's request (function if unknown)."""
+        origin = self.origins.get(name)
+        return origin.kind if origin is not None else "function"
+
+    def call_item(self, call: ToolCall, item_id: str, status: str = "completed") -> dict[str, Any]:
+        """The output item of a call the upstream made, as the Responses API returns that kind of tool's call."""
+        origin = self.origins.get(call.name)
+        if origin is None or origin.kind == "function":
+            item = {"type": "function_call", "id": item_id, "call_id": call.id, "name": call.name}
+            if origin is not None and origin.namespace:
+                item["name"], item["namespace"] = origin.name, origin.namespace
+            return {**item, "arguments": dump_arguments(call.arguments), "status": status}
+        if origin.kind == "custom":
+            item = {"type": "custom_tool_call", "id": item_id, "call_id": call.id, "name": origin.name}
+            if origin.namespace:
+                item["namespace"] = origin.namespace
+            return {**item, "input": custom_input(call.arguments), "status": status}
+        return {"type": "local_shell_call", "id": item_id, "call_id": call.id, "action": shell_action(call.arguments), "status": status}
+
+
+def _custom_description(description: str | None, fmt: Any) -> str:
+    """A custom tool's description for a function, its input grammar included when it has one."""
+    text = description or ""
+    if isinstance(fmt, dict) and fmt.get("type") == "grammar" and isinstance(fmt.get("definition"), str):
+        text += f"\n\nThe input must follow this {fmt.get('syntax', 'grammar')} grammar:\n{fmt['definition']}"
+    return text + "\n\nPut the tool's whole input, as free-form text, in the `input` argument."
+
+
+def custom_input(arguments: dict[str, Any]) -> str:
+    """A custom tool call's text input, from the function arguments the upstream gave."""
+    value = arguments.get("input")
+    return value if isinstance(value, str) else dump_arguments(arguments)
+
+
+def shell_action(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A local_shell_call's `exec` action, from the function arguments the upstream gave."""
+    command = arguments.get("command")
+    if isinstance(command, str):
+        command = ["bash", "-lc", command]
+    action: dict[str, Any] = {"type": "exec", "command": [str(c) for c in command or []], "env": {}}
+    for key in ("working_directory", "timeout_ms"):
+        if arguments.get(key) is not None:
+            action[key] = arguments[key]
+    return action
+
+
+def shell_arguments(action: Any) -> dict[str, Any]:
+    """The function arguments of a replayed local_shell_call's action."""
+    action = action if isinstance(action, dict) else {}
+    arguments: dict[str, Any] = {"command": action.get("command") or []}
+    for key in ("working_directory", "timeout_ms"):
+        if action.get(key) is not None:
+            arguments[key] = action[key]
+    return arguments
