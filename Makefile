@@ -6,7 +6,9 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test bench clean browser
+CLIENT_STAMP := clients/node_modules/.installed
+
+.PHONY: run test bench clean browser clients
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,7 +19,7 @@ $(STAMP): pyproject.toml
 run: $(STAMP)  ## install and start the gateway on the built-in default (SQLite, mock, keyed providers)
 	$(BIN)/anygate serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP) browser  ## install what the tests need and run them all (lint and types first)
+test: $(STAMP) browser $(CLIENT_STAMP)  ## install what the tests need and run them all (lint and types first)
 	$(BIN)/ruff check anygate tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
@@ -27,8 +29,16 @@ browser:  ## Debian's chromium and chromedriver for the dashboard test, installe
 		&& (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; } \
 		|| echo "no chromium: the dashboard test will skip"
 
+$(CLIENT_STAMP): clients/package.json clients/package-lock.json  ## the agent CLIs, pinned (skipped with a note where npm is missing)
+	@if ! command -v npm >/dev/null; then echo "no npm: the agent CLI tests will skip"; \
+		else npm ci --prefix clients --no-audit --no-fund --loglevel=error && touch $@ \
+		|| echo "npm ci failed: the agent CLI tests will skip"; fi
+
+clients: $(STAMP) $(CLIENT_STAMP)  ## install the agent CLIs (Codex CLI, Claude Code, Gemini CLI) and drive them against the gateway
+	$(BIN)/pytest -q tests/integration/test_agent_clis.py tests/integration/test_agent_traffic.py
+
 bench: $(STAMP)  ## the overhead benchmark: anygate against the bare aiohttp proxy, same run
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) *.egg-info .pytest_cache
+	rm -rf $(VENV) *.egg-info .pytest_cache clients/node_modules
