@@ -29,13 +29,13 @@ browser:  ## Debian's chromium and chromedriver for the dashboard test, installe
 		&& (apt-get update -qq && apt-get install -y -qq chromium chromium-driver) >/dev/null 2>&1; } \
 		|| echo "no chromium: the dashboard test will skip"
 
-$(CLIENT_STAMP): clients/package.json clients/package-lock.json  ## the agent CLIs, pinned (skipped with a note where npm is missing)
+$(CLIENT_STAMP): clients/package.json clients/package-lock.json  ## the agent CLIs and the Vercel AI SDK, pinned (skipped with a note where npm is missing)
 	@if ! command -v npm >/dev/null; then echo "no npm: the agent CLI tests will skip"; \
 		else npm ci --prefix clients --no-audit --no-fund --loglevel=error && touch $@ \
 		|| echo "npm ci failed: the agent CLI tests will skip"; fi
 
-clients: $(STAMP) $(CLIENT_STAMP)  ## install the agent CLIs (Codex CLI, Claude Code, Gemini CLI) and drive them against the gateway
-	$(BIN)/pytest -q tests/integration/test_agent_clis.py tests/integration/test_agent_traffic.py
+clients: $(STAMP) $(CLIENT_STAMP)  ## install the agent CLIs and SDKs and drive them against the gateway on every upstream family
+	$(BIN)/pytest -q tests/integration/test_agent_clis.py tests/integration/test_agent_sdks.py tests/integration/test_agent_traffic.py
 
 bench: $(STAMP)  ## the overhead benchmark: anygate against the bare aiohttp proxy, same run
 	bash bench/run.sh

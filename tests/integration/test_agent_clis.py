@@ -73,7 +73,7 @@ def test_codex_exec(agents: tuple[GatewayProcess, FakeAgentUpstream, str], tmp_p
     before = len(fake.requests)
     prompt = f"Show the content of the file {work}/marker.txt"
     output = _run(
-        [str(codex), "exec", "--skip-git-repo-check", "-s", "danger-full-access", prompt],
+        [str(codex), "exec", "--skip-git-repo-check", prompt],  # its default sandbox (read-only) runs `cat`
         {"CODEX_HOME": str(home), "HOME": str(home), "ANYGATE_API_KEY": key},
         work,
     )
