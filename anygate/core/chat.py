@@ -135,7 +135,8 @@ class ChatRequest:
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
     user: str | None = None
-    dropped_tools: list[str] = field(default_factory=list)  # hosted tools offered that no translated upstream can run
+    hosted_tools: list[str] = field(default_factory=list)  # hosted tools offered (their types), which run at the client's provider
+    web_search: str | None = None  # the hosted tool among them that is a live web search, which some upstreams have too
 
 
 @dataclass(slots=True)

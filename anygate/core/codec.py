@@ -101,3 +101,4 @@ class WireCodec:
     stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)
     response_usage: Callable[[dict[str, Any]], Usage | None]  # the usage in a whole response body, if any
     inline_images: bool = False  # the format takes images only as bytes, so URLs must be fetched first
+    searches: Callable[[ChatRequest], bool] | None = None  # whether the upstream runs the request's web search itself

@@ -86,8 +86,12 @@ class Generation:
             assert self.same_family_body is not None
             return self.same_family_body(target), self.headers or None
         canonical = await self.canonical(target)
-        if canonical.dropped_tools:
-            self._drop_hosted_tools(target, canonical.dropped_tools)
+        if canonical.hosted_tools:
+            wire = target.provider.wire
+            served = canonical.web_search if wire.searches is not None and wire.searches(canonical) else None
+            dropped = [t for t in canonical.hosted_tools if t != served]
+            if dropped:
+                self._drop_hosted_tools(target, dropped)
         return target.provider.wire.build_request(canonical, target.model), None
 
     def _drop_hosted_tools(self, target: Target, dropped: list[str]) -> None:

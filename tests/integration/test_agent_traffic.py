@@ -106,6 +106,20 @@ def test_hosted_tools_are_refused_where_the_target_says_so(agents: tuple[Gateway
     assert len(fake.requests) == before  # refused before anything went upstream
 
 
+@pytest.mark.parametrize(("model", "search"), [("agent-claude", {"type": "web_search_20250305", "name": "web_search"}), ("agent-gemini", {"googleSearch": {}})])
+def test_web_search_runs_where_the_upstream_has_its_own(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str, search: dict[str, Any]
+) -> None:
+    gateway, fake, key = agents
+    body = {"model": model, "input": "What is new today?", "tools": [{"type": "web_search"}]}
+    answer = requests.post(gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["output"][0]["content"][0]["text"] == "pong"
+    assert fake.requests[-1]["body"]["tools"] == [search]
+    request_id = answer.headers["x-request-id"]
+    assert not [line for line in gateway.log().splitlines() if request_id in line and "hosted tools dropped" in line]
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_claude_code_turns(agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str) -> None:
     events = _replay(agents, "claude", 0, model)

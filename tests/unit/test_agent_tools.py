@@ -56,7 +56,7 @@ def test_responses_tools_are_flattened_and_hosted_ones_recorded() -> None:
     assert req.tools[2].parameters["required"] == ["input"] and req.tools[2].description.startswith("Free text note.")  # type: ignore[union-attr]
     assert "start: /.+/" in req.tools[3].description  # type: ignore[operator]  # the grammar goes along
     assert req.tools[4].parameters["properties"]["command"]["type"] == "array"
-    assert req.dropped_tools == ["web_search", "file_search"]
+    assert req.hosted_tools == ["web_search", "file_search"]
 
 
 @pytest.mark.parametrize(
@@ -254,7 +254,7 @@ def test_anthropic_client_tools_get_their_published_schemas_and_server_tools_are
     assert [t.name for t in req.tools] == ["bash", "str_replace_based_edit_tool", "Read"]
     assert set(req.tools[0].parameters["properties"]) == {"command", "restart"}
     assert req.tools[1].parameters["required"] == ["command", "path"]
-    assert req.dropped_tools == ["web_search_20250305", "web_fetch_20250910", "code_execution_20250825"]
+    assert req.hosted_tools == ["web_search_20250305", "web_fetch_20250910", "code_execution_20250825"]
     chat_tools = build_chat(req, "up")["tools"]
     assert [t["function"]["name"] for t in chat_tools] == ["bash", "str_replace_based_edit_tool", "Read"]
 
@@ -374,6 +374,42 @@ def test_gemini_built_in_tools_are_dropped_and_declarations_kept() -> None:
         "tools": [{"googleSearch": {}}, {"functionDeclarations": [{"name": "read_file", "parametersJsonSchema": {"type": "object"}}]}, {"urlContext": {}}],
     }
     req = parse_gemini(body)
-    assert [t.name for t in req.tools] == ["read_file"] and req.dropped_tools == ["googleSearch", "urlContext"]
+    assert [t.name for t in req.tools] == ["read_file"] and req.hosted_tools == ["googleSearch", "urlContext"]
     with pytest.raises(GatewayError):
         parse_gemini({**body, "tools": [{}]})
+
+
+# --- web search: the upstreams that have one run it ---------------------------------------------
+
+READ = {"type": "function", "name": "read", "parameters": {"type": "object", "properties": {}}}
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"type": "web_search"}, "web_search"),
+        ({"type": "web_search_preview", "search_context_size": "low"}, "web_search_preview"),
+        ({"type": "web_search", "external_web_access": False}, None),  # Codex's: cached pages only, not the live web
+    ],
+)
+def test_responses_web_search_is_noted_unless_it_may_not_reach_the_web(spec: dict[str, Any], expected: str | None) -> None:
+    req = _shape().parse_request({"model": "m", "input": "news?", "tools": [spec]})
+    assert req.hosted_tools == [spec["type"]] and req.web_search == expected
+
+
+def test_web_search_goes_to_anthropic_as_its_server_tool_and_to_gemini_alone_as_google_search() -> None:
+    alone = _shape().parse_request({"model": "m", "input": "news?", "tools": [{"type": "web_search"}]})
+    with_functions = _shape().parse_request({"model": "m", "input": "news?", "tools": [READ, {"type": "web_search"}]})
+    assert build_anthropic(alone, "up")["tools"] == [{"type": "web_search_20250305", "name": "web_search"}]
+    assert [t.get("type", "custom") for t in build_anthropic(with_functions, "up")["tools"]] == ["custom", "web_search_20250305"]
+    assert build_gemini(alone, "up")["tools"] == [{"googleSearch": {}}]
+    assert build_gemini(with_functions, "up")["tools"] == [{"functionDeclarations": [{"name": "read", "parametersJsonSchema": READ["parameters"]}]}]
+    assert "web_search" not in orjson.dumps(build_chat(alone, "up")).decode()
+
+
+def test_web_search_crosses_between_anthropic_and_gemini_clients() -> None:
+    from_claude = parse_anthropic(_anthropic(tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]))
+    assert from_claude.web_search == "web_search_20250305" and build_gemini(from_claude, "up")["tools"] == [{"googleSearch": {}}]
+    from_gemini = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": [{"googleSearch": {}}]})
+    assert from_gemini.web_search == "googleSearch"
+    assert build_anthropic(from_gemini, "up")["tools"] == [{"type": "web_search_20250305", "name": "web_search"}]

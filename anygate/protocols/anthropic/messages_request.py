@@ -158,7 +158,8 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         response_format=response_format,
         reasoning=reasoning,
         user=metadata["user_id"] if isinstance(metadata.get("user_id"), str) else None,
-        dropped_tools=dropped,
+        hosted_tools=dropped,
+        web_search=next((t for t in dropped if t.startswith("web_search_")), None),
     )
 
 
@@ -217,6 +218,14 @@ def _block(part: Part) -> dict[str, Any] | None:
     return None
 
 
+WEB_SEARCH_TOOL = {"type": "web_search_20250305", "name": "web_search"}
+
+
+def searches(req: ChatRequest) -> bool:
+    """Whether an Anthropic upstream runs the request's web search itself (its web_search server tool)."""
+    return req.web_search is not None
+
+
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     """An Anthropic Messages body for a canonical request."""
     messages: list[dict[str, Any]] = []
@@ -245,6 +254,8 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
             {"name": t.name, **({"description": t.description} if t.description else {}), "input_schema": t.parameters}
             for t in req.tools
         ]
+    if searches(req):
+        body.setdefault("tools", []).append(dict(WEB_SEARCH_TOOL))
     choice = req.tool_choice
     if choice is not None and req.tools:
         wire: dict[str, Any] = {"type": {"auto": "auto", "required": "any", "none": "none", "tool": "tool"}[choice.mode]}

@@ -121,7 +121,8 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         seed=integer(config.get("seed"), "generationConfig.seed"),
         response_format=_response_format(config),
         reasoning=_reasoning(field(config, "thinkingConfig")),
-        dropped_tools=dropped,
+        hosted_tools=dropped,
+        web_search=next((t for t in dropped if t in ("googleSearch", "google_search")), None),
     )
 
 
@@ -210,6 +211,12 @@ def _build_part(part: Part, names: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
+def searches(req: ChatRequest) -> bool:
+    """Whether a Gemini upstream runs the request's web search itself (googleSearch); Gemini models
+    before 3 refuse it beside function declarations, so only a request without them gets it."""
+    return req.web_search is not None and not req.tools
+
+
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     """A Gemini generateContent body for a canonical request; `model` is taken out for the URL by the caller."""
     names: dict[str, str] = {}
@@ -254,6 +261,8 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
         config["responseMimeType"] = "application/json"
         if req.response_format.schema:
             config["responseJsonSchema"] = req.response_format.schema
+    if searches(req):
+        body.setdefault("tools", []).append({"googleSearch": {}})
     thinking = gemini_thinking(req.reasoning) if req.reasoning is not None else None
     if thinking:
         config["thinkingConfig"] = thinking

@@ -181,5 +181,6 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         response_format=_text_format(body.get("text")),
         reasoning=Reasoning(effort=effort, show=show) if effort != "none" and (effort or show) else None,
         user=body["user"] if isinstance(body.get("user"), str) else None,
-        dropped_tools=tools.dropped,
+        hosted_tools=tools.dropped,
+        web_search=tools.web_search,
     )

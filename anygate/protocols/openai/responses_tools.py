@@ -63,6 +63,7 @@ class ResponsesTools:
     def __init__(self, specs: list[dict[str, Any]]) -> None:
         self.tools: list[Tool] = []
         self.dropped: list[str] = []
+        self.web_search: str | None = None  # a web_search tool that may reach the live web
         self.origins: dict[str, Origin] = {}
         for i, spec in enumerate(specs):
             self._add(spec, f"tools[{i}]", None)
@@ -88,6 +89,8 @@ class ResponsesTools:
             tool = Tool(LOCAL_SHELL, _LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA)
         elif isinstance(kind, str) and namespace is None:
             self.dropped.append(kind)
+            if kind.startswith("web_search") and spec.get("external_web_access") is not False:  # Codex's is cached only
+                self.web_search = kind
             return
         else:
             raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
