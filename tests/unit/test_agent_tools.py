@@ -413,3 +413,44 @@ def test_web_search_crosses_between_anthropic_and_gemini_clients() -> None:
     from_gemini = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": [{"googleSearch": {}}]})
     assert from_gemini.web_search == "googleSearch"
     assert build_anthropic(from_gemini, "up")["tools"] == [{"type": "web_search_20250305", "name": "web_search"}]
+
+
+SEARCHED = [
+    {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "news"}},
+    {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": [{"type": "web_search_result", "url": "https://example.com", "title": "News", "encrypted_content": "x"}]},
+    {"type": "text", "text": "Today: ", "citations": None},
+    {"type": "text", "text": "rain.", "citations": [{"type": "web_search_result_location", "url": "https://example.com", "cited_text": "rain"}]},
+]
+
+
+def test_an_anthropic_answer_that_searched_comes_through_as_its_text() -> None:
+    from anygate.protocols.anthropic.messages_response import parse_response
+
+    body = {"id": "msg_1", "model": "c", "content": SEARCHED, "stop_reason": "end_turn", "usage": {"input_tokens": 9, "output_tokens": 4, "server_tool_use": {"web_search_requests": 1}}}
+    assert parse_response(body).parts == [Text("Today: "), Text("rain.")]
+
+
+def test_an_anthropic_stream_that_searched_comes_through_as_its_text() -> None:
+    from anygate.core.stream import TextDelta
+    from anygate.protocols.anthropic.stream_in import MessagesStreamParser
+
+    def sse(name: str, data: dict[str, Any]) -> bytes:
+        return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
+
+    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "c", "content": [], "usage": {"input_tokens": 9, "output_tokens": 1}}
+    raw = sse("message_start", {"message": message})
+    raw += sse("content_block_start", {"index": 0, "content_block": {**SEARCHED[0], "input": {}}})
+    raw += sse("content_block_delta", {"index": 0, "delta": {"type": "input_json_delta", "partial_json": '{"query": "news"}'}})
+    raw += sse("content_block_stop", {"index": 0})
+    raw += sse("content_block_start", {"index": 1, "content_block": SEARCHED[1]})
+    raw += sse("content_block_stop", {"index": 1})
+    raw += sse("content_block_start", {"index": 2, "content_block": {"type": "text", "text": ""}})
+    raw += sse("content_block_delta", {"index": 2, "delta": {"type": "citations_delta", "citation": SEARCHED[3]["citations"][0]}})  # type: ignore[index]
+    raw += sse("content_block_delta", {"index": 2, "delta": {"type": "text_delta", "text": "rain."}})
+    raw += sse("content_block_stop", {"index": 2})
+    raw += sse("message_delta", {"delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 4}})
+    raw += sse("message_stop", {})
+    events = MessagesStreamParser().feed(raw)
+    assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("rain.")]
+    assert isinstance(events[-1], StreamEnd) and events[-1].finish == "stop" and events[-1].usage.output_tokens == 4
+    assert not [e for e in events if isinstance(e, ToolCallStart | ToolCallDelta)]
