@@ -56,6 +56,7 @@ def test_responses_tools_are_flattened_and_hosted_ones_recorded() -> None:
     assert req.tools[2].parameters["required"] == ["input"] and req.tools[2].description.startswith("Free text note.")  # type: ignore[union-attr]
     assert "start: /.+/" in req.tools[3].description  # type: ignore[operator]  # the grammar goes along
     assert req.tools[4].parameters["properties"]["command"]["type"] == "array"
+    assert req.tools[4].description == "Runs a command on the user's machine and returns its output."
     assert req.hosted_tools == ["web_search", "file_search"]
 
 
@@ -454,3 +455,103 @@ def test_an_anthropic_stream_that_searched_comes_through_as_its_text() -> None:
     assert [e for e in events if isinstance(e, TextDelta)] == [TextDelta("rain.")]
     assert isinstance(events[-1], StreamEnd) and events[-1].finish == "stop" and events[-1].usage.output_tokens == 4
     assert not [e for e in events if isinstance(e, ToolCallStart | ToolCallDelta)]
+
+
+# --- the edges of the tool mapping and the table (found by mutation testing) --------------------
+
+
+@pytest.mark.parametrize(
+    ("tools", "param", "message"),
+    [
+        ([{"type": "function", "parameters": {}}], "tools[0].name", "tools[0].name is required"),
+        ([{"type": "custom"}], "tools[0].name", "tools[0].name is required"),
+        ([{"type": "function", "name": "f", "parameters": 3}], "tools[0].parameters", "tools[0].parameters"),
+        ([{**NAMESPACE, "tools": ["lookup"]}], "tools[0].tools", "tools[0].tools[0] must be an object"),
+        ([{**NAMESPACE, "tools": [{"type": "local_shell"}]}], "tools[0].tools[0]", "a namespace holds function and custom tools, not 'local_shell'"),
+    ],
+)
+def test_malformed_tools_are_400s_naming_the_field(tools: list[Any], param: str, message: str) -> None:
+    with pytest.raises(GatewayError) as refused:
+        _shape().parse_request({"model": "m", "input": "hi", "tools": tools})
+    assert refused.value.param == param and message in refused.value.message
+
+
+def test_a_custom_tool_without_description_or_grammar_says_only_how_to_call_it() -> None:
+    req = _shape().parse_request({"model": "m", "input": "hi", "tools": [{"type": "custom", "name": "note", "description": 3}]})
+    assert req.tools[0].description == "\n\nPut the tool's whole input, as free-form text, in the `input` argument."
+    fmt = {"type": "grammar", "syntax": "regex", "definition": "[a-z]+"}
+    req = _shape().parse_request({"model": "m", "input": "hi", "tools": [{"type": "custom", "name": "note", "description": "Note.", "format": fmt}]})
+    assert req.tools[0].description == (
+        "Note.\n\nThe input must follow this regex grammar:\n[a-z]+\n\nPut the tool's whole input, as free-form text, in the `input` argument."
+    )
+    no_syntax = {"type": "custom", "name": "note", "format": {"type": "grammar", "definition": "x"}}
+    req = _shape().parse_request({"model": "m", "input": "hi", "tools": [no_syntax]})
+    assert req.tools[0].description is not None and req.tools[0].description.startswith("\n\nThe input must follow this grammar:\nx")
+
+
+@pytest.mark.parametrize(
+    ("choice", "mode", "name"),
+    [
+        ({"type": "function", "name": "lookup", "namespace": "crm"}, "tool", "crm__lookup"),
+        ({"type": "function", "name": "exec_command", "namespace": 3}, "tool", "exec_command"),
+        ({"type": "allowed_tools", "mode": "required", "tools": []}, "required", None),
+        ({"type": "allowed_tools", "mode": "auto", "tools": []}, "auto", None),
+    ],
+)
+def test_responses_tool_choice_forms(choice: dict[str, Any], mode: str, name: str | None) -> None:
+    req = _shape().parse_request(_responses(tool_choice=choice))
+    assert req.tool_choice is not None and (req.tool_choice.mode, req.tool_choice.name) == (mode, name)
+
+
+def test_responses_tool_choice_function_without_a_name_is_refused() -> None:
+    with pytest.raises(GatewayError) as refused:
+        _shape().parse_request(_responses(tool_choice={"type": "function"}))
+    assert refused.value.param == "tool_choice"
+
+
+def test_calls_of_odd_shapes_still_make_valid_items() -> None:
+    shape = _shape()
+    calls = [
+        ToolCall("c1", "apply_patch", {"patch": "x"}),  # no `input`: the whole arguments, as JSON
+        ToolCall("c2", "local_shell", {"command": "ls -la"}),  # a string: run by bash
+        ToolCall("c3", "made_up", {"a": 1}),  # a tool the client never offered: a function call
+    ]
+    output = shape.build_response(ChatResponse("r", "m", calls, "tool_calls", Usage()), "m", "req")["output"]
+    assert output[0]["input"] == '{"patch":"x"}'
+    assert output[1]["action"] == {"type": "exec", "command": ["bash", "-lc", "ls -la"], "env": {}}
+    assert output[2]["type"] == "function_call" and output[2]["name"] == "made_up" and "namespace" not in output[2]
+    replayed = shape.parse_request({"model": "m", "input": [{"type": "local_shell_call", "call_id": "c4", "action": "ls", "status": "completed"}]})
+    assert replayed.messages[0].parts == [ToolCall("c4", "local_shell", {"command": []})]
+
+
+@pytest.mark.parametrize(
+    ("reasoning", "openai", "anthropic", "gemini"),
+    [
+        (Reasoning(effort="turbo"), "turbo", 8192, {"thinkingBudget": 8192}),  # an effort the table lacks: medium where a budget is needed
+        (Reasoning(budget_tokens=2048), "low", 2048, {"thinkingBudget": 2048}),
+        (Reasoning(budget_tokens=2049), "medium", 2049, {"thinkingBudget": 2049}),
+        (Reasoning(budget_tokens=40000), "xhigh", 40000, {"thinkingBudget": 40000}),
+        (Reasoning(), None, None, None),
+    ],
+)
+def test_thinking_at_the_edges_of_the_table(reasoning: Reasoning, openai: str | None, anthropic: int | None, gemini: dict[str, Any] | None) -> None:
+    assert build_chat(_req(reasoning), "up").get("reasoning_effort") == openai
+    assert (build_anthropic(_req(reasoning), "up").get("thinking") or {}).get("budget_tokens") == anthropic
+    assert build_gemini(_req(reasoning), "up").get("generationConfig", {}).get("thinkingConfig") == gemini
+
+
+@pytest.mark.parametrize("level", ["", None, 3])
+def test_an_empty_or_odd_effort_is_no_effort(level: Any) -> None:
+    from anygate.core.reasoning import effort_name
+
+    assert effort_name(level) is None
+
+
+def test_client_tools_keep_their_given_name_and_description() -> None:
+    from anygate.protocols.anthropic.client_tools import client_tool
+
+    bash = client_tool("bash_20250124", None)
+    assert bash is not None and bash.name == "bash" and bash.description == "Run a command in a persistent bash shell."
+    editor = client_tool("text_editor_20250124", "str_replace_editor")
+    assert editor is not None and editor.name == "str_replace_editor" and editor.description and "replace a unique string" in editor.description
+    assert client_tool("web_search_20250305", "web_search") is None

@@ -85,7 +85,6 @@ class ResponsesTools:
             description = spec.get("description") if isinstance(spec.get("description"), str) else None
             tool = Tool(str(name), _custom_description(description, spec.get("format")), _CUSTOM_SCHEMA)
         elif kind == LOCAL_SHELL and namespace is None:
-            name = LOCAL_SHELL
             tool = Tool(LOCAL_SHELL, _LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA)
         elif isinstance(kind, str) and namespace is None:
             self.dropped.append(kind)
@@ -94,8 +93,8 @@ class ResponsesTools:
             return
         else:
             raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
-        tool.name = upstream_name(str(name), namespace)
-        self.origins[tool.name] = Origin(str(kind), str(name), namespace)
+        self.origins[upstream_name(tool.name, namespace)] = Origin(str(kind), tool.name, namespace)
+        tool.name = upstream_name(tool.name, namespace)
         self.tools.append(tool)
 
     def check_choice(self, choice: Any) -> str | None:
@@ -139,7 +138,8 @@ def _custom_description(description: str | None, fmt: Any) -> str:
     """A custom tool's description for a function, its input grammar included when it has one."""
     text = description or ""
     if isinstance(fmt, dict) and fmt.get("type") == "grammar" and isinstance(fmt.get("definition"), str):
-        text += f"\n\nThe input must follow this {fmt.get('syntax', 'grammar')} grammar:\n{fmt['definition']}"
+        syntax = f"{fmt['syntax']} " if isinstance(fmt.get("syntax"), str) else ""
+        text += f"\n\nThe input must follow this {syntax}grammar:\n{fmt['definition']}"
     return text + "\n\nPut the tool's whole input, as free-form text, in the `input` argument."
 
 
