@@ -6,27 +6,30 @@ from typing import Any
 
 import orjson
 
+from anygate.core.context_overflow import context_overflow
 from anygate.core.errors import ErrorKind, GatewayError, kind_for_status
 
 _MAX_MESSAGE = 1000
 
 
-def _message_of(body: bytes) -> str | None:
+def _message_of(body: bytes) -> tuple[str | None, str | None]:
+    """The message and code of an upstream's error body, as far as it has them."""
     try:
         data: Any = orjson.loads(body)
     except orjson.JSONDecodeError:
-        return None
+        return None, None
     if isinstance(data, list) and data:  # Gemini wraps errors in a one-element array on some paths
         data = data[0]
     if not isinstance(data, dict):
-        return None
+        return None, None
     error = data.get("error", data)
     if isinstance(error, str):
-        return error
+        return error, None
     if isinstance(error, dict):
         message = error.get("message") or error.get("msg")
-        return str(message) if message else None
-    return None
+        code = error.get("code")
+        return (str(message) if message else None), (code if isinstance(code, str) else None)
+    return None, None
 
 
 def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, ...] = ()) -> GatewayError:
@@ -42,7 +45,7 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
             status=502,
             code="upstream_auth_failed",
         )
-    message = _message_of(body)
+    message, code = _message_of(body)
     for secret in secrets:
         if message and secret:
             message = message.replace(secret, "***")
@@ -54,6 +57,8 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
             kind, f"upstream '{provider}' failed with HTTP {status}{detail}", status=mapped, code="upstream_error"
         )
     text = message[:_MAX_MESSAGE] if message else f"upstream '{provider}' rejected the request with HTTP {status}"
+    if status == 400 and message and (overflow := context_overflow(text, code)):
+        return overflow
     return GatewayError(kind_for_status(status), text, status=status)
 
 

@@ -16,6 +16,25 @@ import orjson
 from aiohttp import web
 
 MARKER_PATH = re.compile(r"(/[\w./-]*marker\.txt)")
+TOO_LONG = "TOO-LONG"  # in the last user turn: the upstream refuses the prompt as too long, in its own words
+OVERFLOWS = {
+    "openai": {
+        "error": {
+            "message": "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.",
+            "type": "invalid_request_error",
+            "param": "messages",
+            "code": "context_length_exceeded",
+        }
+    },
+    "anthropic": {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 131072 tokens > 128000 maximum"}},
+    "gemini": {
+        "error": {
+            "code": 400,
+            "message": "The input token count (131072) exceeds the maximum number of tokens allowed (128000).",
+            "status": "INVALID_ARGUMENT",
+        }
+    },
+}
 USAGE = {"input": 31, "output": 9}
 
 
@@ -72,6 +91,8 @@ class FakeAgentUpstream:
         last = messages[-1]
         result = _text(last.get("content")) if last.get("role") == "tool" else None
         users = [m for m in messages if m.get("role") == "user"]
+        if users and TOO_LONG in _text(users[-1]["content"]):
+            return web.json_response(OVERFLOWS["openai"], status=400)
         tools = {t["function"]["name"]: t["function"].get("parameters") or {} for t in body.get("tools", [])}
         kind, value = decide(_text(users[-1]["content"]) if users else "", result, tools)
         usage = {"prompt_tokens": USAGE["input"], "completion_tokens": USAGE["output"], "total_tokens": sum(USAGE.values())}
@@ -105,6 +126,8 @@ class FakeAgentUpstream:
         last = users[-1]["content"] if users else ""
         blocks = last if isinstance(last, list) else [{"type": "text", "text": last}]
         results = [b for b in blocks if b.get("type") == "tool_result"]
+        if TOO_LONG in _text(blocks):
+            return web.json_response(OVERFLOWS["anthropic"], status=400)
         tools = {t["name"]: t.get("input_schema") or {} for t in body.get("tools", []) if "name" in t}
         kind, value = decide(_text(blocks), _text(results[-1].get("content")) if results else None, tools)
         if kind == "call":
@@ -139,6 +162,8 @@ class FakeAgentUpstream:
         answers = [p["functionResponse"] for p in parts if "functionResponse" in p]
         users = [c for c in contents if c.get("role") == "user" and not any("functionResponse" in p for p in c.get("parts", []))]
         text = "\n".join(p.get("text", "") for p in (users[-1]["parts"] if users else []))
+        if TOO_LONG in text:
+            return web.json_response(OVERFLOWS["gemini"], status=400)
         tools = {
             f["name"]: f.get("parametersJsonSchema") or f.get("parameters") or {}
             for t in body.get("tools", [])

@@ -193,3 +193,41 @@ def test_gemini_include_thoughts_keeps_the_default_effort(agents: tuple[GatewayP
     assert "reasoning_effort" not in fake.requests[-1]["body"]
     _replay(agents, "gemini", 0, "agent-claude")
     assert fake.requests[-1]["body"]["thinking"] == {"type": "enabled", "budget_tokens": 8192}
+
+
+# A prompt too long for the model, told in each client family's own words whichever upstream said it:
+# what agent CLIs look for before they compact their history.
+OVERFLOW_WORDS = {
+    "openai": ("This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.", "context_length_exceeded"),
+    "anthropic": ("prompt is too long: 131072 tokens > 128000 maximum", None),
+    "gemini": ("The input token count (131072) exceeds the maximum number of tokens allowed (128000).", None),
+}
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("client", ["openai", "anthropic", "gemini"])
+def test_a_prompt_too_long_is_refused_in_the_clients_words(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], client: str, model: str
+) -> None:
+    gateway, _, key = agents
+    text = "TOO-LONG " * 3
+    if client == "openai":
+        body: dict[str, Any] = {"model": model, "input": text}
+        answer = requests.post(gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        error = answer.json()["error"]
+        got = (error["message"], error["code"])
+        assert error["type"] == "invalid_request_error"
+    elif client == "anthropic":
+        body = {"model": model, "max_tokens": 100, "messages": [{"role": "user", "content": text}]}
+        answer = requests.post(gateway.url + "/anthropic/v1/messages", json=body, headers={"x-api-key": key}, timeout=30)
+        error = answer.json()["error"]
+        got = (error["message"], None)
+        assert error["type"] == "invalid_request_error"
+    else:
+        body = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
+        answer = requests.post(gateway.url + f"/gemini/v1beta/models/{model}:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+        error = answer.json()["error"]
+        got = (error["message"], None)
+        assert error["status"] == "INVALID_ARGUMENT"
+    assert answer.status_code == 400
+    assert got == OVERFLOW_WORDS[client]

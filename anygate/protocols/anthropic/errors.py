@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from anygate.core.context_overflow import ContextOverflow
 from anygate.core.errors import ErrorKind, GatewayError
 
 _TYPES: dict[ErrorKind, str] = {
@@ -24,7 +25,16 @@ _TYPES: dict[ErrorKind, str] = {
 
 def error_body(err: GatewayError, request_id: str) -> dict[str, Any]:
     """An Anthropic error object."""
-    return {"type": "error", "error": {"type": _TYPES[err.kind], "message": err.message}, "request_id": request_id}
+    return {"type": "error", "error": {"type": _TYPES[err.kind], "message": _message(err)}, "request_id": request_id}
+
+
+def _message(err: GatewayError) -> str:
+    """The message, in Anthropic's words where clients look for them."""
+    if not isinstance(err, ContextOverflow) or err.message.startswith("prompt is too long"):
+        return err.message
+    if err.tokens and err.limit:
+        return f"prompt is too long: {err.tokens} tokens > {err.limit} maximum"
+    return f"prompt is too long: {err.message}"
 
 
 def error_response(err: GatewayError, request_id: str) -> web.Response:

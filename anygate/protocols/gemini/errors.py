@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from anygate.core.context_overflow import ContextOverflow
 from anygate.core.errors import ErrorKind, GatewayError
 
 _STATUS: dict[ErrorKind, str] = {
@@ -24,7 +25,16 @@ _STATUS: dict[ErrorKind, str] = {
 
 def error_body(err: GatewayError) -> dict[str, Any]:
     """A Gemini error object."""
-    return {"error": {"code": err.status, "message": err.message, "status": _STATUS[err.kind]}}
+    return {"error": {"code": err.status, "message": _message(err), "status": _STATUS[err.kind]}}
+
+
+def _message(err: GatewayError) -> str:
+    """The message, in Gemini's words where clients look for them."""
+    if not isinstance(err, ContextOverflow) or "input token count" in err.message.lower():
+        return err.message
+    if err.tokens and err.limit:
+        return f"The input token count ({err.tokens}) exceeds the maximum number of tokens allowed ({err.limit})."
+    return f"The input token count exceeds the maximum number of tokens allowed: {err.message}"
 
 
 def error_response(err: GatewayError, request_id: str) -> web.Response:

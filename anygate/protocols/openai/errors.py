@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
+from anygate.core.context_overflow import ContextOverflow
 from anygate.core.errors import ErrorKind, GatewayError
 
 _TYPES: dict[ErrorKind, tuple[str, str | None]] = {
@@ -25,7 +26,16 @@ _TYPES: dict[ErrorKind, tuple[str, str | None]] = {
 def error_object(err: GatewayError) -> dict[str, Any]:
     """The `error` object of an OpenAI error body."""
     kind, code = _TYPES[err.kind]
-    return {"message": err.message, "type": kind, "param": err.param, "code": err.code or code}
+    return {"message": _message(err), "type": kind, "param": err.param, "code": err.code or code}
+
+
+def _message(err: GatewayError) -> str:
+    """The message, in OpenAI's words where clients look for them."""
+    if not isinstance(err, ContextOverflow) or "maximum context length" in err.message:
+        return err.message
+    if err.tokens and err.limit:
+        return f"This model's maximum context length is {err.limit} tokens. However, your messages resulted in {err.tokens} tokens."
+    return f"This model's maximum context length was exceeded: {err.message}"
 
 
 def error_response(err: GatewayError, request_id: str) -> web.Response:
