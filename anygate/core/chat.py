@@ -136,7 +136,7 @@ class ChatRequest:
     reasoning: Reasoning | None = None
     user: str | None = None
     hosted_tools: list[str] = field(default_factory=list)  # hosted tools offered (their types), which run at the client's provider
-    web_search: str | None = None  # the hosted tool among them that is a live web search, which some upstreams have too
+    server_tools: dict[str, str] = field(default_factory=dict)  # those other providers run too: capability -> the client's type
 
 
 @dataclass(slots=True)

@@ -101,4 +101,7 @@ class WireCodec:
     stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)
     response_usage: Callable[[dict[str, Any]], Usage | None]  # the usage in a whole response body, if any
     inline_images: bool = False  # the format takes images only as bytes, so URLs must be fetched first
-    searches: Callable[[ChatRequest], bool] | None = None  # whether the upstream runs the request's web search itself
+    # the capabilities of the request's server tools (core/server_tools.py) that the upstream runs itself
+    runs: Callable[[ChatRequest], list[str]] | None = None
+    # headers a translated request needs (such as the beta flags of Anthropic's server tools)
+    request_headers: Callable[[ChatRequest], dict[str, str]] | None = None

@@ -86,13 +86,14 @@ class Generation:
             assert self.same_family_body is not None
             return self.same_family_body(target), self.headers or None
         canonical = await self.canonical(target)
+        wire = target.provider.wire
         if canonical.hosted_tools:
-            wire = target.provider.wire
-            served = canonical.web_search if wire.searches is not None and wire.searches(canonical) else None
-            dropped = [t for t in canonical.hosted_tools if t != served]
+            run = {canonical.server_tools[c] for c in wire.runs(canonical)} if wire.runs is not None else set()
+            dropped = [t for t in canonical.hosted_tools if t not in run]
             if dropped:
                 self._drop_hosted_tools(target, dropped)
-        return target.provider.wire.build_request(canonical, target.model), None
+        headers = wire.request_headers(canonical) if wire.request_headers is not None else None
+        return wire.build_request(canonical, target.model), headers or None
 
     def _drop_hosted_tools(self, target: Target, dropped: list[str]) -> None:
         """Refuse the hosted tools a translated upstream cannot run, or leave them out where the target

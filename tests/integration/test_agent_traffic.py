@@ -120,6 +120,21 @@ def test_web_search_runs_where_the_upstream_has_its_own(
     assert not [line for line in gateway.log().splitlines() if request_id in line and "hosted tools dropped" in line]
 
 
+def test_code_execution_from_a_gemini_client_runs_at_anthropic_with_its_beta_flag(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str],
+) -> None:
+    gateway, fake, key = agents
+    body = {"contents": [{"role": "user", "parts": [{"text": "Sum 1..100 with code"}]}], "tools": [{"codeExecution": {}}]}
+    answer = requests.post(gateway.url + "/gemini/v1beta/models/agent-claude:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+    assert answer.status_code == 200, answer.text
+    sent = fake.requests[-1]
+    assert sent["body"]["tools"] == [{"type": "code_execution_20250825", "name": "code_execution"}]
+    assert sent["headers"]["anthropic-beta"] == "code-execution-2025-08-25"
+    answer = requests.post(gateway.url + "/gemini/v1beta/models/agent-openai:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+    assert answer.status_code == 200 and "tools" not in fake.requests[-1]["body"]  # no equivalent: left out
+    assert '"tools":["codeExecution"]' in gateway.log()
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_claude_code_turns(agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str) -> None:
     events = _replay(agents, "claude", 0, model)

@@ -388,14 +388,16 @@ READ = {"type": "function", "name": "read", "parameters": {"type": "object", "pr
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        ({"type": "web_search"}, "web_search"),
-        ({"type": "web_search_preview", "search_context_size": "low"}, "web_search_preview"),
-        ({"type": "web_search", "external_web_access": False}, None),  # Codex's: cached pages only, not the live web
+        ({"type": "web_search"}, {"web_search": "web_search"}),
+        ({"type": "web_search_preview", "search_context_size": "low"}, {"web_search": "web_search_preview"}),
+        ({"type": "web_search", "external_web_access": False}, {}),  # Codex's: cached pages only, not the live web
+        ({"type": "code_interpreter", "container": {"type": "auto"}}, {"code_execution": "code_interpreter"}),
+        ({"type": "file_search", "vector_store_ids": ["vs_1"]}, {}),
     ],
 )
-def test_responses_web_search_is_noted_unless_it_may_not_reach_the_web(spec: dict[str, Any], expected: str | None) -> None:
+def test_responses_server_tools_are_noted_by_capability(spec: dict[str, Any], expected: dict[str, str]) -> None:
     req = _shape().parse_request({"model": "m", "input": "news?", "tools": [spec]})
-    assert req.hosted_tools == [spec["type"]] and req.web_search == expected
+    assert req.hosted_tools == [spec["type"]] and req.server_tools == expected
 
 
 def test_web_search_goes_to_anthropic_as_its_server_tool_and_to_gemini_alone_as_google_search() -> None:
@@ -408,12 +410,29 @@ def test_web_search_goes_to_anthropic_as_its_server_tool_and_to_gemini_alone_as_
     assert "web_search" not in orjson.dumps(build_chat(alone, "up")).decode()
 
 
-def test_web_search_crosses_between_anthropic_and_gemini_clients() -> None:
-    from_claude = parse_anthropic(_anthropic(tools=[{"type": "web_search_20250305", "name": "web_search", "max_uses": 5}]))
-    assert from_claude.web_search == "web_search_20250305" and build_gemini(from_claude, "up")["tools"] == [{"googleSearch": {}}]
-    from_gemini = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": [{"googleSearch": {}}]})
-    assert from_gemini.web_search == "googleSearch"
-    assert build_anthropic(from_gemini, "up")["tools"] == [{"type": "web_search_20250305", "name": "web_search"}]
+def test_server_tools_cross_between_anthropic_and_gemini_clients() -> None:
+    from anygate.protocols.anthropic.messages_request import request_headers
+
+    anthropic_tools = [
+        {"type": "web_search_20250305", "name": "web_search", "max_uses": 5},
+        {"type": "code_execution_20250825", "name": "code_execution"},
+        {"type": "web_fetch_20250910", "name": "web_fetch"},
+        {"type": "web_search_tool_result"},  # not a tool type at all: dropped, runs nowhere
+    ]
+    from_claude = parse_anthropic(_anthropic(tools=anthropic_tools))
+    assert from_claude.server_tools == {"web_search": "web_search_20250305", "code_execution": "code_execution_20250825", "web_fetch": "web_fetch_20250910"}
+    assert build_gemini(from_claude, "up")["tools"] == [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}}]
+    gemini_tools = [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}, "googleMaps": {}}]
+    from_gemini = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": gemini_tools})
+    assert from_gemini.hosted_tools == ["googleSearch", "codeExecution", "urlContext", "googleMaps"]
+    assert build_anthropic(from_gemini, "up")["tools"] == [
+        {"type": "web_search_20250305", "name": "web_search"},
+        {"type": "code_execution_20250825", "name": "code_execution"},
+        {"type": "web_fetch_20250910", "name": "web_fetch"},
+    ]
+    assert request_headers(from_gemini) == {"anthropic-beta": "code-execution-2025-08-25,web-fetch-2025-09-10"}
+    search_only = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": [{"googleSearch": {}}]})
+    assert request_headers(search_only) == {}
 
 
 SEARCHED = [

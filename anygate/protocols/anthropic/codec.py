@@ -6,7 +6,7 @@ from anygate.core.chat import ChatRequest
 from anygate.core.codec import WireCodec
 from anygate.core.usage import Usage
 from anygate.protocols.anthropic.errors import stream_error_event
-from anygate.protocols.anthropic.messages_request import build_request, parse_request, searches
+from anygate.protocols.anthropic.messages_request import build_request, parse_request, request_headers, runs
 from anygate.protocols.anthropic.messages_response import build_response, parse_response, usage_from_anthropic
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
 from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
@@ -30,5 +30,6 @@ ANTHROPIC = WireCodec(
     _writer,
     stream_error_event,
     _usage,
-    searches=searches,
+    runs=runs,
+    request_headers=request_headers,
 )

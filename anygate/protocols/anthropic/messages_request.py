@@ -23,6 +23,7 @@ from anygate.core.chat import (
 )
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.reasoning import anthropic_budget, effort_name
+from anygate.core.server_tools import server_tools
 from anygate.core.shapes import integer, number, obj, objects, strings
 from anygate.protocols.anthropic.client_tools import client_tool
 
@@ -138,7 +139,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         ResponseFormat("json_schema", obj(fmt.get("schema"), "output_config.format.schema") or None) if fmt else None
     )
     metadata = obj(body.get("metadata"), "metadata")
-    dropped: list[str] = []
+    dropped: list[tuple[str, dict[str, Any]]] = []
     tools = _tools(objects(body.get("tools"), "tools"), dropped)
     choice = _tool_choice(obj(body.get("tool_choice"), "tool_choice"))
     if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in tools}:
@@ -158,12 +159,12 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         response_format=response_format,
         reasoning=reasoning,
         user=metadata["user_id"] if isinstance(metadata.get("user_id"), str) else None,
-        hosted_tools=dropped,
-        web_search=next((t for t in dropped if t.startswith("web_search_")), None),
+        hosted_tools=[kind for kind, _ in dropped],
+        server_tools=server_tools(dropped),
     )
 
 
-def _tools(tools: list[dict[str, Any]], dropped: list[str]) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]], dropped: list[tuple[str, dict[str, Any]]]) -> list[Tool]:
     """Custom tools as they are, Anthropic's client tools (bash, text editor, memory) with the schemas
     Anthropic publishes for them; server tools, which run at Anthropic, go to `dropped`."""
     out = []
@@ -178,7 +179,7 @@ def _tools(tools: list[dict[str, Any]], dropped: list[str]) -> list[Tool]:
         elif isinstance(kind, str) and (client := client_tool(kind, tool.get("name"))):
             out.append(client)
         elif isinstance(kind, str):
-            dropped.append(kind)
+            dropped.append((kind, tool))
         else:
             raise _invalid(f"tools.{i}.type: Input should be a string")
     return out
@@ -218,12 +219,23 @@ def _block(part: Part) -> dict[str, Any] | None:
     return None
 
 
-WEB_SEARCH_TOOL = {"type": "web_search_20250305", "name": "web_search"}
+# Anthropic's own server tools, by capability: the tool, and the beta flag it needs (if any)
+SERVER_TOOLS: dict[str, tuple[dict[str, str], str | None]] = {
+    "web_search": ({"type": "web_search_20250305", "name": "web_search"}, None),
+    "code_execution": ({"type": "code_execution_20250825", "name": "code_execution"}, "code-execution-2025-08-25"),
+    "web_fetch": ({"type": "web_fetch_20250910", "name": "web_fetch"}, "web-fetch-2025-09-10"),
+}
 
 
-def searches(req: ChatRequest) -> bool:
-    """Whether an Anthropic upstream runs the request's web search itself (its web_search server tool)."""
-    return req.web_search is not None
+def runs(req: ChatRequest) -> list[str]:
+    """The capabilities of the request's server tools an Anthropic upstream runs itself (all of them)."""
+    return [c for c in req.server_tools if c in SERVER_TOOLS]
+
+
+def request_headers(req: ChatRequest) -> dict[str, str]:
+    """The beta flags the server tools of a translated request need."""
+    flags = [flag for c in runs(req) if (flag := SERVER_TOOLS[c][1])]
+    return {"anthropic-beta": ",".join(flags)} if flags else {}
 
 
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
@@ -254,8 +266,8 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
             {"name": t.name, **({"description": t.description} if t.description else {}), "input_schema": t.parameters}
             for t in req.tools
         ]
-    if searches(req):
-        body.setdefault("tools", []).append(dict(WEB_SEARCH_TOOL))
+    for served in runs(req):
+        body.setdefault("tools", []).append(dict(SERVER_TOOLS[served][0]))
     choice = req.tool_choice
     if choice is not None and req.tools:
         wire: dict[str, Any] = {"type": {"auto": "auto", "required": "any", "none": "none", "tool": "tool"}[choice.mode]}

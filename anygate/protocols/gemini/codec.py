@@ -6,7 +6,7 @@ from anygate.core.chat import ChatRequest
 from anygate.core.codec import WireCodec
 from anygate.core.usage import Usage
 from anygate.protocols.gemini.errors import stream_error_event
-from anygate.protocols.gemini.request import build_request, parse_request, searches
+from anygate.protocols.gemini.request import build_request, parse_request, runs
 from anygate.protocols.gemini.response import build_response, parse_response, usage_from_gemini
 from anygate.protocols.gemini.stream_in import GeminiStreamParser
 from anygate.protocols.gemini.stream_out import GeminiStreamWriter
@@ -31,5 +31,5 @@ GEMINI = WireCodec(
     stream_error_event,
     _usage,
     inline_images=True,
-    searches=searches,
+    runs=runs,
 )

@@ -29,6 +29,7 @@ from anygate.core.chat import (
 )
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.reasoning import effort_name, gemini_thinking
+from anygate.core.server_tools import server_tools
 from anygate.core.shapes import integer, number, obj, objects, strings
 
 _UPPER = re.compile(r"([A-Z])")
@@ -92,7 +93,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     calls: dict[str, str] = {}
     names: dict[str, str] = {}
     messages: list[Message] = []
-    dropped: list[str] = []
+    dropped: list[tuple[str, dict[str, Any]]] = []
     for i, content in enumerate(contents):
         role: Literal["user", "assistant"] = "assistant" if content.get("role") == "model" else "user"
         parts = [
@@ -121,22 +122,21 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         seed=integer(config.get("seed"), "generationConfig.seed"),
         response_format=_response_format(config),
         reasoning=_reasoning(field(config, "thinkingConfig")),
-        hosted_tools=dropped,
-        web_search=next((t for t in dropped if t in ("googleSearch", "google_search")), None),
+        hosted_tools=[kind for kind, _ in dropped],
+        server_tools=server_tools(dropped),
     )
 
 
-def _tools(tools: list[dict[str, Any]], dropped: list[str]) -> list[Tool]:
+def _tools(tools: list[dict[str, Any]], dropped: list[tuple[str, dict[str, Any]]]) -> list[Tool]:
     """Function declarations as tools; Gemini's built-in tools (googleSearch, codeExecution, urlContext,
     …), which run at Google, go to `dropped` (Gemini CLI's web search is a call with googleSearch alone)."""
     out = []
     for i, tool in enumerate(tools):
+        if not tool:
+            raise _invalid(f"tools[{i}]: a tool must name functionDeclarations or a built-in tool")
         declarations = field(tool, "functionDeclarations")
-        if declarations is None:
-            if not tool:
-                raise _invalid(f"tools[{i}]: a tool must name functionDeclarations or a built-in tool")
-            dropped.extend(tool)
-            continue
+        built_in = {k: v for k, v in tool.items() if k not in ("functionDeclarations", "function_declarations")}
+        dropped.extend((kind, spec if isinstance(spec, dict) else {}) for kind, spec in built_in.items())
         for j, fn in enumerate(objects(declarations, f"tools[{i}].functionDeclarations")):
             where = f"tools[{i}].functionDeclarations[{j}]"
             schema = obj(field(fn, "parametersJsonSchema") or fn.get("parameters"), where) or {"type": "object", "properties": {}}
@@ -211,10 +211,14 @@ def _build_part(part: Part, names: dict[str, str]) -> dict[str, Any] | None:
     return None
 
 
-def searches(req: ChatRequest) -> bool:
-    """Whether a Gemini upstream runs the request's web search itself (googleSearch); Gemini models
-    before 3 refuse it beside function declarations, so only a request without them gets it."""
-    return req.web_search is not None and not req.tools
+_BUILT_IN = {"web_search": "googleSearch", "code_execution": "codeExecution", "web_fetch": "urlContext"}
+
+
+def runs(req: ChatRequest) -> list[str]:
+    """The capabilities of the request's server tools a Gemini upstream runs itself (googleSearch,
+    codeExecution, urlContext); Gemini models before 3 refuse them beside function declarations, so
+    only a request without function tools gets them."""
+    return [] if req.tools else [c for c in req.server_tools if c in _BUILT_IN]
 
 
 def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
@@ -261,8 +265,8 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
         config["responseMimeType"] = "application/json"
         if req.response_format.schema:
             config["responseJsonSchema"] = req.response_format.schema
-    if searches(req):
-        body.setdefault("tools", []).append({"googleSearch": {}})
+    for served in runs(req):
+        body.setdefault("tools", []).append({_BUILT_IN[served]: {}})
     thinking = gemini_thinking(req.reasoning) if req.reasoning is not None else None
     if thinking:
         config["thinkingConfig"] = thinking

@@ -182,5 +182,5 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
         reasoning=Reasoning(effort=effort, show=show) if effort != "none" and (effort or show) else None,
         user=body["user"] if isinstance(body.get("user"), str) else None,
         hosted_tools=tools.dropped,
-        web_search=tools.web_search,
+        server_tools=tools.server_tools,
     )

@@ -9,9 +9,10 @@
 - `local_shell` goes up as a function taking the command as an array; its calls come back as
   `local_shell_call` items with an `exec` action.
 - Hosted tools (`web_search`, `file_search`, `code_interpreter`, `image_generation`, `computer_use*`,
-  `mcp`, …) run at OpenAI, which a translated upstream is not: they are dropped (the request records
-  which, for the log and metrics), or refused by a target whose config says `hosted_tools: refuse`.
-  A `tool_choice` that requires one is refused: the answer could not honour it.
+  `mcp`, …) run at OpenAI. An upstream with its own web search or code execution runs that instead
+  (core/server_tools.py); the others are dropped (the request records which, for the log and
+  metrics), or refused by a target whose config says `hosted_tools: refuse`. A `tool_choice` that
+  requires a hosted tool is refused: the answer could not honour it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from typing import Any
 
 from anygate.core.chat import Tool, ToolCall
 from anygate.core.errors import invalid_request
+from anygate.core.server_tools import capability
 from anygate.core.tool_arguments import dump_arguments
 from anygate.protocols.openai.chat_request import function_tool
 
@@ -63,7 +65,7 @@ class ResponsesTools:
     def __init__(self, specs: list[dict[str, Any]]) -> None:
         self.tools: list[Tool] = []
         self.dropped: list[str] = []
-        self.web_search: str | None = None  # a web_search tool that may reach the live web
+        self.server_tools: dict[str, str] = {}  # what other providers can run of them (core/server_tools.py)
         self.origins: dict[str, Origin] = {}
         for i, spec in enumerate(specs):
             self._add(spec, f"tools[{i}]", None)
@@ -88,8 +90,8 @@ class ResponsesTools:
             tool = Tool(LOCAL_SHELL, _LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA)
         elif isinstance(kind, str) and namespace is None:
             self.dropped.append(kind)
-            if kind.startswith("web_search") and spec.get("external_web_access") is not False:  # Codex's is cached only
-                self.web_search = kind
+            if (runs_elsewhere := capability(kind, spec)) is not None:
+                self.server_tools.setdefault(runs_elsewhere, kind)
             return
         else:
             raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
