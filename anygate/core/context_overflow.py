@@ -24,7 +24,7 @@ class ContextOverflow(GatewayError):
     """The prompt does not fit the model's context window (`tokens` and `limit` when the upstream said)."""
 
     def __init__(self, message: str, tokens: int | None = None, limit: int | None = None) -> None:
-        super().__init__(ErrorKind.INVALID_REQUEST, message, status=400, code=CODE)
+        super().__init__(ErrorKind.INVALID_REQUEST, message, code=CODE)
         self.tokens = tokens
         self.limit = limit
 

@@ -574,3 +574,11 @@ def test_client_tools_keep_their_given_name_and_description() -> None:
     editor = client_tool("text_editor_20250124", "str_replace_editor")
     assert editor is not None and editor.name == "str_replace_editor" and editor.description and "replace a unique string" in editor.description
     assert client_tool("web_search_20250305", "web_search") is None
+
+
+def test_a_web_search_kept_off_the_live_web_is_no_server_tool_whichever_family_sends_it() -> None:
+    from anygate.core.server_tools import server_tools
+
+    assert server_tools([("web_search", {"external_web_access": False}), ("code_interpreter", {})]) == {"code_execution": "code_interpreter"}
+    assert server_tools([("web_search_20250305", {}), ("web_search_preview", {})]) == {"web_search": "web_search_20250305"}  # the first one of a capability
+    assert server_tools([("web_search_latest", {}), ("file_search", {})]) == {}  # not a dated Anthropic type, not a known one

@@ -61,6 +61,7 @@ def test_secrets_are_redacted_and_every_family_shape_is_read() -> None:
         (400, {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"}}, 210000, 200000),
         (400, {"error": {"code": 400, "message": "The input token count (1100000) exceeds the maximum number of tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}, 1100000, 1048576),
         (400, {"error": {"message": "Too much input for this model", "code": "context_length_exceeded"}}, None, None),
+        (400, {"error": {"message": "Prompt Is Too Long for this deployment", "code": None}}, None, None),
     ],
 )
 def test_a_context_overflow_is_recognised_in_every_familys_words(status: int, body: dict[str, Any], tokens: int | None, limit: int | None) -> None:
@@ -69,6 +70,7 @@ def test_a_context_overflow_is_recognised_in_every_familys_words(status: int, bo
     err = upstream_error("up", status, orjson.dumps(body))
     assert isinstance(err, ContextOverflow) and (err.tokens, err.limit) == (tokens, limit)
     assert err.status == 400 and err.code == "context_length_exceeded"
+    assert err.message == body["error"]["message"]  # the upstream's words, worded again per family when shown
 
 
 @pytest.mark.parametrize(
