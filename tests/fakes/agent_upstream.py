@@ -49,7 +49,7 @@ def tool_call(tools: dict[str, dict[str, Any]], path: str) -> tuple[str, dict[st
         if short == "exec_command":
             return name, {"cmd": f"cat {path}"}
         if short in ("shell", "local_shell"):
-            return name, {"command": ["cat", path]}
+            return name, {"commands": [f"cat {path}"]} if "commands" in props else {"command": ["cat", path]}
     return None
 
 

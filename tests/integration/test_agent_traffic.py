@@ -120,6 +120,26 @@ def test_web_search_runs_where_the_upstream_has_its_own(
     assert not [line for line in gateway.log().splitlines() if request_id in line and "hosted tools dropped" in line]
 
 
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("tool", ["shell", "local_shell"])
+def test_shell_tools_make_a_round_trip_on_every_upstream(agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str, tool: str) -> None:
+    gateway, _, key = agents
+    headers = {"Authorization": f"Bearer {key}"}
+    body: dict[str, Any] = {"model": model, "input": "Show the content of the file /tmp/x/marker.txt", "tools": [{"type": tool}], "store": False}
+    first = requests.post(gateway.url + "/openai/v1/responses", json=body, headers=headers, timeout=30).json()
+    call = first["output"][0]
+    if tool == "shell":
+        assert call["type"] == "shell_call" and call["action"] == {"commands": ["cat /tmp/x/marker.txt"]}
+        result: dict[str, Any] = {"type": "shell_call_output", "call_id": call["call_id"], "output": [{"stdout": MARKER, "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}]}
+    else:
+        assert call["type"] == "local_shell_call" and call["action"] == {"type": "exec", "command": ["cat", "/tmp/x/marker.txt"], "env": {}}
+        result = {"type": "local_shell_call_output", "call_id": call["call_id"], "output": MARKER}
+    body["input"] = [{"role": "user", "content": body["input"]}, call, result]
+    second = requests.post(gateway.url + "/openai/v1/responses", json=body, headers=headers, timeout=30).json()
+    text = second["output"][0]["content"][0]["text"]  # Gemini gets the result as {"result": …}
+    assert text.startswith("The file says: ") and MARKER in text
+
+
 def test_code_execution_from_a_gemini_client_runs_at_anthropic_with_its_beta_flag(
     agents: tuple[GatewayProcess, FakeAgentUpstream, str],
 ) -> None:

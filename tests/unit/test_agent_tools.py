@@ -582,3 +582,79 @@ def test_a_web_search_kept_off_the_live_web_is_no_server_tool_whichever_family_s
     assert server_tools([("web_search", {"external_web_access": False}), ("code_interpreter", {})]) == {"code_execution": "code_interpreter"}
     assert server_tools([("web_search_20250305", {}), ("web_search_preview", {})]) == {"web_search": "web_search_20250305"}  # the first one of a capability
     assert server_tools([("web_search_latest", {}), ("file_search", {})]) == {}  # not a dated Anthropic type, not a known one
+
+
+# --- the newer client tools: shell and apply_patch ------------------------------------------------
+
+NEWER = [{"type": "shell", "environment": {"type": "local"}}, {"type": "apply_patch"}]
+NEWER_CALLS = [
+    ToolCall("call_s", "shell", {"commands": ["ls", "cat a.txt"], "timeout_ms": 1000}),
+    ToolCall("call_p", "apply_patch", {"type": "update_file", "path": "a.txt", "diff": "@@\n-a\n+b"}),
+    ToolCall("call_d", "apply_patch", {"type": "delete_file", "path": "b.txt"}),
+]
+NEWER_ITEMS = [
+    {"type": "shell_call", "call_id": "call_s", "action": {"commands": ["ls", "cat a.txt"], "timeout_ms": 1000}, "status": "completed"},
+    {"type": "apply_patch_call", "call_id": "call_p", "operation": {"type": "update_file", "path": "a.txt", "diff": "@@\n-a\n+b"}, "status": "completed"},
+    {"type": "apply_patch_call", "call_id": "call_d", "operation": {"type": "delete_file", "path": "b.txt"}, "status": "completed"},
+]
+
+
+def test_shell_and_apply_patch_go_up_as_functions_and_come_back_as_their_items() -> None:
+    body = {"model": "m", "input": "fix it", "tools": NEWER, "tool_choice": {"type": "apply_patch"}}
+    shape = ResponsesShape(body, "m")
+    req = shape.parse_request(body)
+    assert [t.name for t in req.tools] == ["shell", "apply_patch"] and req.hosted_tools == []
+    assert req.tools[0].parameters["required"] == ["commands"] and req.tools[1].parameters["required"] == ["type", "path"]
+    assert req.tool_choice is not None and (req.tool_choice.mode, req.tool_choice.name) == ("tool", "apply_patch")
+    whole = shape.build_response(ChatResponse("r", "m", list(NEWER_CALLS), "tool_calls", Usage()), "m", "req")
+    assert _strip_ids(whole["output"]) == NEWER_ITEMS
+    assert [i["id"].partition("_ag")[0] for i in whole["output"]] == ["sh", "apc", "apc"]
+    writer = shape.stream_writer(req, "m", "req")
+    raw = b"".join(
+        writer.write(event)
+        for index, call in enumerate(NEWER_CALLS)
+        for event in (ToolCallStart(index, call.id, call.name), ToolCallDelta(index, orjson.dumps(call.arguments).decode()))
+    )
+    raw += writer.write(StreamEnd("tool_calls", Usage()))
+    events = [orjson.loads(line[6:]) for line in raw.split(b"\n") if line.startswith(b"data: ")]
+    assert _strip_ids([e["item"] for e in events if e["type"] == "response.output_item.done"]) == NEWER_ITEMS
+    assert not [e for e in events if "arguments" in e["type"] or "custom_tool" in e["type"]]
+
+
+def test_shell_and_apply_patch_calls_and_outputs_are_read_back() -> None:
+    outputs = [
+        {
+            "type": "shell_call_output",
+            "call_id": "call_s",
+            "output": [
+                {"stdout": "a.txt\n", "stderr": "", "outcome": {"type": "exit", "exit_code": 0}},
+                {"stdout": "", "stderr": "no such file", "outcome": {"type": "exit", "exit_code": 1}},
+                {"stdout": "", "stderr": "", "outcome": {"type": "timeout"}},
+            ],
+        },
+        {"type": "apply_patch_call_output", "call_id": "call_p", "status": "completed"},
+        {"type": "apply_patch_call_output", "call_id": "call_d", "status": "failed", "output": "b.txt does not exist"},
+    ]
+    req = _shape().parse_request({"model": "m", "input": [*NEWER_ITEMS, *outputs], "tools": NEWER})
+    assert req.messages[0].parts == [
+        ToolCall("call_s", "shell", {"commands": ["ls", "cat a.txt"], "timeout_ms": 1000}),
+        ToolCall("call_p", "apply_patch", {"type": "update_file", "path": "a.txt", "diff": "@@\n-a\n+b"}),
+        ToolCall("call_d", "apply_patch", {"type": "delete_file", "path": "b.txt"}),
+    ]
+    assert req.messages[1].parts == [
+        ToolResult("call_s", [Text("a.txt\n\n[exit code 0]\n\n[stderr]\nno such file\n[exit code 1]\n\n[timed out]")], name="shell"),
+        ToolResult("call_p", [Text("completed")], name="apply_patch"),
+        ToolResult("call_d", [Text("failed: b.txt does not exist")], name="apply_patch"),
+    ]
+
+
+def test_odd_shell_and_patch_arguments_still_make_valid_items() -> None:
+    body = {"model": "m", "input": "go", "tools": NEWER}
+    shape = ResponsesShape(body, "m")
+    calls = [ToolCall("c1", "shell", {"commands": "ls -la", "max_output_length": 100}), ToolCall("c2", "apply_patch", {"path": 3})]
+    output = shape.build_response(ChatResponse("r", "m", calls, "tool_calls", Usage()), "m", "req")["output"]
+    assert output[0]["action"] == {"commands": ["ls -la"], "max_output_length": 100}
+    assert output[1]["operation"] == {"type": "update_file", "path": "3", "diff": ""}
+    items = [{"type": "shell_call", "call_id": "c3", "action": None}, {"type": "apply_patch_call", "call_id": "c4", "operation": "x"}]
+    replayed = shape.parse_request({**body, "input": items})
+    assert replayed.messages[0].parts == [ToolCall("c3", "shell", {"commands": []}), ToolCall("c4", "apply_patch", {})]

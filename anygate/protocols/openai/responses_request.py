@@ -31,7 +31,7 @@ from anygate.core.reasoning import effort_name
 from anygate.core.shapes import integer, number, obj, objects
 from anygate.core.tool_arguments import parse_arguments
 from anygate.protocols.openai.chat_request import schema_format
-from anygate.protocols.openai.responses_tools import LOCAL_SHELL, ResponsesTools, shell_arguments, upstream_name
+from anygate.protocols.openai.responses_tools import ResponsesTools, call_arguments, result_text, upstream_name
 
 
 def input_items(value: Any) -> list[dict[str, Any]]:
@@ -71,8 +71,8 @@ def _reasoning_item(item: dict[str, Any]) -> Thinking:
     return Thinking(summary, signature=encrypted if isinstance(encrypted, str) and encrypted else None)
 
 
-_CALLS = ("function_call", "custom_tool_call", "local_shell_call")
-_OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output")
+_CALLS = ("function_call", "custom_tool_call", "local_shell_call", "shell_call", "apply_patch_call")
+_OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output", "shell_call_output", "apply_patch_call_output")
 # calls that ran at OpenAI: their results are already in the conversation's text, and nothing can replay them
 _HOSTED_CALLS = (
     "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools",
@@ -82,16 +82,16 @@ _HOSTED_CALLS = (
 def _call(item: dict[str, Any], kind: str, where: str) -> ToolCall:
     """The canonical call of a replayed function_call, custom_tool_call or local_shell_call item."""
     call_id = item.get("call_id")
-    name = LOCAL_SHELL if kind == "local_shell_call" else item.get("name")
+    name = item.get("name") if kind in ("function_call", "custom_tool_call") else kind.removesuffix("_call")
     if not isinstance(call_id, str) or not isinstance(name, str):
         raise invalid_request(f"{where}: a {kind} needs call_id and name", where)
     namespace = item.get("namespace") if isinstance(item.get("namespace"), str) else None
     if kind == "custom_tool_call":
         arguments: dict[str, Any] = {"input": str(item.get("input") or "")}
-    elif kind == "local_shell_call":
-        arguments = shell_arguments(item.get("action"))
-    else:
+    elif kind == "function_call":
         arguments = parse_arguments(item.get("arguments"), where)
+    else:
+        arguments = call_arguments(item)
     return ToolCall(call_id, upstream_name(name, namespace), arguments)
 
 
@@ -120,7 +120,10 @@ def conversation(items: list[dict[str, Any]], system: list[str]) -> list[Message
             if not isinstance(call_id, str):
                 raise invalid_request(f"{where}: a {kind} needs call_id", where)
             output = item.get("output")
-            content: list[Text | Image] = _parts(output, where) if isinstance(output, list) else [Text(str(output or ""))]
+            if kind in ("shell_call_output", "apply_patch_call_output"):
+                content: list[Text | Image] = [Text(result_text(item))]
+            else:
+                content = _parts(output, where) if isinstance(output, list) else [Text(str(output or ""))]
             add_turn(messages, "user", [ToolResult(call_id, content, name=names.get(call_id))])
         elif kind == "reasoning":
             add_turn(messages, "assistant", [_reasoning_item(item)])

@@ -21,7 +21,7 @@ from anygate.core.tool_arguments import parse_arguments
 from anygate.core.usage import Usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_request import parse_request
-from anygate.protocols.openai.responses_tools import LOCAL_SHELL, ResponsesTools, upstream_name
+from anygate.protocols.openai.responses_tools import ResponsesTools, upstream_name
 
 
 def new_id(prefix: str) -> str:
@@ -79,7 +79,7 @@ def output_items(parts: list[Part], tools: ResponsesTools) -> list[dict[str, Any
     return items
 
 
-_CALL_PREFIXES = {"function": "fc", "custom": "ctc", "local_shell": "lsh"}
+_CALL_PREFIXES = {"function": "fc", "custom": "ctc", "local_shell": "lsh", "shell": "sh", "apply_patch": "apc"}
 
 
 def _status(finish: FinishReason) -> tuple[str, dict[str, Any] | None]:
@@ -248,7 +248,8 @@ class ResponsesStreamWriter:
     def _call_done(self, item: dict[str, Any], arguments: str) -> dict[str, Any]:
         """The finished item of a streamed call, from its arguments as the upstream streamed them."""
         tools = self._shape.tools
-        name = upstream_name(item["name"], item.get("namespace")) if item["type"] != "local_shell_call" else LOCAL_SHELL
+        fixed = item["type"] not in ("function_call", "custom_tool_call")
+        name = item["type"].removesuffix("_call") if fixed else upstream_name(item["name"], item.get("namespace"))
         if item["type"] == "function_call":  # relayed as streamed, even if not valid JSON
             return {**tools.call_item(ToolCall(item["call_id"], name, {}), item["id"]), "arguments": arguments or "{}"}
         try:

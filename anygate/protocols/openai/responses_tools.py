@@ -7,7 +7,9 @@
   one string, `input`; its calls come back as `custom_tool_call` items, its results come in as
   `custom_tool_call_output` items.
 - `local_shell` goes up as a function taking the command as an array; its calls come back as
-  `local_shell_call` items with an `exec` action.
+  `local_shell_call` items with an `exec` action. The newer `shell` (commands run in order) and
+  `apply_patch` (create, update or delete a file by a diff) go up as functions too and come back as
+  `shell_call` and `apply_patch_call` items; their `*_output` items are read as tool results.
 - Hosted tools (`web_search`, `file_search`, `code_interpreter`, `image_generation`, `computer_use*`,
   `mcp`, …) run at OpenAI. An upstream with its own web search or code execution runs that instead
   (core/server_tools.py); the others are dropped (the request records which, for the log and
@@ -43,13 +45,41 @@ _LOCAL_SHELL_SCHEMA = {
     "required": ["command"],
 }
 _LOCAL_SHELL_DESCRIPTION = "Runs a command on the user's machine and returns its output."
+SHELL = "shell"
+_SHELL_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "commands": {"type": "array", "items": {"type": "string"}, "description": "Shell commands to run, in order."},
+        "timeout_ms": {"type": "integer", "description": "How long they may run, in milliseconds."},
+        "max_output_length": {"type": "integer", "description": "How many characters of output to keep."},
+    },
+    "required": ["commands"],
+}
+_SHELL_DESCRIPTION = "Runs shell commands in the user's environment, in order, and returns their output."
+APPLY_PATCH = "apply_patch"
+_APPLY_PATCH_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "enum": ["create_file", "update_file", "delete_file"]},
+        "path": {"type": "string", "description": "The file's path."},
+        "diff": {"type": "string", "description": "The change as a V4A diff (for create_file, the whole new file); none for delete_file."},
+    },
+    "required": ["type", "path"],
+}
+_APPLY_PATCH_DESCRIPTION = "Creates, updates or deletes a file in the user's workspace."
+# client tool types that go up as one fixed function each: (name, description, schema)
+_FIXED = {
+    LOCAL_SHELL: (_LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA),
+    SHELL: (_SHELL_DESCRIPTION, _SHELL_SCHEMA),
+    APPLY_PATCH: (_APPLY_PATCH_DESCRIPTION, _APPLY_PATCH_SCHEMA),
+}
 
 
 @dataclass(frozen=True, slots=True)
 class Origin:
     """What a flattened tool was in the client's request."""
 
-    kind: str  # function, custom or local_shell
+    kind: str  # function, custom, local_shell, shell or apply_patch
     name: str
     namespace: str | None = None
 
@@ -86,8 +116,9 @@ class ResponsesTools:
         elif kind == "custom":
             description = spec.get("description") if isinstance(spec.get("description"), str) else None
             tool = Tool(str(name), _custom_description(description, spec.get("format")), _CUSTOM_SCHEMA)
-        elif kind == LOCAL_SHELL and namespace is None:
-            tool = Tool(LOCAL_SHELL, _LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA)
+        elif kind in _FIXED and namespace is None:
+            description, schema = _FIXED[kind]
+            tool = Tool(kind, description, schema)
         elif isinstance(kind, str) and namespace is None:
             self.dropped.append(kind)
             if (runs_elsewhere := capability(kind, spec)) is not None:
@@ -107,8 +138,8 @@ class ResponsesTools:
         kind = choice.get("type")
         if kind in ("function", "custom") and isinstance(choice.get("name"), str):
             return upstream_name(choice["name"], choice.get("namespace") if isinstance(choice.get("namespace"), str) else None)
-        if kind == LOCAL_SHELL:
-            return LOCAL_SHELL
+        if kind in _FIXED:
+            return str(kind)
         if kind in ("allowed_tools", None):
             return None
         raise invalid_request(
@@ -133,7 +164,12 @@ class ResponsesTools:
             if origin.namespace:
                 item["namespace"] = origin.namespace
             return {**item, "input": custom_input(call.arguments), "status": status}
-        return {"type": "local_shell_call", "id": item_id, "call_id": call.id, "action": shell_action(call.arguments), "status": status}
+        item = {"type": f"{origin.kind}_call", "id": item_id, "call_id": call.id}
+        if origin.kind == SHELL:
+            return {**item, "action": _commands(call.arguments), "status": status}
+        if origin.kind == APPLY_PATCH:
+            return {**item, "operation": _operation(call.arguments), "status": status}
+        return {**item, "action": shell_action(call.arguments), "status": status}
 
 
 def _custom_description(description: str | None, fmt: Any) -> str:
@@ -161,6 +197,48 @@ def shell_action(arguments: dict[str, Any]) -> dict[str, Any]:
         if arguments.get(key) is not None:
             action[key] = arguments[key]
     return action
+
+
+def _commands(arguments: dict[str, Any]) -> dict[str, Any]:
+    """A shell_call's action, from the function arguments the upstream gave."""
+    commands = arguments.get("commands")
+    action: dict[str, Any] = {"commands": [commands] if isinstance(commands, str) else [str(c) for c in commands or []]}
+    for key in ("timeout_ms", "max_output_length"):
+        if arguments.get(key) is not None:
+            action[key] = arguments[key]
+    return action
+
+
+def _operation(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An apply_patch_call's operation, from the function arguments the upstream gave."""
+    operation = {"type": str(arguments.get("type") or "update_file"), "path": str(arguments.get("path") or "")}
+    if operation["type"] != "delete_file":
+        operation["diff"] = str(arguments.get("diff") or "")
+    return operation
+
+
+def call_arguments(item: dict[str, Any]) -> dict[str, Any]:
+    """The function arguments of a replayed shell_call, apply_patch_call or local_shell_call."""
+    if item.get("type") == "shell_call":
+        return dict(item["action"]) if isinstance(item.get("action"), dict) else {"commands": []}
+    if item.get("type") == "apply_patch_call":
+        return dict(item["operation"]) if isinstance(item.get("operation"), dict) else {}
+    return shell_arguments(item.get("action"))
+
+
+def result_text(item: dict[str, Any]) -> str:
+    """The text a model reads of a shell_call_output (stdout, stderr, outcome of each command) or an
+    apply_patch_call_output (its status, and what it said)."""
+    output = item.get("output")
+    if item.get("type") == "apply_patch_call_output":
+        return str(item.get("status") or "completed") + (f": {output}" if isinstance(output, str) and output else "")
+    texts = []
+    for chunk in (c for c in output if isinstance(c, dict)) if isinstance(output, list) else ():
+        outcome: dict[str, Any] = chunk["outcome"] if isinstance(chunk.get("outcome"), dict) else {}
+        ended = "timed out" if outcome.get("type") == "timeout" else f"exit code {outcome.get('exit_code')}"
+        stderr = f"\n[stderr]\n{chunk['stderr']}" if chunk.get("stderr") else ""
+        texts.append(f"{chunk.get('stdout') or ''}{stderr}\n[{ended}]")
+    return "\n".join(texts)
 
 
 def shell_arguments(action: Any) -> dict[str, Any]:
