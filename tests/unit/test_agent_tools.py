@@ -658,3 +658,25 @@ def test_odd_shell_and_patch_arguments_still_make_valid_items() -> None:
     items = [{"type": "shell_call", "call_id": "c3", "action": None}, {"type": "apply_patch_call", "call_id": "c4", "operation": "x"}]
     replayed = shape.parse_request({**body, "input": items})
     assert replayed.messages[0].parts == [ToolCall("c3", "shell", {"commands": []}), ToolCall("c4", "apply_patch", {})]
+
+
+@pytest.mark.parametrize(
+    ("item", "text"),
+    [
+        ({"type": "apply_patch_call_output", "call_id": "c"}, "completed"),  # no status: it went through
+        ({"type": "apply_patch_call_output", "call_id": "c", "status": "failed", "output": ""}, "failed"),
+        ({"type": "shell_call_output", "call_id": "c", "output": "garbled"}, ""),
+        ({"type": "shell_call_output", "call_id": "c"}, ""),
+        ({"type": "shell_call_output", "call_id": "c", "output": ["x", {"stdout": "ok", "outcome": "exit"}]}, "ok\n[exit code None]"),
+    ],
+)
+def test_odd_outputs_of_shell_and_patch_read_as_plain_text(item: dict[str, Any], text: str) -> None:
+    from anygate.protocols.openai.responses_tools import result_text
+
+    assert result_text(item) == text
+
+
+def test_a_patch_without_a_path_names_none() -> None:
+    shape = ResponsesShape({"model": "m", "input": "go", "tools": NEWER}, "m")
+    output = shape.build_response(ChatResponse("r", "m", [ToolCall("c", "apply_patch", {"type": "create_file"})], "tool_calls", Usage()), "m", "req")
+    assert output["output"][0]["operation"] == {"type": "create_file", "path": "", "diff": ""}
