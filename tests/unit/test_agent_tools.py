@@ -680,3 +680,16 @@ def test_a_patch_without_a_path_names_none() -> None:
     shape = ResponsesShape({"model": "m", "input": "go", "tools": NEWER}, "m")
     output = shape.build_response(ChatResponse("r", "m", [ToolCall("c", "apply_patch", {"type": "create_file"})], "tool_calls", Usage()), "m", "req")
     assert output["output"][0]["operation"] == {"type": "create_file", "path": "", "diff": ""}
+
+
+def test_long_namespaced_names_are_cut_to_64_characters_the_same_way_every_time() -> None:
+    namespace = {"type": "namespace", "name": "mcp__a_very_long_server_name_for_tests", "description": "", "tools": [
+        {"type": "function", "name": "a_rather_long_function_name_too", "parameters": {"type": "object"}},
+    ]}
+    shape = ResponsesShape({"model": "m", "input": "go", "tools": [namespace]}, "m")
+    name = shape.parse_request({"model": "m", "input": "go", "tools": [namespace]}).tools[0].name
+    assert len(name) == 64 and name.startswith("mcp__a_very_long_server_name_for_tests__a_rather_long_f")
+    item = shape.build_response(ChatResponse("r", "m", [ToolCall("c", name, {})], "tool_calls", Usage()), "m", "req")["output"][0]
+    assert (item["name"], item["namespace"]) == ("a_rather_long_function_name_too", namespace["name"])
+    replayed = shape.parse_request({"model": "m", "input": [item], "tools": [namespace]})
+    assert replayed.messages[0].parts == [ToolCall("c", name, {})]

@@ -19,6 +19,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,6 +30,7 @@ from anygate.core.tool_arguments import dump_arguments
 from anygate.protocols.openai.chat_request import function_tool
 
 SEPARATOR = "__"
+_MAX_NAME = 64  # OpenAI's limit on function names (Anthropic and Gemini allow as many or more)
 _CUSTOM_SCHEMA = {
     "type": "object",
     "properties": {"input": {"type": "string", "description": "The tool's whole input, as free-form text."}},
@@ -85,8 +87,14 @@ class Origin:
 
 
 def upstream_name(name: str, namespace: str | None) -> str:
-    """The function name a tool goes up as."""
-    return f"{namespace}{SEPARATOR}{name}" if namespace else name
+    """The function name a tool goes up as: `<namespace>__<name>`, cut to OpenAI's 64 characters with
+    a digest of the whole when longer (the same every time, so replayed calls find their tool)."""
+    if not namespace:
+        return name
+    joined = f"{namespace}{SEPARATOR}{name}"
+    if len(joined) <= _MAX_NAME:
+        return joined
+    return f"{joined[: _MAX_NAME - 9]}_{hashlib.sha256(joined.encode()).hexdigest()[:8]}"
 
 
 class ResponsesTools:
