@@ -484,6 +484,7 @@ def test_an_anthropic_stream_that_searched_comes_through_as_its_text() -> None:
     [
         ([{"type": "function", "parameters": {}}], "tools[0].name", "tools[0].name is required"),
         ([{"type": "custom"}], "tools[0].name", "tools[0].name is required"),
+        ([{"type": "namespace", "tools": []}], "tools[0].name", "tools[0].name is required"),
         ([{"type": "function", "name": "f", "parameters": 3}], "tools[0].parameters", "tools[0].parameters"),
         ([{**NAMESPACE, "tools": ["lookup"]}], "tools[0].tools", "tools[0].tools[0] must be an object"),
         ([{**NAMESPACE, "tools": [{"type": "local_shell"}]}], "tools[0].tools[0]", "a namespace holds function and custom tools, not 'local_shell'"),

@@ -69,7 +69,7 @@ _APPLY_PATCH_SCHEMA = {
     "required": ["type", "path"],
 }
 _APPLY_PATCH_DESCRIPTION = "Creates, updates or deletes a file in the user's workspace."
-# client tool types that go up as one fixed function each: (name, description, schema)
+# client tool types that go up as one fixed function each (named as the type): description, schema
 _FIXED = {
     LOCAL_SHELL: (_LOCAL_SHELL_DESCRIPTION, _LOCAL_SHELL_SCHEMA),
     SHELL: (_SHELL_DESCRIPTION, _SHELL_SCHEMA),
@@ -111,14 +111,14 @@ class ResponsesTools:
     def _add(self, spec: dict[str, Any], where: str, namespace: str | None) -> None:
         kind = spec.get("type")
         name = spec.get("name")
-        if kind == "namespace" and namespace is None and isinstance(name, str):
+        if kind in ("function", "custom", "namespace") and not isinstance(name, str):
+            raise invalid_request(f"{where}.name is required", f"{where}.name")
+        if kind == "namespace" and namespace is None:
             for j, inner in enumerate(spec.get("tools") or []):
                 if not isinstance(inner, dict):
                     raise invalid_request(f"{where}.tools[{j}] must be an object", f"{where}.tools")
-                self._add(inner, f"{where}.tools[{j}]", name)
+                self._add(inner, f"{where}.tools[{j}]", str(name))
             return
-        if kind in ("function", "custom") and not isinstance(name, str):
-            raise invalid_request(f"{where}.name is required", f"{where}.name")
         if kind == "function":
             tool = function_tool(spec, where)
         elif kind == "custom":
@@ -134,8 +134,9 @@ class ResponsesTools:
             return
         else:
             raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
-        self.origins[upstream_name(tool.name, namespace)] = Origin(str(kind), tool.name, namespace)
-        tool.name = upstream_name(tool.name, namespace)
+        flat = upstream_name(tool.name, namespace)
+        self.origins[flat] = Origin(str(kind), tool.name, namespace)
+        tool.name = flat
         self.tools.append(tool)
 
     def check_choice(self, choice: Any) -> str | None:
