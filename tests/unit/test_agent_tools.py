@@ -694,3 +694,18 @@ def test_long_namespaced_names_are_cut_to_64_characters_the_same_way_every_time(
     assert (item["name"], item["namespace"]) == ("a_rather_long_function_name_too", namespace["name"])
     replayed = shape.parse_request({"model": "m", "input": [item], "tools": [namespace]})
     assert replayed.messages[0].parts == [ToolCall("c", name, {})]
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [
+        ({"tools": [{"type": []}]}, "tools[0].type"),
+        ({"tools": [{"type": {"a": 1}}]}, "tools[0].type"),
+        ({"tools": [{"type": "namespace", "name": "n", "tools": [{}]}]}, "tools[0].tools[0].type"),
+        ({"tool_choice": {"type": []}}, "tool_choice"),
+    ],
+)
+def test_tool_types_that_are_not_strings_are_400s(body: dict[str, Any], param: str) -> None:
+    with pytest.raises(GatewayError) as refused:
+        _shape().parse_request({"model": "m", "input": "hi", **body})
+    assert refused.value.status == 400 and refused.value.param == param

@@ -111,6 +111,8 @@ class ResponsesTools:
     def _add(self, spec: dict[str, Any], where: str, namespace: str | None) -> None:
         kind = spec.get("type")
         name = spec.get("name")
+        if not isinstance(kind, str):
+            raise invalid_request(f"{where}.type must be a string", f"{where}.type")
         if kind in ("function", "custom", "namespace") and not isinstance(name, str):
             raise invalid_request(f"{where}.name is required", f"{where}.name")
         if kind == "namespace" and namespace is None:
@@ -127,7 +129,7 @@ class ResponsesTools:
         elif kind in _FIXED and namespace is None:
             description, schema = _FIXED[kind]
             tool = Tool(kind, description, schema)
-        elif isinstance(kind, str) and namespace is None:
+        elif namespace is None:
             self.dropped.append(kind)
             if (runs_elsewhere := capability(kind, spec)) is not None:
                 self.server_tools.setdefault(runs_elsewhere, kind)
@@ -135,7 +137,7 @@ class ResponsesTools:
         else:
             raise invalid_request(f"{where}: a namespace holds function and custom tools, not '{kind}'", where)
         flat = upstream_name(tool.name, namespace)
-        self.origins[flat] = Origin(str(kind), tool.name, namespace)
+        self.origins[flat] = Origin(kind, tool.name, namespace)
         tool.name = flat
         self.tools.append(tool)
 
@@ -147,8 +149,8 @@ class ResponsesTools:
         kind = choice.get("type")
         if kind in ("function", "custom") and isinstance(choice.get("name"), str):
             return upstream_name(choice["name"], choice.get("namespace") if isinstance(choice.get("namespace"), str) else None)
-        if kind in _FIXED:
-            return str(kind)
+        if isinstance(kind, str) and kind in _FIXED:
+            return kind
         if kind in ("allowed_tools", None):
             return None
         raise invalid_request(
