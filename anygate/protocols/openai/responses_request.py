@@ -159,14 +159,14 @@ def _text_format(text: Any) -> ResponseFormat | None:
     return schema_format(fmt, "text.format")
 
 
-def parse_request(body: dict[str, Any]) -> ChatRequest:
-    """The canonical form of a Responses body (model checked, `input` already expanded)."""
+def parse_request(body: dict[str, Any], tools: ResponsesTools) -> ChatRequest:
+    """The canonical form of a Responses body (model checked, `input` already expanded) whose tools
+    `tools` has read."""
     system: list[str] = []
     instructions = body.get("instructions")
     if isinstance(instructions, str) and instructions:
         system.append(instructions)
     messages = conversation(input_items(body.get("input", [])), system)
-    tools = ResponsesTools(objects(body.get("tools"), "tools"))
     reasoning = obj(body.get("reasoning"), "reasoning")
     effort = effort_name(reasoning.get("effort"))
     show = reasoning.get("summary") not in (None, "none")

@@ -21,7 +21,7 @@ from anygate.core.tool_arguments import parse_arguments
 from anygate.core.usage import Usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_request import parse_request
-from anygate.protocols.openai.responses_tools import ResponsesTools, upstream_name
+from anygate.protocols.openai.responses_tools import ResponsesTools
 
 
 def new_id(prefix: str) -> str:
@@ -156,8 +156,9 @@ class ResponsesShape:
     # The client side of a wire format (core.codec.ClientCodec), for the hub.
 
     def parse_request(self, body: dict[str, Any]) -> ChatRequest:
-        """The canonical form of the request (its `input` already expanded)."""
-        return parse_request(body)
+        """The canonical form of the request (its `input` already expanded); its tools are kept for the answer."""
+        self._tools = ResponsesTools(objects(body.get("tools"), "tools"))
+        return parse_request(body, self._tools)
 
     def build_response(self, answer: ChatResponse, _model: str, _request_id: str) -> dict[str, Any]:
         """The whole response object of a canonical answer."""
@@ -185,6 +186,7 @@ class ResponsesStreamWriter:
         self._open: dict[str, Any] | None = None  # the item being streamed
         self._text: list[str] = []  # its text, summary or arguments so far
         self._signature: str | None = None
+        self._call_name = ""  # the open call's tool, as the upstream named it
         self._calls: dict[int, int] = {}  # canonical tool-call index -> output index
         self._input: Usage | None = None
 
@@ -224,6 +226,7 @@ class ResponsesStreamWriter:
             kind = self._shape.tools.kind(event.name)
             item = self._shape.tools.call_item(ToolCall(event.id, event.name, {}), new_id(_CALL_PREFIXES[kind]), "in_progress")
             item.update({"arguments": ""} if kind == "function" else {"input": ""} if kind == "custom" else {})
+            self._call_name = event.name
             self._calls[event.index] = len(self._output)
             out += self._open_item(item)
         elif isinstance(event, ToolCallDelta):
@@ -247,9 +250,7 @@ class ResponsesStreamWriter:
 
     def _call_done(self, item: dict[str, Any], arguments: str) -> dict[str, Any]:
         """The finished item of a streamed call, from its arguments as the upstream streamed them."""
-        tools = self._shape.tools
-        fixed = item["type"] not in ("function_call", "custom_tool_call")
-        name = item["type"].removesuffix("_call") if fixed else upstream_name(item["name"], item.get("namespace"))
+        tools, name = self._shape.tools, self._call_name
         if item["type"] == "function_call":  # relayed as streamed, even if not valid JSON
             return {**tools.call_item(ToolCall(item["call_id"], name, {}), item["id"]), "arguments": arguments or "{}"}
         try:
