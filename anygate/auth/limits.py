@@ -178,10 +178,11 @@ class RedisLimiter:
     through). When Redis does not answer in time the request is let through (and logged): an outage of
     the limiter must not become an outage of the gateway."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> None:
         import redis.asyncio as redis
 
-        self._redis: Any = redis.from_url(url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS)
+        self._timeout = timeout
+        self._redis: Any = redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._lease = self._redis.register_script(_LEASE)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._pending: set[asyncio.Task[None]] = set()
@@ -210,7 +211,7 @@ class RedisLimiter:
                 args = [requests_cap or 0, tokens_cap or 0, want_requests, want_tokens, need_tokens, seconds * 2]
                 try:
                     granted, lease.seen_requests, lease.seen_tokens, got_requests, got_tokens = await asyncio.wait_for(
-                        self._lease(keys=self._keys(key.id, seconds, number), args=args), REDIS_TIMEOUT_SECONDS
+                        self._lease(keys=self._keys(key.id, seconds, number), args=args), self._timeout
                     )
                 except Exception:  # Redis down or slow: fail open, loudly
                     log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
@@ -264,7 +265,7 @@ class RedisLimiter:
         try:
             taken = await asyncio.wait_for(
                 self._acquire(keys=[f"anygate:inflight:{key.id}"], args=[key.max_concurrency, IN_FLIGHT_TTL_SECONDS]),
-                REDIS_TIMEOUT_SECONDS,
+                self._timeout,
             )
         except Exception:
             log.warning("concurrency check skipped: Redis did not answer", exc_info=True)
@@ -279,7 +280,7 @@ class RedisLimiter:
 
         async def run() -> None:
             try:
-                await asyncio.wait_for(command, REDIS_TIMEOUT_SECONDS * 4)
+                await asyncio.wait_for(command, self._timeout * 4)
             except Exception:
                 log.warning("a rate limit update was lost: Redis did not answer", exc_info=True)
 

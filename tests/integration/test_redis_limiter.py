@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import socket
 import time
+
+import pytest
 
 import redis
 
@@ -12,8 +15,14 @@ from anygate.auth.keys import KeyRecord
 from anygate.auth.limits import CORRECTION_DELAY_SECONDS, DAY_SECONDS, LEASE_SHARE, WINDOW_SECONDS, RedisLimiter
 
 
-def _key(rpm: int | None = None, tpm: int | None = None, rpd: int | None = None) -> KeyRecord:
-    return KeyRecord(secrets.token_hex(8), "t", "ag-x", None, rpm, tpm, None, None, time.time(), None, rpd=rpd)
+def _key(rpm: int | None = None, tpm: int | None = None, rpd: int | None = None, concurrency: int | None = None) -> KeyRecord:
+    return KeyRecord(secrets.token_hex(8), "t", "ag-x", None, rpm, tpm, None, None, time.time(), None, concurrency, rpd=rpd)
+
+
+def _limiter(redis_url: str) -> RedisLimiter:
+    """An instance that waits for Redis: on a loaded CI machine a round trip can pass the production
+    quarter second, and a check let through unchecked would be counted as the limiter's mistake."""
+    return RedisLimiter(redis_url, timeout=10)
 
 
 async def _wait_for_a_fresh_window() -> None:
@@ -24,7 +33,7 @@ async def _wait_for_a_fresh_window() -> None:
 
 async def test_two_instances_never_let_more_than_the_limit_through(redis_url: str) -> None:
     await _wait_for_a_fresh_window()
-    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    first, second = _limiter(redis_url), _limiter(redis_url)
     key = _key(rpm=1000)
     try:
         windows = [await limiter.check(key, 0) for _ in range(550) for limiter in (first, second)]
@@ -40,7 +49,7 @@ async def test_two_instances_never_let_more_than_the_limit_through(redis_url: st
 
 async def test_most_checks_need_no_round_trip(redis_url: str) -> None:
     await _wait_for_a_fresh_window()
-    limiter = RedisLimiter(redis_url)
+    limiter = _limiter(redis_url)
     key = _key(rpm=10_000, tpm=10_000_000)
     try:
         for _ in range(200):
@@ -54,7 +63,7 @@ async def test_most_checks_need_no_round_trip(redis_url: str) -> None:
 
 async def test_tokens_owed_beyond_the_lease_reach_the_other_instances(redis_url: str) -> None:
     await _wait_for_a_fresh_window()
-    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    first, second = _limiter(redis_url), _limiter(redis_url)
     key = _key(tpm=10_000)
     try:
         assert (await first.check(key, 100)).allowed  # leases 100 tokens (a hundredth of the limit)
@@ -71,7 +80,7 @@ async def test_tokens_owed_beyond_the_lease_reach_the_other_instances(redis_url:
 
 async def test_a_daily_cap_holds_across_instances_and_its_refusals_spare_the_minute(redis_url: str) -> None:
     await _wait_for_a_fresh_window()
-    first, second = RedisLimiter(redis_url), RedisLimiter(redis_url)
+    first, second = _limiter(redis_url), _limiter(redis_url)
     key = _key(rpm=1000, rpd=300)
     try:
         windows = [await limiter.check(key, 0) for _ in range(200) for limiter in (first, second)]
@@ -85,3 +94,20 @@ async def test_a_daily_cap_holds_across_instances_and_its_refusals_spare_the_min
     minute = int(time.time() // WINDOW_SECONDS)
     leased = int(redis.Redis.from_url(redis_url).get(f"anygate:limit:{key.id}:{minute}:requests") or 0)
     assert allowed <= leased <= allowed + 2 * (1000 // LEASE_SHARE), "the day's 100 refusals took nothing of the minute"
+
+
+async def test_a_redis_that_does_not_answer_lets_calls_through_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as silent:  # accepts connections into its backlog, never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        limiter = RedisLimiter(f"redis://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2)
+        key = _key(rpm=1, concurrency=1)
+        try:
+            windows = [await limiter.check(key, 0) for _ in range(3)]
+            slot = await limiter.acquire(key)
+        finally:
+            await limiter.close()
+    assert all(w.allowed for w in windows), "an rpm of 1 is not enforced while Redis is silent: the gateway stays up"
+    assert slot == 0, "a concurrency slot is granted unchecked, not refused"
+    assert caplog.text.count("rate limit check skipped: Redis did not answer") == 3
+    assert "concurrency check skipped: Redis did not answer" in caplog.text
