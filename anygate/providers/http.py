@@ -10,10 +10,12 @@ import orjson
 
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.outbound import read_bounded
 from anygate.providers.base import Reply
 from anygate.providers.upstream_errors import json_object, timed_out, unreachable, upstream_error
 
 _ERROR_BODY_LIMIT = 64 * 1024
+_BODY_LIMIT = 256 * 1024 * 1024  # a whole answer (a batch of images in base64 is the largest)
 
 
 class HttpUpstream:
@@ -51,6 +53,7 @@ class HttpUpstream:
                 data=data,
                 headers={**self._headers, **headers} if headers else self._headers,
                 timeout=self._timeout,
+                allow_redirects=False,  # a redirect would carry the upstream's key to wherever it points
             )
         except TimeoutError:
             raise timed_out(self.name) from None
@@ -58,16 +61,30 @@ class HttpUpstream:
             raise unreachable(self.name, type(exc).__name__) from None
         if resp.status >= 400:
             raise await self._failure(resp)
+        if resp.status >= 300:
+            resp.release()
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' answered with a redirect (HTTP {resp.status}), which the gateway does not follow; "
+                "check the provider's base_url",
+                code="upstream_bad_response",
+            )
         if stream and resp.content_type == "text/event-stream":
             return await self._stream(resp)
         try:
-            raw = await resp.read()
+            raw = await read_bounded(resp, _BODY_LIMIT)
         except TimeoutError:
             raise timed_out(self.name) from None
         except aiohttp.ClientError as exc:
             raise unreachable(self.name, type(exc).__name__) from None
         finally:
             resp.release()
+        if raw is None:
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' answered with more than {_BODY_LIMIT // 2**20} MB",
+                code="upstream_bad_response",
+            )
         if resp.content_type != "application/json" or stream:
             wanted = "an event stream" if stream else "JSON"
             raise GatewayError(
@@ -93,7 +110,7 @@ class HttpUpstream:
 
     async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:
         try:
-            body = await resp.content.read(_ERROR_BODY_LIMIT)
+            body = await read_bounded(resp, _ERROR_BODY_LIMIT) or b""
         except (TimeoutError, aiohttp.ClientError):
             body = b""
         finally:

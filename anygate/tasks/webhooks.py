@@ -16,12 +16,16 @@ from typing import Any
 import aiohttp
 
 from anygate.config import TasksConfig
-from anygate.core.errors import GatewayError
-from anygate.core.public_url import check_public_url
+from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.outbound import Outbound
 from anygate.tasks.store import record_attempt
 
 _TIMEOUT = aiohttp.ClientTimeout(total=15, connect=5)
 MAX_BACKOFF_SECONDS = 600.0
+
+
+def _refused(why: str) -> GatewayError:
+    return GatewayError(ErrorKind.INVALID_REQUEST, f"cannot use the callback URL: {why}")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -30,7 +34,7 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"sha256={digest}"
 
 
-async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfig, delivery: Any) -> float | None:
+async def deliver(engine: Any, outbound: Outbound, settings: TasksConfig, delivery: Any) -> float | None:
     """One attempt at a leased delivery, its outcome stored; when the next attempt is due, or None
     when there will be none (taken, or given up)."""
     body = delivery.payload.encode()
@@ -46,13 +50,20 @@ async def deliver(engine: Any, http: aiohttp.ClientSession, settings: TasksConfi
     status: int | None = None
     error: str | None = None
     try:
-        await check_public_url(delivery.url, settings.webhook_allow_private, "callback URL")
+        resp = await outbound.open(
+            delivery.url,
+            _refused,
+            allow_private=settings.webhook_allow_private,
+            timeout=_TIMEOUT,
+            method="POST",
+            data=body,
+            headers=headers,
+        )
+        status = resp.status
+        resp.release()
     except GatewayError as err:  # refused now (the name may resolve elsewhere than at submit): never sent
         await record_attempt(engine, delivery.id, {"state": "failed", "last_error": err.message})
         return None
-    try:
-        async with http.post(delivery.url, data=body, headers=headers, timeout=_TIMEOUT, allow_redirects=False) as resp:
-            status = resp.status
     except (aiohttp.ClientError, TimeoutError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:500]
     now = time.time()

@@ -44,6 +44,7 @@ class FakeKling:
         self.tasks: dict[str, tuple[str, str]] = {}  # task id -> (kind, model)
         self.queries: Counter[str] = Counter()
         self.auth: list[str] = []
+        self.video_downloads = 0
         self.app = web.Application()
         for group in ("videos", "images"):
             self.app.router.add_post(f"/v1/{group}/{{kind}}", self.submit)
@@ -51,6 +52,7 @@ class FakeKling:
         self.app.router.add_get(VIDEO_PATH, self.video)
 
     async def video(self, _: web.Request) -> web.Response:
+        self.video_downloads += 1
         return web.Response(body=VIDEO_BYTES, content_type="video/mp4")
 
     def _refused(self, request: web.Request) -> web.Response | None:

@@ -39,6 +39,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fak
             "qwen-image": [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}],
         },
         "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True},
+        "fetch_allow_private": True,  # the fakes' asset URLs are on loopback
     }
     process = GatewayProcess(workdir, config).start()
     yield process

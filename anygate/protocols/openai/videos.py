@@ -15,6 +15,7 @@ from aiohttp import web
 
 from anygate.core.data_url import split_data_url
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal
 from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
@@ -109,7 +110,13 @@ async def video_content(request: web.Request, call: Call) -> web.StreamResponse:
     if task.state is not TaskState.SUCCEEDED or url is None:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"Video '{task.id}' is not completed (status {_STATUS[task.state]})")
     try:
-        upstream = await call.gateway.http.get(url, timeout=_FETCH_TIMEOUT)
+        upstream = await call.gateway.outbound.open(
+            url,
+            asset_refusal("video"),
+            allow_private=call.gateway.settings.fetch_allow_private,
+            timeout=_FETCH_TIMEOUT,
+            redirects=ASSET_REDIRECTS,
+        )
     except (aiohttp.ClientError, TimeoutError) as exc:
         raise GatewayError(ErrorKind.UPSTREAM, f"the video could not be fetched ({type(exc).__name__})", code="upstream_unreachable") from None
     try:

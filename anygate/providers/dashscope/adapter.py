@@ -7,7 +7,6 @@ SUCCEEDED, FAILED, CANCELED, UNKNOWN) and, once it succeeded, `output.video_url`
 
 from __future__ import annotations
 
-import base64
 from typing import Any
 from urllib.parse import quote
 
@@ -16,11 +15,9 @@ import aiohttp
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.http import HttpUpstream
-from anygate.providers.openai_shapes import images_response, images_response_urls
 from anygate.tasks.contract import Polled, Submitted, TaskState, TaskStatus
 
 DEFAULT_BASE_URL = "https://dashscope-intl.aliyuncs.com/api/v1"
-_FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
 VIDEO = "video-synthesis"
 IMAGE = "image-generation"  # synchronous: answered at once, never a task
 _PATHS = {VIDEO: "/services/aigc/video-generation/video-synthesis", IMAGE: "/services/aigc/multimodal-generation/generation"}
@@ -58,16 +55,14 @@ class DashScopeProvider:
         self.config = config
         headers = {"Authorization": f"Bearer {config.api_key}"} if config.api_key else {}
         self._upstream = HttpUpstream(name, config, http, headers)
-        self._http = http
         self._base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
 
     async def generate(self, body: dict[str, Any]) -> dict[str, Any]:
         """Synchronous image generation: the upstream's answer as it came."""
         return await self._upstream.call_json("POST", self._base + _PATHS[IMAGE], body)
 
-    async def draw(self, body: dict[str, Any], upstream_model: str) -> dict[str, Any]:
-        """An OpenAI images/generations body through image generation, answered in OpenAI's shape: the
-        upstream's image URLs, or the images themselves when the client asked for `b64_json`."""
+    async def draw(self, body: dict[str, Any], upstream_model: str) -> list[str]:
+        """An OpenAI images/generations body through image generation: the URLs of the images."""
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt:
             raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
@@ -87,18 +82,7 @@ class DashScopeProvider:
         ]
         if not urls:
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response")
-        if body.get("response_format") != "b64_json":
-            return images_response_urls(urls)
-        return images_response([await self._fetch(url) for url in urls], "b64_json")
-
-    async def _fetch(self, url: str) -> tuple[str, str]:
-        try:
-            async with self._http.get(url, timeout=_FETCH_TIMEOUT) as resp:
-                if resp.status != 200:
-                    raise GatewayError(ErrorKind.UPSTREAM, f"the image's host answered HTTP {resp.status}", code="upstream_error")
-                return resp.content_type or "image/png", base64.b64encode(await resp.read()).decode()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise GatewayError(ErrorKind.UPSTREAM, f"the image could not be fetched ({type(exc).__name__})", code="upstream_unreachable") from None
+        return urls
 
     async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
         """Start a video synthesis task."""
@@ -106,7 +90,9 @@ class DashScopeProvider:
         output = answer.get("output")
         task_id = output.get("task_id") if isinstance(output, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response"
+            )
         return Submitted(task_id, answer, task_status(answer))
 
     async def query(self, kind: str, upstream_id: str) -> Polled:
