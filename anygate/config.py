@@ -84,6 +84,13 @@ class TasksConfig(_Strict):
     webhook_backoff_seconds: float = Field(default=1.0, gt=0)  # beyond the contract: the first retry's wait (doubling)
 
 
+class LimitsConfig(_Strict):
+    """Beyond the contract: how limits and budgets behave at their edges."""
+
+    # output tokens reserved against a budget for a call that sets no max_tokens (or its family's field)
+    reserve_output_tokens: int = Field(default=16384, ge=1, le=10_000_000)
+
+
 class RetentionConfig(_Strict):
     """Beyond the contract: how long records are kept; None keeps them for good."""
 
@@ -105,6 +112,7 @@ class Settings(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
     source: str = Field(default="<built-in default>", exclude=True)
 
     @model_validator(mode="after")

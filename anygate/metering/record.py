@@ -40,20 +40,20 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
     if call.counted_tokens:
         call.gateway.limiter.correct(call.key, usage.input_tokens + usage.output_tokens - call.counted_tokens)
         call.counted_tokens = 0
-    call.gateway.usage.add(
-        usage_row(
-            now,
-            call.request_id,
-            call.key.id,
-            family,
-            (target.public_model, target.provider.name, target.model),
-            usage,
-            target.cost(usage),
-            (now - call.started) * 1000.0,
-            status,
-            call.attempts,
-        )
+    row = usage_row(
+        now,
+        call.request_id,
+        call.key.id,
+        family,
+        (target.public_model, target.provider.name, target.model),
+        usage,
+        target.cost(usage),
+        (now - call.started) * 1000.0,
+        status,
+        call.attempts,
     )
+    call.gateway.usage.add(row, call.hold)  # the call's reservation is settled with its cost
+    call.hold = None
 
 
 def usage_row(

@@ -1,12 +1,14 @@
 """Spend per key for budgets: the database's total (every instance's flushed usage) plus this
-instance's usage not yet written, refreshed every few seconds. Nothing here is on the request path
-but a dictionary look-up."""
+instance's usage not yet written, refreshed every few seconds, for a quick refusal of a key whose
+budget is used up (the reservation in `budget` is what holds a budget under parallel calls). The
+refresh also releases budget holds left by instances that died."""
 
 from __future__ import annotations
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anygate.metering.budget import release_expired
 from anygate.metering.writer import UsageWriter
 from anygate.periodic import Periodic
 from anygate.store.tables import ApiKey
@@ -28,7 +30,8 @@ class SpendTracker:
         return self._stored.get(key_id, 0.0) + self._writer.unflushed_cost.get(key_id, 0.0)
 
     async def refresh(self) -> None:
-        """Reload the stored spend of every key that has a budget."""
+        """Reload the stored spend of every key that has a budget, and release expired holds."""
+        await release_expired(self._engine)
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(ApiKey.id, ApiKey.spent_usd).where(ApiKey.budget_usd.is_not(None)))).all()
         self._stored = {row.id: float(row.spent_usd) for row in rows}

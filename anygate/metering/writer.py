@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anygate.metering.budget import Hold, release
 from anygate.store.tables import ApiKey, UsageRecord
 
 log = logging.getLogger(__name__)
@@ -40,18 +41,26 @@ class UsageWriter:
         self._engine = engine
         self._sql = _insert_sql(engine.dialect.paramstyle)
         self._pending: list[dict[str, Any]] = []
+        self._releases: list[Hold] = []  # holds of calls that recorded no usage, given back with the next batch
         self.unflushed_cost: dict[str, float] = {}  # key id -> cost queued but not yet in the database
         self._wake = asyncio.Event()
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, row: dict[str, Any]) -> None:
-        """Queue one usage row (the columns of UsageRecord, without `id`). Never blocks."""
+    def add(self, row: dict[str, Any], hold: Hold | None = None) -> None:
+        """Queue one usage row (the columns of UsageRecord, without `id`), and the budget hold its cost
+        settles, released in the same transaction. Never blocks."""
+        if hold is not None:
+            row = {**row, "hold": hold}  # not a column: released by the transaction that writes the row
         self._pending.append(row)
         if row["cost_usd"]:
             self.unflushed_cost[row["key_id"]] = self.unflushed_cost.get(row["key_id"], 0.0) + row["cost_usd"]
         if len(self._pending) >= BATCH_MAX:
             self._wake.set()
+
+    def release(self, hold: Hold) -> None:
+        """Queue the release of a budget hold whose call cost nothing."""
+        self._releases.append(hold)
 
     def start(self) -> None:
         """Start the background writer."""
@@ -62,22 +71,31 @@ class UsageWriter:
         rows that fail to write are put back for the next try. Rows queued while it writes wait for
         the next flush: chasing them would turn the batches into a stream of tiny transactions."""
         queued, self._pending = self._pending, []
-        for start in range(0, len(queued), BATCH_MAX):
+        releases, self._releases = self._releases, []
+        if not queued and releases:
+            queued_batches: list[list[dict[str, Any]]] = [[]]
+        else:
+            queued_batches = [queued[start : start + BATCH_MAX] for start in range(0, len(queued), BATCH_MAX)]
+        for number, batch in enumerate(queued_batches):
             try:
-                await self._write(queued[start : start + BATCH_MAX])
+                await self._write(batch, releases if number == 0 else [])
             except Exception:
-                self._pending[:0] = queued[start:]
+                self._pending[:0] = [row for later in queued_batches[number:] for row in later]
+                if number == 0:
+                    self._releases[:0] = releases
                 raise
 
-    async def _write(self, batch: list[dict[str, Any]]) -> None:
+    async def _write(self, batch: list[dict[str, Any]], releases: list[Hold]) -> None:
         costs: dict[str, float] = {}
         for row in batch:
             if row["cost_usd"]:
                 costs[row["key_id"]] = costs.get(row["key_id"], 0.0) + row["cost_usd"]
         async with self._engine.begin() as conn:
-            await conn.exec_driver_sql(self._sql, [_VALUES(row) for row in batch])
+            if batch:
+                await conn.exec_driver_sql(self._sql, [_VALUES(row) for row in batch])
             for key_id, cost in costs.items():
                 await conn.execute(update(ApiKey).where(ApiKey.id == key_id).values(spent_usd=ApiKey.spent_usd + cost))
+            await release(conn, releases + [row["hold"] for row in batch if "hold" in row])
         for key_id, cost in costs.items():
             left = self.unflushed_cost.get(key_id, 0.0) - cost
             if left > 1e-12:
@@ -95,7 +113,7 @@ class UsageWriter:
         self._wake.set()
         if self._task:
             await self._task
-        while self._pending:
+        while self._pending or self._releases:
             await self.flush()
 
     async def _run(self) -> None:

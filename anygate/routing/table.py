@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import groupby
 
@@ -56,7 +57,9 @@ def _weighted_order(targets: list[Target], rng: random.Random) -> list[Target]:
 class ModelTable:
     """Resolves a public model id for a key to its targets, in the order they are to be tried."""
 
-    def __init__(self, settings: Settings, providers: dict[str, Provider], rng: random.Random | None = None) -> None:
+    def __init__(
+        self, settings: Settings, providers: dict[str, Provider], rng: random.Random | None = None, task_providers: Collection[str] = ()
+    ) -> None:
         self._rng = rng or random.Random()
         self._tiers: dict[str, list[list[Target]]] = {}
         for public, configs in settings.models.items():
@@ -64,6 +67,7 @@ class ModelTable:
                 (_target(public, t, providers) for t in configs if t.provider in providers), key=lambda t: t.priority
             )
             self._tiers[public] = [list(tier) for _, tier in groupby(targets, key=lambda t: t.priority)]
+        self._task_models = {public for public, configs in settings.models.items() if all(t.provider in task_providers for t in configs)}
 
     def owners(self) -> dict[str, str]:
         """Every public model id (in configuration order) with the provider of its first target."""
@@ -80,6 +84,12 @@ class ModelTable:
         tiers = self._tiers.get(model)
         check_model(model, key, tiers is not None)
         assert tiers is not None
+        if not tiers and model in self._task_models:
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST,
+                f"The model '{model}' makes videos, images or music as tasks: call it on its task routes, not this one",
+                param="model",
+            )
         if not tiers:
             raise GatewayError(
                 ErrorKind.UNAVAILABLE,

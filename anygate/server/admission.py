@@ -1,33 +1,40 @@
-"""Letting a generation call in: the key's budget, then its request and token limits (per minute and per day)."""
+"""Letting a call in: the key's budget (its worst case reserved), then its request and token limits
+(per minute and per day), then a concurrent slot."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
 
 from anygate.auth.limits import counts_tokens, refusal, too_many_in_flight
-from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import estimate_tokens
+from anygate.core.usage import Usage, estimate_tokens
+from anygate.metering.budget import GENERATION_HOLD_SECONDS, budget_exceeded, output_cap, reserve
+from anygate.metering.record import Metered
 from anygate.server.call import Call
 
 
-async def admit(call: Call, body: dict[str, Any]) -> None:
-    """Refuse a call whose key is out of budget (403) or over a limit (429); count it otherwise."""
+async def admit(call: Call, body: dict[str, Any], plan: Sequence[Metered] = ()) -> None:
+    """Refuse a call whose key is out of budget (403) or over a limit (429); count it otherwise, and
+    reserve its worst case at the dearest of `plan`'s targets against the key's budget."""
     key = call.key
     gateway = call.gateway
     if key.budget_usd is not None and gateway.spend.spent(key.id) >= key.budget_usd:
-        raise GatewayError(
-            ErrorKind.PERMISSION, f"This API key has used its budget of ${key.budget_usd:.2f}", code="budget_exceeded"
-        )
-    if not key.caps:
-        return await _take_slot(call)
-    tokens = estimate_tokens(orjson.dumps(body).decode()) if counts_tokens(key) else 0
-    window = await gateway.limiter.check(key, tokens)
-    if not window.allowed:
-        raise refusal(key, window)
-    call.counted_tokens = tokens
+        raise budget_exceeded(key.budget_usd, gateway.spend.spent(key.id))
+    text = orjson.dumps(body).decode() if key.caps or (key.budget_usd is not None and plan) else ""
+    if key.caps:
+        tokens = estimate_tokens(text) if counts_tokens(key) else 0
+        window = await gateway.limiter.check(key, tokens)
+        if not window.allowed:
+            raise refusal(key, window)
+        call.counted_tokens = tokens
     await _take_slot(call)
+    if key.budget_usd is not None and plan:
+        worst = Usage(estimate_tokens(text), output_cap(body) or gateway.settings.limits.reserve_output_tokens)
+        amount = max(target.cost(worst) for target in plan)
+        if amount > 0:
+            call.hold = await reserve(gateway.engine, key.id, key.budget_usd, amount, GENERATION_HOLD_SECONDS)
 
 
 async def _take_slot(call: Call) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import itertools
 import logging
@@ -10,6 +11,7 @@ import secrets
 import time
 from typing import Any
 
+import aiohttp
 import orjson
 from aiohttp import web
 
@@ -24,11 +26,12 @@ from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
 from anygate.server.family import Family, Route
 from anygate.server.gateway import Gateway
+from anygate.server.json_body import MAX_BODY_BYTES
+from anygate.server.streaming import CLIENT_CLOSED, ClientGone
 
 log = logging.getLogger(__name__)
 
 GATEWAY = web.AppKey("gateway", Gateway)
-MAX_BODY_BYTES = 64 * 1024 * 1024
 AUTH_STYLES = ["Authorization: Bearer <key>", "x-api-key: <key>", "x-goog-api-key: <key>", "?key=<key>"]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # also what lets the access line skip JSON escaping
 
@@ -64,11 +67,19 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         except GatewayError as err:
             status = err.status
             return family.render_error(err, request_id)
+        except (ClientGone, ConnectionResetError, aiohttp.ClientConnectionResetError):
+            status = CLIENT_CLOSED  # the client left: there is no one to answer, and nothing went wrong here
+            return web.Response(status=CLIENT_CLOSED)
+        except asyncio.CancelledError:
+            status = CLIENT_CLOSED
+            raise
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
             return family.render_error(internal, request_id)
         finally:
+            if (call is None or not call.streaming) and (request.transport is None or request.transport.is_closing()):
+                status = CLIENT_CLOSED  # the answer, whatever it was, went to no one: the client had gone
             ended = time.time()
             elapsed = ended - started
             if call is None:
@@ -92,6 +103,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             if call is not None:
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)
+                if call.hold is not None:  # ended before any usage was recorded: the reservation goes back
+                    gateway.usage.release(call.hold)
                 if call.streaming:
                     gateway.metrics.stream_ended()
 
@@ -135,12 +148,18 @@ def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
     return {"version": __version__, "endpoints": endpoints}
 
 
+async def _name_the_server(_: web.Request, response: web.StreamResponse) -> None:
+    """Say "anygate", not the versions of Python and aiohttp (aiohttp's default `Server` header)."""
+    response.headers["Server"] = "anygate"
+
+
 def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Application:
     """Build the whole gateway application from settings; nothing happens until it is started.
     With `metrics_dir` (one of several workers) the metrics of every worker are added up at a scrape."""
     gateway = Gateway(settings, metrics_dir)
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[GATEWAY] = gateway
+    app.on_response_prepare.append(_name_the_server)
 
     async def on_startup(_: web.Application) -> None:
         await gateway.start()

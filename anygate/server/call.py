@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from anygate.auth.keys import KeyRecord
+from anygate.metering.budget import Hold
 
 if TYPE_CHECKING:
     from anygate.server.gateway import Gateway
@@ -22,6 +23,7 @@ class Call:
     counted_tokens: int = 0  # tokens counted against the key's limit before the call, to correct after
     attempts: int = 0  # upstream attempts made (retries and fallbacks included)
     holds_slot: bool = False  # holds one of the key's concurrent slots until the handler ends
+    hold: Hold | None = None  # budget reserved for the call, released when its usage is written
     family: str = ""  # the client family of the route
     streaming: bool = False  # a stream's headers have gone out
     upstream_seconds: float = 0.0  # spent waiting on upstreams until one answered (all attempts)

@@ -76,7 +76,7 @@ class Generation:
             self._canonical = canonical
         if target is not None and target.provider.wire.inline_images and not self._inlined:
             gateway = self.call.gateway
-            await inline_remote_images(self._canonical, gateway.http, gateway.settings.fetch_allow_private)
+            await inline_remote_images(self._canonical, gateway.outbound, gateway.settings.fetch_allow_private)
             self._inlined = True
         return self._canonical
 

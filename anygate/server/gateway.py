@@ -10,6 +10,7 @@ import aiohttp
 from anygate.auth.cache import KeyCache
 from anygate.auth.limits import Limiter, MemoryLimiter, RedisLimiter
 from anygate.config import Settings
+from anygate.core.outbound import Outbound
 from anygate.core.replay_cache import ReplayCache
 from anygate.logs import AccessLog
 from anygate.metering.spend import SpendTracker
@@ -49,8 +50,9 @@ class Gateway:
         self.access = AccessLog()
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
-        self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families(), self.spend)
+        self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families())
         self._http: aiohttp.ClientSession | None = None
+        self.outbound = Outbound()  # URLs handed to the gateway: images, callbacks, upstream asset URLs
 
     @property
     def http(self) -> aiohttp.ClientSession:
@@ -64,6 +66,7 @@ class Gateway:
         self._http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), skip_auto_headers=("User-Agent",)
         )
+        self.outbound.start()
         known = adapters()
         task_providers: dict[str, TaskProvider] = {}
         for name, config in self.settings.providers.items():
@@ -75,9 +78,9 @@ class Gateway:
                 self.providers[name] = adapter.build(name, config, self._http)
             if adapter.build_tasks is not None:
                 task_providers[name] = adapter.build_tasks(name, config, self._http)
-        self.models = ModelTable(self.settings, self.providers)
+        self.models = ModelTable(self.settings, self.providers, task_providers=set(task_providers) - set(self.providers))
         self.tasks.models = TaskModels(self.settings, task_providers)
-        self.tasks.start(self._http)
+        self.tasks.start(self.outbound)
         if self._sharing is not None:
             self._sharing.start()
         await self.spend.start()
@@ -98,4 +101,5 @@ class Gateway:
         await self.limiter.close()
         if self._http is not None:
             await self._http.close()
+        await self.outbound.close()
         await self.engine.dispose()

@@ -1,4 +1,4 @@
-"""Reading a request body as one JSON object, with a 400 that says what is wrong."""
+"""Reading a request body as one JSON object, with a 4xx that says what is wrong."""
 
 from __future__ import annotations
 
@@ -9,10 +9,18 @@ from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 
+MAX_BODY_BYTES = 64 * 1024 * 1024  # the application's client_max_size
+MAX_DEPTH = 254  # orjson writes at most this many levels: a body the gateway could not send on is refused
+
 
 async def read_json_object(request: web.Request) -> dict[str, Any]:
-    """The request body as a JSON object; GatewayError 400 when it is empty, not JSON or not an object."""
-    raw = await request.read()
+    """The request body as a JSON object; GatewayError 400 when it is empty, not JSON, not an object or
+    nested too deeply, 413 when it is larger than the gateway takes."""
+    try:
+        raw = await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        limit = MAX_BODY_BYTES // (1024 * 1024)
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({limit} MB)", status=413) from None
     if not raw.strip():
         raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body is empty; send a JSON object")
     try:
@@ -21,4 +29,10 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is not valid JSON: {exc}") from None
     if not isinstance(data, dict):
         raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body must be a JSON object")
+    if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH:  # only then can it be too deep to write again
+        try:
+            orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is nested more than {MAX_DEPTH} levels deep") from None
     return data
+

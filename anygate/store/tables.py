@@ -29,6 +29,7 @@ class ApiKey(Base):
     updated_at: Mapped[float] = mapped_column(Float, index=True)
     revoked_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     spent_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    reserved_usd: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")  # the sum of its budget holds
     webhook_secret: Mapped[str | None] = mapped_column(String(80), nullable=True)  # signs this key's task webhooks
     rpd: Mapped[int | None] = mapped_column(Integer, nullable=True)  # requests per UTC day
     tpd: Mapped[int | None] = mapped_column(BigInteger, nullable=True)  # tokens per UTC day
@@ -138,3 +139,15 @@ class ReplayEntry(Base):
     signature: Mapped[str | None] = mapped_column(Text, nullable=True)
     thinking: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: [{text, signature, redacted}]
     created_at: Mapped[float] = mapped_column(Float, index=True)
+
+
+class BudgetHold(Base):
+    """Money reserved against a key's budget for a call or task in flight, until it is settled; one
+    that outlives `expires_at` (its instance died) is released by any instance."""
+
+    __tablename__ = "budget_holds"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # a task's hold has the task's id
+    key_id: Mapped[str] = mapped_column(String(32))
+    amount_usd: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)

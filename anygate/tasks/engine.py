@@ -11,26 +11,27 @@ import time
 from types import SimpleNamespace
 from typing import Any
 
-import aiohttp
 import orjson
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import TasksConfig
-from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.errors import GatewayError
+from anygate.core.outbound import Outbound
 from anygate.core.public_url import check_public_url
 from anygate.core.usage import Usage
+from anygate.metering.budget import release, reserve
 from anygate.metering.record import usage_row
-from anygate.metering.spend import SpendTracker
 from anygate.periodic import Periodic
 from anygate.tasks.contract import FINISHED, TaskFamily, TaskState, TaskStatus, TaskView
-from anygate.tasks.store import Outcome, claim_deliveries, claim_tasks, insert_task, next_poll_at, record_poll, reserved_usd, view
+from anygate.tasks.store import Outcome, claim_deliveries, claim_tasks, insert_task, next_poll_at, record_poll, view
 from anygate.tasks.targets import TaskModels, TaskTarget
 from anygate.tasks.webhooks import deliver
 
 log = logging.getLogger(__name__)
 MAX_POLL_GAP_SECONDS = 60.0
 TICK_SECONDS = 0.5
+HOLD_MARGIN_SECONDS = 86400.0  # a task's budget hold outlives its deadline by this much
 IDLE_SCAN_SECONDS = 5.0  # how soon work this instance was not told of (another's, a lapsed lease) is found
 
 
@@ -43,21 +44,19 @@ class TaskEngine:
         settings: TasksConfig,
         models: TaskModels,
         families: dict[str, TaskFamily],
-        spend: SpendTracker,
     ) -> None:
         self._engine = engine
         self._settings = settings
         self.models = models
         self._families = families
-        self._spend = spend
-        self._http: aiohttp.ClientSession | None = None
+        self._outbound: Outbound | None = None
         tick = min(settings.poll_interval_seconds, TICK_SECONDS)
         self._poller = Periodic(self._poll_due, IDLE_SCAN_SECONDS, "polling tasks", tick)
         self._deliverer = Periodic(self._deliver_due, IDLE_SCAN_SECONDS, "delivering webhooks", tick)
 
-    def start(self, http: aiohttp.ClientSession) -> None:
+    def start(self, outbound: Outbound) -> None:
         """Start polling and delivering in the background."""
-        self._http = http
+        self._outbound = outbound
         self._poller.due(0.0)  # at once: tasks and deliveries left by an earlier run may be due
         self._deliverer.due(0.0)
         self._poller.start()
@@ -83,20 +82,24 @@ class TaskEngine:
         upstream_body: dict[str, Any],
         callback_url: str | None,
     ) -> TaskView:
-        """Reserve the task's price against the key's budget, submit it upstream, store it; its view."""
+        """Reserve the task's price against the key's budget, submit it upstream, store it; its view.
+        The reservation is a budget hold named by the task's id, released when the task is billed."""
+        task_id = secrets.token_hex(16)
+        hold = None
         if key.budget_usd is not None and target.price:
-            committed = self._spend.spent(key.id) + await reserved_usd(self._engine, key.id)
-            if committed + target.price > key.budget_usd:
-                raise GatewayError(
-                    ErrorKind.PERMISSION,
-                    f"This API key's budget of ${key.budget_usd:.2f} cannot cover a task of ${target.price:.2f}",
-                    code="budget_exceeded",
-                )
-        submitted = await target.provider.submit(kind, upstream_body)
+            seconds = self._settings.deadline_seconds + HOLD_MARGIN_SECONDS
+            hold = await reserve(self._engine, key.id, key.budget_usd, target.price, seconds, task_id)
+        try:
+            submitted = await target.provider.submit(kind, upstream_body)
+        except BaseException:
+            if hold is not None:
+                async with self._engine.begin() as conn:
+                    await release(conn, [hold])
+            raise
         now = time.time()
         status = submitted.status
         row = {
-            "id": secrets.token_hex(16),
+            "id": task_id,
             "key_id": key.id,
             "family": family,
             "kind": kind,
@@ -201,9 +204,9 @@ class TaskEngine:
         ]
 
     async def _deliver_due(self) -> None:
-        assert self._http is not None
+        assert self._outbound is not None
         while deliveries := await claim_deliveries(self._engine):
-            retries = await asyncio.gather(*(deliver(self._engine, self._http, self._settings, d) for d in deliveries))
+            retries = await asyncio.gather(*(deliver(self._engine, self._outbound, self._settings, d) for d in deliveries))
             for at in retries:
                 if at is not None:
                     self._deliverer.due(at)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
+from anygate.metering.budget import Hold, release
 from anygate.store.tables import ApiKey, Task, UsageRecord, WebhookDelivery
 from anygate.tasks.contract import FINISHED, TaskState, TaskStatus, TaskView
 
@@ -42,13 +43,6 @@ async def insert_task(engine: AsyncEngine, row: dict[str, Any]) -> None:
     """Store a new task (committed when this returns)."""
     async with engine.begin() as conn:
         await conn.execute(insert(Task).values(**row))
-
-
-async def reserved_usd(engine: AsyncEngine, key_id: str) -> float:
-    """The price of the key's tasks that are reserved: submitted, not yet settled or released."""
-    query = select(func.coalesce(func.sum(Task.cost_usd), 0.0)).where(Task.key_id == key_id, Task.billing == "reserved")
-    async with engine.connect() as conn:
-        return float((await conn.execute(query)).scalar_one())
 
 
 async def find_task(engine: AsyncEngine, task_id: str, key_id: str) -> Any:
@@ -142,8 +136,11 @@ async def record_poll(engine: AsyncEngine, task: Any, outcome: Outcome, usage: d
 async def _bill(conn: AsyncConnection, task: Any, succeeded: bool, usage: dict[str, Any] | None) -> None:
     billing = "settled" if succeeded else "released"
     done = await conn.execute(update(Task).where(Task.id == task.id, Task.billing == "reserved").values(billing=billing))
-    if done.rowcount != 1 or not succeeded or usage is None:
-        return  # already billed by an earlier poll, or nothing to charge
+    if done.rowcount != 1:
+        return  # already billed by an earlier poll
+    await release(conn, [Hold(task.id, task.key_id, float(task.cost_usd or 0.0))])  # the price held since the submit
+    if not succeeded or usage is None:
+        return  # nothing to charge
     await conn.execute(insert(UsageRecord).values(**usage))
     if usage["cost_usd"]:
         await conn.execute(update(ApiKey).where(ApiKey.id == task.key_id).values(spent_usd=ApiKey.spent_usd + usage["cost_usd"]))

@@ -93,21 +93,37 @@ def test_budget_cuts_a_key_off_and_holds_across_a_restart(
 ) -> None:
     config = gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url, fake_anthropic.url, fake_gemini.url)  # type: ignore[attr-defined]
     gateway = GatewayProcess(tmp_path, config).start()
-    created = gateway.create_key("--budget", "0.00005")  # one call costs (19 * 1 + 12 * 2) / 1e6 = 0.000043
+    created = gateway.create_key("--budget", "0.0001")  # one call costs (19 * 1 + 12 * 2) / 1e6 = 0.000043
+    capped = {**HELLO, "max_tokens": 12}  # and reserves its worst case, (23 * 1 + 12 * 2) / 1e6 = 0.000047
     try:
-        assert [_chat(gateway, created["key"]).status_code for _ in range(2)] == [200, 200]
-        refused = _chat(gateway, created["key"])
+        assert [_chat(gateway, created["key"], capped).status_code for _ in range(2)] == [200, 200]
+        refused = _chat(gateway, created["key"], capped)
         assert refused.status_code == 403 and refused.json()["error"]["code"] == "budget_exceeded"
     finally:
         gateway.stop()
     (total,) = json.loads(gateway.cli("usage", "--key", created["id"], "--json").stdout)
-    assert total["budget_usd"] == 0.00005 and total["key_spent_usd"] == pytest.approx(2 * 0.000043)
+    assert total["budget_usd"] == 0.0001 and total["key_spent_usd"] == pytest.approx(2 * 0.000043)
     again = GatewayProcess(tmp_path, config)
     again.start()
     try:
-        assert _chat(again, created["key"]).status_code == 403
+        assert _chat(again, created["key"], capped).status_code == 403
     finally:
         again.stop()
+
+
+def test_parallel_calls_never_spend_more_than_the_budget(gateway: GatewayProcess) -> None:
+    """The audit's figure: 50 parallel calls overspent a budget 2.8-4.8 times."""
+    created = gateway.create_key("--budget", "0.0005")  # a call costs $0.000043 and reserves ~$0.000044
+    capped = {**HELLO, "max_tokens": 12}
+    with ThreadPoolExecutor(50) as pool:
+        statuses = list(pool.map(lambda _: _chat(gateway, created["key"], capped).status_code, range(50)))
+    allowed = statuses.count(200)
+    assert 10 <= allowed <= 11 and statuses.count(403) == 50 - allowed
+    time.sleep(1.5)  # the usage writer's flush
+    (total,) = json.loads(gateway.cli("usage", "--key", created["id"], "--json").stdout)
+    assert total["key_spent_usd"] == pytest.approx(allowed * 0.000043) and total["key_spent_usd"] <= 0.0005
+    uncapped = _chat(gateway, created["key"])  # no max_tokens: 16,384 output tokens are reserved
+    assert uncapped.status_code == 403 and "cannot cover this call (up to $0.0328)" in uncapped.json()["error"]["message"]
 
 
 def test_two_gateways_on_one_redis_enforce_one_limit(

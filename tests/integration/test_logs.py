@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 import requests
 
 from tests.gateway_process import GatewayProcess
@@ -34,3 +35,15 @@ def test_one_json_access_line_per_request_with_its_id(gateway: GatewayProcess, a
     assert any(line["request_id"] == listed.headers["x-request-id"] for line in access)
     text = gateway.log()
     assert api_key not in text and "ag-not-a-real-key" not in text
+
+
+def test_a_client_that_leaves_is_a_499_not_an_error(gateway: GatewayProcess, api_key: str) -> None:
+    given = f"gone-{time.time_ns()}"
+    headers = {"Authorization": f"Bearer {api_key}", "x-request-id": given}
+    body = {"model": "scenario-slow", "messages": [{"role": "user", "content": "hi"}]}  # answers after 3 s
+    with pytest.raises(requests.exceptions.Timeout):
+        requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=0.5)
+    assert eventually(lambda: any(line.get("request_id") == given and line["logger"] == "anygate.access" for line in _lines(gateway)), 6)
+    (access,) = [line for line in _lines(gateway) if line.get("request_id") == given and line["logger"] == "anygate.access"]
+    assert access["status"] == 499 and access["level"] != "error"
+    assert not [line for line in _lines(gateway) if line.get("request_id") == given and line["level"] == "error"]

@@ -8,7 +8,6 @@ import socket
 import time
 
 import pytest
-
 import redis
 
 from anygate.auth.keys import KeyRecord

@@ -15,7 +15,9 @@ from anygate.auth.cache import KeyCache
 from anygate.auth.keys import changed_since, create_key, find_by_hash, get_key, hash_key, list_keys, revoke_key
 from anygate.config import RetentionConfig
 from anygate.core.chat import Thinking
+from anygate.core.errors import GatewayError
 from anygate.core.usage import Usage
+from anygate.metering.budget import release, release_expired, reserve
 from anygate.metering.record import usage_row
 from anygate.metering.report import usage_totals
 from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
@@ -155,3 +157,34 @@ async def test_replay_entries_round_trip_and_keep_the_first_of_an_id(engine: Asy
 
 def _usage_row(key_id: str, request_id: str, model: str) -> dict[str, Any]:
     return usage_row(time.time(), request_id, key_id, "openai_chat", (model, "p", "u"), Usage(10, 5), 0.001, 1.0, 200, 1)
+
+
+async def _spent_and_held(engine: AsyncEngine, key_id: str) -> tuple[float, float, int]:
+    async with engine.connect() as conn:
+        row = (await conn.execute(text("SELECT spent_usd, reserved_usd FROM api_keys WHERE id = :id"), {"id": key_id})).one()
+        holds = (await conn.execute(text("SELECT COUNT(*) FROM budget_holds WHERE key_id = :id"), {"id": key_id})).scalar_one()
+    return round(float(row.spent_usd), 9), round(float(row.reserved_usd), 9), int(holds)
+
+
+async def test_budget_holds_are_reserved_settled_once_and_expire(engine: AsyncEngine) -> None:
+    _, key = await create_key(engine, "budgeted", budget_usd=1.0)
+    first = await reserve(engine, key.id, 1.0, 0.6, 60)
+    with pytest.raises(GatewayError) as refused:
+        await reserve(engine, key.id, 1.0, 0.5, 60)  # 0.6 held + 0.5 > 1.0
+    assert refused.value.status == 403 and "$0.6000 held by calls in flight" in refused.value.message
+    second = await reserve(engine, key.id, 1.0, 0.4, 60)  # exactly the budget
+    assert await _spent_and_held(engine, key.id) == (0.0, 1.0, 2)
+    writer = UsageWriter(engine)
+    models = ("m", "p", "u")
+    writer.add(usage_row(time.time(), "r1", key.id, "openai", models, Usage(1, 1), 0.25, 1.0, 200, 1), first)
+    writer.release(second)
+    writer.release(second)  # released twice: given back once
+    await writer.flush()
+    assert await _spent_and_held(engine, key.id) == (0.25, 0.0, 0), "the cost replaced the hold in one transaction"
+    assert writer.unflushed_cost == {}
+    lost = await reserve(engine, key.id, 1.0, 0.7, -1)  # its instance died: the hold has expired
+    assert await release_expired(engine) == 1 and await release_expired(engine) == 0
+    assert await _spent_and_held(engine, key.id) == (0.25, 0.0, 0)
+    async with engine.begin() as conn:
+        await release(conn, [lost])  # the late settlement of an expired hold gives nothing back twice
+    assert await _spent_and_held(engine, key.id) == (0.25, 0.0, 0)

@@ -10,6 +10,7 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +192,20 @@ def test_budget_reserves_each_task(gateway: GatewayProcess) -> None:
     assert _submit(gateway, key, "wan-slow").status_code == 200
     refused = _submit(gateway, key, "wan-slow")
     assert refused.status_code == 403 and refused.json()["code"] == "AccessDenied" and "budget" in refused.json()["message"]
+
+
+def test_parallel_submits_never_reserve_more_than_the_budget(gateway: GatewayProcess) -> None:
+    """The audit's figure: $1.50 and $1 tasks, 20 at once, were all accepted. (Tasks here cost $0.50.)"""
+    key = gateway.create_key("--budget", "0.75")["key"]
+    with ThreadPoolExecutor(20) as pool:
+        statuses = sorted(pool.map(lambda _: _submit(gateway, key, "wan-slow").status_code, range(20)))
+    assert statuses == [200] + [403] * 19
+
+
+def test_a_failed_submit_gives_its_reservation_back(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--budget", "0.5")["key"]
+    assert _submit(gateway, key, "wan-bad").status_code >= 400  # the upstream refuses the submit
+    assert _submit(gateway, key, "wan-slow").status_code == 200, "the price held for the failed submit came back"
 
 
 def test_image_generation_is_synchronous_and_billed(gateway: GatewayProcess, fake_dashscope: FakeDashScope) -> None:

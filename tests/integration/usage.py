@@ -14,9 +14,9 @@ from anygate.store.tables import UsageRecord
 from tests.gateway_process import GatewayProcess
 
 
-def eventually(condition: Callable[[], bool]) -> bool:
-    """Whether `condition` holds within five seconds."""
-    deadline = time.time() + 5
+def eventually(condition: Callable[[], bool], seconds: float = 5.0) -> bool:
+    """Whether `condition` holds within `seconds`."""
+    deadline = time.time() + seconds
     while not condition():
         if time.time() > deadline:
             return False

@@ -49,7 +49,7 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request)
     model = _validate(body)
     plan = call.gateway.models.plan(model, call.key)
-    await admit(call, body)
+    await admit(call, body, plan)
     stream = body.get("stream") is True
 
     def same_family(target: Target) -> dict[str, Any]:

@@ -33,7 +33,7 @@ async def image_generation(request: web.Request, call: Call) -> web.Response:
     """Synchronous image generation, relayed with the model swapped; billed at the target's task price."""
     body = await read_json_object(request)
     target = resolve(call, body.get("model"), IMAGE)
-    await admit(call, body)
+    await admit(call, body, [target])
     provider = target.provider
     assert isinstance(provider, DashScopeProvider)
     try:

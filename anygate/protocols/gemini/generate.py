@@ -27,7 +27,7 @@ async def _start(request: web.Request, call: Call, stream: bool) -> tuple[Genera
         raise GatewayError(ErrorKind.INVALID_REQUEST, "contents is required and must not be empty")
     model = request.match_info["model"]
     plan = call.gateway.models.plan(model, call.key)
-    await admit(call, body)
+    await admit(call, body, plan)
     json_array = stream and request.query.get("alt") != "sse"
     body = {**body, "model": model, "stream": stream, "json_array": json_array}
 

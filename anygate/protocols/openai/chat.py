@@ -42,7 +42,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     body = await read_json_object(request)
     model, stream = _validate(body)
     plan = call.gateway.models.plan(model, call.key)
-    await admit(call, body)
+    await admit(call, body, plan)
     client_wants_usage = False
     relayed = body
     if stream:

@@ -3,23 +3,30 @@ served by every target whose provider has them (passed through, or answered from
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal, read_bounded
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
 from anygate.providers.dashscope.adapter import IMAGE, DashScopeProvider
+from anygate.providers.openai_shapes import images_response, images_response_urls
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import attempt
 from anygate.server.json_body import read_json_object
+
+_FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
+MAX_IMAGE_BYTES = 50 * 1024 * 1024
 
 
 def _usage(answer: dict[str, Any], body: dict[str, Any]) -> Usage:
@@ -51,7 +58,7 @@ async def _serve(
     plan = [t for t in call.gateway.models.plan(model, call.key) if serves(t)]
     if not plan:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not support {what}", param="model")
-    await admit(call, body)
+    await admit(call, body, plan)
     target, reply = await attempt(call, family, plan, lambda t: send(t, body))
     raw = reply.body or b""
     try:
@@ -92,11 +99,44 @@ async def _draw_on_dashscope(call: Call, body: dict[str, Any]) -> web.Response:
     target = call.gateway.tasks.models.resolve(_model(body), call.key, IMAGE)
     provider = target.provider
     assert isinstance(provider, DashScopeProvider)
-    await admit(call, body)
+    await admit(call, body, [target])
     try:
-        answer = await provider.draw(body, target.model)
+        urls = await provider.draw(body, target.model)
+        answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
     except GatewayError as err:
         record_usage(call, "openai-images", target, Usage(), err.status)
         raise
     record_usage(call, "openai-images", target, Usage(), 200)
     return web.json_response(answer, headers={"x-request-id": call.request_id})
+
+
+async def _fetch_images(call: Call, urls: list[str]) -> dict[str, Any]:
+    """The images an upstream links to, fetched (under the rules for upstream asset URLs) for a client
+    that asked for `b64_json`."""
+    images = []
+    for url in urls:
+        resp = await call.gateway.outbound.open(
+            url,
+            asset_refusal("image"),
+            allow_private=call.gateway.settings.fetch_allow_private,
+            timeout=_FETCH_TIMEOUT,
+            redirects=ASSET_REDIRECTS,
+        )
+        try:
+            if resp.status != 200:
+                raise GatewayError(ErrorKind.UPSTREAM, f"the image's host answered HTTP {resp.status}", code="upstream_error")
+            data = await read_bounded(resp, MAX_IMAGE_BYTES)
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"the image could not be fetched ({type(exc).__name__})", code="upstream_unreachable"
+            ) from None
+        finally:
+            resp.release()
+        if data is None:
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"the image is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB",
+                code="upstream_bad_response",
+            )
+        images.append((resp.content_type or "image/png", base64.b64encode(data).decode()))
+    return images_response(images, "b64_json")

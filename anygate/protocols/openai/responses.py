@@ -94,7 +94,7 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
     generation = Generation(call, shape, expanded, stream, native_body, native=NATIVE_RESPONSES)
     if not any(generation.relays(t) for t in plan):
         await generation.canonical()  # a request the hub cannot read is refused before it is counted
-    await admit(call, expanded)
+    await admit(call, expanded, plan)
     target, reply = await obtain(generation, plan)
 
     async def keep(final: dict[str, Any] | None) -> None:
