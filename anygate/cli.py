@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -15,7 +16,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from anygate.auth.keys import KeyRecord, create_key, get_key, key_json, list_keys, revoke_key
+from anygate.auth.keys import MAX_LIMIT, KeyRecord, create_key, expiry_problem, get_key, key_json, list_keys, revoke_key
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
@@ -69,6 +70,10 @@ def _parse_time(value: str, option: str) -> float:
         raise typer.Exit(2) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
+    problem = expiry_problem(moment.timestamp())
+    if problem:
+        err.print(f"{option}: '{value}' {problem}")
+        raise typer.Exit(2)
     return moment.timestamp()
 
 
@@ -115,18 +120,21 @@ def serve(
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="A name to recognise the key by.")],
     models: Annotated[str | None, typer.Option(help="Comma-separated models the key may use (default: all).")] = None,
-    rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1)] = None,
-    tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1)] = None,
-    rpd: Annotated[int | None, typer.Option(help="Requests per UTC day.", min=1)] = None,
-    tpd: Annotated[int | None, typer.Option(help="Tokens per UTC day.", min=1)] = None,
-    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.", min=1)] = None,
-    budget: Annotated[float | None, typer.Option(help="Spend cap in USD.", min=0)] = None,
+    rpm: Annotated[int | None, typer.Option(help="Requests per minute.", min=1, max=MAX_LIMIT)] = None,
+    tpm: Annotated[int | None, typer.Option(help="Tokens per minute.", min=1, max=MAX_LIMIT)] = None,
+    rpd: Annotated[int | None, typer.Option(help="Requests per UTC day.", min=1, max=MAX_LIMIT)] = None,
+    tpd: Annotated[int | None, typer.Option(help="Tokens per UTC day.", min=1, max=MAX_LIMIT)] = None,
+    concurrency: Annotated[int | None, typer.Option(help="Requests in flight at once.", min=1, max=MAX_LIMIT)] = None,
+    budget: Annotated[float | None, typer.Option(help="Spend cap in USD.", min=0, max=1e12)] = None,
     expires: Annotated[str | None, typer.Option(help="Expiry, ISO 8601 (UTC when no zone is given).")] = None,
     config: ConfigOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Create a key and show it once."""
     allow = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    if budget is not None and not math.isfinite(budget):
+        err.print(f"--budget: {budget} is not an amount of USD")
+        raise typer.Exit(2)
     expires_at = _parse_time(expires, "--expires") if expires else None
     key, record = _with_db(
         config,

@@ -6,6 +6,7 @@ import os
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -84,11 +85,18 @@ class TasksConfig(_Strict):
     webhook_backoff_seconds: float = Field(default=1.0, gt=0)  # beyond the contract: the first retry's wait (doubling)
 
 
+SECRET_FIELDS = ("api_key", "access_key", "secret_key", "admin_key", "metrics_token", "database", "redis")
+
+
 class LimitsConfig(_Strict):
     """Beyond the contract: how limits and budgets behave at their edges."""
 
     # output tokens reserved against a budget for a call that sets no max_tokens (or its family's field)
     reserve_output_tokens: int = Field(default=16384, ge=1, le=10_000_000)
+    # when Redis does not answer a limit check: let the call through (the default: an outage of the
+    # limiter must not become an outage of the gateway, and budgets are kept in the database anyway),
+    # or refuse it with a 503
+    on_redis_error: Literal["allow", "deny"] = "allow"
 
 
 class RetentionConfig(_Strict):
@@ -114,6 +122,12 @@ class Settings(_Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     source: str = Field(default="<built-in default>", exclude=True)
+
+    def secrets(self) -> list[str | None]:
+        """Every secret the configuration holds, to be kept out of logs."""
+        urls = [urlsplit(u) for u in (self.database, self.redis) if u]
+        keys = [value for p in self.providers.values() for value in (p.api_key, p.access_key, p.secret_key)]
+        return [self.admin_key, self.metrics_token, *keys, *(u.password for u in urls)]
 
     @model_validator(mode="after")
     def _targets_name_known_providers(self) -> Settings:
@@ -174,6 +188,8 @@ def settings_from_data(data: Any, source: str) -> Settings:
                 problems.append(f"{source}: {where}: unknown key")
             elif err["type"] == "value_error" and not err["loc"]:
                 problems.extend(f"{source}: {p}" for p in str(err["ctx"]["error"]).split("; "))
+            elif err["loc"] and str(err["loc"][-1]) in SECRET_FIELDS:  # a mistyped secret is still a secret
+                problems.append(f"{source}: {where}: {err['msg']} (got a value of type {type(err.get('input')).__name__})")
             else:
                 problems.append(f"{source}: {where}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError(problems) from None

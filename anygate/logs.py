@@ -16,8 +16,19 @@ ACCESS_FLUSH_SECONDS = 0.2
 _SECRET = re.compile(r"\b(?:ag|sk|whsec)[-_][A-Za-z0-9_\-]{12,}|(?<=Bearer )[A-Za-z0-9._\-]{12,}")
 
 
+_configured: list[str] = []  # the configuration's own secrets, whatever they look like
+
+
+def protect(secrets: list[str | None]) -> None:
+    """Mask these values too (the admin key, upstream keys, passwords in URLs) wherever they appear."""
+    _configured[:] = sorted({s for s in [*_configured, *secrets] if s and len(s) >= 4}, key=len, reverse=True)
+
+
 def redact(text: str) -> str:
-    """`text` with API keys, webhook secrets and bearer tokens masked."""
+    """`text` with API keys, webhook secrets, bearer tokens and the configured secrets masked."""
+    for secret in _configured:
+        if secret in text:
+            text = text.replace(secret, "***")
     return _SECRET.sub("***", text)
 
 

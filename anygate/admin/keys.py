@@ -8,7 +8,18 @@ from typing import Any
 
 from aiohttp import web
 
-from anygate.auth.keys import EDITABLE, create_key, get_key, key_json, list_keys, revoke_key, update_key
+from anygate.auth.keys import (
+    EDITABLE,
+    MAX_LIMIT,
+    create_key,
+    expiry_problem,
+    get_key,
+    key_json,
+    limit_problem,
+    list_keys,
+    revoke_key,
+    update_key,
+)
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.metering.report import usage_by_day, usage_totals
 from anygate.server.call import Call
@@ -17,8 +28,8 @@ from anygate.server.json_body import read_json_object
 
 def _positive_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
-        raise invalid_request(f"'{name}' must be a positive integer or null", name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or limit_problem(value)):
+        raise invalid_request(f"'{name}' must be an integer between 1 and {MAX_LIMIT}, or null", name)
     return value
 
 
@@ -29,7 +40,11 @@ def _time(value: Any, name: str) -> float | None:
         moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         raise invalid_request(f"'{name}' must be an ISO 8601 time, e.g. 2026-12-31T23:59:00Z", name) from None
-    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    stamp = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+    problem = expiry_problem(stamp)
+    if problem:
+        raise invalid_request(f"'{name}' {problem}", name)
+    return stamp
 
 
 def _fields(body: dict[str, Any]) -> dict[str, Any]:

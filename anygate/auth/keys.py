@@ -56,6 +56,22 @@ class KeyRecord:
 
 
 WEBHOOK_SECRET_PREFIX = "whsec_"
+MAX_LIMIT = 2**31 - 1  # the largest rpm, tpm, rpd, tpd or concurrency a key may have (the columns' range)
+EXPIRY_RANGE = (0.0, 253370764800.0)  # 1970-01-01 to 9000-01-01: every expiry can be shown as a date
+
+
+def limit_problem(value: int | None) -> str | None:
+    """Why `value` cannot be a key's limit, or None when it can."""
+    if value is not None and not 1 <= value <= MAX_LIMIT:
+        return f"must be between 1 and {MAX_LIMIT}"
+    return None
+
+
+def expiry_problem(moment: float | None) -> str | None:
+    """Why `moment` cannot be a key's expiry, or None when it can."""
+    if moment is not None and not EXPIRY_RANGE[0] <= moment < EXPIRY_RANGE[1]:
+        return "must be between 1970-01-01 and 9000-01-01"
+    return None
 
 
 def hash_key(key: str) -> str:

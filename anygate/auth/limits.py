@@ -157,6 +157,7 @@ return taken
 """
 IN_FLIGHT_TTL_SECONDS = 600
 CORRECTION_DELAY_SECONDS = 0.1
+WARN_EVERY_SECONDS = 10.0  # while Redis does not answer, how often that is logged again
 
 
 @dataclass(slots=True)
@@ -178,10 +179,12 @@ class RedisLimiter:
     through). When Redis does not answer in time the request is let through (and logged): an outage of
     the limiter must not become an outage of the gateway."""
 
-    def __init__(self, url: str, timeout: float = REDIS_TIMEOUT_SECONDS) -> None:
+    def __init__(self, url: str, timeout: float = REDIS_TIMEOUT_SECONDS, deny_on_error: bool = False) -> None:
         import redis.asyncio as redis
 
         self._timeout = timeout
+        self._deny = deny_on_error
+        self._warned_at = -WARN_EVERY_SECONDS
         self._redis: Any = redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self._lease = self._redis.register_script(_LEASE)
         self._acquire = self._redis.register_script(_ACQUIRE)
@@ -213,8 +216,8 @@ class RedisLimiter:
                     granted, lease.seen_requests, lease.seen_tokens, got_requests, got_tokens = await asyncio.wait_for(
                         self._lease(keys=self._keys(key.id, seconds, number), args=args), self._timeout
                     )
-                except Exception:  # Redis down or slow: fail open, loudly
-                    log.warning("rate limit check skipped: Redis did not answer", exc_info=True)
+                except Exception:  # Redis down or slow: fail open (or closed, when so configured), loudly
+                    self._unanswered("rate limit check")
                     return Window(True, 0, 0, reset, seconds)
                 if not granted:
                     return Window(False, lease.seen_requests - lease.requests, lease.seen_tokens - lease.tokens, reset, seconds)
@@ -268,9 +271,30 @@ class RedisLimiter:
                 self._timeout,
             )
         except Exception:
-            log.warning("concurrency check skipped: Redis did not answer", exc_info=True)
+            self._unanswered("concurrency check")
             return 0
         return None if int(taken) < 0 else int(taken)
+
+    def _unanswered(self, what: str) -> None:
+        """Redis did not answer a check: the call goes through, or with `deny_on_error` is refused with a
+        503; either way the first miss, and one every WARN_EVERY_SECONDS after, is logged as an error."""
+        now = time.monotonic()
+        if now - self._warned_at >= WARN_EVERY_SECONDS:
+            self._warned_at = now
+            outcome = "calls are refused (limits.on_redis_error: deny)" if self._deny else "calls go through unchecked (limits.on_redis_error: allow)"
+            log.error("%s skipped: Redis did not answer; %s", what, outcome, exc_info=True)
+        if self._deny:
+            raise GatewayError(
+                ErrorKind.UNAVAILABLE, "Rate limits cannot be checked right now; try again shortly", code="limiter_unavailable", headers={"Retry-After": "1"}
+            )
+
+    async def problem(self) -> str | None:
+        """Why Redis cannot be used right now, or None when it answers."""
+        try:
+            await asyncio.wait_for(self._redis.ping(), self._timeout * 4)
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        return None
 
     def release(self, key_id: str) -> None:
         self._later(self._redis.decr(f"anygate:inflight:{key_id}"))

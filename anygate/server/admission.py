@@ -15,16 +15,17 @@ from anygate.metering.record import Metered
 from anygate.server.call import Call
 
 
-async def admit(call: Call, body: dict[str, Any], plan: Sequence[Metered] = ()) -> None:
+async def admit(call: Call, body: dict[str, Any], plan: Sequence[Metered] = (), free: bool = False) -> None:
     """Refuse a call whose key is out of budget (403) or over a limit (429); count it otherwise, and
-    reserve its worst case at the dearest of `plan`'s targets against the key's budget."""
+    reserve its worst case at the dearest of `plan`'s targets against the key's budget. A `free` call
+    (a token count) is counted as a request, not as tokens."""
     key = call.key
     gateway = call.gateway
     if key.budget_usd is not None and gateway.spend.spent(key.id) >= key.budget_usd:
         raise budget_exceeded(key.budget_usd, gateway.spend.spent(key.id))
-    text = orjson.dumps(body).decode() if key.caps or (key.budget_usd is not None and plan) else ""
+    text = orjson.dumps(body).decode() if (key.caps and not free) or (key.budget_usd is not None and plan) else ""
     if key.caps:
-        tokens = estimate_tokens(text) if counts_tokens(key) else 0
+        tokens = estimate_tokens(text) if counts_tokens(key) and not free else 0
         window = await gateway.limiter.check(key, tokens)
         if not window.allowed:
             raise refusal(key, window)

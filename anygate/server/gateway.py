@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -12,7 +13,7 @@ from anygate.auth.limits import Limiter, MemoryLimiter, RedisLimiter
 from anygate.config import Settings
 from anygate.core.outbound import Outbound
 from anygate.core.replay_cache import ReplayCache
-from anygate.logs import AccessLog
+from anygate.logs import AccessLog, protect
 from anygate.metering.spend import SpendTracker
 from anygate.metering.writer import UsageWriter
 from anygate.metrics import Metrics
@@ -42,7 +43,10 @@ class Gateway:
         self.usage = UsageWriter(self.engine)
         self.spend = SpendTracker(self.engine, self.usage)
         self.retention = Retention(self.engine, settings.retention)
-        self.limiter: Limiter = RedisLimiter(settings.redis) if settings.redis else MemoryLimiter()
+        protect(settings.secrets())
+        self.limiter: Limiter = (
+            RedisLimiter(settings.redis, deny_on_error=settings.limits.on_redis_error == "deny") if settings.redis else MemoryLimiter()
+        )
         self.replay = ReplayCache()
         self.metrics = Metrics()
         self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None
@@ -63,6 +67,15 @@ class Gateway:
     async def start(self) -> None:
         """Migrate the database, open the pooled upstream client, build providers, start background work."""
         await migrate(self.engine)
+        if isinstance(self.limiter, RedisLimiter):
+            problem = await self.limiter.problem()
+            if problem:
+                log.error(
+                    "Redis at %s does not answer (%s): until it does, limits are %s (limits.on_redis_error)",
+                    _without_password(self.settings.redis or ""),
+                    problem,
+                    "refused with 503s" if self.settings.limits.on_redis_error == "deny" else "not enforced",
+                )
         self._http = aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300), skip_auto_headers=("User-Agent",)
         )
@@ -103,3 +116,11 @@ class Gateway:
             await self._http.close()
         await self.outbound.close()
         await self.engine.dispose()
+
+
+def _without_password(url: str) -> str:
+    """`url` with any password masked, for a log line."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))

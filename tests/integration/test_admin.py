@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
 import requests
 
 from tests.gateway_process import GatewayProcess
@@ -53,3 +54,22 @@ def test_bad_admin_requests(gateway: GatewayProcess, api_key: str) -> None:
     assert _admin(gateway, "GET", "/usage", group="week").status_code == 400
     refused = requests.get(gateway.url + "/admin/v1/keys", headers={"Authorization": f"Bearer {api_key}"}, timeout=10)
     assert refused.status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("expires_at", "0001-01-01T00:00:00+14:00"),  # year 0 in UTC: it broke the key list for good
+        ("expires_at", "1969-12-31T00:00:00Z"),
+        ("expires_at", "9999-12-31T23:59:59-14:00"),
+        ("tpm", 10_000_000_000),  # past the column: a database error
+        ("rpm", 2**31),
+        ("max_concurrency", 0),
+    ],
+)
+def test_values_out_of_range_are_refused_at_the_edge(gateway: GatewayProcess, field: str, value: Any) -> None:
+    bad = _admin(gateway, "POST", "/keys", {"name": "edge", field: value})
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == field
+    assert _admin(gateway, "GET", "/keys").status_code == 200
+    assert _admin(gateway, "POST", "/keys", {"name": "edge", "tpm": 2**31 - 1, "expires_at": "8999-12-31T00:00:00Z"}).status_code == 201
+    assert gateway.cli("keys", "list").returncode == 0

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
 import requests
 
-from tests.gateway_process import GatewayProcess
+from tests.gateway_process import GatewayProcess, anygate
 
 HELLO = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -96,3 +98,12 @@ def test_health_and_endpoint_index_need_no_key(gateway: GatewayProcess) -> None:
     } <= routes
     chat = next(e for e in index["endpoints"] if e["path"] == "/openai/v1/chat/completions")
     assert chat["family"] == "openai" and chat["mode"] == "sync+stream" and len(chat["auth"]) == 4
+
+
+@pytest.mark.parametrize(
+    "option",
+    [["--tpm", "10000000000"], ["--rpm", "0"], ["--expires", "0001-01-01T00:00:00+14:00"], ["--budget", "nan"], ["--budget", "inf"]],
+)
+def test_cli_refuses_values_out_of_range_in_one_line(tmp_path: Path, option: list[str]) -> None:
+    result = anygate("keys", "create", "--name", "edge", *option, cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "Traceback" not in result.stderr and option[0] in result.stderr

@@ -16,6 +16,7 @@ import requests
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import FakeOpenAI
+from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
 from tests.integration.conftest import ADMIN_KEY, gateway_config
 
@@ -163,3 +164,40 @@ def test_concurrent_requests_cap(gateway: GatewayProcess) -> None:
     while (status := _chat(gateway, key).status_code) == 429 and time.time() < deadline:
         time.sleep(0.05)
     assert status == 200, "the slot came back"
+
+
+def test_token_counts_count_against_request_limits_and_budgets(gateway: GatewayProcess) -> None:
+    key = gateway.create_key("--rpm", "2")["key"]
+    anthropic = {"model": "claude-echo", "messages": [{"role": "user", "content": "hi"}]}
+    gemini = {"contents": [{"parts": [{"text": "hi"}]}]}
+    headers = {"x-api-key": key, "x-goog-api-key": key}
+    counts = [
+        requests.post(gateway.url + "/anthropic/v1/messages/count_tokens", json=anthropic, headers=headers, timeout=10),
+        requests.post(gateway.url + "/gemini/v1beta/models/gemini-echo:countTokens", json=gemini, headers=headers, timeout=10),
+        requests.post(gateway.url + "/anthropic/v1/messages/count_tokens", json=anthropic, headers=headers, timeout=10),
+    ]
+    assert [c.status_code for c in counts] == [200, 200, 429]
+    assert counts[2].json()["error"]["type"] == "rate_limit_error"
+    spent = gateway.create_key("--budget", "0")["key"]
+    refused = requests.post(gateway.url + "/gemini/v1beta/models/gemini-echo:countTokens", json=gemini, headers={"x-goog-api-key": spent}, timeout=10)
+    assert refused.status_code == 403
+
+
+def test_serve_says_at_start_when_redis_does_not_answer(tmp_path: Path) -> None:
+    config = {
+        "database": f"sqlite:///{tmp_path}/anygate.db",
+        "redis": f"redis://:hunter2@127.0.0.1:{free_port()}/0",
+        "limits": {"on_redis_error": "deny"},
+        "providers": {"mock": {"type": "mock"}},
+        "models": {"mock-fast": [{"provider": "mock", "model": "mock-fast"}]},
+    }
+    gateway = GatewayProcess(tmp_path, config).start()
+    try:
+        key = gateway.create_key("--rpm", "100", cli=True)["key"]
+        refused = _chat(gateway, key, {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]})
+        assert refused.status_code == 503 and refused.headers["Retry-After"] == "1"
+    finally:
+        gateway.stop()
+    (line,) = [json.loads(x) for x in gateway.log().splitlines() if "does not answer" in x]
+    assert line["level"] == "error" and "limits are refused with 503s" in line["msg"]
+    assert "hunter2" not in gateway.log() and ":***@" in line["msg"]

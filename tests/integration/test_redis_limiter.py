@@ -12,6 +12,7 @@ import redis
 
 from anygate.auth.keys import KeyRecord
 from anygate.auth.limits import CORRECTION_DELAY_SECONDS, DAY_SECONDS, LEASE_SHARE, WINDOW_SECONDS, RedisLimiter
+from anygate.core.errors import GatewayError
 
 
 def _key(rpm: int | None = None, tpm: int | None = None, rpd: int | None = None, concurrency: int | None = None) -> KeyRecord:
@@ -95,18 +96,36 @@ async def test_a_daily_cap_holds_across_instances_and_its_refusals_spare_the_min
     assert allowed <= leased <= allowed + 2 * (1000 // LEASE_SHARE), "the day's 100 refusals took nothing of the minute"
 
 
-async def test_a_redis_that_does_not_answer_lets_calls_through_and_says_so(caplog: pytest.LogCaptureFixture) -> None:
+@pytest.mark.parametrize("deny", [False, True])
+async def test_a_redis_that_does_not_answer_is_logged_once_and_allowed_or_denied(caplog: pytest.LogCaptureFixture, deny: bool) -> None:
     with socket.socket() as silent:  # accepts connections into its backlog, never answers
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        limiter = RedisLimiter(f"redis://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2)
+        limiter = RedisLimiter(f"redis://127.0.0.1:{silent.getsockname()[1]}", timeout=0.2, deny_on_error=deny)
         key = _key(rpm=1, concurrency=1)
+        outcomes: list[object] = []
         try:
-            windows = [await limiter.check(key, 0) for _ in range(3)]
-            slot = await limiter.acquire(key)
+            assert await limiter.problem() is not None
+            for check in (lambda: limiter.check(key, 0), lambda: limiter.check(key, 0), lambda: limiter.acquire(key)):
+                try:
+                    outcomes.append(await check())
+                except GatewayError as err:
+                    outcomes.append(err)
         finally:
             await limiter.close()
-    assert all(w.allowed for w in windows), "an rpm of 1 is not enforced while Redis is silent: the gateway stays up"
-    assert slot == 0, "a concurrency slot is granted unchecked, not refused"
-    assert caplog.text.count("rate limit check skipped: Redis did not answer") == 3
-    assert "concurrency check skipped: Redis did not answer" in caplog.text
+    errors = [r for r in caplog.records if "Redis did not answer" in r.getMessage()]
+    assert len(errors) == 1 and errors[0].levelname == "ERROR", "one loud line per outage, not one per call"
+    if deny:
+        assert all(isinstance(o, GatewayError) and o.status == 503 and o.headers["Retry-After"] == "1" for o in outcomes)
+        assert "limits.on_redis_error: deny" in errors[0].getMessage()
+    else:
+        assert [o.allowed for o in outcomes[:2]] == [True, True] and outcomes[2] == 0  # type: ignore[union-attr]
+        assert "go through unchecked" in errors[0].getMessage()
+
+
+async def test_a_redis_that_answers_has_no_problem(redis_url: str) -> None:
+    limiter = _limiter(redis_url)
+    try:
+        assert await limiter.problem() is None
+    finally:
+        await limiter.close()

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pytest
 
-from anygate.config import ConfigError, Settings, load_settings
+from anygate.config import ConfigError, Settings, load_settings, settings_from_data
 from anygate.defaults import default_config_data
+from anygate.logs import JsonFormatter, protect
 from tests.gateway_process import anygate
 
 CONTRACT_EXAMPLE = """
@@ -125,3 +127,22 @@ def test_config_check_command(tmp_path: Path) -> None:
 def test_serve_refuses_a_bad_config_at_start(tmp_path: Path) -> None:
     result = anygate("serve", "--config", str(_write(tmp_path, "models:\n  m: [{provider: ghost, model: x}]\n")), check=False)
     assert result.returncode == 2 and "models.m[0].provider: unknown provider 'ghost'" in result.stderr
+
+
+def test_a_mistyped_secret_is_not_printed() -> None:
+    with pytest.raises(ConfigError) as problems:
+        settings_from_data({"admin_key": ["Hunter2-admin"], "providers": {"x": {"type": "openai", "api_key": 12345678}}}, "t.yaml")
+    text = "\n".join(problems.value.problems)
+    assert "Hunter2-admin" not in text and "12345678" not in text
+    assert "admin_key: Input should be a valid string (got a value of type list)" in text
+
+
+def test_configured_secrets_are_masked_in_every_log_line() -> None:
+    settings = settings_from_data(
+        {"admin_key": "Admin!Key#42", "database": "postgresql://u:pa55word@db/x", "providers": {"x": {"type": "openai", "api_key": "upstream:key"}}},
+        "t.yaml",
+    )
+    protect(settings.secrets())
+    record = logging.LogRecord("t", logging.ERROR, "f", 1, "bad header Authorization: Bearer Admin!Key#42 key=upstream:key pw pa55word", None, None)
+    line = JsonFormatter().format(record)
+    assert "Admin!Key#42" not in line and "upstream:key" not in line and "pa55word" not in line and line.count("***") == 3

@@ -5,8 +5,10 @@ from __future__ import annotations
 import orjson
 import pytest
 
+from anygate.config import ProviderConfig
 from anygate.core.errors import GatewayError
-from anygate.providers.mock.behaviour import answer
+from anygate.providers.mock.adapter import MockProvider
+from anygate.providers.mock.behaviour import MAX_OUTPUT_TOKENS, answer
 from anygate.providers.mock.schema_example import schema_example
 
 TOOL = {
@@ -79,3 +81,17 @@ def test_odd_shapes_never_crash_the_mock() -> None:
         {"stop": 5, "max_tokens": "ten"},
     ]:
         assert answer(_ask("hi lookup", **extra)).finish_reason in ("stop", "tool_calls")
+
+
+async def test_the_mock_is_bounded_like_a_real_upstream() -> None:
+    huge = {"model": "m", "messages": [{"role": "user", "content": "word " * 2_000_000}]}  # a 10 MB echo
+    result = answer(huge)
+    assert result.finish_reason == "length" and result.completion_tokens == MAX_OUTPUT_TOKENS and len(result.content or "") == MAX_OUTPUT_TOKENS * 4
+    capped = answer({**huge, "max_tokens": 10_000_000})
+    assert capped.completion_tokens == MAX_OUTPUT_TOKENS, "a client's max_tokens cannot raise the mock's own cap"
+    mock = MockProvider("mock", ProviderConfig(type="mock"), None)  # type: ignore[arg-type]
+    for body, param in (({"input": "x", "dimensions": 3_000_000}, "dimensions"), ({"input": ["x"] * 2049}, "input")):
+        with pytest.raises(GatewayError) as refused:
+            await mock.embed(body, "m")
+        assert refused.value.status == 400 and refused.value.param == param
+    assert len(orjson.loads((await mock.embed({"input": "x", "dimensions": 3072}, "m")).body or b"")["data"][0]["embedding"]) == 3072

@@ -69,6 +69,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request)
     model = _validate(body, counting=True)
     target = call.gateway.models.plan(model, call.key)[0]
+    await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
     provider = target.provider
     if isinstance(provider, AnthropicProvider):
         reply = await provider.count_tokens({**body, "model": target.model}, _forwarded(request))

@@ -61,6 +61,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request)
     model = request.match_info["model"]
     target = call.gateway.models.plan(model, call.key)[0]
+    await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
     if isinstance(target.provider, GeminiProvider):
         given = field(body, "generateContentRequest")
         forwarded = {"generateContentRequest": {**given, "model": f"models/{target.model}"}} if isinstance(given, dict) else body

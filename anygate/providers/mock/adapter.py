@@ -23,6 +23,8 @@ from anygate.providers.openai_shapes import embedding_texts, embeddings_response
 
 _TEXT_PIECE = 12  # characters of text per streamed chunk
 _ARGS_PIECE = 8  # characters of tool arguments per streamed chunk
+MAX_DIMENSIONS = 3072  # OpenAI's largest embedding
+MAX_EMBEDDING_INPUTS = 2048  # OpenAI's limit per request
 
 
 class MockProvider:
@@ -48,7 +50,11 @@ class MockProvider:
     async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """Deterministic unit vectors (16 numbers, or `dimensions`) from each text's SHA-256."""
         texts = embedding_texts(body)
+        if len(texts) > MAX_EMBEDDING_INPUTS:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"'input' may hold at most {MAX_EMBEDDING_INPUTS} items", param="input")
         size = integer(body.get("dimensions"), "dimensions") or 16
+        if not 1 <= size <= MAX_DIMENSIONS:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"'dimensions' must be between 1 and {MAX_DIMENSIONS}", param="dimensions")
         vectors = [_vector(text, size) for text in texts]
         tokens = sum(estimate_tokens(t) for t in texts)
         return Reply(body=orjson.dumps(embeddings_response(vectors, upstream_model, tokens, body.get("encoding_format"))))

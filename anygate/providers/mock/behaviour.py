@@ -12,6 +12,7 @@ from anygate.core.usage import estimate_tokens
 from anygate.providers.mock.schema_example import schema_example
 
 IMAGE_TOKENS = 85
+MAX_OUTPUT_TOKENS = 4096  # like a real model, the mock stops there: an echo of 10 MB must not hold the worker
 
 
 @dataclass(slots=True)
@@ -131,7 +132,7 @@ def _finish(body: dict[str, Any], content: str, prompt_tokens: int) -> Answer:
         cut = content.find(stop)
         if cut >= 0:
             content = content[:cut]
-    limit = _limit(body)
-    if limit is not None and estimate_tokens(content) > limit:
+    limit = min(_limit(body) or MAX_OUTPUT_TOKENS, MAX_OUTPUT_TOKENS)
+    if estimate_tokens(content) > limit:
         content, reason = content[: limit * 4], "length"
     return Answer(content, [], reason, prompt_tokens, estimate_tokens(content))
