@@ -19,7 +19,7 @@ from anygate import __version__
 from anygate.admin.family import FAMILY as ADMIN_FAMILY
 from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
-from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.dashboard.serve import add_dashboard
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
@@ -54,6 +54,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         call: Call | None = None
         status = 500
         try:
+            if "%00" in request.raw_path:  # no id, name or parameter holds a NUL (PostgreSQL cannot even look one up)
+                raise invalid_request("The URL holds a NUL character (%00)")
             if route.auth == "admin":
                 key = authenticate_admin(request, gateway.settings.admin_key)
             else:

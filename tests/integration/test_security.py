@@ -174,3 +174,21 @@ def test_a_body_over_the_limit_is_a_413_and_deep_json_a_400(gateway: GatewayProc
         answer = httpx.post(gateway.url + "/openai/v1/chat/completions", content=deep, headers=headers)
         message = answer.json()["error"]["message"]
         assert answer.status_code == 400 and ("nested more than 254 levels" in message or "depth limit exceeded" in message), depth
+
+
+def test_video_forms_and_lengths_that_cannot_be_read_are_400s(gateway: GatewayProcess, key: str) -> None:
+    headers = {"Authorization": f"Bearer {key}"}
+    url = gateway.url + "/openai/v1/videos"
+    for seconds in ("99999999999999999999", "0", "1e400"):
+        answer = httpx.post(url, data={"model": "kling-3.0", "prompt": "x", "seconds": seconds}, headers=headers)
+        assert answer.status_code == 400 and answer.json()["error"]["param"] == "seconds", seconds
+    assert httpx.post(url, json={"model": "kling-3.0", "prompt": "x", "seconds": 10**30}, headers=headers).status_code == 400
+    for kind, content in (("multipart/form-data; boundary=x", b"--x\r\nbroken"), ("multipart/form-data", b"--x\r\n\r\n")):
+        answer = httpx.post(url, content=content, headers={**headers, "Content-Type": kind})
+        assert answer.status_code == 400 and "form body cannot be read" in answer.json()["error"]["message"]
+
+
+def test_a_nul_in_an_id_is_a_400_not_a_database_error(gateway: GatewayProcess, key: str) -> None:
+    for path in ("/openai/v1/videos/a%00b", "/dashscope/v1/tasks/%00", "/openai/v1/responses/resp_%00", "/suno/query/task?taskId=%00"):
+        answer = httpx.get(gateway.url + path, headers={"Authorization": f"Bearer {key}"})
+        assert answer.status_code == 400 and "NUL" in answer.text, path

@@ -12,13 +12,14 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 
 from anygate.core.data_url import split_data_url
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal
 from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
 from anygate.server.call import Call
-from anygate.server.json_body import read_json_object
+from anygate.server.json_body import MAX_BODY_BYTES, read_json_object
 from anygate.server.streaming import ClientGone, start, write
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
 from anygate.tasks.routes import load_task, resolve, submit_task
@@ -27,15 +28,19 @@ from anygate.tasks.targets import TaskTarget
 FAMILY = "openai-video"
 _STATUS = {TaskState.PENDING: "queued", TaskState.RUNNING: "in_progress", TaskState.SUCCEEDED: "completed", TaskState.FAILED: "failed"}
 _RATIOS = {"1280x720": "16:9", "1920x1080": "16:9", "720x1280": "9:16", "1080x1920": "9:16", "1024x1024": "1:1"}
+MAX_SECONDS = 120  # longer than any video model makes in one task
 _FETCH_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=60)
 
 
 def _seconds(body: dict[str, Any]) -> int:
     value = body.get("seconds", body.get("duration", 5))
     try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "'seconds' must be a whole number of seconds", param="seconds") from None
+        seconds = int(value)
+    except (TypeError, ValueError, OverflowError):
+        seconds = 0
+    if isinstance(value, bool) or not 1 <= seconds <= MAX_SECONDS:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"'seconds' must be a whole number from 1 to {MAX_SECONDS}", param="seconds")
+    return seconds
 
 
 def _image(body: dict[str, Any]) -> str | None:
@@ -74,7 +79,13 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
     if request.content_type not in ("multipart/form-data", "application/x-www-form-urlencoded"):
         return await read_json_object(request)
     body: dict[str, Any] = {}
-    for name, value in (await request.post()).items():
+    try:
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({MAX_BODY_BYTES // 2**20} MB)", status=413) from None
+    except (ValueError, AssertionError, HttpProcessingError) as exc:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The form body cannot be read: {str(exc).strip()[:200]}") from None
+    for name, value in form.items():
         if isinstance(value, web.FileField):
             data = base64.b64encode(value.file.read()).decode()
             body[name] = f"data:{value.content_type or 'image/png'};base64,{data}"
