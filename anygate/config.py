@@ -88,6 +88,14 @@ class TasksConfig(_Strict):
 SECRET_FIELDS = ("api_key", "access_key", "secret_key", "admin_key", "metrics_token", "database", "redis")
 
 
+class ServerConfig(_Strict):
+    """Beyond the contract: how long a client may take to send a request, and how many may connect."""
+
+    header_timeout_seconds: float = Field(default=30.0, gt=0)  # from connecting to the end of the first request's headers
+    body_timeout_seconds: float = Field(default=120.0, gt=0)  # to send a request's whole body
+    max_connections: int | None = Field(default=None, ge=1)  # unset: what the process's open-file limit leaves (at most 10,000)
+
+
 class LimitsConfig(_Strict):
     """Beyond the contract: how limits and budgets behave at their edges."""
 
@@ -121,6 +129,7 @@ class Settings(_Strict):
     tasks: TasksConfig = Field(default_factory=TasksConfig)
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
     source: str = Field(default="<built-in default>", exclude=True)
 
     def secrets(self) -> list[str | None]:

@@ -26,7 +26,7 @@ from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
 from anygate.server.family import Family, Route
 from anygate.server.gateway import Gateway
-from anygate.server.json_body import MAX_BODY_BYTES
+from anygate.server.json_body import BODY_TIMEOUT, MAX_BODY_BYTES
 from anygate.server.streaming import CLIENT_CLOSED, ClientGone
 
 log = logging.getLogger(__name__)
@@ -162,6 +162,7 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[GATEWAY] = gateway
     app.on_response_prepare.append(_name_the_server)
+    app[BODY_TIMEOUT] = settings.server.body_timeout_seconds
 
     async def on_startup(_: web.Application) -> None:
         await gateway.start()

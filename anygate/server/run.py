@@ -17,6 +17,7 @@ from aiohttp import web
 from anygate.config import Settings
 from anygate.logs import setup_logging
 from anygate.server.app import create_app
+from anygate.server.listener import GuardedSite
 from anygate.store.database import create_engine, migrate
 
 log = logging.getLogger("anygate")
@@ -33,15 +34,30 @@ def _install_uvloop() -> None:
 def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metrics_dir: str | None = None) -> None:
     setup_logging()  # again in a spawned worker, which starts with no logging set up
     _install_uvloop()
-    web.run_app(
-        create_app(settings, metrics_dir),
-        host=host,
-        port=port,
-        reuse_port=reuse_port or None,
-        access_log=None,
-        print=None,
-        shutdown_timeout=30,
-    )
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    main = loop.create_task(_serve_until_stopped(create_app(settings, metrics_dir), settings, host, port, reuse_port))
+    try:
+        loop.run_until_complete(main)
+    except (web.GracefulExit, KeyboardInterrupt):  # SIGTERM or SIGINT: finish what is in flight, then stop
+        pass
+    finally:
+        main.cancel()
+        loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
+
+
+async def _serve_until_stopped(app: web.Application, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
+    """Serve `app` (aiohttp's runner, the listener's bounds) until cancelled, then shut down gracefully."""
+    runner = web.AppRunner(app, handle_signals=True, access_log=None, shutdown_timeout=30, keepalive_timeout=75)
+    await runner.setup()
+    try:
+        await GuardedSite(runner, host, port, reuse_port, settings.server).start()
+        while True:
+            await asyncio.sleep(3600)
+    finally:
+        await runner.cleanup()
 
 
 async def _migrate_once(settings: Settings) -> None:

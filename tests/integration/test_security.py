@@ -3,6 +3,9 @@ each test here failed on that day's build."""
 
 from __future__ import annotations
 
+import re
+import socket
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -192,3 +195,65 @@ def test_a_nul_in_an_id_is_a_400_not_a_database_error(gateway: GatewayProcess, k
     for path in ("/openai/v1/videos/a%00b", "/dashscope/v1/tasks/%00", "/openai/v1/responses/resp_%00", "/suno/query/task?taskId=%00"):
         answer = httpx.get(gateway.url + path, headers={"Authorization": f"Bearer {key}"})
         assert answer.status_code == 400 and "NUL" in answer.text, path
+
+
+@pytest.fixture(scope="module")
+def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    workdir = tmp_path_factory.mktemp("strict")
+    config = {
+        "database": f"sqlite:///{workdir}/anygate.db",
+        "providers": {"mock": {"type": "mock"}},
+        "models": {"mock-fast": [{"provider": "mock", "model": "mock-fast"}]},
+        "server": {"header_timeout_seconds": 1, "body_timeout_seconds": 1, "max_connections": 20},
+    }
+    process = GatewayProcess(workdir, config).start()
+    yield process
+    process.stop()
+
+
+def _connect(gateway: GatewayProcess) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", gateway.port), timeout=5)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    """The gateway's whole answer: until its body is in, or the connection closes."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"(?i)content-length: *(\d+)", head)
+        if length and len(body) >= int(length.group(1)):
+            break
+    return data
+
+
+def test_slow_headers_and_slow_bodies_are_cut_off(strict: GatewayProcess) -> None:
+    key = strict.create_key(cli=True)["key"]
+    with _connect(strict) as slow_headers:
+        slow_headers.sendall(b"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\n")
+        assert _answer(slow_headers).startswith(b"HTTP/1.1 408")
+    with _connect(strict) as slow_body:
+        head = f"POST /openai/v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n"
+        slow_body.sendall(head.encode() + b'{"model":')
+        answer = _answer(slow_body)
+        assert answer.startswith(b"HTTP/1.1 408") and b"did not arrive in time" in answer
+
+
+def test_connections_past_the_cap_are_refused_and_idle_ones_do_not_hold_the_gateway(strict: GatewayProcess) -> None:
+    idle = [_connect(strict) for _ in range(20)]
+    try:
+        time.sleep(0.2)
+        with _connect(strict) as extra:
+            assert _answer(extra).startswith(b"HTTP/1.1 503")
+    finally:
+        for sock in idle:
+            sock.close()
+    time.sleep(0.3)
+    assert httpx.get(strict.url + "/health").status_code == 200
+    held = [_connect(strict) for _ in range(20)]  # a slowloris fills the gateway again: its connections time out
+    try:
+        assert all(_answer(sock).startswith(b"HTTP/1.1 408") for sock in held)
+        assert httpx.get(strict.url + "/health").status_code == 200
+    finally:
+        for sock in held:
+            sock.close()

@@ -5,6 +5,7 @@ events in the shape of OpenAI's webhooks."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import secrets
 import time
@@ -19,7 +20,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal
 from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
 from anygate.server.call import Call
-from anygate.server.json_body import MAX_BODY_BYTES, read_json_object
+from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, read_json_object
 from anygate.server.streaming import ClientGone, start, write
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
 from anygate.tasks.routes import load_task, resolve, submit_task
@@ -80,7 +81,9 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
         return await read_json_object(request)
     body: dict[str, Any] = {}
     try:
-        form = await request.post()
+        form = await asyncio.wait_for(request.post(), request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT))
+    except TimeoutError:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}) from None
     except web.HTTPRequestEntityTooLarge:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({MAX_BODY_BYTES // 2**20} MB)", status=413) from None
     except (ValueError, AssertionError, HttpProcessingError) as exc:
