@@ -95,6 +95,9 @@ class Outbound:
 
 async def read_bounded(resp: aiohttp.ClientResponse, limit: int) -> bytes | None:
     """The whole body of `resp`, or None as soon as it passes `limit` bytes (never a truncated body)."""
+    length = resp.content_length
+    if length is not None and not resp.headers.get("Content-Encoding"):  # the size is known before reading
+        return await resp.read() if length <= limit else None
     chunks: list[bytes] = []
     size = 0
     async for chunk in resp.content.iter_any():

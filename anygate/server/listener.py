@@ -29,68 +29,45 @@ def connection_cap(configured: int | None) -> int:
     return max(64, min(soft - _RESERVED_FILES, 10_000)) if soft != resource.RLIM_INFINITY else 10_000
 
 
-class _Count:
-    def __init__(self) -> None:
-        self.open = 0
-        self.warned = False
-
-
 class _Guarded(asyncio.Protocol):
-    """aiohttp's protocol for one connection, counted and timed."""
+    """aiohttp's protocol for one connection until its first request's headers are in: refused when the
+    server holds too many connections, closed when the headers are late. Then it hands the transport to
+    aiohttp's protocol itself, so that the rest of the connection costs nothing here."""
 
-    __slots__ = ("_cap", "_count", "_counted", "_header_timeout", "_inner", "_tail", "_timer", "_transport")
+    __slots__ = ("_header_timeout", "_inner", "_tail", "_timer", "_transport")
 
-    def __init__(self, inner: Any, count: _Count, cap: int, header_timeout: float) -> None:
+    def __init__(self, inner: Any, header_timeout: float) -> None:
         self._inner = inner
-        self._count = count
-        self._cap = cap
         self._header_timeout = header_timeout
-        self._counted = False
         self._timer: asyncio.TimerHandle | None = None
         self._tail = b""
         self._transport: Any = None
 
     def connection_made(self, transport: Any) -> None:  # asyncio's or uvloop's transport
         self._transport = transport
-        if self._count.open >= self._cap:
-            if not self._count.warned:
-                self._count.warned = True
-                log.error("%d connections are open, the most allowed (server.max_connections): new ones get a 503", self._cap)
-            transport.write(_BUSY)
-            transport.close()
-            return
-        self._count.open += 1
-        self._counted = True
         self._timer = asyncio.get_running_loop().call_later(self._header_timeout, self._too_slow)
         self._inner.connection_made(transport)
 
     def _too_slow(self) -> None:
         self._timer = None
-        if self._transport is not None and not self._transport.is_closing():
+        if not self._transport.is_closing():
             self._transport.write(_LATE)
             self._transport.close()
 
     def data_received(self, data: bytes) -> None:
-        if self._timer is not None:
-            self._tail = self._tail[-3:] + data
-            if b"\r\n\r\n" in self._tail:  # the first request's headers are in: aiohttp's own timeouts take over
-                self._timer.cancel()
-                self._timer = None
-                self._tail = b""
-        if self._counted:
-            self._inner.data_received(data)
+        self._tail = self._tail[-3:] + data
+        if self._timer is not None and b"\r\n\r\n" in self._tail:  # the headers are in: aiohttp's own timeouts take over
+            self._timer.cancel()
+            self._timer = None
+            self._transport.set_protocol(self._inner)
+        self._inner.data_received(data)
 
     def eof_received(self) -> bool | None:
-        return self._inner.eof_received() if self._counted else None
+        return self._inner.eof_received()  # type: ignore[no-any-return]
 
     def connection_lost(self, exc: Exception | None) -> None:
         if self._timer is not None:
             self._timer.cancel()
-        if not self._counted:
-            return
-        self._count.open -= 1
-        if self._count.open < self._cap * 0.9:
-            self._count.warned = False
         self._inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
@@ -98,6 +75,14 @@ class _Guarded(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self._inner.resume_writing()
+
+
+class _Busy(asyncio.Protocol):
+    """A connection past the cap: answered 503 and closed."""
+
+    def connection_made(self, transport: Any) -> None:
+        transport.write(_BUSY)
+        transport.close()
 
 
 class GuardedSite(web.BaseSite):
@@ -108,25 +93,26 @@ class GuardedSite(web.BaseSite):
         self._host, self._port, self._reuse_port = host, port, reuse_port
         self._cap = connection_cap(settings.max_connections)
         self._header_timeout = settings.header_timeout_seconds
-        self._count = _Count()
+        self._warned = False
 
     @property
     def name(self) -> str:
         return f"http://{self._host}:{self._port}"
-
-    @property
-    def open_connections(self) -> int:
-        """Connections open right now."""
-        return self._count.open
 
     async def start(self) -> None:
         await super().start()
         server = self._runner.server
         assert server is not None
 
-        def guarded() -> _Guarded:
-            return _Guarded(server(), self._count, self._cap, self._header_timeout)
+        def protocol() -> asyncio.Protocol:
+            if len(server.connections) < self._cap:
+                self._warned = False
+                return _Guarded(server(), self._header_timeout)
+            if not self._warned:
+                self._warned = True
+                log.error("%d connections are open, the most allowed (server.max_connections): new ones get a 503", self._cap)
+            return _Busy()
 
         self._server = await asyncio.get_running_loop().create_server(
-            guarded, self._host, self._port, backlog=self._backlog, reuse_address=True, reuse_port=self._reuse_port or None
+            protocol, self._host, self._port, backlog=self._backlog, reuse_address=True, reuse_port=self._reuse_port or None
         )
