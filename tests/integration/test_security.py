@@ -21,6 +21,7 @@ from tests.fakes.server_thread import ServerThread
 from tests.gateway_process import GatewayProcess
 from tests.integration.usage import eventually
 
+STRICT_ADMIN, STRICT_METRICS = "Adm1n%Secret!Value", "metrics$Token#1"  # nothing like a key pattern
 SECRETS = {"openai": "sk-openai-upstream-secret", "anthropic": "sk-ant-upstream-secret", "gemini": "gemini-upstream-secret"}
 
 
@@ -205,6 +206,8 @@ def strict(tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]
         "providers": {"mock": {"type": "mock"}},
         "models": {"mock-fast": [{"provider": "mock", "model": "mock-fast"}]},
         "server": {"header_timeout_seconds": 1, "body_timeout_seconds": 1, "max_connections": 20},
+        "admin_key": STRICT_ADMIN,
+        "metrics_token": STRICT_METRICS,
     }
     process = GatewayProcess(workdir, config).start()
     yield process
@@ -265,3 +268,16 @@ def test_even_aiohttp_s_own_refusals_name_no_versions(gateway: GatewayProcess) -
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")  # refused by aiohttp's parser
         answer = _answer(sock)
     assert b" 400 Bad Request" in answer and b"Server: anygate\r\n" in answer and b"aiohttp" not in answer.lower()
+
+
+def test_configured_secrets_never_reach_the_log(strict: GatewayProcess) -> None:
+    for secret in (STRICT_ADMIN, STRICT_METRICS):
+        oversized = b"{" + b" " * (65 * 1024 * 1024) + b"}"
+        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
+        assert httpx.post(strict.url + "/admin/v1/keys", content=oversized, headers=headers, timeout=30).status_code in (401, 413)
+        with _connect(strict) as sock:  # refused by aiohttp's parser, which logs the request line and headers
+            sock.sendall(f"GET /metrics HTTP/1.1\r\nAuthorization: Bearer {secret}{'x' * 9000}\r\nBad Header {secret}\r\n\r\n".encode())
+            assert b" 400 " in _answer(sock)
+    time.sleep(0.5)
+    log = strict.log()
+    assert "Error handling request" in log and STRICT_ADMIN not in log and STRICT_METRICS not in log
