@@ -104,8 +104,10 @@ class HttpUpstream:
         except aiohttp.ClientError as exc:
             resp.close()
             raise unreachable(self.name, type(exc).__name__) from None
-        if resp.connection is not None:
-            resp.connection.protocol.read_timeout = self._idle  # type: ignore[union-attr]
+        if resp.connection is not None:  # from now on a silence is judged by the idle timeout, the running timer too
+            protocol = resp.connection.protocol
+            protocol.read_timeout = self._idle  # type: ignore[union-attr]
+            protocol.start_timeout()  # type: ignore[union-attr]
         return Reply(chunks=_Resumed(first, resp.content.iter_any()), close=_closer(resp))
 
     async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:

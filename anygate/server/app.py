@@ -106,6 +106,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                 )
             )
             if call is not None:
+                call.done = True
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)
                 if call.hold is not None:  # ended before any usage was recorded: the reservation goes back

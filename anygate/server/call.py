@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,3 +29,5 @@ class Call:
     streaming: bool = False  # a stream's headers have gone out
     upstream_seconds: float = 0.0  # spent waiting on upstreams until one answered (all attempts)
     first_byte_seconds: float = 0.0  # from the request to a stream's headers
+    abandon: Callable[[], Awaitable[None]] | None = None  # closes the upstream stream being relayed
+    done: bool = False  # the handler has ended

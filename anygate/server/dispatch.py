@@ -158,6 +158,8 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
             continue
         call.upstream_seconds += time.perf_counter() - sent
         target.breaker.success()
+        if reply.chunks is not None:
+            call.abandon = reply.close  # for a client that leaves while the upstream is silent
         return target, reply
     assert last is not None
     record_usage(call, family, attempts[call.attempts - 1], Usage(), last.status)

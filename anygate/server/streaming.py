@@ -13,6 +13,8 @@ from anygate.providers.upstream_errors import timed_out, unreachable
 from anygate.server.call import Call
 
 CLIENT_CLOSED = 499  # the status recorded for a call whose client went away
+WATCH_SECONDS = 0.5  # how often a stream looks whether its client is still there
+_abandoning: set[asyncio.Future[None]] = set()  # upstream streams being closed for a client that left
 
 
 class ClientGone(Exception):
@@ -38,7 +40,28 @@ async def start(request: web.Request, call: Call, content_type: str = "text/even
     call.first_byte_seconds = time.time() - call.started
     call.gateway.metrics.stream_started(call.family, call.first_byte_seconds)
     call.streaming = True
+    _watch(request, call)
     return response
+
+
+def _watch(request: web.Request, call: Call) -> None:
+    """Look every WATCH_SECONDS whether the client is still there: one that left while the upstream was
+    silent would otherwise be noticed only when the upstream next speaks (minutes, for a model that
+    thinks). Its upstream stream is closed, which ends the relay as a 499."""
+    loop = asyncio.get_running_loop()
+
+    def look() -> None:
+        if call.done:
+            return
+        transport = request.transport
+        if transport is not None and not transport.is_closing():
+            loop.call_later(WATCH_SECONDS, look)
+        elif call.abandon is not None:
+            task: asyncio.Future[None] = asyncio.ensure_future(call.abandon())
+            _abandoning.add(task)
+            task.add_done_callback(_abandoning.discard)
+
+    loop.call_later(WATCH_SECONDS, look)
 
 
 def upstream_read_error(provider: str, exc: BaseException) -> GatewayError:

@@ -1,7 +1,8 @@
 """Faults any fake upstream can be told to make, by the last word of the upstream model id.
 
 `-hang` never sends its headers; `-mute` sends the headers of a stream, then nothing; `-stall` stops
-after the first chunk and stays silent; `-drop` closes the connection after the first chunk. A fake
+after the first chunk and stays silent; `-drop` closes the connection after the first chunk; `-pause`
+is silent for PAUSE_SECONDS after the first chunk, then goes on (a reasoning model thinking mid-stream). A fake
 waits out a hang until the gateway goes away (counted in `disconnects`), so no handler outlives a test.
 """
 
@@ -13,6 +14,7 @@ import time
 from aiohttp import web
 
 HANG_SECONDS = 30.0
+PAUSE_SECONDS = 1.5
 
 
 class Faults:
@@ -41,6 +43,9 @@ class Faults:
         if model.endswith("-stall"):
             await self._hang(request)
             return True
+        if model.endswith("-pause"):
+            await asyncio.sleep(PAUSE_SECONDS)
+            return request.transport is None or request.transport.is_closing()
         if model.endswith("-drop"):
             assert request.transport is not None
             request.transport.close()

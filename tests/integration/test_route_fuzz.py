@@ -193,7 +193,7 @@ def test_no_input_makes_a_route_fail_with_a_5xx(served: tuple[httpx.Client, str,
     queries = st.dictionaries(st.sampled_from(QUERY_NAMES), ODD_TEXT, max_size=3)
     seen: list[tuple[int, bytes]] = []
 
-    @settings(max_examples=30, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
+    @settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck), database=None)
     @given(body=bodies, ident=ODD_TEXT, query=queries, raw=st.sampled_from([None] * 8 + RAW_BODIES))
     def one(body: Any, ident: str, query: dict[str, str], raw: tuple[str, bytes] | None) -> None:
         url = base + _concrete(path, ident)
@@ -207,4 +207,4 @@ def test_no_input_makes_a_route_fail_with_a_5xx(served: tuple[httpx.Client, str,
             assert ERROR_SHAPES[family](answer.json()), f"{method} {url} -> {answer.status_code} {answer.text[:300]}"
 
     one()
-    assert len(seen) >= 10
+    assert len(seen) >= 5

@@ -272,9 +272,6 @@ def test_even_aiohttp_s_own_refusals_name_no_versions(gateway: GatewayProcess) -
 
 def test_configured_secrets_never_reach_the_log(strict: GatewayProcess) -> None:
     for secret in (STRICT_ADMIN, STRICT_METRICS):
-        oversized = b"{" + b" " * (65 * 1024 * 1024) + b"}"
-        headers = {"Authorization": f"Bearer {secret}", "Content-Type": "application/json"}
-        assert httpx.post(strict.url + "/admin/v1/keys", content=oversized, headers=headers, timeout=30).status_code in (401, 413)
         with _connect(strict) as sock:  # refused by aiohttp's parser, which logs the request line and headers
             sock.sendall(f"GET /metrics HTTP/1.1\r\nAuthorization: Bearer {secret}{'x' * 9000}\r\nBad Header {secret}\r\n\r\n".encode())
             assert b" 400 " in _answer(sock)

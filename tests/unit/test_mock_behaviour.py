@@ -95,3 +95,10 @@ async def test_the_mock_is_bounded_like_a_real_upstream() -> None:
             await mock.embed(body, "m")
         assert refused.value.status == 400 and refused.value.param == param
     assert len(orjson.loads((await mock.embed({"input": "x", "dimensions": 3072}, "m")).body or b"")["data"][0]["embedding"]) == 3072
+
+
+def test_a_tool_name_that_is_not_a_string_is_a_400_as_at_openai() -> None:
+    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": True}}]}
+    with pytest.raises(GatewayError) as refused:
+        answer(body)
+    assert refused.value.status == 400 and refused.value.param == "tools[0].function.name"

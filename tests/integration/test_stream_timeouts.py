@@ -1,0 +1,90 @@
+"""Once a stream has begun, a silence is judged by the idle timeout, not the first-byte one: a reasoning
+model that goes quiet mid-stream for longer than the first-byte limit (but shorter than the idle one)
+is not cut, and a silence longer than the idle limit is cut at that limit, on every upstream family."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from tests.fakes.anthropic_upstream import UPSTREAM_KEY as ANTHROPIC_KEY
+from tests.fakes.anthropic_upstream import FakeAnthropic
+from tests.fakes.faults import PAUSE_SECONDS
+from tests.fakes.gemini_upstream import UPSTREAM_KEY as GEMINI_KEY
+from tests.fakes.gemini_upstream import FakeGemini
+from tests.gateway_process import GatewayProcess
+from tests.integration.usage import eventually
+
+PATIENT = {"first_byte_timeout_seconds": 0.8, "idle_timeout_seconds": PAUSE_SECONDS + 3}
+IMPATIENT = {"first_byte_timeout_seconds": PAUSE_SECONDS + 3, "idle_timeout_seconds": 0.5}
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory: pytest.TempPathFactory, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini) -> Iterator[GatewayProcess]:
+    workdir = tmp_path_factory.mktemp("timeouts")
+    providers = {}
+    models = {}
+    for mood, timeouts in (("patient", PATIENT), ("impatient", IMPATIENT)):
+        providers[f"claude-{mood}"] = {"type": "anthropic", "base_url": fake_anthropic.url, "api_key": ANTHROPIC_KEY, **timeouts}  # type: ignore[attr-defined]
+        providers[f"gemini-{mood}"] = {"type": "gemini", "base_url": fake_gemini.url, "api_key": GEMINI_KEY, **timeouts}  # type: ignore[attr-defined]
+        models[f"claude-{mood}"] = [{"provider": f"claude-{mood}", "model": "claude-pause"}]
+        models[f"gemini-{mood}"] = [{"provider": f"gemini-{mood}", "model": "gemini-pause"}]
+    waiting = {"first_byte_timeout_seconds": 10, "idle_timeout_seconds": 60}  # only the client's leaving can end it early
+    providers["claude-waiting"] = {"type": "anthropic", "base_url": fake_anthropic.url, "api_key": ANTHROPIC_KEY, **waiting}  # type: ignore[attr-defined]
+    models["claude-stall"] = [{"provider": "claude-waiting", "model": "claude-stall"}]
+    process = GatewayProcess(workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": providers, "models": models}).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def key(gateway: GatewayProcess) -> str:
+    return str(gateway.create_key(cli=True)["key"])
+
+
+def _stream(gateway: GatewayProcess, key: str, path: str, body: dict[str, object]) -> str:
+    with requests.post(gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30) as resp:
+        assert resp.status_code == 200
+        return b"".join(resp.iter_content(chunk_size=None)).decode()
+
+
+CALLS = {
+    "anthropic, same family": ("/anthropic/v1/messages", "claude", "event: message_stop", "event: error"),
+    "gemini, same family": ("/gemini/v1beta/models/{model}:streamGenerateContent?alt=sse", "gemini", '"finishReason"', '"error"'),
+    "openai client, anthropic upstream": ("/openai/v1/chat/completions", "claude", "[DONE]", '"error"'),
+}
+
+
+def _body(path: str, model: str) -> dict[str, object]:
+    if "gemini" in path:
+        return {"contents": [{"parts": [{"text": "hi"}]}]}
+    return {"model": model, "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+
+
+@pytest.mark.parametrize("call", list(CALLS))
+def test_a_pause_shorter_than_the_idle_timeout_does_not_cut_the_stream(gateway: GatewayProcess, key: str, call: str) -> None:
+    path, upstream, ended, _ = CALLS[call]
+    model = f"{upstream}-patient"
+    text = _stream(gateway, key, path.format(model=model), _body(path, model))
+    assert ended in text, f"the stream was cut during a {PAUSE_SECONDS} s pause with a first-byte limit of 0.8 s: {text[-300:]}"
+
+
+@pytest.mark.parametrize("call", list(CALLS))
+def test_a_pause_longer_than_the_idle_timeout_ends_the_stream_at_that_limit(gateway: GatewayProcess, key: str, call: str) -> None:
+    path, upstream, ended, error = CALLS[call]
+    model = f"{upstream}-impatient"
+    text = _stream(gateway, key, path.format(model=model), _body(path, model))
+    assert ended not in text and error in text, f"the {PAUSE_SECONDS} s pause outlasted the 0.5 s idle limit: {text[-300:]}"
+
+
+@pytest.mark.parametrize("path", ["/anthropic/v1/messages", "/openai/v1/chat/completions"])
+def test_a_client_that_leaves_while_the_upstream_is_silent_closes_the_upstream_at_once(
+    gateway: GatewayProcess, key: str, fake_anthropic: FakeAnthropic, path: str
+) -> None:
+    before = fake_anthropic.faults.disconnects
+    body = {"model": "claude-stall", "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
+    with requests.post(gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=10) as resp:
+        next(resp.iter_content(chunk_size=None))  # the stream has begun; the upstream now says nothing for 30 s
+    assert eventually(lambda: fake_anthropic.faults.disconnects == before + 1, 3), "the upstream connection was closed within a second or so"
