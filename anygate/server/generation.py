@@ -155,11 +155,13 @@ def _gather_thinking(thinking: list[Thinking], delta: ThinkingDelta) -> None:
 
 
 async def relay_same_family(
-    request: web.Request, call: Call, wire: WireCodec, target: Target, reply: Reply
+    request: web.Request, call: Call, wire: WireCodec, target: Target, body: dict[str, Any], reply: Reply
 ) -> web.StreamResponse:
-    """Relay a same-family stream byte for byte, reading a copy for usage and a clean end."""
+    """Relay a same-family stream byte for byte, reading a copy for usage and a clean end; a stream cut
+    before the upstream's usage is billed for its prompt and what it carried, estimated."""
     parser = wire.stream_parser()
     usage: Usage | None = None
+    pieces = 0
     status = 200
     watching = True  # until the upstream's own error event, which is relayed as it came
     try:
@@ -169,7 +171,11 @@ async def relay_same_family(
             async for chunk in reply.chunks:
                 if watching:
                     try:
-                        usage = next((e.usage for e in parser.feed(chunk) if isinstance(e, StreamEnd)), usage)
+                        for event in parser.feed(chunk):
+                            if type(event) is TextDelta or type(event) is ToolCallDelta:
+                                pieces += 1
+                            elif isinstance(event, StreamEnd):
+                                usage = event.usage
                     except GatewayError as err:
                         watching, status = False, err.status
                 await streaming.write(response, chunk)
@@ -186,6 +192,6 @@ async def relay_same_family(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:
-        record_usage(call, wire.name, target, usage or Usage(estimated=True), status)
+        record_usage(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), status)
         await reply.close()
     return response

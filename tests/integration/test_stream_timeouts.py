@@ -1,14 +1,22 @@
-"""Once a stream has begun, a silence is judged by the idle timeout, not the first-byte one: a reasoning
-model that goes quiet mid-stream for longer than the first-byte limit (but shorter than the idle one)
-is not cut, and a silence longer than the idle limit is cut at that limit, on every upstream family."""
+"""Streams after their first chunk: a silence is judged by the idle timeout, not the first-byte one (a
+reasoning model that goes quiet mid-stream for longer than the first-byte limit but shorter than the
+idle one is not cut; a longer silence is cut at the idle limit), on every upstream family; a client
+that leaves during a silence frees the upstream at once; a same-family stream cut before its usage is
+billed for what it carried."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
+from sqlalchemy import select
 
+from anygate.store.database import create_engine
+from anygate.store.tables import UsageRecord
 from tests.fakes.anthropic_upstream import UPSTREAM_KEY as ANTHROPIC_KEY
 from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.faults import PAUSE_SECONDS
@@ -34,6 +42,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_anthropic: FakeAnthro
     waiting = {"first_byte_timeout_seconds": 10, "idle_timeout_seconds": 60}  # only the client's leaving can end it early
     providers["claude-waiting"] = {"type": "anthropic", "base_url": fake_anthropic.url, "api_key": ANTHROPIC_KEY, **waiting}  # type: ignore[attr-defined]
     models["claude-stall"] = [{"provider": "claude-waiting", "model": "claude-stall"}]
+    models["claude-drop"] = [{"provider": "claude-patient", "model": "claude-drop", "input_price": 3, "output_price": 15}]
+    models["gemini-drop"] = [{"provider": "gemini-patient", "model": "gemini-drop", "input_price": 3, "output_price": 15}]
     process = GatewayProcess(workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": providers, "models": models}).start()
     yield process
     process.stop()
@@ -88,3 +98,29 @@ def test_a_client_that_leaves_while_the_upstream_is_silent_closes_the_upstream_a
     with requests.post(gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=10) as resp:
         next(resp.iter_content(chunk_size=None))  # the stream has begun; the upstream now says nothing for 30 s
     assert eventually(lambda: fake_anthropic.faults.disconnects == before + 1, 3), "the upstream connection was closed within a second or so"
+
+
+def test_a_same_family_stream_cut_before_its_usage_is_billed_for_what_it_carried(gateway: GatewayProcess, key: str) -> None:
+    for path, model in (("/anthropic/v1/messages", "claude-drop"), ("/gemini/v1beta/models/gemini-drop:streamGenerateContent?alt=sse", "gemini-drop")):
+        _stream(gateway, key, path, _body(path, model))  # the upstream closes the connection after its first chunk
+    rows = _usage(gateway.config["database"], ("claude-drop", "gemini-drop"))
+    assert {r.public_model for r in rows} == {"claude-drop", "gemini-drop"}
+    for row in rows:
+        assert row.estimated and row.input_tokens > 0 and row.cost_usd > 0, row  # the prompt, at least: not 0 tokens, $0
+
+
+def _usage(database: str, models: tuple[str, ...]) -> list[Any]:
+    async def read() -> list[Any]:
+        engine = create_engine(database)
+        try:
+            async with engine.connect() as conn:
+                return list(await conn.execute(select(UsageRecord.__table__).where(UsageRecord.public_model.in_(models))))
+        finally:
+            await engine.dispose()
+
+    deadline = time.time() + 5
+    while time.time() < deadline:
+        time.sleep(0.6)  # the usage queue is written every half second
+        if len(rows := asyncio.run(read())) >= len(models):
+            return rows
+    return []

@@ -60,7 +60,7 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
     if not generation.relays(target):
         return await translate_reply(request, generation, target, reply)
     if reply.chunks is not None:
-        return await relay_same_family(request, call, ANTHROPIC, target, reply)
+        return await relay_same_family(request, call, ANTHROPIC, target, body, reply)
     return relay_whole(call, ANTHROPIC, target, body, reply.body or b"")
 
 

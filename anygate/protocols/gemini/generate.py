@@ -53,7 +53,7 @@ async def stream_generate_content(request: web.Request, call: Call) -> web.Strea
     generation, target, reply = await _start(request, call, True)
     if not generation.relays(target):
         return await translate_reply(request, generation, target, reply)
-    return await relay_same_family(request, call, GEMINI, target, reply)
+    return await relay_same_family(request, call, GEMINI, target, generation.body, reply)
 
 
 async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
