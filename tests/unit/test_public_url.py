@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestServer
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import Outbound, read_bounded
 from anygate.core.public_url import PublicResolver, non_public_reason, url_problem
+from tests.fakes.server_thread import free_port
 
 REFUSED = {
     "127.0.0.1": "private",
@@ -177,5 +178,26 @@ async def test_redirects_are_followed_only_as_far_as_asked_each_hop_checked_and_
         assert await read_bounded(resp, 65536 * 16 - 1) is None, "too big is None, never a truncated body"
         resp = await outbound.open(base + "/big", _Refused, allow_private=True, timeout=timeout)
         assert len(await read_bounded(resp, 65536 * 16) or b"") == 65536 * 16
+    finally:
+        await outbound.close()
+
+
+async def test_an_asset_that_cannot_be_fetched_is_the_upstreams_fault(origin: tuple[TestServer, list[dict[str, Any]]]) -> None:
+    server, _ = origin
+    outbound = Outbound()
+    outbound.start()
+    timeout = aiohttp.ClientTimeout(total=5)
+    try:
+        for url, allow_private, code in (
+            (f"http://127.0.0.1:{free_port()}/x.png", True, "upstream_unreachable"),  # nothing listens: a 502, not a 500
+            (str(server.make_url("/away")), True, "upstream_bad_response"),  # redirects to ftp://
+            (str(server.make_url("/here")), False, "upstream_bad_response"),  # loopback, not allowed
+        ):
+            with pytest.raises(GatewayError) as refused:
+                await outbound.open_asset(url, "image", allow_private=allow_private, timeout=timeout)
+            assert refused.value.status == 502 and refused.value.code == code, url
+        resp = await outbound.open_asset(str(server.make_url("/here")), "image", allow_private=True, timeout=timeout)
+        assert resp.status == 200
+        resp.release()
     finally:
         await outbound.close()

@@ -12,7 +12,7 @@ import orjson
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal, read_bounded
+from anygate.core.outbound import read_bounded
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
@@ -115,16 +115,8 @@ async def _fetch_images(call: Call, urls: list[str]) -> dict[str, Any]:
     that asked for `b64_json`."""
     images = []
     for url in urls:
-        resp = await call.gateway.outbound.open(
-            url,
-            asset_refusal("image"),
-            allow_private=call.gateway.settings.fetch_allow_private,
-            timeout=_FETCH_TIMEOUT,
-            redirects=ASSET_REDIRECTS,
-        )
+        resp = await call.gateway.outbound.open_asset(url, "image", allow_private=call.gateway.settings.fetch_allow_private, timeout=_FETCH_TIMEOUT)
         try:
-            if resp.status != 200:
-                raise GatewayError(ErrorKind.UPSTREAM, f"the image's host answered HTTP {resp.status}", code="upstream_error")
             data = await read_bounded(resp, MAX_IMAGE_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise GatewayError(

@@ -17,7 +17,6 @@ from aiohttp.http_exceptions import HttpProcessingError
 
 from anygate.core.data_url import split_data_url
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.outbound import ASSET_REDIRECTS, asset_refusal
 from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
 from anygate.server.call import Call
 from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, read_json_object
@@ -123,19 +122,10 @@ async def video_content(request: web.Request, call: Call) -> web.StreamResponse:
     url = asset_url(task.result or {})
     if task.state is not TaskState.SUCCEEDED or url is None:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"Video '{task.id}' is not completed (status {_STATUS[task.state]})")
+    upstream = await call.gateway.outbound.open_asset(
+        url, "video", allow_private=call.gateway.settings.fetch_allow_private, timeout=_FETCH_TIMEOUT
+    )
     try:
-        upstream = await call.gateway.outbound.open(
-            url,
-            asset_refusal("video"),
-            allow_private=call.gateway.settings.fetch_allow_private,
-            timeout=_FETCH_TIMEOUT,
-            redirects=ASSET_REDIRECTS,
-        )
-    except (aiohttp.ClientError, TimeoutError) as exc:
-        raise GatewayError(ErrorKind.UPSTREAM, f"the video could not be fetched ({type(exc).__name__})", code="upstream_unreachable") from None
-    try:
-        if upstream.status != 200:
-            raise GatewayError(ErrorKind.UPSTREAM, f"the video's host answered HTTP {upstream.status}", code="upstream_error")
         response = await start(request, call, upstream.content_type or "video/mp4")
         try:
             async for chunk in upstream.content.iter_chunked(256 * 1024):
