@@ -23,19 +23,21 @@ async def admit(call: Call, body: dict[str, Any], plan: Sequence[Metered] = (), 
     gateway = call.gateway
     if key.budget_usd is not None and gateway.spend.spent(key.id) >= key.budget_usd:
         raise budget_exceeded(key.budget_usd, gateway.spend.spent(key.id))
-    text = orjson.dumps(body).decode() if (key.caps and not free) or (key.budget_usd is not None and plan) else ""
+    budget = key.budget_usd if plan else None  # what a worst case is reserved against
+    counted = bool(key.caps) and counts_tokens(key) and not free
+    prompt = estimate_tokens(orjson.dumps(body).decode()) if counted or budget is not None else 0  # once, for both
     if key.caps:
-        tokens = estimate_tokens(text) if counts_tokens(key) and not free else 0
+        tokens = prompt if counted else 0
         window = await gateway.limiter.check(key, tokens)
         if not window.allowed:
             raise refusal(key, window)
         call.counted_tokens = tokens
     await _take_slot(call)
-    if key.budget_usd is not None and plan:
-        worst = Usage(estimate_tokens(text), output_cap(body) or gateway.settings.limits.reserve_output_tokens)
+    if budget is not None:
+        worst = Usage(prompt, output_cap(body) or gateway.settings.limits.reserve_output_tokens)
         amount = max(target.cost(worst) for target in plan)
         if amount > 0:
-            call.hold = await reserve(gateway.engine, key.id, key.budget_usd, amount, GENERATION_HOLD_SECONDS)
+            call.hold = await reserve(gateway.engine, key.id, budget, amount, GENERATION_HOLD_SECONDS)
 
 
 async def _take_slot(call: Call) -> None:
