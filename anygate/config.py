@@ -83,6 +83,9 @@ class TasksConfig(_Strict):
     webhook_allow_private: bool = False
     webhook_retry_seconds: float = Field(default=86400.0, gt=0)  # beyond the contract: how long a webhook is retried
     webhook_backoff_seconds: float = Field(default=1.0, gt=0)  # beyond the contract: the first retry's wait (doubling)
+    # beyond the contract: how long an instance's claim on a task or delivery lasts unrenewed; it is
+    # renewed while the work goes on, so this is how soon the work of an instance that died resumes
+    lease_seconds: float = Field(default=10.0, ge=0.5, le=3600)
 
 
 SECRET_FIELDS = ("api_key", "access_key", "secret_key", "admin_key", "metrics_token", "database", "redis")

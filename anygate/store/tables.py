@@ -80,6 +80,7 @@ class Task(Base):
     __table_args__ = (
         Index("ix_tasks_due", "state", "next_poll_at"),
         Index("ix_tasks_key", "key_id", "created_at"),
+        Index("ix_tasks_idempotency", "key_id", "idempotency_key", unique=True),
     )
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -89,7 +90,7 @@ class Task(Base):
     public_model: Mapped[str] = mapped_column(String(200))
     provider: Mapped[str] = mapped_column(String(100))
     upstream_model: Mapped[str] = mapped_column(String(200))
-    upstream_id: Mapped[str] = mapped_column(String(200))
+    upstream_id: Mapped[str] = mapped_column(String(200))  # empty while the submit is under way (or was cut off)
     state: Mapped[str] = mapped_column(String(16))  # pending, running, succeeded, failed
     upstream_status: Mapped[str] = mapped_column(String(64))  # the upstream's own word for the state
     progress: Mapped[int] = mapped_column(Integer, default=0)
@@ -105,6 +106,7 @@ class Task(Base):
     deadline_at: Mapped[float] = mapped_column(Float)
     next_poll_at: Mapped[float] = mapped_column(Float)
     lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), nullable=True)  # the client's, unique per key
 
 
 class WebhookDelivery(Base):

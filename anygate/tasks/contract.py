@@ -59,8 +59,14 @@ class TaskProvider(Protocol):
     config: ProviderConfig
     kinds: frozenset[str]
 
-    async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
-        """Submit a job of `kind` (the body in the upstream's API, model already swapped)."""
+    async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:
+        """Submit a job of `kind` (the body in the upstream's API, model already swapped). `reference` is
+        the gateway's task id: an upstream that keeps a caller's own id for a job gets it, to `find` by."""
+        ...
+
+    async def find(self, kind: str, body: dict[str, Any], reference: str) -> Submitted | None:
+        """The job a submit of `body` with `reference` started, for a submit whose answer was lost (the
+        gateway stopped mid-way); None when the upstream has no such job or cannot look jobs up so."""
         ...
 
     async def query(self, kind: str, upstream_id: str) -> Polled:

@@ -1,15 +1,19 @@
-"""Tasks and webhook deliveries in the database: created before the client gets an id, claimed with
-leases so that one instance at a time works on each (SKIP LOCKED on PostgreSQL; SQLite has one
-writer), settled or released exactly once."""
+"""Tasks and webhook deliveries in the database: recorded before the upstream is asked (an intent, with
+no upstream id yet), claimed with leases so that one instance at a time works on each (SKIP LOCKED on
+PostgreSQL; SQLite has one writer), renewed while the work goes on, settled or released exactly once."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Select, case, func, insert, select, update
+from sqlalchemy import Select, case, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import aliased
 
@@ -17,7 +21,7 @@ from anygate.metering.budget import Hold, release
 from anygate.store.tables import ApiKey, Task, UsageRecord, WebhookDelivery
 from anygate.tasks.contract import FINISHED, TaskState, TaskStatus, TaskView
 
-LEASE_SECONDS = 60.0  # a claim lapses after this, so the work of an instance that died is picked up again
+log = logging.getLogger(__name__)
 
 
 def view(row: Any) -> TaskView:
@@ -40,9 +44,31 @@ def view(row: Any) -> TaskView:
 
 
 async def insert_task(engine: AsyncEngine, row: dict[str, Any]) -> None:
-    """Store a new task (committed when this returns)."""
+    """Store a new task (committed when this returns); IntegrityError when the key already has a task
+    with the row's idempotency key."""
     async with engine.begin() as conn:
         await conn.execute(insert(Task).values(**row))
+
+
+async def submitted(engine: AsyncEngine, task_id: str, values: dict[str, Any]) -> None:
+    """Turn an intent into a task the upstream knows: its upstream id and first status, lease let go."""
+    async with engine.begin() as conn:
+        await conn.execute(update(Task).where(Task.id == task_id).values(lease_until=0.0, **values))
+
+
+async def forget_intent(engine: AsyncEngine, task_id: str, hold: Hold | None) -> None:
+    """Drop an intent whose submit the upstream refused, and give its hold back, in one transaction."""
+    async with engine.begin() as conn:
+        await conn.execute(delete(Task).where(Task.id == task_id, Task.upstream_id == ""))
+        if hold is not None:
+            await release(conn, [hold])
+
+
+async def find_by_idempotency_key(engine: AsyncEngine, key_id: str, idempotency_key: str) -> Any:
+    """The key's task created with `idempotency_key`, or None."""
+    query = select(Task.__table__).where(Task.key_id == key_id, Task.idempotency_key == idempotency_key)
+    async with engine.connect() as conn:
+        return (await conn.execute(query)).first()
 
 
 async def find_task(engine: AsyncEngine, task_id: str, key_id: str) -> Any:
@@ -55,12 +81,40 @@ def _claimable(query: Select[Any], engine: AsyncEngine) -> Select[Any]:
     return query.with_for_update(skip_locked=True) if engine.dialect.name == "postgresql" else query
 
 
-async def _lease(conn: AsyncConnection, table: type[Task] | type[WebhookDelivery], due: Select[Any], now: float) -> list[str]:
-    """The ids `due` selects, leased for LEASE_SECONDS in the caller's transaction."""
+Leased = type[Task] | type[WebhookDelivery]
+
+
+async def _lease(conn: AsyncConnection, table: Leased, due: Select[Any], until: float) -> list[str]:
+    """The ids `due` selects, leased until `until` in the caller's transaction."""
     ids = [r[0] for r in await conn.execute(due)]
     if ids:
-        await conn.execute(update(table).where(table.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+        await conn.execute(update(table).where(table.id.in_(ids)).values(lease_until=until))
     return ids
+
+
+@asynccontextmanager
+async def held(engine: AsyncEngine, table: Leased, ids: list[str], lease: float) -> AsyncIterator[None]:
+    """Keep renewing the leases on `ids` (a third of the way through each) while the body runs, so a
+    slow poll, submit or delivery keeps its claim and a dead instance's lapses within `lease` seconds.
+    A lease the work let go of (0) is not taken up again."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            try:
+                async with engine.begin() as conn:
+                    query = update(table).where(table.id.in_(ids), table.lease_until > 0)
+                    await conn.execute(query.values(lease_until=time.time() + lease))
+            except Exception:  # the database is away: the leases may lapse, the work is then done again
+                log.warning("renewing the leases of %d %s failed", len(ids), table.__tablename__, exc_info=True)
+
+    renewing = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewing.cancel()
+        with suppress(asyncio.CancelledError):
+            await renewing
 
 
 def _due_at(providers: list[str]) -> Any:
@@ -71,7 +125,7 @@ def _due_at(providers: list[str]) -> Any:
     return case((Task.lease_until > when, Task.lease_until), else_=when)
 
 
-async def claim_tasks(engine: AsyncEngine, providers: list[str], limit: int = 20) -> list[Any]:
+async def claim_tasks(engine: AsyncEngine, providers: list[str], lease: float, limit: int = 20) -> list[Any]:
     """Unfinished tasks due for a poll by an instance with these providers, leased to the caller."""
     now = time.time()
     due = _claimable(
@@ -86,7 +140,7 @@ async def claim_tasks(engine: AsyncEngine, providers: list[str], limit: int = 20
         engine,
     )
     async with engine.begin() as conn:
-        ids = await _lease(conn, Task, due, now)
+        ids = await _lease(conn, Task, due, now + lease)
         return list(await conn.execute(select(Task.__table__).where(Task.id.in_(ids)))) if ids else []
 
 
@@ -100,12 +154,14 @@ async def next_poll_at(engine: AsyncEngine, providers: list[str]) -> float | Non
 
 @dataclass(slots=True)
 class Outcome:
-    """What one poll decided: the new status and result, when to look again, the webhooks to send."""
+    """What one poll decided: the new status and result, when to look again, the webhooks to send (and
+    the upstream id of a cut-off submit, when the upstream found it)."""
 
     status: TaskStatus
     result: dict[str, Any] | None
     next_poll_at: float
     webhooks: list[dict[str, Any]]
+    upstream_id: str | None = None
 
 
 async def record_poll(engine: AsyncEngine, task: Any, outcome: Outcome, usage: dict[str, Any] | None) -> None:
@@ -125,6 +181,8 @@ async def record_poll(engine: AsyncEngine, task: Any, outcome: Outcome, usage: d
     }
     if outcome.result is not None:
         values["result"] = orjson.dumps(outcome.result).decode()
+    if outcome.upstream_id is not None:
+        values["upstream_id"] = outcome.upstream_id
     async with engine.begin() as conn:
         await conn.execute(update(Task).where(Task.id == task.id).values(**values))
         if outcome.webhooks:
@@ -146,7 +204,7 @@ async def _bill(conn: AsyncConnection, task: Any, succeeded: bool, usage: dict[s
         await conn.execute(update(ApiKey).where(ApiKey.id == task.key_id).values(spent_usd=ApiKey.spent_usd + usage["cost_usd"]))
 
 
-async def claim_deliveries(engine: AsyncEngine, limit: int = 20) -> list[Any]:
+async def claim_deliveries(engine: AsyncEngine, lease: float, limit: int = 20) -> list[Any]:
     """Webhook deliveries due for an attempt, leased to the caller, with the signing secret of their key.
     A task's events go in order: one waits while an earlier one of its task is still being retried."""
     now = time.time()
@@ -169,7 +227,7 @@ async def claim_deliveries(engine: AsyncEngine, limit: int = 20) -> list[Any]:
         engine,
     )
     async with engine.begin() as conn:
-        ids = await _lease(conn, WebhookDelivery, due, now)
+        ids = await _lease(conn, WebhookDelivery, due, now + lease)
         if not ids:
             return []
         joined = (

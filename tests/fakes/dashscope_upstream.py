@@ -2,14 +2,18 @@
 
 The model picks the lifecycle of a video task: `wan-ok` is PENDING, RUNNING at the first query and
 SUCCEEDED with a video_url from the second; `wan-fail` fails at the second query; `wan-flaky`
-answers 500 to its first query, then goes like `wan-ok`; `wan-slow` stays RUNNING. Image generation
-answers at once. Every query is counted per task.
+answers 500 to its first query, then goes like `wan-ok`; `wan-slow` stays RUNNING; `wan-hang` takes
+HANG_SECONDS to answer its first query, then goes like `wan-ok`; `wan-stuck` starts the task but
+takes HANG_SECONDS to answer the submit (a gateway killed meanwhile never learns the task's id).
+Image generation answers at once. Every query is counted per task, and when it began is noted.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
-from collections import Counter
+from collections import Counter, defaultdict
 from typing import Any
 
 from aiohttp import web
@@ -17,6 +21,7 @@ from aiohttp import web
 UPSTREAM_KEY = "sk-dashscope-secret-0123456789"
 VIDEO_URL = "https://dashscope-result-sh.oss-cn-shanghai.aliyuncs.com/fake/video.mp4?Expires=1"
 IMAGE_PATH = "/files/image.png"  # served by the fake itself, so that the image can be fetched
+HANG_SECONDS = 4.0
 IMAGE_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c489")
 
 
@@ -27,6 +32,7 @@ class FakeDashScope:
         self.requests: list[dict[str, Any]] = []
         self.tasks: dict[str, str] = {}  # task id -> model
         self.queries: Counter[str] = Counter()
+        self.query_times: defaultdict[str, list[float]] = defaultdict(list)  # when each query of a task began
         self.app = web.Application()
         self.app.router.add_post("/api/v1/services/aigc/video-generation/video-synthesis", self.video)
         self.app.router.add_post("/api/v1/services/aigc/multimodal-generation/generation", self.image)
@@ -55,6 +61,8 @@ class FakeDashScope:
             return web.json_response(error, status=400)
         task_id = str(uuid.uuid4())
         self.tasks[task_id] = body["model"]
+        if body["model"] == "wan-stuck":
+            await asyncio.sleep(HANG_SECONDS)
         return web.json_response({"output": {"task_id": task_id, "task_status": "PENDING"}, "request_id": str(uuid.uuid4())})
 
     async def query(self, request: web.Request) -> web.Response:
@@ -62,8 +70,11 @@ class FakeDashScope:
             return refused
         task_id = request.match_info["task_id"]
         self.queries[task_id] += 1
+        self.query_times[task_id].append(time.time())
         count = self.queries[task_id]
         model = self.tasks.get(task_id)
+        if model == "wan-hang" and count == 1:
+            await asyncio.sleep(HANG_SECONDS)
         output: dict[str, Any] = {"task_id": task_id, "submit_time": "2026-11-28 10:00:00.000"}
         if model is None:
             output["task_status"] = "UNKNOWN"

@@ -2,11 +2,14 @@
 
 It takes a Bearer key, or a JWT signed as Kling's API requires (HS256 under the secret key, issued by
 the access key). `model_name` picks the lifecycle: `kling-ok` is submitted, processing at the first
-query and succeed (with videos or images) from the second; `kling-fail` fails at the second query.
+query and succeed (with videos or images) from the second; `kling-fail` fails at the second query;
+`kling-stuck` starts the task but takes STUCK_SECONDS to answer the submit. A task can be queried by
+its `external_task_id` too, as Kling allows; an unknown id is Kling's 404.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
@@ -24,6 +27,7 @@ SECRET_KEY = "kling-secret-key-0123456789"
 VIDEO_PATH = "/files/video.mp4"  # served by the fake itself, so that a download can be followed through
 VIDEO_BYTES = b"\x00\x00\x00\x18ftypmp42" + bytes(range(256)) * 64
 IMAGE_URL = "https://cdn.klingai.com/fake/image.png"
+STUCK_SECONDS = 4.0
 
 
 def _valid_jwt(token: str) -> bool:
@@ -42,6 +46,7 @@ class FakeKling:
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.tasks: dict[str, tuple[str, str]] = {}  # task id -> (kind, model)
+        self.external: dict[str, str] = {}  # external_task_id -> task id
         self.queries: Counter[str] = Counter()
         self.auth: list[str] = []
         self.video_downloads = 0
@@ -73,6 +78,10 @@ class FakeKling:
         now = int(time.time() * 1000)
         task_id = str(time.time_ns())
         self.tasks[task_id] = (request.match_info["kind"], body.get("model_name", ""))
+        if body.get("external_task_id"):
+            self.external[body["external_task_id"]] = task_id
+        if body.get("model_name") == "kling-stuck":
+            await asyncio.sleep(STUCK_SECONDS)
         data = {"task_id": task_id, "task_status": "submitted", "task_info": {"external_task_id": body.get("external_task_id")},
                 "created_at": now, "updated_at": now}
         return web.json_response({"code": 0, "message": "SUCCEED", "request_id": str(uuid.uuid4()), "data": data})
@@ -80,7 +89,9 @@ class FakeKling:
     async def query(self, request: web.Request) -> web.Response:
         if refused := self._refused(request):
             return refused
-        task_id = request.match_info["task_id"]
+        task_id = self.external.get(request.match_info["task_id"], request.match_info["task_id"])
+        if task_id not in self.tasks:
+            return web.json_response({"code": 1203, "message": "task not found", "request_id": str(uuid.uuid4())}, status=404)
         self.queries[task_id] += 1
         kind, model = self.tasks[task_id]
         data: dict[str, Any] = {"task_id": task_id, "task_status_msg": "", "created_at": 1722769557708, "updated_at": int(time.time() * 1000)}

@@ -74,7 +74,8 @@ def test_text2video_with_a_signed_jwt_and_callbacks(
     assert envelope["code"] == 0 and envelope["message"] == "SUCCEED" and envelope["data"]["task_status"] == "submitted"
     task_id = envelope["data"]["task_id"]
     assert task_id not in fake_kling.tasks and fake_kling.auth[-1] == "jwt"
-    assert fake_kling.requests[-1]["body"] == {"model_name": "kling-ok", "prompt": "a fox", "mode": "std", "duration": "5"}
+    sent = {"model_name": "kling-ok", "prompt": "a fox", "mode": "std", "duration": "5", "external_task_id": task_id}
+    assert fake_kling.requests[-1]["body"] == sent, "the gateway's task id goes up as the external id, to find a cut-off submit by"
     done = _until_finished(gateway, key, f"/videos/text2video/{task_id}")
     assert done["data"]["task_id"] == task_id and done["data"]["task_result"]["videos"][0]["url"].endswith(VIDEO_PATH)
     assert eventually(lambda: [d.body["task_status"] for d in webhook_receiver.at(hook)] == ["processing", "succeed"])

@@ -58,7 +58,8 @@ def test_a_kling_video_from_create_to_download(client: OpenAI, fake_kling: FakeK
         extra_body={"callback_url": f"{webhook_receiver.url}/hook/{hook}"},  # type: ignore[attr-defined]
     )
     assert video.object == "video" and video.status == "queued" and video.model == "kling-3.0"
-    assert fake_kling.requests[-1]["body"] == {"model_name": "kling-ok", "prompt": "a fox in the snow", "duration": "8", "aspect_ratio": "9:16"}
+    sent = {"model_name": "kling-ok", "prompt": "a fox in the snow", "duration": "8", "aspect_ratio": "9:16", "external_task_id": video.id}
+    assert fake_kling.requests[-1]["body"] == sent
     done = client.videos.poll(video.id, poll_interval_ms=100)
     assert done.status == "completed" and done.progress == 100 and done.id == video.id
     assert client.videos.download_content(video.id).content == VIDEO_BYTES

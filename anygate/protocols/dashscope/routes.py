@@ -18,7 +18,7 @@ from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
-from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "dashscope"
@@ -55,7 +55,7 @@ async def video_synthesis(request: web.Request, call: Call) -> web.Response:
     def upstream(t: TaskTarget) -> dict[str, Any]:
         return {k: v for k, v in body.items() if k != "callback_url"} | {"model": t.model}
 
-    task = await submit_task(call, FAMILY, VIDEO, target, body, upstream, body.get("callback_url"))
+    task = await submit_task(call, FAMILY, VIDEO, target, body, upstream, body.get("callback_url"), idempotency_key(request))
     return _json({"request_id": call.request_id, "output": {"task_id": task.id, "task_status": _word(task)}}, call)
 
 

@@ -13,7 +13,7 @@ from anygate.providers.kling.adapter import IMAGE_KINDS, VIDEO_KINDS
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
-from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "kling"
@@ -51,7 +51,7 @@ def submitter(kind: str) -> Any:
             kept = {k: v for k, v in body.items() if k not in ("callback_url", "model")}
             return kept | {"model_name": t.model}
 
-        task = await submit_task(call, FAMILY, kind, target, body, upstream, body.get("callback_url"))
+        task = await submit_task(call, FAMILY, kind, target, body, upstream, body.get("callback_url"), idempotency_key(request))
         return web.json_response(_envelope(task_data(task), call.request_id), headers={"x-request-id": call.request_id})
 
     return submit

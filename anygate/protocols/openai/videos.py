@@ -22,7 +22,7 @@ from anygate.server.call import Call
 from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, read_json_object
 from anygate.server.streaming import ClientGone, start, write
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
-from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "openai-video"
@@ -106,7 +106,7 @@ async def create_video(request: web.Request, call: Call) -> web.Response:
     dashscope = isinstance(target.provider, DashScopeProvider)
     kind = VIDEO if dashscope else kling_kind
     build = _dashscope_body if dashscope else _kling_body
-    task = await submit_task(call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"))
+    task = await submit_task(call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"), idempotency_key(request))
     return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
 
 

@@ -23,7 +23,7 @@ from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
-from anygate.tasks.routes import load_task, resolve, submit_task
+from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "suno"
@@ -79,7 +79,7 @@ def creator(route: str) -> Any:
                 raise
             record_usage(call, FAMILY, unpriced, Usage(), 200)
             return web.json_response(answer, headers={"x-request-id": call.request_id})
-        task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"))
+        task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"), idempotency_key(request))
         return _ok({"taskId": task.id}, call)
 
     return create

@@ -84,7 +84,7 @@ class DashScopeProvider:
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response")
         return urls
 
-    async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
+    async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:
         """Start a video synthesis task."""
         answer = await self._upstream.call_json("POST", self._base + _PATHS[kind], body, {"X-DashScope-Async": "enable"})
         output = answer.get("output")
@@ -94,6 +94,10 @@ class DashScopeProvider:
                 ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response"
             )
         return Submitted(task_id, answer, task_status(answer))
+
+    async def find(self, kind: str, body: dict[str, Any], reference: str) -> Submitted | None:
+        """None: DashScope cannot look a task up by anything but its own id."""
+        return None
 
     async def query(self, kind: str, upstream_id: str) -> Polled:
         """The task's state."""

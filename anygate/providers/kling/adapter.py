@@ -58,6 +58,12 @@ def task_status(data: dict[str, Any]) -> TaskStatus:
     return TaskStatus(state, word, progress, error)
 
 
+def external_id(body: dict[str, Any], reference: str) -> str:
+    """The `external_task_id` a task is submitted with: the client's own, or the gateway's task id."""
+    own = body.get("external_task_id")
+    return own if isinstance(own, str) and own else reference
+
+
 class KlingProvider:
     """One configured Kling upstream."""
 
@@ -88,9 +94,23 @@ class KlingProvider:
             )
         return dict(answer["data"])
 
-    async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
-        """Start a task of `kind`."""
+    async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:
+        """Start a task of `kind`, named by the client's `external_task_id` or else the gateway's `reference`."""
+        body = {**body, "external_task_id": external_id(body, reference)}
         answer = await self._upstream.call_json("POST", self._base + path_of(kind), body, self._auth())
+        return self._submitted(answer)
+
+    async def find(self, kind: str, body: dict[str, Any], reference: str) -> Submitted | None:
+        """The task submitted with this external_task_id (Kling reads either id in the query path), or None."""
+        try:
+            polled = await self.query(kind, external_id(body, reference))
+        except GatewayError as err:
+            if err.kind in (ErrorKind.NOT_FOUND, ErrorKind.INVALID_REQUEST):
+                return None  # no task by that id: the submit never reached Kling
+            raise
+        return self._submitted(polled.raw)
+
+    def _submitted(self, answer: dict[str, Any]) -> Submitted:
         data = self._data(answer)
         task_id = data.get("task_id")
         if not isinstance(task_id, str | int) or not str(task_id):

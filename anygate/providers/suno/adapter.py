@@ -91,7 +91,7 @@ class SunoProvider:
         """A route answered at once (SYNC): the upstream's answer, checked."""
         return self._checked(await self._upstream.call_json("POST", self._base + SYNC[route], body))
 
-    async def submit(self, kind: str, body: dict[str, Any]) -> Submitted:
+    async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:
         """Start a task."""
         path = TASKS[kind][0]
         extra = {"type": "split_stem"} if kind == "split-stem" else {}
@@ -101,6 +101,10 @@ class SunoProvider:
         if not isinstance(task_id, str) or not task_id:
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a taskId", code="upstream_bad_response")
         return Submitted(task_id, answer, TaskStatus(TaskState.PENDING, "PENDING"))
+
+    async def find(self, kind: str, body: dict[str, Any], reference: str) -> Submitted | None:
+        """None: Suno's API cannot look a task up by anything but its own id."""
+        return None
 
     async def query(self, kind: str, upstream_id: str) -> Polled:
         """The task's record."""
