@@ -97,6 +97,8 @@ class ServerConfig(_Strict):
     header_timeout_seconds: float = Field(default=30.0, gt=0)  # from connecting to the end of the first request's headers
     body_timeout_seconds: float = Field(default=120.0, gt=0)  # to send a request's whole body
     max_connections: int | None = Field(default=None, ge=1)  # unset: what the process's open-file limit leaves (at most 10,000)
+    # on SIGTERM, how long requests in flight may take to end; streams still open then end with an error event
+    shutdown_grace_seconds: float = Field(default=30.0, gt=0, le=3600)
 
 
 class LimitsConfig(_Strict):

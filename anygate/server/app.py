@@ -75,8 +75,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         except (ClientGone, ConnectionResetError, aiohttp.ClientConnectionResetError):
             status = CLIENT_CLOSED  # the client left: there is no one to answer, and nothing went wrong here
             return web.Response(status=CLIENT_CLOSED)
-        except asyncio.CancelledError:
-            status = CLIENT_CLOSED
+        except asyncio.CancelledError:  # the client left, or a shutdown's grace ran out
+            status = 503 if gateway.stopping else CLIENT_CLOSED
             raise
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
@@ -113,6 +113,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                     gateway.usage.release(call.hold)
                 if call.streaming:
                     gateway.metrics.stream_ended()
+                    gateway.streams.discard(call)
 
     return handle
 
@@ -169,10 +170,17 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
         gc.collect()
         gc.freeze()
 
+    async def on_shutdown(_: web.Application) -> None:
+        """The listener is closed; requests in flight have the grace period to end, after which aiohttp
+        cancels them. Streams are cut a little before, so that each can still send its error event."""
+        grace = settings.server.shutdown_grace_seconds
+        gateway.stopping_handle = asyncio.get_running_loop().call_later(grace - min(1.0, grace / 10), gateway.cut_streams)
+
     async def on_cleanup(_: web.Application) -> None:
         await gateway.stop()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     all_families = [*families(), ADMIN_FAMILY]
     index = orjson.dumps(endpoint_index(all_families))

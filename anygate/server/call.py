@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from anygate.server.gateway import Gateway
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)  # compared and hashed by identity (a gateway keeps its open streams in a set)
 class Call:
     """One authenticated client call."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from urllib.parse import urlsplit, urlunsplit
@@ -23,6 +24,8 @@ from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
 from anygate.routing.table import ModelTable
+from anygate.server.call import Call
+from anygate.server.streaming import cut_all
 from anygate.store.database import create_engine, migrate
 from anygate.store.retention import Retention
 from anygate.tasks.contract import TaskProvider
@@ -52,6 +55,9 @@ class Gateway:
         self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None
         self._sharing = Periodic(self.shared_metrics.write, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
         self.access = AccessLog()
+        self.streams: set[Call] = set()  # the streams being written to clients
+        self.stopping = False  # a shutdown's grace has ended: streams still open are being cut
+        self.stopping_handle: asyncio.TimerHandle | None = None
         self.providers: dict[str, Provider] = {}
         self.models = ModelTable(settings, {})
         self.tasks = TaskEngine(self.engine, settings.tasks, TaskModels(settings, {}), task_families())
@@ -101,8 +107,15 @@ class Gateway:
         self.usage.start()
         self.retention.start()
 
+    def cut_streams(self) -> None:
+        """End the streams still open at the end of a shutdown's grace, each with its family's error."""
+        self.stopping = True
+        cut_all(self.streams)
+
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""
+        if self.stopping_handle is not None:
+            self.stopping_handle.cancel()
         self.access.flush()
         if self._sharing is not None:
             await self._sharing.stop()

@@ -91,7 +91,7 @@ async def translate_reply(
             tally.take(before)
             await streaming.write(response, b"".join(writer.write(e) for e in before) + writer.error(err))
         except streaming.UPSTREAM_READ_ERRORS as exc:
-            broken = streaming.upstream_read_error(target.provider.name, exc)
+            broken = streaming.upstream_read_error(call, target.provider.name, exc)
             status = broken.status
             await streaming.write(response, writer.error(broken))
         await response.write_eof()
@@ -185,7 +185,7 @@ async def relay_same_family(
             status = err.status
             await streaming.write(response, wire.stream_error(err, call.request_id))
         except streaming.UPSTREAM_READ_ERRORS as exc:
-            broken = streaming.upstream_read_error(target.provider.name, exc)
+            broken = streaming.upstream_read_error(call, target.provider.name, exc)
             status = broken.status
             await streaming.write(response, wire.stream_error(broken, call.request_id))
         await response.write_eof()

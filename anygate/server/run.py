@@ -50,7 +50,7 @@ def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metri
 
 async def _serve_until_stopped(app: web.Application, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     """Serve `app` (aiohttp's runner, the listener's bounds) until cancelled, then shut down gracefully."""
-    runner = web.AppRunner(app, handle_signals=True, access_log=None, shutdown_timeout=30, keepalive_timeout=75)
+    runner = web.AppRunner(app, handle_signals=True, access_log=None, shutdown_timeout=settings.server.shutdown_grace_seconds, keepalive_timeout=75)
     await runner.setup()
     try:
         await GuardedSite(runner, host, port, reuse_port, settings.server).start()

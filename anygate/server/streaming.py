@@ -8,7 +8,7 @@ import time
 import aiohttp
 from aiohttp import web
 
-from anygate.core.errors import GatewayError
+from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.upstream_errors import timed_out, unreachable
 from anygate.server.call import Call
 
@@ -40,6 +40,7 @@ async def start(request: web.Request, call: Call, content_type: str = "text/even
     call.first_byte_seconds = time.time() - call.started
     call.gateway.metrics.stream_started(call.family, call.first_byte_seconds)
     call.streaming = True
+    call.gateway.streams.add(call)
     _watch(request, call)
     return response
 
@@ -64,9 +65,21 @@ def _watch(request: web.Request, call: Call) -> None:
     loop.call_later(WATCH_SECONDS, look)
 
 
-def upstream_read_error(provider: str, exc: BaseException) -> GatewayError:
-    """The error for a failure while reading an upstream's stream."""
+def upstream_read_error(call: Call, provider: str, exc: BaseException) -> GatewayError:
+    """The error for a failure while reading an upstream's stream (or its cut, at the end of a shutdown's grace)."""
+    if call.gateway.stopping:
+        return GatewayError(ErrorKind.UNAVAILABLE, "The gateway is shutting down and its grace period for streams has ended; the stream was cut")
     return timed_out(provider) if isinstance(exc, asyncio.TimeoutError) else unreachable(provider, type(exc).__name__)
+
+
+def cut_all(calls: set[Call]) -> None:
+    """Close the upstream of every stream still being relayed (the end of a shutdown's grace): each
+    relay then ends its stream with its family's error event, and records the call as a 503."""
+    for call in list(calls):
+        if call.abandon is not None and not call.done:
+            task: asyncio.Future[None] = asyncio.ensure_future(call.abandon())
+            _abandoning.add(task)
+            task.add_done_callback(_abandoning.discard)
 
 
 UPSTREAM_READ_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)

@@ -7,8 +7,11 @@ billed for what it carried."""
 from __future__ import annotations
 
 import asyncio
+import signal
+import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,6 +25,8 @@ from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.faults import PAUSE_SECONDS
 from tests.fakes.gemini_upstream import UPSTREAM_KEY as GEMINI_KEY
 from tests.fakes.gemini_upstream import FakeGemini
+from tests.fakes.openai_upstream import UPSTREAM_KEY as OPENAI_KEY
+from tests.fakes.openai_upstream import FakeOpenAI
 from tests.gateway_process import GatewayProcess
 from tests.integration.usage import eventually
 
@@ -124,3 +129,66 @@ def _usage(database: str, models: tuple[str, ...]) -> list[Any]:
         if len(rows := asyncio.run(read())) >= len(models):
             return rows
     return []
+
+
+SHUTDOWN_GRACE = 3.0
+CUT_AT_SHUTDOWN = {  # model: (path, the family's error marker)
+    "claude-stall": ("/anthropic/v1/messages", "event: error"),
+    "gemini-stall": ("/gemini/v1beta/models/gemini-stall:streamGenerateContent?alt=sse", '"error"'),
+    "up-stall": ("/openai/v1/chat/completions", '"error"'),
+    "claude-translated-stall": ("/openai/v1/chat/completions", '"error"'),
+}
+
+
+def test_streams_open_at_the_end_of_the_shutdown_grace_end_with_their_familys_error_and_a_503(
+    tmp_path: Path, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini, fake_openai: FakeOpenAI
+) -> None:
+    waiting = {"first_byte_timeout_seconds": 10, "idle_timeout_seconds": 60}
+    providers = {
+        "claude": {"type": "anthropic", "base_url": fake_anthropic.url, "api_key": ANTHROPIC_KEY, **waiting},  # type: ignore[attr-defined]
+        "gemini": {"type": "gemini", "base_url": fake_gemini.url, "api_key": GEMINI_KEY, **waiting},  # type: ignore[attr-defined]
+        "openai": {"type": "openai", "base_url": f"{fake_openai.url}/v1", "api_key": OPENAI_KEY, **waiting},  # type: ignore[attr-defined]
+    }
+    models = {
+        "claude-stall": [{"provider": "claude", "model": "claude-stall"}],
+        "claude-translated-stall": [{"provider": "claude", "model": "claude-stall"}],
+        "gemini-stall": [{"provider": "gemini", "model": "gemini-stall"}],
+        "up-stall": [{"provider": "openai", "model": "up-stall"}],
+        "claude-pause": [{"provider": "claude", "model": "claude-pause"}],  # ends within the grace
+    }
+    config = {
+        "database": f"sqlite:///{tmp_path}/anygate.db",
+        "admin_key": "admin-for-the-shutdown-test",
+        "server": {"shutdown_grace_seconds": SHUTDOWN_GRACE},
+        "providers": providers,
+        "models": models,
+    }
+    gateway = GatewayProcess(tmp_path, config).start()
+    key = str(gateway.create_key()["key"])
+    texts: dict[str, str] = {}
+    begun = {model: threading.Event() for model in [*CUT_AT_SHUTDOWN, "claude-pause"]}
+
+    def stream(model: str) -> None:
+        path = CUT_AT_SHUTDOWN.get(model, ("/anthropic/v1/messages", ""))[0]
+        with requests.post(gateway.url + path, json=_body(path, model), headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30) as resp:
+            chunks = resp.iter_content(chunk_size=None)
+            first = next(chunks)
+            begun[model].set()
+            texts[model] = (first + b"".join(chunks)).decode()
+
+    threads = [threading.Thread(target=stream, args=(model,)) for model in begun]
+    for thread in threads:
+        thread.start()
+    assert all(event.wait(10) for event in begun.values()), [m for m, e in begun.items() if not e.is_set()]
+    assert gateway.proc is not None
+    gateway.proc.send_signal(signal.SIGTERM)
+    stopped = time.time()
+    assert gateway.proc.wait(SHUTDOWN_GRACE + 5) == 0
+    assert time.time() - stopped < SHUTDOWN_GRACE + 2, "the gateway stopped at the end of its grace period"
+    for thread in threads:
+        thread.join(5)
+    assert "event: message_stop" in texts["claude-pause"], "a stream that ended within the grace was left to end"
+    for model, (_, error) in CUT_AT_SHUTDOWN.items():
+        assert error in texts[model] and "shutting down" in texts[model], (model, texts[model][-300:])
+    statuses = {row.public_model: row.status for row in _usage(config["database"], tuple(begun))}  # type: ignore[arg-type]
+    assert statuses == {**dict.fromkeys(CUT_AT_SHUTDOWN, 503), "claude-pause": 200}

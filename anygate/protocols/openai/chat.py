@@ -90,7 +90,7 @@ async def _relay(
                 )
                 await streaming.write(response, stream_error_event(truncated))
         except streaming.UPSTREAM_READ_ERRORS as exc:
-            err = streaming.upstream_read_error(target.provider.name, exc)
+            err = streaming.upstream_read_error(call, target.provider.name, exc)
             status = err.status
             await streaming.write(response, stream_error_event(err))
         await response.write_eof()

@@ -118,7 +118,7 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
             status = err.status
             await streaming.write(response, _error_event(err, sequence))
         except streaming.UPSTREAM_READ_ERRORS as exc:
-            broken = streaming.upstream_read_error(target.provider.name, exc)
+            broken = streaming.upstream_read_error(call, target.provider.name, exc)
             status = broken.status
             await streaming.write(response, _error_event(broken, sequence))
         await response.write_eof()
