@@ -120,6 +120,15 @@ class RetentionConfig(_Strict):
     replay_days: float | None = Field(default=7.0, gt=0)  # signatures and thinking kept for replayed tool calls
 
 
+class MeteringConfig(_Strict):
+    """Beyond the contract: when usage records reach the database."""
+
+    # batch: queued and written every half second off the request path (a crash loses at most the
+    # last half second's records); sync: an answer's record is written before its last byte, and a
+    # stream's before its end event (written together with the records of other calls ending then)
+    durability: Literal["batch", "sync"] = "batch"
+
+
 class Settings(_Strict):
     """The whole gateway configuration."""
 
@@ -135,6 +144,7 @@ class Settings(_Strict):
     retention: RetentionConfig = Field(default_factory=RetentionConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    metering: MeteringConfig = Field(default_factory=MeteringConfig)
     source: str = Field(default="<built-in default>", exclude=True)
 
     def secrets(self) -> list[str | None]:

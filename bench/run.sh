@@ -6,8 +6,8 @@
 # Env: DUR (seconds per run, default 5), ROUNDS (default 3), CONC (connections, default 32), PIN
 # (default 1: servers on CPU 0, nginx and wrk on CPU 1), LIMITS=1 (the key gets RPM and TPM limits, so
 # that every call is checked and counted), REDIS=URL (limits shared through that Redis), WORKERS=N
-# (anygate's worker processes; use PIN=0 with more than one). Run from the
-# project root once .venv exists.
+# (anygate's worker processes; use PIN=0 with more than one), DURABILITY=sync (usage records written
+# before each answer ends: metering.durability). Run from the project root once .venv exists.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 B=$ROOT/bench
@@ -30,7 +30,8 @@ cp "$B/stream.txt" "$W/stream.txt"
 $T1 nginx -c "$B/nginx.conf" -p "$W"
 $T0 "$PY" "$B/bare_proxy.py" http://127.0.0.1:19080 19081 >"$W/bare.log" 2>&1 & pids+=($!)
 
-bench_config "$W/anygate.yaml" "$W/anygate.db" "${REDIS:+redis: $REDIS}"
+bench_config "$W/anygate.yaml" "$W/anygate.db" "${REDIS:+redis: $REDIS}
+${DURABILITY:+metering: {durability: $DURABILITY\}}"
 LIMIT_ARGS=()
 [[ -n ${LIMITS:-} || -n ${REDIS:-} ]] && LIMIT_ARGS=(--rpm 100000000 --tpm 100000000000)
 KEY=$("$ROOT/.venv/bin/anygate" keys create --config "$W/anygate.yaml" --name bench "${LIMIT_ARGS[@]}" --json | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["key"])')

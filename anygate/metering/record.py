@@ -54,6 +54,15 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
     )
     call.gateway.usage.add(row, call.hold)  # the call's reservation is settled with its cost
     call.hold = None
+    call.recorded = True
+
+
+async def record_before_end(call: Call, family: str, target: Metered, usage: Usage, status: int) -> None:
+    """With `metering.durability: sync`, record a stream's usage now and wait until it is written, before
+    the stream's end event goes out (the relay records it at the end otherwise)."""
+    if call.gateway.usage.sync:
+        record_usage(call, family, target, usage, status)
+        await call.gateway.usage.written()
 
 
 def usage_row(

@@ -1,4 +1,6 @@
-"""The usage queue: records are appended in memory and written in batches by one background task."""
+"""The usage queue: records are appended in memory and written in batches by one background task. In
+sync mode a call can wait until its record is written (the writer then flushes at once, and the calls
+ending meanwhile share one transaction)."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ log = logging.getLogger(__name__)
 
 FLUSH_SECONDS = 0.5
 BATCH_MAX = 1000
+SYNC_WAIT_SECONDS = 10.0  # a call waits this long for its record at most, then answers (the record stays queued)
 COLUMNS = tuple(c.name for c in UsageRecord.__table__.columns if c.name != "id")
 _VALUES = itemgetter(*COLUMNS)  # a row's values in COLUMNS order
 
@@ -37,8 +40,10 @@ def _insert_sql(paramstyle: str) -> str:
 class UsageWriter:
     """Buffers usage rows and writes them in batches; `close` writes whatever is left."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, sync: bool = False) -> None:
         self._engine = engine
+        self.sync = sync  # calls wait for their records (`written`)
+        self._waiting: list[asyncio.Future[None]] = []  # calls waiting for the records queued before them
         self._sql = _insert_sql(engine.dialect.paramstyle)
         self._pending: list[dict[str, Any]] = []
         self._releases: list[Hold] = []  # holds of calls that recorded no usage, given back with the next batch
@@ -58,6 +63,17 @@ class UsageWriter:
         if len(self._pending) >= BATCH_MAX:
             self._wake.set()
 
+    async def written(self) -> None:
+        """Wait until every record queued so far is in the database (at most SYNC_WAIT_SECONDS: the
+        answer is not held hostage to a database outage; its record stays queued and is retried)."""
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        self._wake.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), SYNC_WAIT_SECONDS)
+        except TimeoutError:
+            log.warning("a usage record was not written within %.0f s; answering anyway", SYNC_WAIT_SECONDS)
+
     def release(self, hold: Hold) -> None:
         """Queue the release of a budget hold whose call cost nothing."""
         self._releases.append(hold)
@@ -72,6 +88,7 @@ class UsageWriter:
         the next flush: chasing them would turn the batches into a stream of tiny transactions."""
         queued, self._pending = self._pending, []
         releases, self._releases = self._releases, []
+        waiting, self._waiting = self._waiting, []
         if not queued and releases:
             queued_batches: list[list[dict[str, Any]]] = [[]]
         else:
@@ -83,7 +100,11 @@ class UsageWriter:
                 self._pending[:0] = [row for later in queued_batches[number:] for row in later]
                 if number == 0:
                     self._releases[:0] = releases
+                self._waiting[:0] = waiting
                 raise
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def _write(self, batch: list[dict[str, Any]], releases: list[Hold]) -> None:
         costs: dict[str, float] = {}
@@ -113,13 +134,14 @@ class UsageWriter:
         self._wake.set()
         if self._task:
             await self._task
-        while self._pending or self._releases:
+        while self._pending or self._releases or self._waiting:
             await self.flush()
 
     async def _run(self) -> None:
         while not self._stopping:
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
+            if not self._waiting:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), FLUSH_SECONDS)
             self._wake.clear()
             try:
                 await self.flush()

@@ -68,9 +68,11 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             status = response.status
             if not response.prepared:
                 response.headers.setdefault("x-request-id", request_id)
+                await _written(call)
             return response
         except GatewayError as err:
             status = err.status
+            await _written(call)
             return family.render_error(err, request_id)
         except (ClientGone, ConnectionResetError, aiohttp.ClientConnectionResetError):
             status = CLIENT_CLOSED  # the client left: there is no one to answer, and nothing went wrong here
@@ -116,6 +118,12 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                     gateway.streams.discard(call)
 
     return handle
+
+
+async def _written(call: Call | None) -> None:
+    """With `metering.durability: sync`, wait until the call's usage record is written, before its answer goes out."""
+    if call is not None and call.recorded and call.gateway.usage.sync:
+        await call.gateway.usage.written()
 
 
 def _family_of(path: str, all_families: list[Family]) -> Family:

@@ -31,3 +31,4 @@ class Call:
     first_byte_seconds: float = 0.0  # from the request to a stream's headers
     abandon: Callable[[], Awaitable[None]] | None = None  # closes the upstream stream being relayed
     done: bool = False  # the handler has ended
+    recorded: bool = False  # its usage record is queued

@@ -43,7 +43,7 @@ class Gateway:
         self.started_at = int(time.time())
         self.engine = create_engine(settings.database)
         self.keys = KeyCache(self.engine)
-        self.usage = UsageWriter(self.engine)
+        self.usage = UsageWriter(self.engine, sync=settings.metering.durability == "sync")
         self.spend = SpendTracker(self.engine, self.usage)
         self.retention = Retention(self.engine, settings.retention)
         protect(settings.secrets())

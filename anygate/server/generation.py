@@ -14,7 +14,7 @@ from anygate.core.codec import StreamBroken, WireCodec
 from anygate.core.errors import GatewayError
 from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_before_end, record_usage
 from anygate.providers.base import Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
@@ -76,6 +76,7 @@ async def translate_reply(
                 out = b"".join([writer.write(e) for e in events])
                 if ended:
                     await _before_end(call, tally, before_end)
+                    await record_before_end(call, client.name, target, tally.billed(body), 200)
                 if out:
                     await streaming.write(response, out)
             tail = parser.close()
@@ -84,6 +85,7 @@ async def translate_reply(
                 out = b"".join(writer.write(e) for e in tail)
                 if ended:
                     await _before_end(call, tally, before_end)
+                    await record_before_end(call, client.name, target, tally.billed(body), 200)
                 await streaming.write(response, out)
         except GatewayError as err:
             status = err.status
@@ -98,9 +100,8 @@ async def translate_reply(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:
-        # without the upstream's usage, bill the prompt and what was streamed, counted locally
-        usage = tally.usage or Usage(estimate_prompt(body), tally.pieces, estimated=True)
-        record_usage(call, client.name, target, usage, status)
+        if not call.recorded:
+            record_usage(call, client.name, target, tally.billed(body), status)
         await reply.close()
     return response
 
@@ -126,6 +127,10 @@ class _Tally:
         self.calls: list[tuple[str, str | None]] = []  # (id, signature) of each tool call
         self.pieces = 0
         self.usage: Usage | None = None
+
+    def billed(self, body: Any) -> Usage:
+        """The usage to bill: the upstream's, or else the prompt and the pieces streamed, counted locally."""
+        return self.usage or Usage(estimate_prompt(body), self.pieces, estimated=True)
 
     def take(self, events: list[StreamEvent]) -> bool:
         """Count `events` in; True when they end the answer."""
@@ -176,6 +181,7 @@ async def relay_same_family(
                                 pieces += 1
                             elif isinstance(event, StreamEnd):
                                 usage = event.usage
+                                await record_before_end(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), 200)
                     except GatewayError as err:
                         watching, status = False, err.status
                 await streaming.write(response, chunk)
@@ -192,6 +198,7 @@ async def relay_same_family(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:
-        record_usage(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), status)
+        if not call.recorded:
+            record_usage(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), status)
         await reply.close()
     return response

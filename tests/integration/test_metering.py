@@ -89,6 +89,34 @@ def test_usage_records_after_a_burst_and_sigterm(fresh_gateway: tuple[GatewayPro
     assert all(r["status"] == 502 and r["cost_usd"] == 0 for r in down)
 
 
+def _anthropic_stream(url: str, key: str, model: str) -> int:
+    body = {"model": model, "max_tokens": 20, "stream": True, "messages": [{"role": "user", "content": "count me"}]}
+    resp = requests.post(url + "/anthropic/v1/messages", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=20)
+    assert b"message_stop" in resp.content or resp.status_code != 200
+    return resp.status_code
+
+
+@pytest.mark.parametrize("database_kind", ["sqlite", "postgresql"])
+def test_with_sync_durability_a_sigkill_loses_no_record_of_an_answer_the_client_saw(
+    request: pytest.FixtureRequest, tmp_path: Path, fake_openai: FakeOpenAI, database_kind: str
+) -> None:
+    """`metering.durability: sync`: each record is written before the answer's last byte or the stream's
+    end event, so a kill -9 right after the answers loses none (batch mode loses the last half second's)."""
+    database = f"sqlite:///{tmp_path}/anygate.db" if database_kind == "sqlite" else request.getfixturevalue("postgres_url")
+    config = gateway_config(database, fake_openai.url) | {"metering": {"durability": "sync"}}  # type: ignore[attr-defined]
+    gateway = GatewayProcess(tmp_path, config).start()
+    key = gateway.create_key()
+    calls = [("gpt-test", False), ("gpt-test", True), ("mock-fast", False), ("mock-fast", True), ("down-model", False)] * 6
+    with ThreadPoolExecutor(8) as pool:
+        statuses = list(pool.map(lambda c: _call(gateway.url, key["key"], *c), calls))
+        statuses += list(pool.map(lambda m: _anthropic_stream(gateway.url, key["key"], m), ["gpt-test", "mock-fast"] * 4))
+    assert statuses.count(200) == 24 + 8 and statuses.count(502) == 6
+    gateway.stop(signal.SIGKILL)
+    rows = _rows(database, key["id"])
+    assert len(rows) == len(statuses), "every answer the client saw has its record"
+    assert sorted(r["status"] for r in rows) == sorted(statuses)
+
+
 def test_usage_command_reports_spend_by_key_and_model(fresh_gateway: tuple[GatewayProcess, str]) -> None:
     gateway, _ = fresh_gateway
     key = gateway.create_key()

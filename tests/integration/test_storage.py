@@ -110,6 +110,47 @@ async def test_usage_writer_writes_a_trickle_in_few_transactions(engine: AsyncEn
 
 
 
+async def test_a_sync_writer_writes_before_written_returns_and_groups_the_waiting_calls(engine: AsyncEngine) -> None:
+    """`metering.durability: sync`: `written` returns once the rows queued before it are committed, at
+    once rather than at the next half-second flush, and calls waiting together share a transaction;
+    a failed write keeps them waiting until the retry succeeds."""
+    commits = 0
+
+    def count(_: object) -> None:
+        nonlocal commits
+        commits += 1
+
+    writer = UsageWriter(engine, sync=True)
+    writer.start()
+    key_id = "key_" + str(time.time_ns())[-12:]
+    await asyncio.sleep(0.05)  # the writer is waiting for work
+    event.listen(engine.sync_engine, "commit", count)
+    loop = asyncio.get_running_loop()
+    began = loop.time()
+    writer.add(_usage_row(key_id, "s0", "m"))
+    await writer.written()
+    assert loop.time() - began < FLUSH_SECONDS / 2 and (await usage_totals(engine, key_id=key_id))[0].requests == 1
+    commits = 0
+
+    async def call(i: int) -> None:
+        writer.add(_usage_row(key_id, f"g{i}", "m"))
+        await writer.written()
+
+    await asyncio.gather(*(call(i) for i in range(50)))
+    event.remove(engine.sync_engine, "commit", count)
+    assert (await usage_totals(engine, key_id=key_id))[0].requests == 51
+    assert commits <= 3, "fifty calls ending together wait for one or two transactions, not fifty"
+
+    broken = {**_usage_row(key_id, "bad", "m"), "family": None}  # NOT NULL: refused by either database
+    writer.add(broken)
+    waiting = asyncio.ensure_future(writer.written())
+    await asyncio.sleep(0.3)
+    assert not waiting.done(), "a record that failed to write is not reported written"
+    writer._pending.remove(broken)  # the operator mends the database: the retry succeeds
+    await asyncio.wait_for(waiting, FLUSH_SECONDS * 4)
+    await writer.close()
+
+
 async def test_retention_purges_what_expired_in_batches_and_keeps_the_rest(engine: AsyncEngine) -> None:
     key_id = "key_" + str(time.time_ns())[-12:]
     now = time.time()

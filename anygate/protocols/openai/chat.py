@@ -8,7 +8,7 @@ from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage, estimate_prompt
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_before_end, record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.errors import stream_error_event
@@ -75,6 +75,8 @@ async def _relay(
         try:
             async for chunk in chunks:
                 out = relay.feed(chunk)
+                if relay.done and not call.recorded and not relay.failed:
+                    await record_before_end(call, FAMILY, target, _billed(relay, body), 200)
                 if out:
                     await streaming.write(response, out)
             tail = relay.finish()
@@ -97,7 +99,12 @@ async def _relay(
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:  # recorded before anything else is awaited, so that even a cancelled handler leaves its record
-        usage = relay.usage or Usage(estimate_prompt(body.get("messages")), relay.estimated_output_tokens(), estimated=True)
-        record_usage(call, FAMILY, target, usage, status)
+        if not call.recorded:
+            record_usage(call, FAMILY, target, _billed(relay, body), status)
         await reply.close()
     return response
+
+
+def _billed(relay: ChatStreamRelay, body: dict[str, Any]) -> Usage:
+    """The upstream's usage, or else the prompt and the events streamed, estimated."""
+    return relay.usage or Usage(estimate_prompt(body.get("messages")), relay.estimated_output_tokens(), estimated=True)

@@ -13,7 +13,7 @@ from aiohttp import web
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.sse import SseDataSplitter
 from anygate.core.usage import Usage, estimate_prompt
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_before_end, record_usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_shape import is_ours
 from anygate.providers.base import Reply
@@ -105,6 +105,7 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
                         ended, usage = True, responses_usage(final)
                         status = 502 if kind == "response.failed" else 200
                         await keep(final)
+                        await record_before_end(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
                     elif kind == "error":
                         ended, status = True, 502
                 await streaming.write(response, chunk)
@@ -125,7 +126,8 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
     except streaming.ClientGone:
         status = streaming.CLIENT_CLOSED
     finally:
-        record_usage(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
+        if not call.recorded:
+            record_usage(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
         await reply.close()
     return response
 
