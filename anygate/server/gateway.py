@@ -23,6 +23,7 @@ from anygate.periodic import Periodic
 from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
+from anygate.routing.breaker import share_breakers
 from anygate.routing.table import ModelTable
 from anygate.server.call import Call
 from anygate.server.streaming import cut_all
@@ -53,6 +54,7 @@ class Gateway:
         self.replay = ReplayCache()
         self.metrics = Metrics()
         self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None
+        self._metrics_dir = metrics_dir
         self._sharing = Periodic(self.shared_metrics.write, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
         self.access = AccessLog()
         self.streams: set[Call] = set()  # the streams being written to clients
@@ -98,6 +100,8 @@ class Gateway:
             if adapter.build_tasks is not None:
                 task_providers[name] = adapter.build_tasks(name, config, self._http)
         self.models = ModelTable(self.settings, self.providers, task_providers=set(task_providers) - set(self.providers))
+        if self._metrics_dir is not None:  # one of several workers: they share their breakers
+            share_breakers({f"{i}:{t.public_model}:{t.provider.name}:{t.model}": t.breaker for i, t in enumerate(self.models.targets())}, self._metrics_dir)
         self.tasks.models = TaskModels(self.settings, task_providers)
         self.tasks.start(self.outbound)
         if self._sharing is not None:

@@ -61,3 +61,32 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: Fake
     assert not [p for p in workers if _running(p)], "every worker ends with the parent"
     totals = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
     assert totals[0]["requests"] == 40
+
+
+def _listeners(port: int) -> int:
+    """How many sockets listen on `port` (each worker has its own, SO_REUSEPORT)."""
+    lines = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    return sum(1 for line in lines if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A")
+
+
+def test_two_workers_share_a_breaker_a_failing_target_opens_after_five_failures_in_all(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    config = gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url)  # type: ignore[attr-defined]
+    config["models"]["breaker-test"] = [
+        {"provider": "fake", "model": "up-500", "priority": 0},
+        {"provider": "mock", "model": "mock-fast", "priority": 1},
+    ]
+    gateway = GatewayProcess(tmp_path, config)
+    key = gateway.create_key()
+    gateway.start("--workers", "2")
+    try:
+        assert eventually(lambda: _listeners(gateway.port) == 2, 20), "both workers listen"
+        before = sum(1 for r in fake_openai.requests if r["body"].get("model") == "up-500")
+        body = {"model": "breaker-test", "messages": [{"role": "user", "content": "hi"}]}
+        url = gateway.url + "/openai/v1/chat/completions"
+        for _ in range(30):  # a new connection each: the kernel spreads them over both workers
+            with requests.Session() as session:
+                assert session.post(url, json=body, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).status_code == 200
+        failed = sum(1 for r in fake_openai.requests if r["body"].get("model") == "up-500") - before
+        assert failed == 5, f"the failing target was tried {failed} times: each worker kept its own breaker"
+    finally:
+        gateway.stop()

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import random
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import settings_from_data
 from anygate.core.usage import Usage
-from anygate.routing.breaker import Breaker, BreakerState
+from anygate.routing.breaker import Breaker, BreakerState, share_breakers
 from anygate.routing.table import ModelTable
 
 KEY = KeyRecord("k", "n", "p", None, None, None, None, None, 0.0, None)
@@ -30,6 +31,31 @@ def test_breaker_opens_after_consecutive_failures_then_probes_and_recovers() -> 
     assert breaker.allows(now=22)
     breaker.success()
     assert breaker.state is BreakerState.CLOSED and breaker.failures == 0
+
+
+def test_a_probe_that_never_reports_back_lets_another_through_after_a_cool_down() -> None:
+    breaker = Breaker(failures_to_open=1, cool_down=10)
+    breaker.failure(now=0)
+    assert breaker.allows(now=10) and not breaker.allows(now=15)  # one probe out; its client left
+    assert breaker.allows(now=20) and breaker.state is BreakerState.HALF_OPEN
+
+
+def test_workers_sharing_breakers_count_failures_together_and_probe_once(tmp_path: Path) -> None:
+    """Two workers (two mappings of one file, each with its own lock descriptor): five failures in
+    all open the breaker for both, and only one of them probes after the cool-down."""
+    first = {"m": Breaker(failures_to_open=5, cool_down=10), "other": Breaker()}
+    second = {"m": Breaker(failures_to_open=5, cool_down=10), "other": Breaker()}
+    share_breakers(first, str(tmp_path))
+    share_breakers(second, str(tmp_path))
+    for i in range(4):
+        (first if i % 2 else second)["m"].failure(now=0)
+    assert first["m"].state is BreakerState.CLOSED and second["m"].failures == 4
+    second["m"].failure(now=1)
+    assert first["m"].state is BreakerState.OPEN and not first["m"].allows(now=5)
+    assert first["other"].allows(now=5) and first["other"].failures == 0, "each target has its own slot"
+    assert second["m"].allows(now=11) and not first["m"].allows(now=11), "one probe, whichever worker sends it"
+    first["m"].success()
+    assert second["m"].state is BreakerState.CLOSED and second["m"].allows(now=12)
 
 
 class _Provider:
