@@ -181,11 +181,23 @@ class RedisLimiter:
 
     def __init__(self, url: str, timeout: float = REDIS_TIMEOUT_SECONDS, deny_on_error: bool = False) -> None:
         import redis.asyncio as redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
 
         self._timeout = timeout
         self._deny = deny_on_error
         self._warned_at = -WARN_EVERY_SECONDS
-        self._redis: Any = redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
+        # a pooled connection that Redis closed (a restart) is replaced at once, once: without the retry
+        # each dead connection in the pool let one call through unchecked after Redis was back; a
+        # timeout is not retried (the check's time is bounded)
+        self._redis: Any = redis.from_url(
+            url,
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=Retry(NoBackoff(), 1),
+            retry_on_error=[RedisConnectionError],
+        )
         self._lease = self._redis.register_script(_LEASE)
         self._acquire = self._redis.register_script(_ACQUIRE)
         self._pending: set[asyncio.Task[None]] = set()
