@@ -56,6 +56,21 @@ def test_workers_sharing_breakers_count_failures_together_and_probe_once(tmp_pat
     assert second["m"].allows(now=11) and not first["m"].allows(now=11), "one probe, whichever worker sends it"
     first["m"].success()
     assert second["m"].state is BreakerState.CLOSED and second["m"].allows(now=12)
+    for _ in range(5):
+        second["other"].failure(now=20)
+    assert not first["other"].allows(now=21) and first["m"].allows(now=21), "the second slot opens alone"
+    assert (tmp_path / "breakers").stat().st_mode & 0o777 == 0o600
+    first["other"].success()
+    assert second["other"].state is BreakerState.CLOSED and second["other"].failures == 0
+
+
+def test_a_success_forgets_the_failures_before_it() -> None:
+    breaker = Breaker(failures_to_open=5, cool_down=10)
+    for _ in range(4):
+        breaker.failure(now=0)
+    breaker.success()
+    breaker.failure(now=1)
+    assert breaker.state is BreakerState.CLOSED and breaker.failures == 1
 
 
 class _Provider:
