@@ -29,6 +29,7 @@ from anygate.tasks.store import (
     Outcome,
     claim_deliveries,
     claim_tasks,
+    find_task,
     forget_intent,
     held,
     insert_task,
@@ -166,7 +167,9 @@ class TaskEngine:
             "updated_at": now,
             "next_poll_at": next_poll,
         }
-        await submitted(self._engine, task_id, values)
+        if not await submitted(self._engine, task_id, values):
+            log.warning("task %s was reconciled while its submit ran; upstream task %s is not followed", task_id, answer.upstream_id)
+            return view(await find_task(self._engine, task_id, key.id))
         self._poller.due(next_poll)
         return view(SimpleNamespace(**(row | values)))
 

@@ -50,10 +50,13 @@ async def insert_task(engine: AsyncEngine, row: dict[str, Any]) -> None:
         await conn.execute(insert(Task).values(**row))
 
 
-async def submitted(engine: AsyncEngine, task_id: str, values: dict[str, Any]) -> None:
-    """Turn an intent into a task the upstream knows: its upstream id and first status, lease let go."""
+async def submitted(engine: AsyncEngine, task_id: str, values: dict[str, Any]) -> bool:
+    """Turn an intent into a task the upstream knows: its upstream id and first status, lease let go.
+    False when the intent was reconciled meanwhile (its lease lapsed while the submit ran: the database
+    did not take the renewals), which then stands."""
     async with engine.begin() as conn:
-        await conn.execute(update(Task).where(Task.id == task_id).values(lease_until=0.0, **values))
+        query = update(Task).where(Task.id == task_id, Task.upstream_id == "", Task.polls == 0)
+        return bool((await conn.execute(query.values(lease_until=0.0, **values))).rowcount)
 
 
 async def forget_intent(engine: AsyncEngine, task_id: str, hold: Hold | None) -> None:
