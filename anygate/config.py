@@ -65,6 +65,10 @@ class TargetConfig(_Strict):
     cache_write_price: float | None = Field(default=None, ge=0)
     task_price: float | None = Field(default=None, ge=0)
     hosted_tools: Literal["drop", "refuse"] = "drop"  # beyond the contract: hosted tools (web_search, …) a translated call cannot run
+    # beyond the contract, read from a model's first target: the name the models lists show, and the task
+    # kinds the model serves (unset: every kind its provider runs), e.g. [video-synthesis]
+    display_name: str | None = None
+    tasks: list[str] | None = None
 
 
 class RoutingConfig(_Strict):

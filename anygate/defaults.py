@@ -12,7 +12,7 @@ MOCK_MODELS: dict[str, dict[str, float]] = {
 
 # provider name -> (env var, type, base_url, {public model: prices per million tokens, cached prompt
 # tokens included where the provider publishes them})
-_REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = {
+_REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, Any]]]] = {
     "openai": (
         "OPENAI_API_KEY",
         "openai",
@@ -42,7 +42,7 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, float]]]] = 
             "gemini-2.5-pro": {"input_price": 1.25, "output_price": 10.0},
         },
     ),
-    "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {"wan2.6-t2v": {}, "qwen-image-plus": {}}),
+    "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {"wan2.6-t2v": {"tasks": ["video-synthesis"]}, "qwen-image-plus": {"tasks": ["image-generation"]}}),
     "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {"kling-v3": {}, "kling-v3-omni": {}}),
     "suno": ("SUNO_API_KEY", "suno", "https://api.sunoapi.org", {"V5": {}, "V4_5": {}}),
 }

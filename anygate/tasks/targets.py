@@ -15,7 +15,8 @@ from anygate.tasks.contract import TaskProvider
 
 @dataclass(frozen=True, slots=True)
 class TaskTarget:
-    """One target of a task model: the provider, the upstream model id and the price per task."""
+    """One target of a task model: the provider, the upstream model id, the price per task and the task
+    kinds it serves."""
 
     public_model: str
     provider: TaskProvider
@@ -23,6 +24,7 @@ class TaskTarget:
     price: float
     weight: float
     priority: int
+    kinds: frozenset[str]
 
     def cost(self, _usage: Usage) -> float:
         """A task's price, whatever its size."""
@@ -37,7 +39,15 @@ class TaskModels:
         self._providers = providers
         self._targets = {
             public: [
-                TaskTarget(public, providers[t.provider], t.model, t.task_price or 0.0, t.weight, t.priority)
+                TaskTarget(
+                    public,
+                    providers[t.provider],
+                    t.model,
+                    t.task_price or 0.0,
+                    t.weight,
+                    t.priority,
+                    providers[t.provider].kinds.intersection(t.tasks) if t.tasks is not None else providers[t.provider].kinds,
+                )
                 for t in configs
                 if t.provider in providers
             ]
@@ -49,29 +59,26 @@ class TaskModels:
         """The target for a new task of one of `kinds`; 404/403 as for any model, 400 when none takes them."""
         targets = self._targets.get(model)
         check_model(model, key, targets is not None)
-        able = [t for t in targets or [] if t.provider.kinds.intersection(kinds)]
+        able = [t for t in targets or [] if t.kinds.intersection(kinds)]
         if not able:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{' or '.join(kinds)}' tasks", param="model")
         best = min(t.priority for t in able)
         tier = [t for t in able if t.priority == best]
         return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
 
-    def describe(self, model: str) -> tuple[str, list[str]] | None:
-        """(provider of the first target, the task kinds it runs) of a task model, or None."""
-        targets = self._targets.get(model)
-        if not targets:
-            return None
-        return targets[0].provider.name, sorted(targets[0].provider.kinds)
+    def kinds(self, model: str) -> list[str]:
+        """The task kinds `model` serves (none: not a task model)."""
+        return sorted({kind for t in self._targets.get(model, []) for kind in t.kinds})
 
     def runs(self, model: str, kind: str) -> bool:
         """Whether `model` is a task model with a target that runs `kind`."""
-        return any(kind in t.provider.kinds for t in self._targets.get(model, []))
+        return any(kind in t.kinds for t in self._targets.get(model, []))
 
     def default(self, key: KeyRecord, kind: str) -> TaskTarget:
         """The target of the first configured model that runs `kind` and that the key may use (for
         requests that name no model); 400 when there is none."""
         for model, targets in self._targets.items():
-            if key.allows_model(model) and any(kind in t.provider.kinds for t in targets):
+            if key.allows_model(model) and any(kind in t.kinds for t in targets):
                 return self.resolve(model, key, kind)
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"No model here runs '{kind}' tasks for this key", param="model")
 

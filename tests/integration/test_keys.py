@@ -72,10 +72,10 @@ def test_key_created_after_start_works_at_once(gateway: GatewayProcess) -> None:
 def test_models_list_only_shows_allowed_models(gateway: GatewayProcess) -> None:
     created = gateway.create_key("--models", "mock-fast")
     resp = requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {created['key']}"}, timeout=10)
-    assert resp.json() == {
-        "object": "list",
-        "data": [{"id": "mock-fast", "object": "model", "created": resp.json()["data"][0]["created"], "owned_by": "mock"}],
-    }
+    created_at = resp.json()["data"][0]["created_at"]
+    entry = {"id": "mock-fast", "object": "model", "created": resp.json()["data"][0]["created"], "owned_by": "mock"}
+    entry |= {"display_name": "mock-fast", "type": "model", "created_at": created_at}
+    assert resp.json() == {"object": "list", "data": [entry], "has_more": False, "first_id": "mock-fast", "last_id": "mock-fast"}
 
 
 def test_unknown_key_id_is_a_clear_cli_error(gateway: GatewayProcess) -> None:

@@ -31,7 +31,7 @@ def task_config(database: str, dashscope_url: str, poll: float = 0.2, deadline: 
         name: [{"provider": "dashscope", "model": name, "task_price": 0.5}]
         for name in ("wan-ok", "wan-fail", "wan-flaky", "wan-slow", "wan-bad")
     }
-    models["qwen-image"] = [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}]
+    models["qwen-image"] = [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04, "tasks": ["image-generation"]}]
     return {
         "database": database,
         "admin_key": ADMIN_KEY,
@@ -201,6 +201,15 @@ def test_parallel_submits_never_reserve_more_than_the_budget(gateway: GatewayPro
     with ThreadPoolExecutor(20) as pool:
         statuses = sorted(pool.map(lambda _: _submit(gateway, key, "wan-slow").status_code, range(20)))
     assert statuses == [200] + [403] * 19
+
+
+def test_a_model_serves_only_its_task_kinds(gateway: GatewayProcess, key: dict[str, Any]) -> None:
+    refused = _submit(gateway, key["key"], "qwen-image")  # an image model asked for a video
+    assert refused.status_code == 400 and "does not run 'video-synthesis' tasks" in refused.json()["message"]
+    listed = requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["data"]
+    kinds = {m["id"]: m.get("tasks") for m in listed}
+    assert kinds["qwen-image"] == ["image-generation"] and kinds["wan-ok"] == ["image-generation", "video-synthesis"]
+    assert {m["owned_by"] for m in listed} == {"dashscope"}
 
 
 def test_a_failed_submit_gives_its_reservation_back(gateway: GatewayProcess) -> None:

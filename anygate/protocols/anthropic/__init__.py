@@ -2,7 +2,7 @@
 
 from anygate.protocols.anthropic.errors import error_response
 from anygate.protocols.anthropic.messages import count_tokens, messages
-from anygate.protocols.anthropic.models import list_models
+from anygate.protocols.anthropic.models import list_models, retrieve_model
 from anygate.server.family import Family, Route
 
 FAMILY = Family(
@@ -10,7 +10,8 @@ FAMILY = Family(
     prefix="/anthropic/",
     render_error=error_response,
     routes=[
-        Route("GET", "/anthropic/v1/models", list_models, "Anthropic list models: the models this key may use"),
+        Route("GET", "/anthropic/v1/models", list_models, "Anthropic list models: the models this key may use (limit, after_id, before_id)"),
+        Route("GET", "/anthropic/v1/models/{model_id:.+}", retrieve_model, "Anthropic get a model"),
         Route("POST", "/anthropic/v1/messages", messages, "Anthropic Messages, streamed with stream:true", mode="sync+stream"),
         Route("POST", "/anthropic/v1/messages/count_tokens", count_tokens, "Anthropic token counting"),
     ],

@@ -2,7 +2,7 @@
 
 from anygate.protocols.gemini.errors import error_response
 from anygate.protocols.gemini.generate import count_tokens, generate_content, stream_generate_content
-from anygate.protocols.gemini.models import list_models
+from anygate.protocols.gemini.models import list_models, retrieve_model
 from anygate.server.family import Family, Route
 
 _MODEL = "/gemini/{version:v1beta|v1}/models/{model}"
@@ -13,6 +13,7 @@ FAMILY = Family(
     render_error=error_response,
     routes=[
         Route("GET", "/gemini/{version:v1beta|v1}/models", list_models, "Gemini list models: the models this key may use"),
+        Route("GET", _MODEL, retrieve_model, "Gemini get a model"),
         Route("POST", _MODEL + ":generateContent", generate_content, "Gemini generateContent"),
         Route(
             "POST",

@@ -3,7 +3,7 @@
 from anygate.protocols.openai.chat import chat_completions
 from anygate.protocols.openai.errors import error_response
 from anygate.protocols.openai.extended import embeddings, image_generations
-from anygate.protocols.openai.models import list_models
+from anygate.protocols.openai.models import list_models, retrieve_model
 from anygate.protocols.openai.responses import create_response, delete_response, get_response, list_input_items
 from anygate.protocols.openai.videos import VideoTasks, create_video, get_video, video_content
 from anygate.server.family import Family, Route
@@ -14,6 +14,7 @@ FAMILY = Family(
     render_error=error_response,
     routes=[
         Route("GET", "/openai/v1/models", list_models, "OpenAI list models: the models this key may use"),
+        Route("GET", "/openai/v1/models/{model:.+}", retrieve_model, "OpenAI retrieve a model"),
         Route(
             "POST",
             "/openai/v1/chat/completions",
