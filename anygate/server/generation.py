@@ -21,6 +21,7 @@ from anygate.routing.table import Target
 from anygate.server import replay, streaming
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation
+from anygate.server.model_names import renamed, renamer
 
 
 def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any], raw: bytes) -> web.Response:
@@ -35,7 +36,7 @@ def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any
     )
     record_usage(call, wire.name, target, usage, 200)
     headers = {"x-request-id": call.request_id, "request-id": call.request_id}
-    return web.Response(body=raw, content_type="application/json", headers=headers)
+    return web.Response(body=renamed(raw, target.public_model, target.model), content_type="application/json", headers=headers)
 
 
 async def translate_reply(
@@ -169,6 +170,7 @@ async def relay_same_family(
     pieces = 0
     status = 200
     watching = True  # until the upstream's own error event, which is relayed as it came
+    names = renamer(target.public_model, target.model)
     try:
         response = await streaming.start(request, call)
         try:
@@ -184,7 +186,9 @@ async def relay_same_family(
                                 await record_before_end(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), 200)
                     except GatewayError as err:
                         watching, status = False, err.status
-                await streaming.write(response, chunk)
+                await streaming.write(response, names.feed(chunk) if names else chunk)
+            if names:
+                await streaming.write(response, names.close())
             if watching:
                 parser.close()
         except GatewayError as err:

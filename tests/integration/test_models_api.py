@@ -3,6 +3,8 @@ beside each API's own, Anthropic's pages, only the caller's models, no provider 
 
 from __future__ import annotations
 
+from typing import Any
+
 import anthropic
 import openai
 import pytest
@@ -71,3 +73,23 @@ def test_gemini_list_and_get(gateway: GatewayProcess, api_key: str) -> None:
     with pytest.raises(genai_errors.ClientError) as missing:
         client.models.get(model="no-such-model")
     assert missing.value.code == 404
+
+
+def test_same_family_answers_show_the_public_model_id(gateway: GatewayProcess, api_key: str) -> None:
+    """Relayed answers of a model whose upstream id differs carry the id the client asked for, in
+    every model field, whole and streamed, in all four same-family relays."""
+    chat = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=api_key, max_retries=0)
+    messages: Any = [{"role": "user", "content": "hi"}]
+    assert chat.chat.completions.create(model="gpt-test", messages=messages).model == "gpt-test"  # upstream: up-echo
+    assert {c.model for c in chat.chat.completions.create(model="gpt-test", messages=messages, stream=True)} == {"gpt-test"}
+    assert chat.responses.create(model="gpt-native", input="hi").model == "gpt-native"
+    streamed = [e.response.model for e in chat.responses.create(model="gpt-native", input="hi", stream=True) if hasattr(e, "response")]
+    assert streamed and set(streamed) == {"gpt-native"}
+    claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0)
+    assert claude.messages.create(model="claude-alias", max_tokens=20, messages=messages).model == "claude-alias"
+    with claude.messages.stream(model="claude-alias", max_tokens=20, messages=messages) as stream:
+        assert stream.get_final_message().model == "claude-alias"
+    assert claude.messages.create(model="claude-echo", max_tokens=20, messages=messages).model == "claude-echo", "same ids: as it came"
+    gemini = genai.Client(api_key=api_key, http_options=types.HttpOptions(base_url=gateway.url + "/gemini", api_version="v1beta"))
+    assert gemini.models.generate_content(model="gemini-alias", contents="hi").model_version == "gemini-alias"
+    assert {c.model_version for c in gemini.models.generate_content_stream(model="gemini-alias", contents="hi")} == {"gemini-alias"}

@@ -20,6 +20,7 @@ from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import relay_whole, translate_reply
 from anygate.server.json_body import read_json_object
+from anygate.server.model_names import renamer
 
 FAMILY = OPENAI_CHAT.name
 
@@ -70,16 +71,21 @@ async def _relay(
     chunks = reply.chunks
     assert chunks is not None
     status = 200
+    names = renamer(target.public_model, target.model)
     try:
         response = await streaming.start(request, call)
         try:
             async for chunk in chunks:
                 out = relay.feed(chunk)
+                if names and out:
+                    out = names.feed(out)
                 if relay.done and not call.recorded and not relay.failed:
                     await record_before_end(call, FAMILY, target, _billed(relay, body), 200)
                 if out:
                     await streaming.write(response, out)
             tail = relay.finish()
+            if names:
+                tail = names.feed(tail) + names.close()
             if tail:
                 await streaming.write(response, tail)
             if relay.failed or not relay.done:

@@ -23,6 +23,7 @@ from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.call import Call
 from anygate.server.dispatch import NativeRoute
+from anygate.server.model_names import renamed, renamer
 
 FAMILY = "openai-responses"
 _ENDINGS = {"response.completed", "response.incomplete", "response.failed"}
@@ -80,7 +81,7 @@ async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: byt
         raise
     record_usage(call, FAMILY, target, responses_usage(response) or Usage(estimate_prompt(body.get("input")), estimated=True), 200)
     await keep(response)
-    return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
+    return web.Response(body=renamed(raw, target.public_model, target.model), content_type="application/json", headers={"x-request-id": call.request_id})
 
 
 async def relay_stream(request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, keep: Keep) -> web.StreamResponse:
@@ -90,6 +91,7 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
     status = 200
     ended = False
     sequence = 0  # the next event's sequence number
+    names = renamer(target.public_model, target.model)
     try:
         response = await streaming.start(request, call)
         try:
@@ -108,7 +110,9 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
                         await record_before_end(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
                     elif kind == "error":
                         ended, status = True, 502
-                await streaming.write(response, chunk)
+                await streaming.write(response, names.feed(chunk) if names else chunk)
+            if names:
+                await streaming.write(response, names.close())
             if not ended:
                 raise GatewayError(
                     ErrorKind.UPSTREAM,

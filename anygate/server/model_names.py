@@ -1,0 +1,58 @@
+"""A same-family answer relayed as it came still shows the public model id the client asked for, not
+the upstream's (which would tell the client how the operator routes it): the value of every `model`
+(and Gemini's `modelVersion`) field is replaced in the bytes, without parsing them. JSON strings
+cannot hold an unescaped quote, so the pattern only ever meets real keys. Streams are renamed chunk by
+chunk; a chunk that ends inside such a field keeps that tail back until the next one completes it."""
+
+from __future__ import annotations
+
+import re
+
+import orjson
+
+_FIELD = re.compile(rb'("model(?:Version)?"\s*:\s*")[^"\\]*(")')
+_KEY = b'"model'
+_MAX_HELD = 512  # a tail this long is not a model field cut short: it goes on as it is
+
+
+def rename(raw: bytes, public: bytes) -> bytes:
+    """`raw` with the value of each model field replaced by `public` (already JSON-escaped)."""
+    return _FIELD.sub(lambda m: m.group(1) + public + m.group(2), raw) if _KEY in raw else raw
+
+
+class StreamRenamer:
+    """Renames the model fields of a stream, chunk by chunk."""
+
+    __slots__ = ("_public", "_tail")
+
+    def __init__(self, public_model: str) -> None:
+        self._public = orjson.dumps(public_model)[1:-1]
+        self._tail = b""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What of `chunk` (and the tail kept before it) can go to the client, renamed."""
+        data = self._tail + chunk if self._tail else chunk
+        cut = data.rfind(_KEY)
+        field = _FIELD.match(data, cut) if cut >= 0 else None
+        if cut < 0 or len(data) - cut >= _MAX_HELD or field:
+            cut = len(data)
+            if not (field and field.end() == cut):  # a field that ends the chunk keeps its closing quote
+                cut -= next((n for n in range(len(_KEY) - 1, 0, -1) if data.endswith(_KEY[:n])), 0)  # the key cut short
+        data, self._tail = data[:cut], data[cut:]
+        return rename(data, self._public)
+
+    def close(self) -> bytes:
+        """Whatever is still held back, renamed where it can be."""
+        rest, self._tail = self._tail, b""
+        return rename(rest, self._public)
+
+
+def renamed(raw: bytes, public_model: str, upstream_model: str) -> bytes:
+    """A whole same-family answer with the public model id in it (as it came when the ids agree)."""
+    return rename(raw, orjson.dumps(public_model)[1:-1]) if public_model != upstream_model else raw
+
+
+def renamer(public_model: str, upstream_model: str) -> StreamRenamer | None:
+    """A renamer when the public id differs from the upstream's (None: the answer goes as it came,
+    dated upstream ids included, as the upstream's own API would answer)."""
+    return StreamRenamer(public_model) if public_model != upstream_model else None
