@@ -67,7 +67,11 @@ class ModelTable:
                 (_target(public, t, providers) for t in configs if t.provider in providers), key=lambda t: t.priority
             )
             self._tiers[public] = [list(tier) for _, tier in groupby(targets, key=lambda t: t.priority)]
-        self._task_models = {public for public, configs in settings.models.items() if all(t.provider in task_providers for t in configs)}
+        self._task_models = {  # public id -> the type of its first provider
+            public: settings.providers[configs[0].provider].type
+            for public, configs in settings.models.items()
+            if all(t.provider in task_providers for t in configs)
+        }
 
     def owners(self) -> dict[str, str]:
         """Every public model id (in configuration order) with the provider of its first target."""
@@ -85,10 +89,12 @@ class ModelTable:
         check_model(model, key, tiers is not None)
         assert tiers is not None
         if not tiers and model in self._task_models:
+            routes = TASK_ROUTES.get(self._task_models[model], "its task routes")
             raise GatewayError(
                 ErrorKind.INVALID_REQUEST,
-                f"The model '{model}' makes videos, images or music as tasks: call it on its task routes, not this one",
+                f"The model '{model}' makes videos, images or music as tasks, not answers here: call it on {routes}",
                 param="model",
+                code="task_model",
             )
         if not tiers:
             raise GatewayError(
@@ -102,6 +108,14 @@ class ModelTable:
             for target in _weighted_order(tier, self._rng):
                 (ready if target.breaker.allows() else resting).append(target)
         return ready + resting
+
+
+# where each task provider's models are called
+TASK_ROUTES = {
+    "dashscope": "POST /dashscope/v1/services/aigc/video-generation/video-synthesis or …/multimodal-generation/generation (or POST /openai/v1/videos, /openai/v1/images/generations)",
+    "kling": "POST /transtreams/kling/v1/videos/{text2video,image2video,omni-video} or /transtreams/kling/v1/images/{generations,omni-image} (or POST /openai/v1/videos)",
+    "suno": "POST /suno/generate (and the other /suno routes)",
+}
 
 
 def check_model(model: str, key: KeyRecord, known: bool) -> None:

@@ -156,11 +156,18 @@ def test_an_upstream_image_on_a_private_address_is_not_fetched(gateway: GatewayP
     assert answer.status_code == 502 and "image URL cannot be fetched" in answer.json()["error"]["message"]
 
 
-def test_a_task_model_on_a_chat_route_is_the_callers_mistake(gateway: GatewayProcess, key: str) -> None:
-    body = {"model": "kling-3.0", "messages": [{"role": "user", "content": "hi"}]}
-    answer = httpx.post(gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"})
-    assert answer.status_code == 400 and answer.json()["error"]["param"] == "model"
-    assert "as tasks" in answer.json()["error"]["message"]
+def test_a_task_model_on_a_generation_route_is_the_callers_mistake_in_every_family(gateway: GatewayProcess, key: str) -> None:
+    """A 400 in the family's shape that names the routes the model is called on, not a 503."""
+    messages = [{"role": "user", "content": "hi"}]
+    headers = {"Authorization": f"Bearer {key}"}
+    chat = httpx.post(gateway.url + "/openai/v1/chat/completions", json={"model": "kling-3.0", "messages": messages}, headers=headers)
+    assert chat.status_code == 400 and chat.json()["error"]["param"] == "model"
+    assert "/transtreams/kling/v1/videos/" in chat.json()["error"]["message"]
+    claude = httpx.post(gateway.url + "/anthropic/v1/messages", json={"model": "kling-3.0", "max_tokens": 5, "messages": messages}, headers=headers)
+    assert claude.status_code == 400 and claude.json()["error"]["type"] == "invalid_request_error"
+    assert "/openai/v1/videos" in claude.json()["error"]["message"]
+    gemini = httpx.post(gateway.url + "/gemini/v1beta/models/kling-3.0:generateContent", json={"contents": [{"parts": [{"text": "hi"}]}]}, headers={"x-goog-api-key": key})
+    assert gemini.status_code == 400 and gemini.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 
 def test_the_server_header_names_no_versions(gateway: GatewayProcess, key: str) -> None:
