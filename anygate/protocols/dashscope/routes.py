@@ -42,7 +42,7 @@ async def image_generation(request: web.Request, call: Call) -> web.Response:
         record_usage(call, FAMILY, target, Usage(), err.status)
         raise
     record_usage(call, FAMILY, target, Usage(), 200)
-    return _json(answer, call)
+    return _json({**answer, "request_id": call.request_id}, call)  # the gateway's id, as on every answer
 
 
 async def video_synthesis(request: web.Request, call: Call) -> web.Response:
@@ -60,8 +60,15 @@ async def video_synthesis(request: web.Request, call: Call) -> web.Response:
 
 
 async def get_task(request: web.Request, call: Call) -> web.Response:
-    """A task as DashScope's query shows it, with the gateway's id."""
-    task = await load_task(call, request.match_info["task_id"], (FAMILY,))
+    """A task as DashScope's query shows it, with the gateway's id; an id this key has no task by is
+    `UNKNOWN` (200), as DashScope answers for unknown and expired ids."""
+    task_id = request.match_info["task_id"]
+    try:
+        task = await load_task(call, task_id, (FAMILY,))
+    except GatewayError as err:
+        if err.kind is not ErrorKind.NOT_FOUND:
+            raise
+        return _json({"request_id": call.request_id, "output": {"task_id": task_id, "task_status": "UNKNOWN"}}, call)
     return _json(task_body(task, call.request_id), call)
 
 
