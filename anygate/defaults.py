@@ -43,7 +43,7 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, Any]]]] = {
         },
     ),
     "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {"wan2.6-t2v": {"tasks": ["video-synthesis"]}, "qwen-image-plus": {"tasks": ["image-generation"]}}),
-    "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {"kling-v3": {}, "kling-v3-omni": {}}),
+    "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {"kling-v3": {"tasks": ["text2video", "image2video", "generations"]}, "kling-v3-omni": {"tasks": ["omni-video", "omni-image"]}}),
     "suno": ("SUNO_API_KEY", "suno", "https://api.sunoapi.org", {"V5": {}, "V4_5": {}}),
 }
 

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import openai
 import pytest
-from openai import OpenAI
+from openai import BadRequestError, OpenAI
 
 from tests.fakes.dashscope_upstream import IMAGE_BYTES, IMAGE_PATH, FakeDashScope
 from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
@@ -35,6 +35,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fak
         },
         "models": {
             "kling-3.0": [{"provider": "kling", "model": "kling-ok", "task_price": 0.4}],
+            "kling-v3-omni": [{"provider": "kling", "model": "kling-v3-omni", "task_price": 0.6}],
             "wan-video": [{"provider": "dashscope", "model": "wan-ok", "task_price": 0.5}],
             "qwen-image": [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}],
         },
@@ -72,6 +73,21 @@ def test_an_image_reference_makes_image2video(client: OpenAI, fake_kling: FakeKl
     sent = fake_kling.requests[-1]
     assert sent["path"] == "/v1/videos/image2video" and sent["body"]["image"] and not sent["body"]["image"].startswith("data:")
     assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
+
+
+def test_first_and_last_frames_reach_kling(client: OpenAI, fake_kling: FakeKling) -> None:
+    frames = [{"url": "https://img.example/first.png", "role": "first_frame"}, {"url": "https://img.example/last.png", "role": "last_frame"}]
+    client.videos.create(model="kling-3.0", prompt="from here to there", extra_body={"frame_images": frames})  # type: ignore[arg-type]
+    sent = fake_kling.requests[-1]
+    assert sent["path"] == "/v1/videos/image2video"
+    assert sent["body"]["image"] == frames[0]["url"] and sent["body"]["image_tail"] == frames[1]["url"]
+    client.videos.create(model="kling-v3-omni", prompt="from here to there", extra_body={"frame_images": frames, "sound": "off"})  # type: ignore[arg-type]
+    sent = fake_kling.requests[-1]
+    assert sent["path"] == "/v1/videos/omni-video", "an Omni model goes to Kling's Omni route"
+    assert sent["body"]["image_list"] == [{"image_url": frames[0]["url"], "type": "first_frame"}, {"image_url": frames[1]["url"], "type": "end_frame"}]
+    assert sent["body"]["model_name"] == "kling-v3-omni" and sent["body"]["sound"] == "off"
+    with pytest.raises(BadRequestError):
+        client.videos.create(model="kling-3.0", prompt="x", extra_body={"frame_images": [{"role": "first_frame"}]})  # type: ignore[arg-type]
 
 
 def test_a_dashscope_video(client: OpenAI, fake_dashscope: FakeDashScope) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import re
 import secrets
 import time
 from typing import Any
@@ -43,9 +44,45 @@ def _seconds(body: dict[str, Any]) -> int:
     return seconds
 
 
+_LAST_FRAME = {"last_frame", "end_frame", "last", "end", "tail"}
+
+
 def _image(body: dict[str, Any]) -> str | None:
     image = body.get("image") or body.get("input_reference")
     return image if isinstance(image, str) else None
+
+
+def _frames(body: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The first and last frames a request asks for: `frame_images` entries (`url` or `image_url`, with
+    a `role` or `frame_type` of first_frame or last_frame; an entry without one is the first frame),
+    else `image` / `input_reference` as the first."""
+    first, last = None, None
+    frames = body.get("frame_images")
+    if frames is not None and not isinstance(frames, list):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "'frame_images' must be an array of {url, role}", param="frame_images")
+    for i, frame in enumerate(frames or []):
+        url = frame.get("url", frame.get("image_url")) if isinstance(frame, dict) else None
+        if not isinstance(url, str) or not url:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, f"frame_images[{i}].url is required", param="frame_images")
+        role = str(frame.get("role") or frame.get("frame_type") or "first_frame").lower()
+        if role in _LAST_FRAME:
+            last = url
+        else:
+            first = first or url
+    return first or _image(body), last
+
+
+def _kling_image(image: str) -> str:
+    inline = split_data_url(image)
+    return inline[1] if inline else image  # Kling takes a URL or bare base64
+
+
+def _kling_kind(body: dict[str, Any], target: TaskTarget) -> str:
+    """Kling's route for the request: omni-video for an Omni model, else image2video when it brings a
+    frame, else text2video."""
+    if "omni-video" in target.kinds and ("omni" in target.model.lower() or not target.kinds & {"text2video", "image2video"}):
+        return "omni-video"
+    return "image2video" if any(_frames(body)) else "text2video"
 
 
 def _kling_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
@@ -59,9 +96,17 @@ def _kling_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
     for name in ("mode", "negative_prompt", "sound", "generate_audio", "cfg_scale"):
         if name in body:
             out[name] = body[name]
-    if image := _image(body):
-        inline = split_data_url(image)
-        out["image"] = inline[1] if inline else image  # Kling takes a URL or bare base64
+    first, last = _frames(body)
+    if _kling_kind(body, target) == "omni-video":
+        frames = [(first, "first_frame"), (last, "end_frame")]
+        listed = [{"image_url": _kling_image(url), "type": role} for url, role in frames if url]
+        if listed:
+            out["image_list"] = listed
+        return out
+    if first:
+        out["image"] = _kling_image(first)
+    if last:
+        out["image_tail"] = _kling_image(last)
     return out
 
 
@@ -91,9 +136,29 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
         if isinstance(value, web.FileField):
             data = base64.b64encode(value.file.read()).decode()
             body[name] = f"data:{value.content_type or 'image/png'};base64,{data}"
+        elif (nested := _ARRAY_FIELD.fullmatch(name)) is not None:
+            _add_to_array(body, nested.group(1), nested.group(2), value)
         else:
             body[name] = value
     return body
+
+
+_ARRAY_FIELD = re.compile(r"([A-Za-z_]+)\[\](?:\[([A-Za-z_]+)\])?")  # name[] or name[][key], as the SDK sends arrays in a form
+
+
+def _add_to_array(body: dict[str, Any], name: str, key: str | None, value: Any) -> None:
+    """One form field of an array: `name[]` adds an item; the n-th `name[][key]` sets `key` on the n-th
+    object (the SDK sends every item's first key, then every item's second, …)."""
+    items = body.setdefault(name, [])
+    if not isinstance(items, list):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"'{name}' is sent both as a value and as an array", param=name)
+    if key is None:
+        items.append(value)
+        return
+    index = next((i for i, item in enumerate(items) if isinstance(item, dict) and key not in item), len(items))
+    if index == len(items):
+        items.append({})
+    items[index][key] = value
 
 
 async def create_video(request: web.Request, call: Call) -> web.Response:
@@ -101,10 +166,10 @@ async def create_video(request: web.Request, call: Call) -> web.Response:
     body = await _read_body(request)
     if not isinstance(body.get("prompt"), str) or not body["prompt"]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
-    kling_kind = "image2video" if _image(body) else "text2video"
-    target = resolve(call, body.get("model"), kling_kind, VIDEO)
+    first, last = _frames(body)
+    target = resolve(call, body.get("model"), "image2video" if first or last else "text2video", "omni-video", VIDEO)
     dashscope = isinstance(target.provider, DashScopeProvider)
-    kind = VIDEO if dashscope else kling_kind
+    kind = VIDEO if dashscope else _kling_kind(body, target)
     build = _dashscope_body if dashscope else _kling_body
     task = await submit_task(call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"), idempotency_key(request))
     return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
