@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+from aiohttp import web
+
 from anygate.admin import keys
 from anygate.admin.providers import list_providers
 from anygate.admin.requests import recent_requests
 from anygate.admin.tasks import list_tasks, retry_webhook, show_task
 from anygate.protocols.openai.errors import error_response
+from anygate.server.call import Call
+from anygate.server.endpoints import admin_index
 from anygate.server.family import Family, Route
+
+
+async def endpoints(_: web.Request, __: Call) -> web.Response:
+    """The operator's route index."""
+    return web.json_response(admin_index(FAMILY))
+
 
 FAMILY = Family(
     name="admin",
     prefix="/admin/",
     render_error=error_response,
     routes=[
+        Route("GET", "/admin/v1/endpoints", endpoints, "This index of the admin API, metrics and dashboard", auth="admin"),
         Route("GET", "/admin/v1/keys", keys.list_all, "Every key", auth="admin"),
         Route("POST", "/admin/v1/keys", keys.create, "Create a key (shown once, with its webhook secret)", auth="admin"),
         Route("GET", "/admin/v1/keys/{key_id}", keys.show, "One key", auth="admin"),

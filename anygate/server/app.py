@@ -24,6 +24,7 @@ from anygate.dashboard.serve import add_dashboard
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
+from anygate.server.endpoints import public_index
 from anygate.server.family import Family, Route
 from anygate.server.gateway import Gateway
 from anygate.server.json_body import BODY_TIMEOUT, MAX_BODY_BYTES
@@ -133,36 +134,6 @@ def _family_of(path: str, all_families: list[Family]) -> Family:
     return next(f for f in all_families if f.name == "openai")
 
 
-def endpoint_index(all_families: list[Family]) -> dict[str, Any]:
-    """The machine-readable index of every route, as served at /api-endpoints.json."""
-    endpoints: list[dict[str, Any]] = [
-        {"method": "GET", "path": "/health", "family": "health", "auth": [], "mode": "sync", "summary": "Liveness"},
-        {"method": "GET", "path": "/api-endpoints.json", "family": "index", "auth": [], "mode": "sync", "summary": "This index"},
-        {"method": "GET", "path": "/dashboard", "family": "dashboard", "auth": [], "mode": "sync", "summary": "The dashboard (log in with the admin key)"},
-        {
-            "method": "GET",
-            "path": "/metrics",
-            "family": "metrics",
-            "auth": ["Authorization: Bearer <admin_key or metrics_token>"],
-            "mode": "sync",
-            "summary": "Prometheus metrics",
-        },
-    ]
-    for family in all_families:
-        for route in family.routes:
-            endpoints.append(
-                {
-                    "method": route.method,
-                    "path": route.path,
-                    "family": family.name,
-                    "auth": AUTH_STYLES if route.auth == "key" else ["Authorization: Bearer <admin_key>"],
-                    "mode": route.mode,
-                    "summary": route.summary,
-                }
-            )
-    return {"version": __version__, "endpoints": endpoints}
-
-
 def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Application:
     """Build the whole gateway application from settings; nothing happens until it is started.
     With `metrics_dir` (one of several workers) the metrics of every worker are added up at a scrape."""
@@ -191,7 +162,7 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
     app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     all_families = [*families(), ADMIN_FAMILY]
-    index = orjson.dumps(endpoint_index(all_families))
+    index = orjson.dumps(public_index(families()))
 
     async def health(_: web.Request) -> web.Response:
         return web.json_response({"status": "ok", "version": __version__})

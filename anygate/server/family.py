@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from anygate.server.call import Call
 
 Handler = Callable[[web.Request, "Call"], Awaitable[web.StreamResponse]]
-Mode = Literal["sync", "sync+stream", "async-task"]
+Mode = Literal["sync", "sync+stream", "async-task", "poll"]  # poll: reads a task's state
 Auth = Literal["key", "admin"]  # a gateway API key, or the configured admin key
 
 

@@ -11,6 +11,7 @@ import pytest
 import requests
 
 from tests.gateway_process import GatewayProcess, anygate
+from tests.integration.conftest import ADMIN_KEY
 
 HELLO = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -90,14 +91,25 @@ def test_health_and_endpoint_index_need_no_key(gateway: GatewayProcess) -> None:
     assert {
         ("GET", "/health"),
         ("GET", "/openai/v1/models"),
+        ("GET", "/openai/v1/models/{model}"),
         ("POST", "/openai/v1/chat/completions"),
         ("POST", "/anthropic/v1/messages"),
         ("POST", "/anthropic/v1/messages/count_tokens"),
         ("GET", "/anthropic/v1/models"),
-        ("POST", "/gemini/{version:v1beta|v1}/models/{model}:streamGenerateContent"),
+        ("POST", "/gemini/v1beta/models/{model}:streamGenerateContent"),
+        ("GET", "/dashscope/v1/tasks/{task_id}"),
     } <= routes
-    chat = next(e for e in index["endpoints"] if e["path"] == "/openai/v1/chat/completions")
-    assert chat["family"] == "openai" and chat["mode"] == "sync+stream" and len(chat["auth"]) == 4
+    assert not any(path.startswith(("/admin", "/metrics", "/dashboard")) for _, path in routes), "the public index lists client routes only"
+    assert not any(":" in path.split("{")[-1].split("}")[0] for _, path in routes if "{" in path), "no framework patterns"
+    by_path = {e["path"]: e for e in index["endpoints"]}
+    chat = by_path["/openai/v1/chat/completions"]
+    assert chat["family"] == "openai" and chat["mode"] == "sync+stream" and chat["auth"] == ["Authorization: Bearer <key>"]
+    assert by_path["/anthropic/v1/messages"]["auth"][0] == "x-api-key: <key>"
+    assert by_path["/gemini/v1beta/models/{model}:generateContent"]["auth"][0] == "x-goog-api-key: <key>"
+    assert by_path["/dashscope/v1/tasks/{task_id}"]["mode"] == "poll" and by_path["/openai/v1/videos/{video_id}"]["mode"] == "poll"
+    assert requests.get(gateway.url + "/admin/v1/endpoints", timeout=5).status_code == 401
+    admin = requests.get(gateway.url + "/admin/v1/endpoints", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=5).json()
+    assert {"/metrics", "/dashboard", "/admin/v1/keys"} <= {e["path"] for e in admin["endpoints"]}
 
 
 @pytest.mark.parametrize(

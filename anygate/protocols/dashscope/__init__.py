@@ -22,7 +22,7 @@ FAMILY = Family(
             "DashScope video synthesis: a task",
             mode="async-task",
         ),
-        Route("GET", "/dashscope/v1/tasks/{task_id}", get_task, "DashScope task query"),
+        Route("GET", "/dashscope/v1/tasks/{task_id}", get_task, "DashScope task query", mode="poll"),
     ],
 )
 TASK_FAMILY = DashScopeTasks()

@@ -13,7 +13,7 @@ FAMILY = Family(
         for path, kind in ROUTES
         for route in (
             Route("POST", f"/transtreams/kling/v1/{path}", submitter(kind), f"Kling {kind}: a task", mode="async-task"),
-            Route("GET", f"/transtreams/kling/v1/{path}/{{task_id}}", querier(kind), f"Kling {kind} task query"),
+            Route("GET", f"/transtreams/kling/v1/{path}/{{task_id}}", querier(kind), f"Kling {kind} task query", mode="poll"),
         )
     ],
 )

@@ -34,7 +34,7 @@ FAMILY = Family(
             "POST", "/openai/v1/images/generations", image_generations, "OpenAI image generation, from providers that draw"
         ),
         Route("POST", "/openai/v1/videos", create_video, "OpenAI video generation, a task over Kling or DashScope", mode="async-task"),
-        Route("GET", "/openai/v1/videos/{video_id}", get_video, "A video task, as OpenAI's video object"),
+        Route("GET", "/openai/v1/videos/{video_id}", get_video, "A video task, as OpenAI's video object", mode="poll"),
         Route("GET", "/openai/v1/videos/{video_id}/content", video_content, "The finished video, streamed through"),
         Route("GET", "/openai/v1/responses/{response_id}", get_response, "A stored response of this key"),
         Route("DELETE", "/openai/v1/responses/{response_id}", delete_response, "Delete a stored response of this key"),
