@@ -16,6 +16,7 @@ from openai import BadRequestError, OpenAI
 from tests.fakes.dashscope_upstream import IMAGE_BYTES, IMAGE_PATH, FakeDashScope
 from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
 from tests.fakes.kling_upstream import API_KEY, VIDEO_BYTES, FakeKling
+from tests.fakes.kling_upstream import IMAGE_URL as KLING_IMAGE_URL
 from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.gateway_process import GatewayProcess, anygate
 from tests.integration.usage import eventually
@@ -106,6 +107,14 @@ def test_content_before_completion_and_unknown_ids(client: OpenAI) -> None:
         client.videos.retrieve("video_missing")
     with pytest.raises(openai.BadRequestError):
         client.videos.create(model="kling-3.0", prompt="")
+
+
+def test_openai_images_over_kling(client: OpenAI, fake_kling: FakeKling) -> None:
+    """A Kling image task, submitted and waited for within the call, answered as OpenAI images."""
+    answer = client.images.generate(model="kling-3.0", prompt="a fox in the snow", size="1792x1024", n=1)
+    assert answer.data is not None and answer.data[0].url == KLING_IMAGE_URL
+    sent = [r for r in fake_kling.requests if r["path"] == "/v1/images/generations"][-1]["body"]
+    assert sent["model_name"] == "kling-ok" and sent["prompt"] == "a fox in the snow" and sent["aspect_ratio"] == "16:9" and sent["n"] == 1
 
 
 def test_openai_images_over_dashscope(client: OpenAI, fake_dashscope: FakeDashScope) -> None:

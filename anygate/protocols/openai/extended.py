@@ -17,6 +17,7 @@ from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
 from anygate.providers.dashscope.adapter import IMAGE, DashScopeProvider
+from anygate.providers.kling.adapter import KLING_IMAGES, KLING_WAIT_SECONDS, KlingProvider, kling_image_body
 from anygate.providers.openai_shapes import images_response, images_response_urls
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
@@ -91,6 +92,8 @@ async def image_generations(request: web.Request, call: Call) -> web.Response:
     body = await read_json_object(request)
     if call.gateway.tasks.models.runs(_model(body), IMAGE):
         return await _draw_on_dashscope(call, body)
+    if call.gateway.tasks.models.runs(_model(body), KLING_IMAGES):
+        return await _draw_on_kling(call, body)
     return await _serve(body, call, "openai-images", "image generation", lambda t: isinstance(t.provider, DrawsImages), send)
 
 
@@ -102,6 +105,25 @@ async def _draw_on_dashscope(call: Call, body: dict[str, Any]) -> web.Response:
     await admit(call, body, [target])
     try:
         urls = await provider.draw(body, target.model)
+        answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
+    except GatewayError as err:
+        record_usage(call, "openai-images", target, Usage(), err.status)
+        raise
+    record_usage(call, "openai-images", target, Usage(), 200)
+    return web.json_response(answer, headers={"x-request-id": call.request_id})
+
+
+async def _draw_on_kling(call: Call, body: dict[str, Any]) -> web.Response:
+    """Images from a Kling image model: its task is submitted and waited for within the request (at
+    most KLING_WAIT_SECONDS), then answered in OpenAI's shape; billed at the target's task price."""
+    target = call.gateway.tasks.models.resolve(_model(body), call.key, KLING_IMAGES)
+    provider = target.provider
+    assert isinstance(provider, KlingProvider)
+    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
+    await admit(call, body, [target])
+    try:
+        urls = await provider.draw(kling_image_body(body, target.model), KLING_WAIT_SECONDS)
         answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
     except GatewayError as err:
         record_usage(call, "openai-images", target, Usage(), err.status)

@@ -8,9 +8,11 @@ issued by `access_key`, valid 30 minutes and renewed before it runs out.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
+import secrets
 import time
 from typing import Any
 from urllib.parse import quote
@@ -27,6 +29,9 @@ DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
 VIDEO_KINDS = ("text2video", "image2video", "omni-video")
 IMAGE_KINDS = ("generations", "omni-image")
 TOKEN_SECONDS = 1800
+KLING_IMAGES = "generations"
+KLING_WAIT_SECONDS = 180.0  # how long an OpenAI images call waits for its Kling task
+_RATIOS = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3", "1792x1024": "16:9", "1024x1792": "9:16", "1280x720": "16:9", "720x1280": "9:16"}
 _STATES = {"submitted": TaskState.PENDING, "processing": TaskState.RUNNING, "succeed": TaskState.SUCCEEDED, "failed": TaskState.FAILED}
 
 
@@ -62,6 +67,17 @@ def external_id(body: dict[str, Any], reference: str) -> str:
     """The `external_task_id` a task is submitted with: the client's own, or the gateway's task id."""
     own = body.get("external_task_id")
     return own if isinstance(own, str) and own else reference
+
+
+def kling_image_body(body: dict[str, Any], model: str) -> dict[str, Any]:
+    """An OpenAI images request as Kling's image generation takes it."""
+    out: dict[str, Any] = {"model_name": model, "prompt": body["prompt"], "n": body.get("n", 1)}
+    size = body.get("size")
+    out["aspect_ratio"] = body.get("aspect_ratio") or _RATIOS.get(str(size), "1:1")
+    for name in ("negative_prompt", "resolution", "image", "image_reference", "image_fidelity"):
+        if name in body:
+            out[name] = body[name]
+    return out
 
 
 class KlingProvider:
@@ -116,6 +132,30 @@ class KlingProvider:
         if not isinstance(task_id, str | int) or not str(task_id):
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response")
         return Submitted(str(task_id), answer, task_status(data))
+
+    async def draw(self, body: dict[str, Any], wait_seconds: float) -> list[str]:
+        """Generate images: submit the task and poll it (every half second, then up to every two)
+        until it ends; its image URLs. 504 when it is not done within `wait_seconds`."""
+        submitted = await self.submit(KLING_IMAGES, body, secrets.token_hex(16))
+        deadline = time.monotonic() + wait_seconds
+        pause = 0.5
+        status, raw = submitted.status, submitted.raw
+        while status.state not in (TaskState.SUCCEEDED, TaskState.FAILED):
+            if time.monotonic() + pause > deadline:
+                raise GatewayError(
+                    ErrorKind.TIMEOUT, f"upstream '{self.name}' did not finish the images within {wait_seconds:.0f} s (its task {submitted.upstream_id})"
+                )
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, 2.0)
+            polled = await self.query(KLING_IMAGES, submitted.upstream_id)
+            status, raw = polled.status, polled.raw
+        if status.state is TaskState.FAILED:
+            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' could not make the images: {status.error}", code="upstream_error")
+        images = ((raw.get("data") or {}).get("task_result") or {}).get("images") or []
+        urls = [str(i["url"]) for i in images if isinstance(i, dict) and i.get("url")]
+        if not urls:
+            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response")
+        return urls
 
     async def query(self, kind: str, upstream_id: str) -> Polled:
         """The task's state."""
