@@ -10,14 +10,29 @@ import re
 
 import orjson
 
-_FIELD = re.compile(rb'("model(?:Version)?"\s*:\s*")[^"\\]*(")')
+_FIELD = re.compile(rb'"model(?:Version)?"\s*:\s*"([^"\\]*)"')
 _KEY = b'"model'
 _MAX_HELD = 512  # a tail this long is not a model field cut short: it goes on as it is
 
 
 def rename(raw: bytes, public: bytes) -> bytes:
-    """`raw` with the value of each model field replaced by `public` (already JSON-escaped)."""
-    return _FIELD.sub(lambda m: m.group(1) + public + m.group(2), raw) if _KEY in raw else raw
+    """`raw` with the value of each model field replaced by `public` (already JSON-escaped): found by
+    a plain search, checked with the pattern where found (cheaper than a regex pass over the body)."""
+    at = raw.find(_KEY)
+    if at < 0:
+        return raw
+    parts = []
+    done = 0
+    while at >= 0:
+        field = _FIELD.match(raw, at)
+        if field is not None:
+            parts += (raw[done : field.start(1)], public)
+            done = field.end(1)
+            at = raw.find(_KEY, done)
+        else:
+            at = raw.find(_KEY, at + 1)
+    parts.append(raw[done:])
+    return b"".join(parts)
 
 
 class StreamRenamer:
