@@ -21,7 +21,7 @@ def rename(raw: bytes, public: bytes) -> bytes:
     at = raw.find(_KEY)
     if at < 0:
         return raw
-    parts = []
+    parts: list[bytes] = []
     done = 0
     while at >= 0:
         field = _FIELD.match(raw, at)
