@@ -79,6 +79,11 @@ class FakeSuno:
             if done and "vocal-removal" in path:
                 response = {"vocal_removal_info": {"instrumental_url": WAV_URL, "vocal_url": AUDIO_URL}}
             return _answer({"taskId": task_id, "successFlag": "SUCCESS" if done else "PENDING", "response": response, "errorMessage": None})
+        if path == "/api/v1/suno/cover/generate":  # its successFlag is a number: 0 pending, 1 done, 2-3 failed
+            done = count >= 2
+            images = {"images": ["https://x/cover-1.png", "https://x/cover-2.png"]} if done else None
+            return _answer({"taskId": task_id, "parentTaskId": body.get("taskId"), "successFlag": 1 if done else 0, "response": images,
+                            "errorCode": 200, "errorMessage": ""})
         if path == "/api/v1/lyrics":
             lyrics = {"taskId": task_id, "data": [{"text": "[Verse]\nla la", "title": "Song", "status": "complete"}]}
             return _answer({"taskId": task_id, "status": "SUCCESS", "response": lyrics, "errorMessage": None})

@@ -89,6 +89,23 @@ def test_follow_up_routes_name_the_song_by_the_gateway_id(gateway: GatewayProces
     assert lyrics.status_code == 200 and lyrics.json()["data"]["alignedWords"][0]["word"] == "la"
 
 
+def test_cover_art_ends_with_its_numeric_flag_and_calls_back(
+    gateway: GatewayProcess, key: dict[str, Any], webhook_receiver: WebhookReceiver
+) -> None:
+    """Suno's cover record says `successFlag: 0/1/2/3` (numbers, unlike the other records' words):
+    the task ends, the record keeps the number (no stray `status`), and the callback is sent."""
+    song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
+    _until(gateway, key["key"], "task", song)
+    hook = f"cover-{time.time_ns()}"
+    cover = _post(gateway, key["key"], "generate-cover", {"taskId": song, "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
+    assert cover.status_code == 200, cover.text
+    cover_id = cover.json()["data"]["taskId"]
+    assert eventually(lambda: _record(gateway, key["key"], "cover", cover_id).json()["data"]["successFlag"] == 1)
+    data = _record(gateway, key["key"], "cover", cover_id).json()["data"]
+    assert data["taskId"] == cover_id and "status" not in data and data["response"]["images"][0] == "https://x/cover-1.png"
+    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["complete"])
+
+
 def test_lyrics_need_no_model(gateway: GatewayProcess, key: dict[str, Any]) -> None:
     created = _post(gateway, key["key"], "generate-lyrics", {"prompt": "a song about the sea"})
     data = _until(gateway, key["key"], "lyrics", created.json()["data"]["taskId"])

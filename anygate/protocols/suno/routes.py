@@ -18,7 +18,7 @@ from aiohttp import web
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
-from anygate.providers.suno.adapter import SYNC, TASKS, SunoProvider
+from anygate.providers.suno.adapter import COVER_FLAGS, SYNC, TASKS, SunoProvider
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
@@ -29,6 +29,7 @@ from anygate.tasks.targets import TaskTarget
 FAMILY = "suno"
 _STAGES = {"TEXT_SUCCESS": "text", "FIRST_SUCCESS": "first", "SUCCESS": "complete"}
 _FLAGGED = {"wav", "mp4", "vocal-removal"}  # records whose state is `successFlag`, not `status`
+_COVER_CODES = {word: code for code, word in COVER_FLAGS.items()}
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -111,8 +112,12 @@ def record(task: TaskView) -> dict[str, Any]:
     upstream = task.result or {}
     data = dict(upstream["data"]) if isinstance(upstream.get("data"), dict) else {}
     data["taskId"] = task.id
-    key = "successFlag" if TASKS[task.kind][1] in _FLAGGED else "status"
-    data[key] = _word(task)
+    group = TASKS[task.kind][1]
+    if group == "cover":  # a number, as Suno's cover record has it
+        word = _word(task) if task.state is not TaskState.FAILED or task.upstream_status.endswith("FAILED") else "GENERATE_COVER_FAILED"
+        data["successFlag"] = _COVER_CODES.get(word, 0)
+    else:
+        data["successFlag" if group in _FLAGGED else "status"] = _word(task)
     if isinstance(data.get("response"), dict) and "taskId" in data["response"]:
         data["response"] = {**data["response"], "taskId": task.id}
     if task.state is TaskState.FAILED:

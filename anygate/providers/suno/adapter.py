@@ -51,11 +51,16 @@ SYNC = {
     "generate-persona": "/api/v1/generate/generate-persona",
 }
 _RUNNING = {"TEXT_SUCCESS": 33, "FIRST_SUCCESS": 66}
+# the cover record's successFlag is a number, where the others' are words
+COVER_FLAGS = {0: "PENDING", 1: "SUCCESS", 2: "CREATE_TASK_FAILED", 3: "GENERATE_COVER_FAILED"}
 
 
 def task_status(data: dict[str, Any]) -> TaskStatus:
     """What a record-info `data` says of a task."""
-    word = str(data.get("status") or data.get("successFlag") or "PENDING")
+    flag = data.get("successFlag")
+    if isinstance(flag, int) and not isinstance(flag, bool):
+        flag = COVER_FLAGS.get(flag, "GENERATE_COVER_FAILED")
+    word = str(data.get("status") or flag or "PENDING")
     if word == "SUCCESS":
         return TaskStatus(TaskState.SUCCEEDED, word, 100)
     if word in _RUNNING:
