@@ -14,6 +14,7 @@ import uuid
 from collections import Counter
 from typing import Any
 
+import orjson
 from aiohttp import web
 
 UPSTREAM_KEY = "suno-secret-0123456789"
@@ -47,6 +48,7 @@ class FakeSuno:
         for path in RECORD_PATHS:
             self.app.router.add_get(path, self.record)
         self.app.router.add_post("/api/v1/generate/get-timestamped-lyrics", self.timestamped)
+        self.app.router.add_post("/api/v1/style/generate", self.style)
 
     def _refused(self, request: web.Request) -> web.Response | None:
         if request.headers.get("Authorization") != f"Bearer {UPSTREAM_KEY}":
@@ -98,6 +100,14 @@ class FakeSuno:
                 "response": {"taskId": task_id, "sunoData": [] if fails and count >= 2 else [track]},
                 "errorCode": 500 if status.endswith("FAILED") else None,
                 "errorMessage": "Audio generation failed" if status.endswith("FAILED") else None, "createTime": int(time.time() * 1000)}
+        return _answer(data)
+
+    async def style(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        self.requests.append({"path": request.path, "body": body})
+        data = {"taskId": uuid.uuid4().hex, "param": orjson.dumps(body).decode(), "result": f"{body.get('content')}, with haunting synths",
+                "creditsConsumed": 1, "creditsRemaining": 4321, "successFlag": "1", "errorCode": None, "errorMessage": None,
+                "createTime": "2026-11-30 10:00:00"}
         return _answer(data)
 
     async def timestamped(self, request: web.Request) -> web.Response:

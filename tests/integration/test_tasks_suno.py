@@ -106,6 +106,14 @@ def test_cover_art_ends_with_its_numeric_flag_and_calls_back(
     assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["complete"])
 
 
+def test_a_route_answered_at_once_shows_no_upstream_task_id_or_credit(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
+    answer = _post(gateway, key["key"], "style-generate", {"content": "Pop, Mysterious"})
+    assert answer.status_code == 200, answer.text
+    data = answer.json()["data"]
+    assert data["result"] == "Pop, Mysterious, with haunting synths" and data["taskId"] == answer.headers["x-request-id"]
+    assert "creditsRemaining" not in data and "creditsConsumed" not in data, "the operator's Suno balance is not the caller's business"
+
+
 def test_lyrics_need_no_model(gateway: GatewayProcess, key: dict[str, Any]) -> None:
     created = _post(gateway, key["key"], "generate-lyrics", {"prompt": "a song about the sea"})
     data = _until(gateway, key["key"], "lyrics", created.json()["data"]["taskId"])

@@ -79,11 +79,23 @@ def creator(route: str) -> Any:
                 record_usage(call, FAMILY, unpriced, Usage(), err.status)
                 raise
             record_usage(call, FAMILY, unpriced, Usage(), 200)
-            return web.json_response(answer, headers={"x-request-id": call.request_id})
+            return web.json_response(_scrubbed(answer, call.request_id), headers={"x-request-id": call.request_id})
         task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"), idempotency_key(request))
         return _ok({"taskId": task.id}, call)
 
     return create
+
+
+def _scrubbed(answer: dict[str, Any], request_id: str) -> dict[str, Any]:
+    """An answer of a route served at once, without what belongs to the upstream: its task id (the
+    gateway's request id stands in) and the operator's credit balance."""
+    data = answer.get("data")
+    if not isinstance(data, dict):
+        return answer
+    data = {k: v for k, v in data.items() if k not in ("creditsConsumed", "creditsRemaining")}
+    if "taskId" in data:
+        data["taskId"] = request_id
+    return {**answer, "data": data}
 
 
 def querier(group: str) -> Any:
