@@ -82,7 +82,8 @@ def test_same_family_answers_show_the_public_model_id(gateway: GatewayProcess, a
     messages: Any = [{"role": "user", "content": "hi"}]
     assert chat.chat.completions.create(model="gpt-test", messages=messages).model == "gpt-test"  # upstream: up-echo
     assert {c.model for c in chat.chat.completions.create(model="gpt-test", messages=messages, stream=True)} == {"gpt-test"}
-    assert chat.responses.create(model="gpt-native", input="hi").model == "gpt-native"
+    native = chat.responses.create(model="gpt-native", input="hi")
+    assert native.model == "gpt-native" and chat.responses.retrieve(native.id).model == "gpt-native", "stored as the client saw it"
     streamed = [e.response.model for e in chat.responses.create(model="gpt-native", input="hi", stream=True) if hasattr(e, "response")]
     assert streamed and set(streamed) == {"gpt-native"}
     claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0)

@@ -101,6 +101,8 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
         if store and final is not None:
             if previous is not None:  # a native upstream saw the conversation inlined, not the id
                 final["previous_response_id"] = previous
+            if "model" in final:  # as the client saw it: the public id, not a native upstream's
+                final["model"] = target.public_model
             await save(gateway.engine, call.key.id, conversation, final)
 
     if generation.relays(target):
