@@ -25,6 +25,7 @@ from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import attempt
 from anygate.server.json_body import read_json_object
+from anygate.tasks.targets import TaskTarget
 
 _FETCH_TIMEOUT = aiohttp.ClientTimeout(total=60, connect=10)
 MAX_IMAGE_BYTES = 50 * 1024 * 1024
@@ -98,32 +99,30 @@ async def image_generations(request: web.Request, call: Call) -> web.Response:
 
 
 async def _draw_on_dashscope(call: Call, body: dict[str, Any]) -> web.Response:
-    """Images from a DashScope image model, translated both ways; billed at the target's task price."""
+    """Images from a DashScope image model, translated both ways."""
     target = call.gateway.tasks.models.resolve(_model(body), call.key, IMAGE)
     provider = target.provider
     assert isinstance(provider, DashScopeProvider)
-    await admit(call, body, [target])
-    try:
-        urls = await provider.draw(body, target.model)
-        answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
-    except GatewayError as err:
-        record_usage(call, "openai-images", target, Usage(), err.status)
-        raise
-    record_usage(call, "openai-images", target, Usage(), 200)
-    return web.json_response(answer, headers={"x-request-id": call.request_id})
+    return await _drawn(call, body, target, lambda: provider.draw(body, target.model))
 
 
 async def _draw_on_kling(call: Call, body: dict[str, Any]) -> web.Response:
     """Images from a Kling image model: its task is submitted and waited for within the request (at
-    most KLING_WAIT_SECONDS), then answered in OpenAI's shape; billed at the target's task price."""
+    most KLING_WAIT_SECONDS)."""
     target = call.gateway.tasks.models.resolve(_model(body), call.key, KLING_IMAGES)
     provider = target.provider
     assert isinstance(provider, KlingProvider)
     if not isinstance(body.get("prompt"), str) or not body["prompt"]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
+    return await _drawn(call, body, target, lambda: provider.draw(kling_image_body(body, target.model), KLING_WAIT_SECONDS))
+
+
+async def _drawn(call: Call, body: dict[str, Any], target: TaskTarget, draw: Callable[[], Awaitable[list[str]]]) -> web.Response:
+    """The images a task model's provider draws, answered in OpenAI's shape (URLs, or `b64_json`
+    fetched); billed at the target's task price."""
     await admit(call, body, [target])
     try:
-        urls = await provider.draw(kling_image_body(body, target.model), KLING_WAIT_SECONDS)
+        urls = await draw()
         answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
     except GatewayError as err:
         record_usage(call, "openai-images", target, Usage(), err.status)
