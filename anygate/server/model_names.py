@@ -15,6 +15,11 @@ _KEY = b'"model'
 _MAX_HELD = 512  # a tail this long is not a model field cut short: it goes on as it is
 
 
+def _escaped(model: str) -> bytes:
+    """A model id as it stands between the quotes of a JSON string."""
+    return orjson.dumps(model)[1:-1]
+
+
 def rename(raw: bytes, public: bytes) -> bytes:
     """`raw` with the value of each model field replaced by `public` (already JSON-escaped): found by
     a plain search, checked with the pattern where found (cheaper than a regex pass over the body)."""
@@ -41,7 +46,7 @@ class StreamRenamer:
     __slots__ = ("_public", "_tail")
 
     def __init__(self, public_model: str) -> None:
-        self._public = orjson.dumps(public_model)[1:-1]
+        self._public = _escaped(public_model)
         self._tail = b""
 
     def feed(self, chunk: bytes) -> bytes:
@@ -64,7 +69,7 @@ class StreamRenamer:
 
 def renamed(raw: bytes, public_model: str, upstream_model: str) -> bytes:
     """A whole same-family answer with the public model id in it (as it came when the ids agree)."""
-    return rename(raw, orjson.dumps(public_model)[1:-1]) if public_model != upstream_model else raw
+    return rename(raw, _escaped(public_model)) if public_model != upstream_model else raw
 
 
 def renamer(public_model: str, upstream_model: str) -> StreamRenamer | None:

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.server.admission import admit
 from anygate.server.call import Call
-from anygate.tasks.contract import TaskState, TaskView
+from anygate.tasks.contract import FINISHED, TaskState, TaskView
 from anygate.tasks.store import find_by_idempotency_key, find_task, view
 from anygate.tasks.targets import TaskTarget
 
@@ -76,7 +76,7 @@ async def _first_task(call: Call, idempotency_key: str, family: str, kind: str, 
             param="Idempotency-Key",
             code="idempotency_key_reused",
         )
-    if not row.upstream_id and row.state not in (TaskState.FAILED.value, TaskState.SUCCEEDED.value):
+    if not row.upstream_id and TaskState(row.state) not in FINISHED:
         raise GatewayError(
             ErrorKind.INVALID_REQUEST,
             "A request with this Idempotency-Key is still being submitted; retry in a few seconds",
