@@ -40,6 +40,7 @@ class ProviderConfig(_Strict):
     base_url: str | None = None
     api_key: str | None = None
     responses_api: bool = False
+    passthrough: bool = True  # may take the calls that name no model (files, batches, assistants, threads)
     access_key: str | None = None
     secret_key: str | None = None
     connect_timeout_seconds: float = Field(default=10.0, gt=0)  # to open the connection
@@ -69,6 +70,10 @@ class TargetConfig(_Strict):
     # kinds the model serves (unset: every kind its provider runs), e.g. [video-synthesis]
     display_name: str | None = None
     tasks: list[str] | None = None
+    # beyond the contract: audio prices, USD per million characters of speech made, and per minute of
+    # audio transcribed or translated (unset: the tokens the upstream reports, at the token prices)
+    character_price: float | None = Field(default=None, ge=0)
+    minute_price: float | None = Field(default=None, ge=0)
 
 
 class RoutingConfig(_Strict):

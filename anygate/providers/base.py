@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -44,6 +44,42 @@ class DrawsImages(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True)
+class Upload:
+    """A multipart form on its way upstream: its fields (in order), then one file whose bytes arrive as
+    they are read (from the client, or from a spool when the form had to be read whole first)."""
+
+    fields: list[tuple[str, str]]
+    file_field: str
+    filename: str
+    content_type: str
+    chunks: AsyncIterator[bytes]
+    rest: Callable[[], Awaitable[list[tuple[str, str]]]]  # the fields after the file, read once it has gone
+    failure: list[Exception] = field(default_factory=list)  # why reading the client's file failed, once it has
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """One call passed through to an upstream's OpenAI API as it is: a method and a path under the
+    API's base, with a JSON body, a multipart upload or nothing."""
+
+    method: str
+    path: str  # e.g. /files/file-abc/content
+    query: Mapping[str, str] = field(default_factory=dict)
+    json: dict[str, Any] | None = None
+    upload: Upload | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)  # forwarded from the client (OpenAI-Beta)
+
+
+@runtime_checkable
+class PassesThrough(Protocol):
+    """A provider that serves OpenAI's audio, moderation, file, batch, assistant and thread routes."""
+
+    async def pass_through(self, passage: Passage) -> Reply:
+        """The upstream's answer: JSON whole, anything else (audio, file content, a run's events) as chunks."""
+        ...
+
+
 async def _nothing() -> None:
     return None
 
@@ -62,6 +98,7 @@ class Reply:
     body: bytes | None = None
     chunks: AsyncIterator[bytes] | None = None
     close: Callable[[], Awaitable[None]] = field(default=_nothing)
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True, slots=True)

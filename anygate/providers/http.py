@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
@@ -46,6 +46,33 @@ class HttpUpstream:
     async def _call(
         self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None
     ) -> Reply:
+        resp = await self._open(method, url, data, headers)
+        if stream and resp.content_type == "text/event-stream":
+            return await self._stream(resp)
+        raw = await self._whole(resp)
+        if resp.content_type != "application/json" or stream:
+            wanted = "an event stream" if stream else "JSON"
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' answered with {resp.content_type or 'no content type'}, not {wanted}",
+                code="upstream_bad_response",
+            )
+        return Reply(body=raw)
+
+    async def pass_through(
+        self, method: str, url: str, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str]
+    ) -> Reply:
+        """One call passed through as it is (`headers` name the body's type): a JSON answer comes back
+        whole, anything else (audio, a file's bytes, an event stream) as chunks, as it arrives."""
+        resp = await self._open(method, url, data, headers)
+        if resp.content_type == "application/json":
+            return Reply(body=await self._whole(resp))
+        return Reply(chunks=resp.content.iter_any(), close=_closer(resp), content_type=resp.content_type or "application/octet-stream")
+
+    async def _open(
+        self, method: str, url: str, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str] | None
+    ) -> aiohttp.ClientResponse:
+        """The upstream's response once its headers are in and say it succeeded; GatewayError otherwise."""
         try:
             resp = await self._http.request(
                 method,
@@ -69,8 +96,10 @@ class HttpUpstream:
                 "check the provider's base_url",
                 code="upstream_bad_response",
             )
-        if stream and resp.content_type == "text/event-stream":
-            return await self._stream(resp)
+        return resp
+
+    async def _whole(self, resp: aiohttp.ClientResponse) -> bytes:
+        """The whole body of a successful answer, bounded."""
         try:
             raw = await read_bounded(resp, _BODY_LIMIT)
         except TimeoutError:
@@ -85,14 +114,7 @@ class HttpUpstream:
                 f"upstream '{self.name}' answered with more than {_BODY_LIMIT // 2**20} MB",
                 code="upstream_bad_response",
             )
-        if resp.content_type != "application/json" or stream:
-            wanted = "an event stream" if stream else "JSON"
-            raise GatewayError(
-                ErrorKind.UPSTREAM,
-                f"upstream '{self.name}' answered with {resp.content_type or 'no content type'}, not {wanted}",
-                code="upstream_bad_response",
-            )
-        return Reply(body=raw)
+        return raw
 
     async def _stream(self, resp: aiohttp.ClientResponse) -> Reply:
         """The stream's reply, once its first chunk is in: until then a silent upstream can still be retried."""

@@ -31,6 +31,8 @@ class Target:
     cache_read_price: float | None = None  # None: as input
     cache_write_price: float | None = None
     hosted_tools: str = "drop"  # or refuse: what a translated call does with hosted tools the upstream cannot run
+    character_price: float | None = None  # USD per million characters of speech made
+    minute_price: float | None = None  # USD per minute of audio heard
 
     def cost(self, usage: Usage) -> float:
         """The price in USD of a call's tokens, cache reads and writes each at their own price."""
@@ -145,4 +147,6 @@ def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -
         cache_read_price=config.cache_read_price,
         cache_write_price=config.cache_write_price,
         hosted_tools=config.hosted_tools,
+        character_price=config.character_price,
+        minute_price=config.minute_price,
     )

@@ -73,6 +73,20 @@ class StoredResponse(Base):
     response: Mapped[str] = mapped_column(Text)  # JSON: the response object as the client got it
 
 
+class UpstreamObject(Base):
+    """An object an upstream handed out (file, batch, assistant, thread): which provider holds it and
+    which key created it (no other key sees it)."""
+
+    __tablename__ = "upstream_objects"
+    __table_args__ = (Index("ix_upstream_objects_key", "key_id", "kind"),)
+
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(255), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    key_id: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[float] = mapped_column(Float)
+
+
 class Task(Base):
     """A media or music task: the gateway's id for an upstream job, polled until it ends, billed once."""
 

@@ -43,3 +43,24 @@ def usage_rows(gateway: GatewayProcess, where: Any) -> list[tuple[str, int, int]
         if rows:
             return rows
     return []
+
+
+def key_records(gateway: GatewayProcess, key_id: str, count: int, *columns: Any) -> list[tuple[Any, ...]]:
+    """`columns` of the key's usage records, in order, once at least `count` are written (all there are
+    after 5 s otherwise)."""
+
+    async def read() -> list[tuple[Any, ...]]:
+        engine = create_engine(gateway.config["database"])
+        try:
+            async with engine.connect() as conn:
+                query = select(*columns).where(UsageRecord.key_id == key_id).order_by(UsageRecord.id)
+                return [tuple(r) for r in await conn.execute(query)]
+        finally:
+            await engine.dispose()
+
+    rows: list[tuple[Any, ...]] = []
+    deadline = time.time() + 5
+    while time.time() < deadline and len(rows) < count:
+        time.sleep(0.3)
+        rows = asyncio.run(read())
+    return rows

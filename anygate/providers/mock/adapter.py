@@ -17,8 +17,10 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer
 from anygate.core.usage import estimate_tokens
 from anygate.protocols.openai.codec import OPENAI_CHAT
-from anygate.providers.base import Reply
+from anygate.providers.base import Passage, Reply
 from anygate.providers.mock.behaviour import Answer, answer
+from anygate.providers.mock.objects import MockObjects
+from anygate.providers.mock.passage import serve
 from anygate.providers.openai_shapes import embedding_texts, embeddings_response, images_response
 
 _TEXT_PIECE = 12  # characters of text per streamed chunk
@@ -35,6 +37,7 @@ class MockProvider:
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
         self.config = config
+        self._objects = MockObjects()
 
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """Answer at once, as a body or as a stream of chunks."""
@@ -46,6 +49,10 @@ class MockProvider:
             return Reply(chunks=_stream(result, model, usage))
         return Reply(body=orjson.dumps(_completion(result, model)))
 
+    async def pass_through(self, passage: Passage) -> Reply:
+        """OpenAI's audio, moderation, file, batch, assistant and thread routes, answered in process
+        (objects kept in this worker's memory)."""
+        return await serve(self._objects, passage)
 
     async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """Deterministic unit vectors (16 numbers, or `dimensions`) from each text's SHA-256."""

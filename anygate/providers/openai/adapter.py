@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
+import orjson
 
 from anygate.config import ProviderConfig
 from anygate.protocols.openai.codec import OPENAI_CHAT
-from anygate.providers.base import Reply
+from anygate.providers.base import Passage, Reply
 from anygate.providers.http import HttpUpstream
+from anygate.providers.multipart import form_body
 
 DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
@@ -27,6 +30,7 @@ class OpenAIProvider:
         auth = {"Authorization": f"Bearer {key}"} if key and key.lower() != "none" else {}
         self._upstream = HttpUpstream(name, config, http, {"Accept": "application/json, text/event-stream", **auth})
         base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
+        self._base = base
         self._chat_url = base + "/chat/completions"
         self._responses_url = base + "/responses"
         self._embeddings_url = base + "/embeddings"
@@ -47,3 +51,14 @@ class OpenAIProvider:
     async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /images/generations with the model swapped."""
         return await self._upstream.post(self._images_url, {**body, "model": upstream_model}, False)
+
+    async def pass_through(self, passage: Passage) -> Reply:
+        """The call at the same path under this upstream's base, its body as JSON or multipart."""
+        url = self._base + passage.path + ("?" + urlencode(passage.query) if passage.query else "")
+        headers = dict(passage.headers)
+        data: Any = None
+        if passage.json is not None:
+            data = orjson.dumps(passage.json)
+        elif passage.upload is not None:
+            headers["Content-Type"], data = form_body(passage.upload)
+        return await self._upstream.pass_through(passage.method, url, data, headers)
