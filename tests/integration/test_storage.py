@@ -22,6 +22,7 @@ from anygate.metering.record import usage_row
 from anygate.metering.report import usage_totals
 from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
 from anygate.store.database import create_engine, migrate
+from anygate.store import upstream_objects
 from anygate.store.replay import load_entries, save_entries
 from anygate.store.retention import Retention
 from anygate.store.tables import StoredResponse, UsageRecord
@@ -229,3 +230,27 @@ async def test_budget_holds_are_reserved_settled_once_and_expire(engine: AsyncEn
     async with engine.begin() as conn:
         await release(conn, [lost])  # the late settlement of an expired hold gives nothing back twice
     assert await _spent_and_held(engine, key.id) == (0.25, 0.0, 0)
+
+
+async def test_upstream_objects_belong_to_one_key_and_are_recorded_once(engine: AsyncEngine) -> None:
+    run = f"{time.time_ns()}"  # PostgreSQL's database is shared by the session's tests
+    ids = [f"file-{run}-1", f"file-{run}-2"]
+    assert await upstream_objects.remember(engine, "file", ids, "up", "key_a") == ids
+    assert await upstream_objects.remember(engine, "file", [ids[1], f"file-{run}-3"], "up", "key_a") == [f"file-{run}-3"]
+    assert await upstream_objects.remember(engine, "file", ids, "up", "key_b") == []  # an id is never handed to a second key
+    assert await upstream_objects.remember(engine, "file-billed", ids[:1], "up", "key_a") == ids[:1]  # another kind, same id
+    assert await upstream_objects.holder(engine, "file", ids[0], "key_a") == "up"
+    assert await upstream_objects.holder(engine, "file", ids[0], "key_b") is None
+    assert await upstream_objects.holder(engine, "batch", ids[0], "key_a") is None
+    assert await upstream_objects.owned(engine, "file", [*ids, "file-other"], "up", "key_a") == set(ids)
+    assert await upstream_objects.owned(engine, "file", ids, "elsewhere", "key_a") == set()
+    await upstream_objects.forget(engine, "file", ids[0], "up")
+    assert await upstream_objects.holder(engine, "file", ids[0], "key_a") is None
+    assert await upstream_objects.holder(engine, "file", ids[1], "key_a") == "up"
+    assert await upstream_objects.owned(engine, "file-billed", ids, "up", "key_a") == {ids[0]}
+
+
+async def test_racing_records_of_one_object_record_it_once(engine: AsyncEngine) -> None:
+    job = f"run_{time.time_ns()}"
+    results = await asyncio.gather(*(upstream_objects.remember(engine, "run-billed", [job], "up", "key_a") for _ in range(5)))
+    assert sorted(results) == [[], [], [], [], [job]]

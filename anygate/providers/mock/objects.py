@@ -33,7 +33,10 @@ def page(items: list[dict[str, Any]], query: dict[str, str]) -> dict[str, Any]:
     if "after" in query:
         ids = [r["id"] for r in rows]
         rows = rows[ids.index(query["after"]) + 1 :] if query["after"] in ids else []
-    limit = int(query.get("limit") or 20)
+    given = query.get("limit") or "20"
+    if not given.isdigit() or not 1 <= int(given) <= 10000:
+        raise invalid_request(f"Invalid value for 'limit': {given!r}; an integer from 1 to 10000 is expected", "limit")
+    limit = int(given)
     data = rows[:limit]
     first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
     return {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": len(rows) > limit}

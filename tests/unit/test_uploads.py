@@ -1,0 +1,167 @@
+"""Multipart uploads on their way through: read from a client (streamed, or spooled when the fields a
+route needs come after the file), written again for the upstream, and the transcript formats made
+from verbose_json."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+from anygate.core.errors import GatewayError
+from anygate.protocols.openai.transcript_formats import rendered
+from anygate.providers.base import Upload
+from anygate.providers.multipart import form_body
+from anygate.server.multipart_form import MAX_FIELD_BYTES, MAX_FIELDS, field_value, read_upload, with_field
+
+LIMIT = 1024 * 1024
+
+
+async def _read(request: web.Request) -> web.Response:
+    """What read_upload makes of the form: fields, whether the file streams, the file, the rest."""
+    try:
+        upload = await read_upload(request, request.query.getall("need", []), LIMIT)
+        data = b"".join([chunk async for chunk in upload.chunks])
+        rest = await upload.rest()
+    except GatewayError as err:
+        return web.json_response({"status": err.status, "message": err.message, "failure": None})
+    summary = {"fields": upload.fields, "rest": rest, "name": upload.filename, "type": upload.content_type, "size": len(data)}
+    return web.json_response({**summary, "head": data[:8].hex(), "failure": [str(f) for f in upload.failure]})
+
+
+async def _parse(request: web.Request) -> web.Response:
+    """How a server (aiohttp's own parser) reads a written form."""
+    form = await request.post()
+    out: list[Any] = []
+    for name, value in form.items():
+        out.append([name, value] if isinstance(value, str) else [name, value.filename, value.content_type, value.file.read().decode()])
+    return web.json_response(out)
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[TestServer]:
+    app = web.Application()
+    app.router.add_post("/read", _read)
+    app.router.add_post("/parse", _parse)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server
+    await server.close()
+
+
+def _form(*parts: tuple[str, Any]) -> aiohttp.FormData:
+    form = aiohttp.FormData(default_to_multipart=True)
+    for name, value in parts:
+        if isinstance(value, tuple):
+            form.add_field(name, value[1], filename=value[0], content_type=value[2])
+        else:
+            form.add_field(name, value)
+    return form
+
+
+async def _post(server: TestServer, form: aiohttp.FormData, *needs: str) -> dict[str, Any]:
+    async with aiohttp.ClientSession() as http:
+        params = [("need", n) for n in needs]
+        async with http.post(server.make_url("/read"), data=form, params=params) as resp:
+            result: dict[str, Any] = await resp.json()
+            return result
+
+
+async def test_a_file_after_the_needed_fields_streams_and_the_fields_after_it_come_later(server: TestServer) -> None:
+    form = _form(("model", "whisper"), ("file", ("a.wav", b"RIFF" + b"\1" * 5000, "audio/wav")), ("language", "en"))
+    got = await _post(server, form, "model")
+    assert got["fields"] == [["model", "whisper"]] and got["rest"] == [["language", "en"]]
+    assert got["size"] == 5004 and got["head"] == "5249464601010101"
+    assert got["name"] == "a.wav" and got["type"] == "audio/wav"
+
+
+async def test_a_file_before_a_needed_field_is_spooled_and_every_field_is_read_first(server: TestServer) -> None:
+    form = _form(("file", ("b.bin", b"\2" * 3000, "application/weird type")), ("model", "m"), ("purpose", "batch"))
+    got = await _post(server, form, "model")
+    assert got["fields"] == [["model", "m"], ["purpose", "batch"]] and got["rest"] == []
+    assert got["size"] == 3000 and got["type"] == "application/octet-stream"  # a content type that is not one is not passed on
+
+
+@pytest.mark.parametrize("needs", [(), ("model",)])
+async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(server: TestServer, needs: tuple[str, ...]) -> None:
+    async def body() -> AsyncIterator[bytes]:  # no Content-Length, so only the reading finds it
+        yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="big"\r\n\r\n'
+        for _ in range(11):
+            yield b"\0" * 100_000
+        yield b'\r\n--x\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n--x--\r\n'
+
+    async with aiohttp.ClientSession() as http:
+        url = server.make_url("/read").with_query([("need", n) for n in needs])
+        async with http.post(url, data=body(), headers={"Content-Type": "multipart/form-data; boundary=x"}) as resp:
+            got = await resp.json()
+    assert got["status"] == 413 and got["message"] == "The file is larger than this route takes (1 MB)"
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        (_form(("model", "m")), "The form has no 'file' file"),
+        (_form(("model", "x" * (MAX_FIELD_BYTES + 1)), ("file", ("a", b"1", "text/plain"))), "The form field 'model' is longer than 64 KB"),
+        (_form(*[(f"f{i}", "v") for i in range(MAX_FIELDS + 1)], ("file", ("a", b"1", "text/plain"))), "The form has more than 64 fields"),
+        (_form(("file", ("a", b"1", "text/plain")), ("file2", ("b", b"2", "text/plain"))), "The form may hold one file only"),
+    ],
+)
+async def test_forms_that_are_not_one_file_and_a_few_short_fields_are_refused(server: TestServer, form: aiohttp.FormData, message: str) -> None:
+    got = await _post(server, form, "model")
+    assert got == {"status": 400, "message": message, "failure": None}
+
+
+async def test_a_body_that_is_not_a_form_is_refused(server: TestServer) -> None:
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.make_url("/read"), json={"model": "m"}) as resp:
+            assert (await resp.json())["message"] == "This route takes a multipart/form-data body with a file"
+
+
+def _upload(fields: list[tuple[str, str]], rest: list[tuple[str, str]], filename: str = "a.txt") -> Upload:
+    async def chunks() -> AsyncIterator[bytes]:
+        yield b"hello "
+        yield b"world"
+
+    async def after() -> list[tuple[str, str]]:
+        return rest
+
+    return Upload(fields, "file", filename, "text/plain", chunks(), after)
+
+
+async def test_a_written_form_reads_back_the_same_with_awkward_names(server: TestServer) -> None:
+    upload = with_field(_upload([("model", "public"), ("prénom", "é")], [("late", "1")], 'a "b"\r\n.txt'), "model", "upstream")
+    assert field_value(upload, "model") == "upstream" and field_value(upload, "absent") is None
+    content_type, body = form_body(with_field(upload, "added", 7))
+    assert content_type.startswith("multipart/form-data; boundary=anygate-")
+    async with aiohttp.ClientSession() as http:
+        async with http.post(server.make_url("/parse"), data=body, headers={"Content-Type": content_type}) as resp:
+            parsed = await resp.json()
+    assert parsed == [
+        ["model", "upstream"],
+        ["prénom", "é"],
+        ["added", "7"],
+        ["file", "a %22b%22%0D%0A.txt", "text/plain", "hello world"],  # encoded as browsers and httpx do: no header breaks out
+        ["late", "1"],
+    ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        ("text", "Hello. Bye.\n"),
+        ("srt", "1\n00:00:00,000 --> 00:00:01,250\nHello.\n\n2\n01:02:03,004 --> 01:02:05,500\nBye.\n\n"),
+        ("vtt", "WEBVTT\n\n00:00:00.000 --> 00:00:01.250\nHello.\n\n01:02:03.004 --> 01:02:05.500\nBye.\n\n"),
+    ],
+)
+def test_transcripts_are_written_as_openai_writes_them(kind: str, expected: str) -> None:
+    answer = {"text": "Hello. Bye.", "duration": 3725.5, "segments": [{"start": 0, "end": 1.25, "text": " Hello."}, {"start": 3723.004, "end": 3725.5, "text": " Bye. "}]}
+    assert rendered(answer, kind) == expected
+
+
+def test_a_transcript_without_segments_is_one_cue_over_its_duration() -> None:
+    assert rendered({"text": "All of it.", "duration": 61.5}, "srt") == "1\n00:00:00,000 --> 00:01:01,500\nAll of it.\n\n"
+    assert rendered({"text": "x"}, "vtt") == "WEBVTT\n\n00:00:00.000 --> 00:00:00.000\nx\n\n"
