@@ -66,6 +66,13 @@ async def owned(engine: AsyncEngine, kind: str, ids: Iterable[str], provider: st
         return set((await conn.execute(query)).scalars())
 
 
+async def held(engine: AsyncEngine, kind: str, ids: Iterable[str], key_id: str) -> set[str]:
+    """Those of `ids` that belong to the key, wherever they are held."""
+    query = select(UpstreamObject.id).where(UpstreamObject.id.in_(list(ids)), UpstreamObject.kind == kind, UpstreamObject.key_id == key_id)
+    async with engine.connect() as conn:
+        return set((await conn.execute(query)).scalars())
+
+
 async def forget(engine: AsyncEngine, kind: str, object_id: str, provider: str) -> None:
     """Drop the record of a deleted object."""
     async with engine.begin() as conn:

@@ -341,3 +341,28 @@ def test_the_mock_provider_serves_every_route_offline(tmp_path: Any) -> None:
         assert reply.role == "assistant" and reply.content[0].text.value == "echo me"  # type: ignore[union-attr]
     finally:
         gateway.stop()
+
+
+def test_a_key_cannot_name_another_keys_file_in_a_body(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
+    owner, _ = _client(gateway)
+    other, _ = _client(gateway)
+    secret = owner.files.create(file=("secret.csv", b"a,b\n1,2\n", "text/csv"), purpose="assistants").id
+    tools = {"code_interpreter": {"file_ids": [secret]}}
+    assistant = owner.beta.assistants.create(model="gpt-pub", tools=[{"type": "code_interpreter"}], tool_resources=tools)
+    assert fake.requests[-1]["body"]["tool_resources"] == tools  # the owner may
+    seen = len(fake.requests)
+    message = {"role": "user", "content": "read it", "attachments": [{"file_id": secret, "tools": [{"type": "code_interpreter"}]}]}
+    attempts = [
+        lambda: other.beta.assistants.create(model="gpt-pub", tools=[{"type": "code_interpreter"}], tool_resources=tools),
+        lambda: other.beta.threads.create(messages=[message]),  # type: ignore[list-item]
+        lambda: other.beta.threads.messages.create(thread_id=other.beta.threads.create().id, **message),  # type: ignore[arg-type]
+        lambda: other.chat.completions.create(
+            model="gpt-pub", messages=[{"role": "user", "content": [{"type": "file", "file": {"file_id": secret}}]}]
+        ),
+        lambda: other.responses.create(model="gpt-pub", input=[{"role": "user", "content": [{"type": "input_file", "file_id": secret}]}]),
+    ]
+    for attempt in attempts:
+        with pytest.raises(openai.NotFoundError, match=f"No such File object: {secret}"):
+            attempt()
+    assert [r["path"] for r in fake.requests[seen:]] == ["/v1/threads"]  # only the thread the third attempt made for itself
+    assert assistant.tool_resources and assistant.tool_resources.code_interpreter

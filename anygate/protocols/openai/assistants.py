@@ -13,6 +13,7 @@ from aiohttp import web
 from anygate.core.errors import invalid_request
 from anygate.core.sse import SseDataSplitter
 from anygate.core.usage import Usage
+from anygate.protocols.openai.file_refs import check_files, named_files
 from anygate.protocols.openai.passthrough import (
     Passed,
     answered,
@@ -73,6 +74,7 @@ async def create_assistant(request: web.Request, call: Call) -> web.Response:
     """POST /assistants, at its model's provider."""
     body = await read_json_object(request)
     passed = _upstream_model(call, body, None, "POST /openai/v1/assistants")
+    await check_files(call, named_files(body))
     await admit(call, {})
     answer = json_answer(call, FAMILY, passed, await send(call, FAMILY, passed, Passage("POST", "/assistants", json=body, headers=forwarded(request))))
     await remember(call, "assistant", answer, passed)
@@ -94,6 +96,7 @@ async def assistant_object(request: web.Request, call: Call) -> web.Response:
     body = await read_json_object(request) if request.method == "POST" else None
     if body is not None and "model" in body:
         _upstream_model(call, body, passed, f"POST /openai/v1/assistants/{assistant_id}")
+    await check_files(call, named_files(body))
     await admit(call, {})
     reply = await send(call, FAMILY, passed, Passage(request.method, f"/assistants/{assistant_id}", json=body, headers=forwarded(request)))
     answer = json_answer(call, FAMILY, passed, reply)
@@ -106,6 +109,7 @@ async def create_thread(request: web.Request, call: Call) -> web.Response:
     """POST /threads, at the first provider that takes calls naming no model."""
     body = await read_json_object(request) if request.can_read_body else {}
     passed = model_less(call, "POST /openai/v1/threads")
+    await check_files(call, named_files(body))
     await admit(call, {})
     answer = json_answer(call, FAMILY, passed, await send(call, FAMILY, passed, Passage("POST", "/threads", json=body, headers=forwarded(request))))
     await remember(call, "thread", answer, passed)
@@ -121,6 +125,7 @@ async def thread_part(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request) if request.method == "POST" and request.can_read_body else None
     if body is not None and rest == "runs":
         await _check_run(call, body, passed)
+    await check_files(call, named_files(body))
     await admit(call, {})
     path = f"/threads/{thread_id}" + (f"/{rest}" if rest else "")
     reply = await send(call, FAMILY, passed, Passage(request.method, path, request.query, json=body, headers=forwarded(request)))

@@ -12,6 +12,7 @@ from anygate.metering.record import record_before_end, record_usage
 from anygate.protocols.openai.chat_stream import ChatStreamRelay
 from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.errors import stream_error_event
+from anygate.protocols.openai.file_refs import check_files, parts_files
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
@@ -43,6 +44,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     body = await read_json_object(request)
     model, stream = _validate(body)
     plan = call.gateway.models.plan(model, call.key)
+    await check_files(call, parts_files(body.get("messages"), "content"))
     await admit(call, body, plan)
     client_wants_usage = False
     relayed = body

@@ -12,6 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.protocols.openai.file_refs import check_files, parts_files
 from anygate.protocols.openai.responses_native import NATIVE_RESPONSES, native_input, relay_stream, relay_whole
 from anygate.protocols.openai.responses_request import input_items
 from anygate.protocols.openai.responses_shape import ResponsesShape, new_id
@@ -84,6 +85,7 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
             )
         conversation = earlier.input_items + earlier.response.get("output", []) + items
     plan = gateway.models.plan(model, call.key)
+    await check_files(call, parts_files(items, "content"))
     expanded = {**body, "input": conversation}
     relayed = {k: v for k, v in expanded.items() if k != "previous_response_id"} | {"input": native_input(conversation)}
 
