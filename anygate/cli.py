@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
@@ -21,6 +22,7 @@ from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
 from anygate.store.database import create_engine, migrate
+from anygate.verify import Options
 from anygate.verify import run as run_checklist
 
 app = typer.Typer(help="anygate: one AI API gateway for every SDK.", no_args_is_help=True, add_completion=False)
@@ -224,19 +226,38 @@ def usage(
 @app.command()
 def verify(
     base_url: Annotated[str, typer.Option("--base-url", help="The gateway, e.g. http://127.0.0.1:8080")],
-    key: Annotated[str, typer.Option("--key", help="A gateway API key.")],
+    key: Annotated[str | None, typer.Option("--key", help="A gateway API key (better: ANYGATE_API_KEY in the environment).")] = None,
     model: Annotated[str | None, typer.Option("--model", help="The chat model to use (default: the first listed).")] = None,
+    callback_host: Annotated[
+        str, typer.Option("--callback-host", help="The name or address the gateway reaches this machine by, for task callbacks.")
+    ] = "127.0.0.1",
+    webhook_secret: Annotated[
+        str | None, typer.Option("--webhook-secret", help="The key's webhook secret, to check callback signatures (or ANYGATE_WEBHOOK_SECRET).")
+    ] = None,
+    forbidden_model: Annotated[str | None, typer.Option("--forbidden-model", help="A model this key may not use, for the 403 step.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Verify Your Integration: models, a text call, streaming, the native families, a task, errors."""
-    results = run_checklist(base_url, key, model)
+    """Verify Your Integration, step by step: the key, models, text and streaming in every family, a
+    media and a music task with their callbacks, and the 401, 403, 404 and 429 answers."""
+    secret = key or os.environ.get("ANYGATE_API_KEY")
+    if not secret:
+        err.print("[red]error[/red]: no key: set ANYGATE_API_KEY (or give --key)")
+        raise typer.Exit(2)
+    options = Options(
+        key_source="--key" if key else "ANYGATE_API_KEY",
+        model=model,
+        callback_host=callback_host,
+        webhook_secret=webhook_secret or os.environ.get("ANYGATE_WEBHOOK_SECRET"),
+        forbidden_model=forbidden_model,
+    )
+    results = run_checklist(base_url, secret, options)
     if as_json:
         _print_json([asdict(r) for r in results])
     else:
-        table = Table("check", "result", "detail", "ms")
+        table = Table("step", "sent", "expected", "result", "detail", "ms")
         colours = {"PASS": "green", "FAIL": "red", "SKIP": "yellow"}
         for r in results:
-            table.add_row(r.name, f"[{colours[r.outcome]}]{r.outcome}[/{colours[r.outcome]}]", r.detail, f"{r.ms:.0f}")
+            table.add_row(r.name, r.sent, r.expected, f"[{colours[r.outcome]}]{r.outcome}[/{colours[r.outcome]}]", r.detail, f"{r.ms:.0f}")
         out.print(table)
     if any(r.outcome == "FAIL" for r in results):
         raise typer.Exit(1)

@@ -21,8 +21,8 @@ from anygate.metering.budget import release, release_expired, reserve
 from anygate.metering.record import usage_row
 from anygate.metering.report import usage_totals
 from anygate.metering.writer import FLUSH_SECONDS, UsageWriter
-from anygate.store.database import create_engine, migrate
 from anygate.store import upstream_objects
+from anygate.store.database import create_engine, migrate
 from anygate.store.replay import load_entries, save_entries
 from anygate.store.retention import Retention
 from anygate.store.tables import StoredResponse, UsageRecord
