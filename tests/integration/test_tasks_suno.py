@@ -70,10 +70,10 @@ def test_a_song_goes_through_text_first_and_complete(
     data = _until(gateway, key["key"], "task", task_id)
     assert data["taskId"] == task_id and data["response"]["taskId"] == task_id
     assert data["response"]["sunoData"][0]["audioUrl"] == AUDIO_URL
-    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "first", "complete"])
+    assert eventually(lambda: [d.body["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "first", "complete"])
     complete = webhook_receiver.at(hook)[-1].body
-    assert complete["code"] == 200 and complete["data"]["task_id"] == task_id
-    assert complete["data"]["data"][0]["audio_url"] == AUDIO_URL and complete["data"]["data"][0]["duration"] == 198.44
+    assert complete["code"] == 200 and complete["task_id"] == task_id and complete["msg"] == "All generated successfully."
+    assert complete["data"][0]["audio_url"] == AUDIO_URL and complete["data"][0]["duration"] == 198.44
 
 
 def test_follow_up_routes_name_the_song_by_the_gateway_id(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
@@ -103,7 +103,38 @@ def test_cover_art_ends_with_its_numeric_flag_and_calls_back(
     assert eventually(lambda: _record(gateway, key["key"], "cover", cover_id).json()["data"]["successFlag"] == 1)
     data = _record(gateway, key["key"], "cover", cover_id).json()["data"]
     assert data["taskId"] == cover_id and "status" not in data and data["response"]["images"][0] == "https://x/cover-1.png"
-    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["complete"])
+    assert eventually(lambda: [d.body["callbackType"] for d in webhook_receiver.at(hook)] == ["complete"])
+    assert webhook_receiver.at(hook)[0].body["data"] == {"task_id": cover_id, "images": ["https://x/cover-1.png", "https://x/cover-2.png"]}
+
+
+def test_each_routes_callback_carries_that_routes_result(
+    gateway: GatewayProcess, key: dict[str, Any], webhook_receiver: WebhookReceiver
+) -> None:
+    """As AnyInt's example: `callbackType`, `task_id` and `data` at the top level; `data` as the Suno
+    API's callback of the route has it (WAV `audioWavUrl`, vocal removal `vocal_removal_info`, lyrics)."""
+    song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
+    _until(gateway, key["key"], "task", song)
+    hooks = {}
+    for route, body in (
+        ("wav-generate", {"taskId": song, "audioId": "e231"}),
+        ("vocal-removal", {"taskId": song, "audioId": "e231"}),
+        ("generate-lyrics", {"prompt": "the sea"}),
+    ):
+        hook = f"{route}-{time.time_ns()}"
+        created = _post(gateway, key["key"], route, {**body, "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
+        assert created.status_code == 200, created.text
+        hooks[route] = (hook, created.json()["data"]["taskId"])
+    for hook, _ in hooks.values():
+        assert eventually(lambda hook=hook: bool(webhook_receiver.at(hook)))  # type: ignore[misc]
+    bodies = {route: webhook_receiver.at(hook)[-1].body for route, (hook, _) in hooks.items()}
+    wav_id, vocal_id, lyrics_id = (task_id for _, task_id in hooks.values())
+    assert bodies["wav-generate"] == {
+        "code": 200, "msg": "All generated successfully.", "callbackType": "complete", "task_id": wav_id,
+        "data": {"audioWavUrl": WAV_URL, "task_id": wav_id},
+    }  # fmt: skip
+    assert bodies["vocal-removal"]["data"] == {"task_id": vocal_id, "vocal_removal_info": {"instrumental_url": WAV_URL, "vocal_url": AUDIO_URL}}
+    assert bodies["generate-lyrics"]["task_id"] == lyrics_id and bodies["generate-lyrics"]["callbackType"] == "complete"
+    assert bodies["generate-lyrics"]["data"] == [{"error_message": "", "text": "[Verse]\nla la", "title": "Song", "status": "complete"}]
 
 
 def test_a_route_answered_at_once_shows_no_upstream_task_id_or_credit(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
@@ -126,7 +157,7 @@ def test_a_failed_song_calls_back_with_an_error_and_costs_nothing(gateway: Gatew
     created = _post(gateway, key["key"], "generate", {**SONG, "prompt": "please fail", "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
     data = _until(gateway, key["key"], "task", created.json()["data"]["taskId"])
     assert data["status"] == "GENERATE_AUDIO_FAILED" and data["errorMessage"] == "Audio generation failed"
-    assert eventually(lambda: [d.body["data"]["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "error"])
+    assert eventually(lambda: [d.body["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "error"])
     assert webhook_receiver.at(hook)[-1].body["code"] != 200
     time.sleep(0.6)
     assert json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout) == []

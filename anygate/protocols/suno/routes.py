@@ -3,8 +3,8 @@ and the record queries under /suno/query/{task,lyrics,vocal-removal,wav,mp4,cove
 
 `model` is a public model id; a request without one that names an earlier task (`taskId`, the
 gateway's id) goes to that task's model and provider, whose own id replaces the gateway's; others go
-to the first model that runs the route. `callBackUrl` is called by the gateway, as the Suno API
-calls it: `callbackType` text, first and complete (and error), the tracks in snake_case.
+to the first model that runs the route. `callBackUrl` is called by the gateway: `callbackType` text,
+first and complete (and error), `task_id` and `data` at the top level as AnyInt's example shows.
 """
 
 from __future__ import annotations
@@ -145,21 +145,39 @@ def _snake(value: Any) -> Any:
     return value
 
 
+def _callback_data(task: TaskView, response: Any) -> Any:
+    """What a finished stage's callback carries in `data`, in the shape the Suno API's callback of
+    that route has: the tracks (snake_case), the lyrics, or the one result of a conversion."""
+    found = response if isinstance(response, dict) else {}
+    group = TASKS[task.kind][1]
+    if group == "lyrics":
+        return [{"error_message": "", **_snake(item)} for item in found.get("data") or [] if isinstance(item, dict)]
+    if group == "wav":
+        return {"audioWavUrl": found.get("audioWavUrl") or found.get("audio_wav_url"), "task_id": task.id}
+    if group == "mp4":
+        return {"video_url": found.get("videoUrl") or found.get("video_url"), "task_id": task.id}
+    if group == "vocal-removal":
+        return {"task_id": task.id, "vocal_removal_info": _snake(found.get("vocal_removal_info") or found.get("vocalRemovalInfo") or {})}
+    if group == "cover":
+        return {"task_id": task.id, "images": found.get("images") or []}
+    tracks = found.get("sunoData")
+    return _snake(tracks) if isinstance(tracks, list) else []
+
+
 class SunoTasks:
-    """The Suno API's callbacks: `callbackType` text / first / complete with the tracks, or error."""
+    """The callbacks of the music routes, as AnyInt publishes them: `callbackType` (text / first /
+    complete, or error), `task_id` and `data` at the top level, beside the Suno API's `code` and
+    `msg`; `data` holds what the Suno API's callback of that route holds."""
 
     name = FAMILY
 
     def events(self, task: TaskView, before: TaskStatus | None) -> list[tuple[str, dict[str, Any]]]:
         """The callback of the stage the task reached (stages the upstream skipped are skipped)."""
         if task.state is TaskState.FAILED:
-            body = {"code": 501, "msg": task.error or "generation failed", "data": {"callbackType": "error", "task_id": task.id, "data": None}}
-            return [("error", body)]
+            return [("error", {"code": 501, "msg": task.error or "generation failed", "callbackType": "error", "task_id": task.id, "data": None})]
         stage = _STAGES.get(task.upstream_status)
         if stage is None:
             return []
-        response = record(task).get("response")
-        tracks = response.get("sunoData") if isinstance(response, dict) else None
-        data = _snake(tracks) if isinstance(tracks, list) else _snake(response or {})
         message = "All generated successfully." if stage == "complete" else f"{stage} generation succeeded."
-        return [(stage, {"code": 200, "msg": message, "data": {"callbackType": stage, "task_id": task.id, "data": data}})]
+        data = _callback_data(task, record(task).get("response"))
+        return [(stage, {"code": 200, "msg": message, "callbackType": stage, "task_id": task.id, "data": data})]
