@@ -172,3 +172,36 @@ def test_errors_in_suno_shape(gateway: GatewayProcess, key: dict[str, Any]) -> N
     assert _post(gateway, other, "wav-generate", {"taskId": song, "audioId": "x"}).status_code == 404
     bad = _post(gateway, key["key"], "generate", {**SONG, "model": "V9"})
     assert bad.status_code == 404 and "V9" in bad.json()["msg"]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"customMode": "yes"}, "'customMode' is required and must be true or false"),
+        ({"instrumental": None}, "'instrumental' is required and must be true or false"),
+        ({"style": ""}, "'style' is required"),
+        ({"title": None}, "'title' is required"),
+        ({"prompt": ""}, "'prompt' is required"),  # the lyrics of a sung song in custom mode
+        ({"title": "t" * 101}, "'title' is longer than 100 characters"),
+        ({"style": "s" * 1001}, "'style' is longer than 1000 characters"),
+        ({"prompt": "p" * 5001}, "'prompt' is longer than 5000 characters"),
+        ({"customMode": False, "prompt": "p" * 501}, "'prompt' is longer than 500 characters"),
+        ({"customMode": False, "prompt": None}, "'prompt' is required"),
+        ({"callBackUrl": "ftp://example.com/hook"}, "'callBackUrl' must be an http or https URL"),
+        ({"model": "no-such-song-model"}, "The model 'no-such-song-model' does not exist or is not served here"),
+    ],
+)
+def test_song_requests_the_upstream_would_refuse_are_refused_first(
+    gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno, change: dict[str, Any], message: str
+) -> None:
+    sent = len(fake_suno.requests)
+    answer = _post(gateway, key["key"], "generate", {**SONG, **change})
+    assert answer.json()["code"] in (400, 404) and answer.json()["msg"] == message and answer.json()["data"] is None
+    assert len(fake_suno.requests) == sent, "nothing reached the upstream"
+
+
+def test_an_instrumental_needs_no_lyrics_and_a_simple_song_needs_no_style(gateway: GatewayProcess, key: dict[str, Any]) -> None:
+    instrumental = _post(gateway, key["key"], "generate", {**SONG, "instrumental": True, "prompt": ""})
+    assert instrumental.json()["code"] == 200, instrumental.text
+    simple = _post(gateway, key["key"], "generate", {"customMode": False, "instrumental": False, "model": "suno-v5", "prompt": "p" * 500})
+    assert simple.json()["code"] == 200, simple.text

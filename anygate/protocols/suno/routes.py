@@ -18,6 +18,7 @@ from aiohttp import web
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
 from anygate.metering.record import record_usage
+from anygate.protocols.suno.validation import check_callback_url, check_song
 from anygate.providers.suno.adapter import COVER_FLAGS, SYNC, TASKS, SunoProvider
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -67,7 +68,9 @@ def creator(route: str) -> Any:
 
     async def create(request: web.Request, call: Call) -> web.Response:
         body = await read_json_object(request)
+        check_callback_url(body)
         target, upstream = await _target_and_body(call, route, body)
+        check_song(route, body, target.model)
         if route in SYNC:
             await admit(call, body)
             provider = target.provider
