@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -74,6 +74,9 @@ class TargetConfig(_Strict):
     # audio transcribed or translated (unset: the tokens the upstream reports, at the token prices)
     character_price: float | None = Field(default=None, ge=0)
     minute_price: float | None = Field(default=None, ge=0)
+    # beyond the contract: the price of one task kind or route in place of task_price, e.g.
+    # {wav-generate: 0.004, style-generate: 0.001} (routes answered at once cost nothing otherwise)
+    route_prices: dict[str, Annotated[float, Field(ge=0)]] | None = None
 
 
 class RoutingConfig(_Strict):

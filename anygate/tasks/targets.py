@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import Settings
@@ -25,10 +26,16 @@ class TaskTarget:
     weight: float
     priority: int
     kinds: frozenset[str]
+    route_prices: Mapping[str, float] = field(default_factory=dict)
 
     def cost(self, _usage: Usage) -> float:
         """A task's price, whatever its size."""
         return self.price
+
+    def priced_for(self, kind: str, otherwise: float | None = None) -> TaskTarget:
+        """This target at the price of `kind` (its route price, else `otherwise`, else the task price)."""
+        price = self.route_prices.get(kind, self.price if otherwise is None else otherwise)
+        return self if price == self.price else replace(self, price=price)
 
 
 class TaskModels:
@@ -47,6 +54,7 @@ class TaskModels:
                     t.weight,
                     t.priority,
                     providers[t.provider].kinds.intersection(t.tasks) if t.tasks is not None else providers[t.provider].kinds,
+                    t.route_prices or {},
                 )
                 for t in configs
                 if t.provider in providers
@@ -64,7 +72,8 @@ class TaskModels:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{' or '.join(kinds)}' tasks", param="model")
         best = min(t.priority for t in able)
         tier = [t for t in able if t.priority == best]
-        return self._rng.choices(tier, weights=[t.weight for t in tier])[0]
+        pick = self._rng.choices(tier, weights=[t.weight for t in tier])[0]
+        return pick.priced_for(next(kind for kind in kinds if kind in pick.kinds))
 
     def kinds(self, model: str) -> list[str]:
         """The task kinds `model` serves (none: not a task model)."""

@@ -26,7 +26,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_suno: FakeSuno) -> It
     config = {
         "database": f"sqlite:///{workdir}/anygate.db",
         "providers": {"suno": {"type": "suno", "base_url": fake_suno.url, "api_key": UPSTREAM_KEY}},  # type: ignore[attr-defined]
-        "models": {"suno-v5": [{"provider": "suno", "model": "V5", "task_price": 0.1}]},
+        "models": {"suno-v5": [{"provider": "suno", "model": "V5", "task_price": 0.1, "route_prices": {"wav-generate": 0.004, "style-generate": 0.002}}]},
         "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True, "webhook_backoff_seconds": 0.2},
     }
     process = GatewayProcess(workdir, config).start()
@@ -205,3 +205,16 @@ def test_an_instrumental_needs_no_lyrics_and_a_simple_song_needs_no_style(gatewa
     assert instrumental.json()["code"] == 200, instrumental.text
     simple = _post(gateway, key["key"], "generate", {"customMode": False, "instrumental": False, "model": "suno-v5", "prompt": "p" * 500})
     assert simple.json()["code"] == 200, simple.text
+
+
+def test_routes_are_billed_at_their_own_prices(gateway: GatewayProcess) -> None:
+    key = gateway.create_key()
+    song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
+    _until(gateway, key["key"], "task", song)
+    wav = _post(gateway, key["key"], "wav-generate", {"taskId": song, "audioId": "e231"}).json()["data"]["taskId"]
+    _until(gateway, key["key"], "wav", wav, "successFlag")
+    assert _post(gateway, key["key"], "style-generate", {"content": "Pop"}).json()["code"] == 200
+    assert _post(gateway, key["key"], "timestamped-lyrics", {"taskId": song, "audioId": "e231"}).json()["code"] == 200
+    time.sleep(0.6)
+    rows = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
+    assert sum(r["cost_usd"] for r in rows) == pytest.approx(0.1 + 0.004 + 0.002)  # the lookup of timestamps is free

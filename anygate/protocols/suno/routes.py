@@ -10,7 +10,6 @@ first and complete (and error), `task_id` and `data` at the top level as AnyInt'
 from __future__ import annotations
 
 import re
-from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -72,10 +71,10 @@ def creator(route: str) -> Any:
         target, upstream = await _target_and_body(call, route, body)
         check_song(route, body, target.model)
         if route in SYNC:
-            await admit(call, body)
+            unpriced = target.priced_for(route, 0.0)  # not a task: free unless the target prices the route
+            await admit(call, body, [unpriced])
             provider = target.provider
             assert isinstance(provider, SunoProvider)
-            unpriced = replace(target, price=0.0)  # a lookup, not a task: recorded, not charged the task price
             try:
                 answer = await provider.call(route, upstream)
             except GatewayError as err:
