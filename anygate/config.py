@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -70,6 +71,7 @@ class TargetConfig(_Strict):
     # kinds the model serves (unset: every kind its provider runs), e.g. [video-synthesis]
     display_name: str | None = None
     tasks: list[str] | None = None
+    created_at: datetime | None = None  # when the model was released, as the models lists show it (unset: the gateway's start)
     # beyond the contract: audio prices, USD per million characters of speech made, and per minute of
     # audio transcribed or translated (unset: the tokens the upstream reports, at the token prices)
     character_price: float | None = Field(default=None, ge=0)

@@ -23,7 +23,7 @@ class ModelInfo:
     display_name: str
     owned_by: str  # the type of the provider of its first target: openai, anthropic, gemini, kling, mock, …
     tasks: tuple[str, ...]  # the task kinds it serves; none for a model of the generation routes
-    created: int  # Unix seconds: when this gateway's configuration was loaded
+    created: int  # Unix seconds: the model's configured created_at, else when this gateway started
 
     @property
     def created_at(self) -> str:
@@ -40,8 +40,14 @@ def catalogue(gateway: Gateway, key: KeyRecord) -> list[ModelInfo]:
             continue
         first = settings.models[model][0]
         kind = settings.providers[first.provider].type
-        models.append(ModelInfo(model, first.display_name or model, kind, tuple(gateway.tasks.models.kinds(model)), gateway.started_at))
+        created = _seconds(first.created_at) if first.created_at is not None else gateway.started_at
+        models.append(ModelInfo(model, first.display_name or model, kind, tuple(gateway.tasks.models.kinds(model)), created))
     return models
+
+
+def _seconds(moment: datetime) -> int:
+    """Unix seconds of a configured moment (a date or time without a zone is UTC)."""
+    return int((moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)).timestamp())
 
 
 def find_model(gateway: Gateway, key: KeyRecord, model: str) -> ModelInfo:

@@ -37,6 +37,15 @@ def test_openai_list_and_retrieve(gateway: GatewayProcess, api_key: str) -> None
     assert missing.value.code == "model_not_found"
 
 
+def test_a_model_shows_its_configured_name_and_release_in_every_family(gateway: GatewayProcess, api_key: str) -> None:
+    raw = requests.get(gateway.url + "/openai/v1/models/gemini-alias", headers={"Authorization": f"Bearer {api_key}"}, timeout=10).json()
+    assert (raw["display_name"], raw["created"], raw["created_at"]) == ("Gemini Alias", 1738713600, "2025-02-05T00:00:00Z")
+    claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0).models.retrieve("gemini-alias")
+    assert claude.display_name == "Gemini Alias" and claude.created_at.isoformat() == "2025-02-05T00:00:00+00:00"
+    listed = {m["id"]: m for m in requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=10).json()["data"]}
+    assert listed["gemini-echo"]["created"] != 1738713600  # unset: the gateway's start
+
+
 def test_a_key_sees_and_retrieves_only_its_own_models(gateway: GatewayProcess) -> None:
     key = gateway.create_key("--models", "mock-fast,claude-echo")["key"]
     client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
