@@ -21,10 +21,10 @@ from anygate.protocols.openai.passthrough import (
     forwarded,
     holder,
     json_answer,
+    listed,
     model_less,
     model_targets,
     on_target,
-    own_list,
     relayed,
     remember,
     send,
@@ -83,9 +83,7 @@ async def create_assistant(request: web.Request, call: Call) -> web.Response:
 
 async def list_assistants(request: web.Request, call: Call) -> web.Response:
     """GET /assistants: the key's own."""
-    passed = model_less(call, "GET /openai/v1/assistants")
-    await admit(call, {})
-    page = await own_list(call, FAMILY, "assistant", passed, Passage("GET", "/assistants", request.query, headers=forwarded(request)))
+    passed, page = await listed(request, call, FAMILY, "assistant", "/assistants")
     return answered(call, FAMILY, passed, _shown(call, passed.provider, page))
 
 

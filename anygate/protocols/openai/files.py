@@ -21,8 +21,8 @@ from anygate.protocols.openai.passthrough import (
     forwarded,
     holder,
     json_answer,
+    listed,
     model_less,
-    own_list,
     relayed,
     remember,
     send,
@@ -103,9 +103,7 @@ def _batch_line(call: Call, passed: Passed, line: bytes, number: int) -> bytes:
 
 async def list_files(request: web.Request, call: Call) -> web.Response:
     """GET /files: the key's own files."""
-    passed = model_less(call, "GET /openai/v1/files")
-    await admit(call, {})
-    page = await own_list(call, FILES, "file", passed, Passage("GET", "/files", request.query, headers=forwarded(request)))
+    passed, page = await listed(request, call, FILES, "file", "/files")
     return answered(call, FILES, passed, page)
 
 
@@ -154,9 +152,7 @@ async def _settle(call: Call, passed: Passed, batches: Any) -> None:
 
 async def list_batches(request: web.Request, call: Call) -> web.Response:
     """GET /batches: the key's own batches."""
-    passed = model_less(call, "GET /openai/v1/batches")
-    await admit(call, {})
-    page = await own_list(call, BATCHES, "batch", passed, Passage("GET", "/batches", request.query, headers=forwarded(request)))
+    passed, page = await listed(request, call, BATCHES, "batch", "/batches")
     await _settle(call, passed, page["data"])
     return answered(call, BATCHES, passed, page)
 

@@ -18,6 +18,7 @@ from anygate.providers.base import Passage, PassesThrough, Provider, Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server import streaming
+from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.store import upstream_objects
 
@@ -163,7 +164,15 @@ async def remember(call: Call, kind: str, answer: dict[str, Any], passed: Passed
         await upstream_objects.remember(call.gateway.engine, kind, [answer["id"]], passed.provider.name, call.key.id)
 
 
-async def own_list(call: Call, family: str, kind: str, passed: Passed, passage: Passage) -> dict[str, Any]:
+async def listed(request: web.Request, call: Call, family: str, kind: str, path: str) -> tuple[Passed, dict[str, Any]]:
+    """GET of a list (`path`: /files, /batches, /assistants) at the first provider that takes calls
+    naming no model: that provider, and a page of the key's own objects."""
+    passed = model_less(call, f"GET /openai/v1{path}")
+    await admit(call, {})
+    return passed, await _own_list(call, family, kind, passed, Passage("GET", path, request.query, headers=forwarded(request)))
+
+
+async def _own_list(call: Call, family: str, kind: str, passed: Passed, passage: Passage) -> dict[str, Any]:
     """A list page of the key's own objects: the upstream's pages (from the client's cursor) read until
     `limit` of them are found or the list ends (at most MAX_LIST_PAGES pages)."""
     query = dict(passage.query)
