@@ -242,6 +242,9 @@ def test_batches_are_the_keys_and_their_tokens_are_billed_once(gateway: GatewayP
     source = client.files.create(file=("in.jsonl", orjson.dumps(line) + b"\n", "application/jsonl"), purpose="batch")
     with pytest.raises(openai.NotFoundError):
         other.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
+    unchecked = client.files.create(file=("in.jsonl", orjson.dumps({**line, "body": {"model": "any-upstream-id"}}), "application/jsonl"), purpose="assistants")
+    with pytest.raises(openai.BadRequestError, match="was not uploaded with purpose 'batch'"):
+        client.batches.create(input_file_id=unchecked.id, endpoint="/v1/chat/completions", completion_window="24h")
     batch = client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
     assert batch.status == "validating" and fake.requests[-1]["body"]["input_file_id"] == source.id
     assert [b.id for b in client.batches.list()] == [batch.id] and other.batches.list().data == []
@@ -254,7 +257,7 @@ def test_batches_are_the_keys_and_their_tokens_are_billed_once(gateway: GatewayP
     with pytest.raises(openai.NotFoundError):
         other.files.content(done.output_file_id)
     assert client.batches.cancel(batch.id).status == "cancelling"
-    rows = key_records(gateway, key_id, 7, UsageRecord.family, UsageRecord.input_tokens, UsageRecord.output_tokens, UsageRecord.cost_usd)
+    rows = key_records(gateway, key_id, 9, UsageRecord.family, UsageRecord.input_tokens, UsageRecord.output_tokens, UsageRecord.cost_usd)
     billed = [r for r in rows if r[1]]
     cost = (BATCH_USAGE["input_tokens"] * 1.0 + BATCH_USAGE["output_tokens"] * 2.0) / 1_000_000
     assert billed == [("openai-batches", 1000, 200, pytest.approx(cost))]

@@ -39,6 +39,7 @@ BATCHES = "openai-batches"
 MAX_FILE_BYTES = 512 * 1024 * 1024  # OpenAI's limit on one file
 MAX_BATCH_LINE_BYTES = 16 * 1024 * 1024
 _FINISHED = {"completed", "failed", "expired", "cancelled"}
+BATCH_INPUT = "batch-input"  # a file uploaded with purpose batch, its lines checked and swapped
 
 
 async def upload_file(request: web.Request, call: Call) -> web.Response:
@@ -51,6 +52,8 @@ async def upload_file(request: web.Request, call: Call) -> web.Response:
     reply = await send(call, FILES, passed, Passage("POST", "/files", upload=upload, headers=forwarded(request)))
     answer = json_answer(call, FILES, passed, reply)
     await remember(call, "file", answer, passed)
+    if field_value(upload, "purpose") == "batch":  # its lines were checked: a batch may read it
+        await remember(call, BATCH_INPUT, answer, passed)
     return answered(call, FILES, passed, answer)
 
 
@@ -126,6 +129,8 @@ async def create_batch(request: web.Request, call: Call) -> web.Response:
     if not isinstance(file_id, str) or not file_id:
         raise invalid_request("'input_file_id' is required", "input_file_id")
     passed = await holder(call, "file", file_id, "File")
+    if not await upstream_objects.held(call.gateway.engine, BATCH_INPUT, [file_id], call.key.id):
+        raise invalid_request(f"The file '{file_id}' was not uploaded with purpose 'batch', so its requests were not checked", "input_file_id")
     await admit(call, {})
     reply = await send(call, BATCHES, passed, Passage("POST", "/batches", json=body, headers=forwarded(request)))
     answer = json_answer(call, BATCHES, passed, reply)
