@@ -290,7 +290,7 @@ def test_assistants_threads_and_runs_are_the_keys_with_public_models(gateway: Ga
     with client.beta.threads.runs.stream(thread_id=thread.id, assistant_id=assistant.id) as stream:
         streamed = stream.get_final_run()
         assert stream.get_final_messages()[0].content[0].text.value == "Streamed answer."  # type: ignore[union-attr]
-    assert streamed.status == "completed"
+    assert streamed.status == "completed" and streamed.model == "gpt-pub"  # renamed in the events too
     rows = key_records(gateway, key_id, 12, UsageRecord.family, UsageRecord.public_model, UsageRecord.input_tokens, UsageRecord.cost_usd)
     billed = [r for r in rows if r[2]]
     cost = (RUN_USAGE["prompt_tokens"] * 1.0 + RUN_USAGE["completion_tokens"] * 2.0) / 1_000_000

@@ -5,13 +5,13 @@ billed once, when the key first sees it finished."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import orjson
 from aiohttp import web
 
 from anygate.core.errors import invalid_request
-from anygate.core.sse import SseDataSplitter
 from anygate.core.usage import Usage
 from anygate.protocols.openai.file_refs import check_files, named_files
 from anygate.protocols.openai.passthrough import (
@@ -37,6 +37,7 @@ from anygate.store import upstream_objects
 
 FAMILY = "openai-assistants"
 _FINISHED = {"completed", "failed", "incomplete", "cancelled", "expired"}
+_MODEL = re.compile(rb'"model"\s*:\s*"([^"\\]*)"')
 
 
 def _public_names(call: Call, provider: Provider) -> dict[str, str]:
@@ -130,8 +131,8 @@ async def thread_part(request: web.Request, call: Call) -> web.StreamResponse:
     if request.method == "DELETE" and not rest:
         await upstream_objects.forget(call.gateway.engine, "thread", thread_id, passed.provider.name)
     if reply.body is None:  # a run's events
-        runs = _RunWatch()
-        response = await relayed(request, call, FAMILY, passed, reply, seen=runs.feed)
+        runs = _RunStream(_public_names(call, passed.provider))
+        response = await relayed(request, call, FAMILY, passed, reply, edit=runs)
         await _bill_runs(call, passed, {"object": "list", "data": runs.finished})
         return response
     answer = json_answer(call, FAMILY, passed, reply)
@@ -139,21 +140,33 @@ async def thread_part(request: web.Request, call: Call) -> web.StreamResponse:
     return answered(call, FAMILY, passed, _shown(call, passed.provider, answer))
 
 
-class _RunWatch:
-    """The finished runs a run's event stream shows."""
+class _RunStream:
+    """A run's event stream on its way: each whole event's model ids made public, and the runs it
+    shows finished kept (to bill them)."""
 
-    def __init__(self) -> None:
-        self._splitter = SseDataSplitter()
+    def __init__(self, names: dict[str, str]) -> None:
+        self._names = {k.encode(): orjson.dumps(v)[1:-1] for k, v in names.items()}
+        self._held = b""
         self.finished: list[dict[str, Any]] = []
 
-    def feed(self, chunk: bytes) -> None:
-        for data in self._splitter.feed(chunk):
-            try:
-                event = orjson.loads(data)
-            except orjson.JSONDecodeError:  # [DONE], or an event the client is left to judge
-                continue
-            if isinstance(event, dict) and event.get("object") == "thread.run" and event.get("status") in _FINISHED:
-                self.finished.append(event)
+    def feed(self, chunk: bytes) -> bytes:
+        events = (self._held + chunk).split(b"\n\n")
+        self._held = events.pop()
+        return b"".join(self._event(event) + b"\n\n" for event in events)
+
+    def close(self) -> bytes:
+        held, self._held = self._held, b""
+        return self._event(held) if held else b""
+
+    def _event(self, event: bytes) -> bytes:
+        data = next((line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:")), b"")
+        try:
+            parsed = orjson.loads(data) if data.startswith(b"{") else None
+        except orjson.JSONDecodeError:  # an event the client is left to judge
+            parsed = None
+        if isinstance(parsed, dict) and parsed.get("object") == "thread.run" and parsed.get("status") in _FINISHED:
+            self.finished.append(parsed)
+        return _MODEL.sub(lambda m: b'"model":"' + self._names.get(m.group(1), m.group(1)) + b'"', event)
 
 
 async def _check_run(call: Call, body: dict[str, Any], passed: Passed) -> None:

@@ -4,9 +4,8 @@ ids upstreams hand out, which belong to the key that created them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from aiohttp import web
@@ -24,6 +23,18 @@ from anygate.store import upstream_objects
 
 _FORWARDED = ("OpenAI-Beta",)
 MAX_LIST_PAGES = 5  # upstream pages read to fill one page of the key's own objects
+
+
+class StreamEdit(Protocol):
+    """What reads a relayed stream on its way, and may rewrite it."""
+
+    def feed(self, chunk: bytes) -> bytes:
+        """What of the stream so far goes to the client now."""
+        ...
+
+    def close(self) -> bytes:
+        """What is left to send once the stream has ended."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,11 +122,11 @@ async def relayed(
     passed: Passed,
     reply: Reply,
     usage: Usage | None = None,
-    seen: Callable[[bytes], None] | None = None,
+    edit: StreamEdit | None = None,
 ) -> web.StreamResponse:
     """The answer as it came: a JSON body whole, anything else streamed as it arrives (an upstream that
-    breaks off cuts the client's connection: a binary stream has no error event); `seen` reads each
-    chunk on the way."""
+    breaks off cuts the client's connection: a binary stream has no error event); `edit` reads (and
+    may rewrite) the stream on the way."""
     usage = usage or Usage()
     if reply.body is not None:
         record_usage(call, family, passed, usage, 200)
@@ -128,9 +139,9 @@ async def relayed(
         response = await streaming.start(request, call, reply.content_type)
         try:
             async for chunk in reply.chunks:
-                if seen is not None:
-                    seen(chunk)
-                await streaming.write(response, chunk)
+                await streaming.write(response, edit.feed(chunk) if edit is not None else chunk)
+            if edit is not None:
+                await streaming.write(response, edit.close())
             await response.write_eof()
         except streaming.UPSTREAM_READ_ERRORS as exc:
             status = streaming.upstream_read_error(call, passed.provider.name, exc).status
