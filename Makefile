@@ -22,7 +22,7 @@ run: $(STAMP)  ## install and start the gateway on the built-in default (SQLite,
 test: $(STAMP) browser $(CLIENT_STAMP)  ## install what the tests need and run them all (lint and types first)
 	$(BIN)/ruff check anygate tests bench
 	$(BIN)/mypy
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 browser:  ## Debian's chromium and chromedriver for the dashboard test, installed when missing and apt is at hand
 	@command -v chromedriver >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
