@@ -44,7 +44,8 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     body = await read_json_object(request)
     model, stream = _validate(body)
     plan = call.gateway.models.plan(model, call.key)
-    await check_files(call, parts_files(body.get("messages"), "content"))
+    if files := parts_files(body.get("messages"), "content"):
+        await check_files(call, files)
     await admit(call, body, plan)
     client_wants_usage = False
     relayed = body

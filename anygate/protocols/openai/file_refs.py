@@ -35,16 +35,21 @@ def named_files(value: Any, depth: int = 0) -> set[str]:
 
 def parts_files(turns: Any, turn_key: str) -> set[str]:
     """The `file_id` of each content part of a list of turns (chat `messages`, Responses `input`) —
-    where a chat `file` part and a Responses `input_file` or `input_image` name theirs."""
+    where a chat `file` part and a Responses `input_file` or `input_image` name theirs. (On every
+    chat call: turns whose content is a string, the most, cost one look each.)"""
     found: set[str] = set()
-    for turn in turns if isinstance(turns, list) else ():
-        parts = turn.get(turn_key) if isinstance(turn, dict) else None
-        for part in parts if isinstance(parts, list) else ():
-            if not isinstance(part, dict):
+    if not isinstance(turns, list):
+        return found
+    for turn in turns:
+        parts = turn.get(turn_key) if type(turn) is dict else None
+        if type(parts) is not list:
+            continue
+        for part in parts:
+            if type(part) is not dict:
                 continue
             file = part.get("file")
-            named = file.get("file_id") if isinstance(file, dict) else part.get("file_id")
-            if isinstance(named, str):
+            named = file.get("file_id") if type(file) is dict else part.get("file_id")
+            if type(named) is str:
                 found.add(named)
     return found
 

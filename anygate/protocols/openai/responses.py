@@ -85,7 +85,8 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
             )
         conversation = earlier.input_items + earlier.response.get("output", []) + items
     plan = gateway.models.plan(model, call.key)
-    await check_files(call, parts_files(items, "content"))
+    if files := parts_files(items, "content"):
+        await check_files(call, files)
     expanded = {**body, "input": conversation}
     relayed = {k: v for k, v in expanded.items() if k != "previous_response_id"} | {"input": native_input(conversation)}
 
