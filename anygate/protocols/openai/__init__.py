@@ -8,23 +8,23 @@ from anygate.protocols.openai.extended import embeddings, image_generations
 from anygate.protocols.openai.models import list_models, retrieve_model
 from anygate.protocols.openai.responses import create_response, delete_response, get_response, list_input_items
 from anygate.protocols.openai.videos import VideoTasks, create_video, get_video, video_content
-from anygate.server.family import Family, Route
+from anygate.server.family import Family, Mode, Route
 
 _ID = r"[\w-]+"  # an upstream's id: nothing that could climb out of the path it is put in
-_THREAD_PARTS = [
-    ("GET", "messages", "The messages of a thread of this key"),
-    ("POST", "messages", "Add a message to a thread of this key"),
-    ("GET", f"messages/{{message_id:{_ID}}}", "A message of a thread of this key"),
-    ("POST", f"messages/{{message_id:{_ID}}}", "Modify a message of a thread of this key"),
-    ("DELETE", f"messages/{{message_id:{_ID}}}", "Delete a message of a thread of this key"),
-    ("GET", "runs", "The runs of a thread of this key"),
-    ("POST", "runs", "Run an assistant of this key on the thread (streamed with stream:true); its tokens are billed once it ends"),
-    ("GET", f"runs/{{run_id:{_ID}}}", "A run of a thread of this key"),
-    ("POST", f"runs/{{run_id:{_ID}}}", "Modify a run of a thread of this key"),
-    ("POST", f"runs/{{run_id:{_ID}}}/cancel", "Cancel a run"),
-    ("POST", f"runs/{{run_id:{_ID}}}/submit_tool_outputs", "Send a run its tool outputs (streamed with stream:true)"),
-    ("GET", f"runs/{{run_id:{_ID}}}/steps", "The steps of a run"),
-    ("GET", f"runs/{{run_id:{_ID}}}/steps/{{step_id:{_ID}}}", "A step of a run"),
+_THREAD_PARTS: list[tuple[str, str, str, Mode]] = [
+    ("GET", "messages", "The messages of a thread of this key", "sync"),
+    ("POST", "messages", "Add a message to a thread of this key", "sync"),
+    ("GET", f"messages/{{message_id:{_ID}}}", "A message of a thread of this key", "sync"),
+    ("POST", f"messages/{{message_id:{_ID}}}", "Modify a message of a thread of this key", "sync"),
+    ("DELETE", f"messages/{{message_id:{_ID}}}", "Delete a message of a thread of this key", "sync"),
+    ("GET", "runs", "The runs of a thread of this key", "sync"),
+    ("POST", "runs", "Run an assistant of this key on the thread (streamed with stream:true); its tokens are billed once it ends", "sync+stream"),
+    ("GET", f"runs/{{run_id:{_ID}}}", "A run of a thread of this key", "sync"),
+    ("POST", f"runs/{{run_id:{_ID}}}", "Modify a run of a thread of this key", "sync"),
+    ("POST", f"runs/{{run_id:{_ID}}}/cancel", "Cancel a run", "sync"),
+    ("POST", f"runs/{{run_id:{_ID}}}/submit_tool_outputs", "Send a run its tool outputs (streamed with stream:true)", "sync+stream"),
+    ("GET", f"runs/{{run_id:{_ID}}}/steps", "The steps of a run", "sync"),
+    ("GET", f"runs/{{run_id:{_ID}}}/steps/{{step_id:{_ID}}}", "A step of a run", "sync"),
 ]
 _THREAD = f"/openai/v1/threads/{{thread_id:{_ID}}}"
 
@@ -83,7 +83,7 @@ FAMILY = Family(
         Route("GET", _THREAD, assistants.thread_part, "A thread of this key"),
         Route("POST", _THREAD, assistants.thread_part, "Modify a thread of this key"),
         Route("DELETE", _THREAD, assistants.thread_part, "Delete a thread of this key"),
-        *[Route(method, f"{_THREAD}/{part}", assistants.thread_part, summary) for method, part, summary in _THREAD_PARTS],
+        *[Route(method, f"{_THREAD}/{part}", assistants.thread_part, summary, mode) for method, part, summary, mode in _THREAD_PARTS],
     ],
 )
 TASK_FAMILY = VideoTasks()
