@@ -17,11 +17,13 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from anygate import __version__
 from anygate.auth.keys import MAX_LIMIT, KeyRecord, create_key, expiry_problem, get_key, key_json, list_keys, revoke_key
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
-from anygate.store.database import create_engine, migrate
+from anygate.server.preflight import database_problem, port_problem
+from anygate.store.database import create_engine
 from anygate.verify import Options
 from anygate.verify import run as run_checklist
 
@@ -41,6 +43,19 @@ ConfigOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
 
 
+def _version(show: bool) -> None:
+    if show:
+        out.print(f"anygate {__version__}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
+) -> None:
+    """anygate: one AI API gateway for every SDK."""
+
+
 def _settings(config: str | None) -> Settings:
     try:
         return load_settings(config)
@@ -52,11 +67,14 @@ def _settings(config: str | None) -> Settings:
 
 def _with_db(config: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     settings = _settings(config)
+    problem = asyncio.run(database_problem(settings.database))
+    if problem:
+        err.print(f"[red]error:[/red] {problem}", highlight=False)
+        raise typer.Exit(1)
 
     async def run() -> T:
-        engine = create_engine(settings.database)
+        engine = create_engine(settings.database)  # migrated by the check above
         try:
-            await migrate(engine)
             return await work(engine)
         finally:
             await engine.dispose()
@@ -112,6 +130,10 @@ def serve(
 ) -> None:
     """Run the gateway."""
     settings = _settings(config)
+    problem = port_problem(host, port) or asyncio.run(database_problem(settings.database))
+    if problem:
+        err.print(f"[red]error:[/red] {problem}", highlight=False)
+        raise typer.Exit(1)
     setup_logging()
     from anygate.server.run import serve as run_server
 

@@ -170,6 +170,12 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
     async def endpoints(_: web.Request) -> web.Response:
         return web.Response(body=index, content_type="application/json")
 
+    async def root(_: web.Request) -> web.Response:
+        """Where a person (or a probe) landing on the bare address finds their way."""
+        links = {"health": "/health", "endpoints": "/api-endpoints.json", "dashboard": "/dashboard", "metrics": "/metrics"}
+        bases = {"openai": "/openai/v1", "anthropic": "/anthropic", "gemini": "/gemini"}
+        return web.json_response({"name": "anygate", "version": __version__, "status": "ok", "links": links, "sdk_base_urls": bases})
+
     async def unknown_route(request: web.Request) -> web.Response:
         err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")
         return _family_of(request.path, all_families).render_error(err, _request_id(request))
@@ -182,6 +188,7 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
         headers = {"Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-cache"}
         return web.Response(body=(await scrape(gateway)).encode(), headers=headers)
 
+    app.router.add_get("/", root)
     app.router.add_get("/health", health)
     app.router.add_get("/metrics", metrics)
     add_dashboard(app)

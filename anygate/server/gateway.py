@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
@@ -26,6 +25,7 @@ from anygate.providers.base import Provider
 from anygate.routing.breaker import share_breakers
 from anygate.routing.table import ModelTable
 from anygate.server.call import Call
+from anygate.server.preflight import without_password
 from anygate.server.streaming import cut_all
 from anygate.store.database import create_engine, migrate
 from anygate.store.retention import Retention
@@ -80,7 +80,7 @@ class Gateway:
             if problem:
                 log.error(
                     "Redis at %s does not answer (%s): until it does, limits are %s (limits.on_redis_error)",
-                    _without_password(self.settings.redis or ""),
+                    without_password(self.settings.redis or ""),
                     problem,
                     "refused with 503s" if self.settings.limits.on_redis_error == "deny" else "not enforced",
                 )
@@ -134,10 +134,3 @@ class Gateway:
         await self.outbound.close()
         await self.engine.dispose()
 
-
-def _without_password(url: str) -> str:
-    """`url` with any password masked, for a log line."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))

@@ -18,7 +18,7 @@ from anygate.config import Settings
 from anygate.logs import setup_logging
 from anygate.server.app import create_app
 from anygate.server.listener import GuardedSite
-from anygate.store.database import create_engine, migrate
+from anygate.server.preflight import without_password
 
 log = logging.getLogger("anygate")
 
@@ -54,35 +54,35 @@ async def _serve_until_stopped(app: web.Application, settings: Settings, host: s
     await runner.setup()
     try:
         await GuardedSite(runner, host, port, reuse_port, settings.server).start()
+        log.info("anygate listening on http://%s:%d (process %d)", host, port, os.getpid())
         while True:
             await asyncio.sleep(3600)
     finally:
         await runner.cleanup()
-
-
-async def _migrate_once(settings: Settings) -> None:
-    engine = create_engine(settings.database)
-    try:
-        await migrate(engine)
-    finally:
-        await engine.dispose()
+        log.info("anygate stopped (process %d): requests in flight finished, usage written", os.getpid())
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
-    """Serve until SIGINT or SIGTERM; a stop finishes requests in flight and writes all usage first."""
+    """Serve until SIGINT or SIGTERM (the database already migrated, by the preflight); a stop finishes
+    requests in flight and writes all usage first."""
+    providers = ", ".join(f"{name} ({config.type})" for name, config in settings.providers.items()) or "none"
     log.info(
-        "anygate listening on http://%s:%d with %d worker(s) (config: %s; %d providers, %d models)",
+        "anygate starting on http://%s:%d with %d worker(s): config %s; database %s; redis %s; providers %s; %d model%s",
         host,
         port,
         workers,
         settings.source,
-        len(settings.providers),
+        without_password(settings.database),
+        without_password(settings.redis) if settings.redis else "none (limits in memory)",
+        providers,
         len(settings.models),
+        "" if len(settings.models) == 1 else "s",
     )
+    if not settings.models:
+        log.warning("no models are configured: every call will answer 404 (add some under models: in the config)")
     if workers <= 1:
         _serve_one(settings, host, port, reuse_port=False)
         return
-    asyncio.run(_migrate_once(settings))  # once, before workers race to migrate
     ctx = multiprocessing.get_context("spawn")
     metrics_dir = tempfile.mkdtemp(prefix="anygate-metrics-")  # the workers' metrics, added up at each scrape
     children = [ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir), daemon=False) for _ in range(workers)]

@@ -81,6 +81,7 @@ class Checklist:
     receiver: CallbackReceiver | None = None
     tasks_called_back: list[str] = field(default_factory=list)  # the callback names of the tasks started
     callback_refused: str | None = None  # why the gateway would not take the receiver's URL
+    key_refused: bool = False  # the models list answered 401: no later step can pass
 
     def __post_init__(self) -> None:
         self.model = self.options.model
@@ -117,7 +118,11 @@ class Checklist:
 
     def models_list(self) -> str:
         """GET /openai/v1/models lists the model to use."""
-        self.models = _ok(self.client.call("GET", "/openai/v1/models"))["data"]
+        answer = self.client.call("GET", "/openai/v1/models")
+        if answer.status == 401:
+            self.key_refused = True
+            raise Failed(f"the gateway refuses this key (401: {str(answer.json().get('error', {}).get('message'))[:120]}): check ANYGATE_API_KEY or --key")
+        self.models = _ok(answer)["data"]
         chat = [m["id"] for m in self.models if "tasks" not in m]
         if self.model is None:
             _expect(bool(chat), "no chat model is listed for this key")
@@ -232,7 +237,8 @@ class Checklist:
         return f"{len(every)} received, every signature right"
 
     def bad_key(self) -> str:
-        answer = self.client.call("POST", "/openai/v1/chat/completions", self._hello(), key="ag-not-a-key")
+        body = {"model": self.model or "any-model", "messages": [{"role": "user", "content": _PROMPT}], "max_tokens": 32}
+        answer = self.client.call("POST", "/openai/v1/chat/completions", body, key="ag-not-a-key")
         data = answer.json()
         _expect(answer.status == 401 and isinstance(data.get("error"), dict), f"HTTP {answer.status}")
         return f"401 {data['error'].get('code')}"

@@ -94,7 +94,10 @@ def test_steps_that_do_not_apply_are_skipped(gateway: GatewayProcess, api_key: s
 
 
 def test_verify_fails_with_a_bad_key_and_needs_one(gateway: GatewayProcess) -> None:
-    code, output = _verify(gateway, key="ag-wrong")
-    assert code == 1 and "FAIL" in output and "models list" in output
+    code, results = _verify(gateway, "--json", key="ag-wrong")
+    outcomes = {r["name"]: (r["outcome"], r["detail"]) for r in results}
+    assert code == 1 and outcomes["models list"][0] == "FAIL" and "the gateway refuses this key (401" in outcomes["models list"][1]
+    assert {o for name, (o, _) in outcomes.items() if name not in ("API key", "models list", "bad key -> 401")} == {"SKIP"}
+    assert outcomes["bad key -> 401"][0] == "PASS"
     code, output = _verify(gateway)
     assert code == 2 and "no key: set ANYGATE_API_KEY" in output

@@ -1,0 +1,54 @@
+"""What `serve` and the CLI check before they start, so that an expected failure (the port taken, the
+database out of reach) is one line that says what to do, not a traceback."""
+
+from __future__ import annotations
+
+import errno
+import socket
+from urllib.parse import urlsplit, urlunsplit
+
+from anygate.store.database import create_engine, migrate
+
+_PORT_PROBLEMS = {
+    errno.EADDRINUSE: "is in use (another anygate, or another server?): stop it or choose --port",
+    errno.EACCES: "may not be opened by this user (ports below 1024 need privileges): choose --port 1024 or above",
+    errno.EADDRNOTAVAIL: "is not an address of this machine: choose --host",
+}
+
+
+def without_password(url: str) -> str:
+    """`url` with any password masked, for a log line or a message."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def port_problem(host: str, port: int) -> str | None:
+    """Why the gateway could not listen on host:port, or None when it can (checked by binding it)."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except socket.gaierror as exc:
+        return f"the host '{host}' cannot be resolved ({exc.strerror}): choose --host"
+    with socket.socket(family, kind, proto) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server binds it
+        try:
+            sock.bind(address)
+        except OSError as exc:
+            why = _PORT_PROBLEMS.get(exc.errno or 0, f"cannot be opened ({exc.strerror})")
+            return f"{host}:{port} {why}"
+    return None
+
+
+async def database_problem(url: str) -> str | None:
+    """Why the database cannot be used (out of reach, refused, not migratable), or None when it can;
+    it is migrated to the current schema on the way."""
+    engine = create_engine(url)
+    try:
+        await migrate(engine)
+    except Exception as exc:  # noqa: BLE001 - any failure here is reported in one line
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"the database {without_password(url)} cannot be used: {reason[:300]}"
+    finally:
+        await engine.dispose()
+    return None

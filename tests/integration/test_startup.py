@@ -1,0 +1,61 @@
+"""What an operator sees when the gateway starts, fails to start, or stops: one clear line for each
+expected failure (no traceback), the start-up's details without secrets, and a useful `GET /`."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from anygate import __version__
+from tests.fakes.server_thread import free_port
+from tests.gateway_process import GatewayProcess, anygate
+
+
+def _config(tmp_path: Path, **extra: Any) -> Path:
+    path = tmp_path / "anygate.yaml"
+    path.write_text(yaml.safe_dump({"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}, **extra}))
+    return path
+
+
+def test_a_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = anygate("serve", "--config", str(_config(tmp_path)), "--port", str(port), "--workers", "2", check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"error: 127.0.0.1:{port} is in use (another anygate, or another server?): stop it or choose --port"
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_database_out_of_reach_is_one_line_without_its_password(tmp_path: Path) -> None:
+    config = _config(tmp_path, database=f"postgresql://anygate:hunter2@127.0.0.1:{free_port()}/gateway")
+    for command in (["serve", "--port", str(free_port())], ["keys", "list"]):
+        result = anygate(*command, "--config", str(config), check=False)
+        assert result.returncode == 1, result.stdout
+        lines = result.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: the database postgresql://anygate:***@127.0.0.1:"), lines
+        assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path) -> None:
+    gateway = GatewayProcess(tmp_path, {"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}}).start()
+    try:
+        root = requests.get(gateway.url + "/", timeout=5).json()
+        assert root["version"] == __version__ and root["links"]["endpoints"] == "/api-endpoints.json"
+        assert root["sdk_base_urls"]["openai"] == "/openai/v1"
+    finally:
+        assert gateway.stop() == 0
+    log = gateway.log()
+    starting = next(line for line in log.splitlines() if "anygate starting" in line)
+    assert f"database sqlite:///{tmp_path}/anygate.db" in starting and "providers mock (mock)" in starting and "0 models" in starting
+    assert "no models are configured" in log
+    assert log.index("anygate starting") < log.index(f"anygate listening on http://127.0.0.1:{gateway.port}") < log.index("anygate stopped")
+
+
+def test_version() -> None:
+    assert anygate("--version").stdout.strip() == f"anygate {__version__}"
