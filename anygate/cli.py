@@ -22,7 +22,7 @@ from anygate.auth.keys import MAX_LIMIT, KeyRecord, create_key, expiry_problem, 
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
-from anygate.server.preflight import database_problem, port_problem
+from anygate.server.preflight import database_problem, port_problem, reachability
 from anygate.store.database import create_engine
 from anygate.verify import Options
 from anygate.verify import run as run_checklist
@@ -286,10 +286,31 @@ def verify(
 
 
 @config_app.command("check")
-def config_check(config: ConfigOpt = None) -> None:
-    """Validate the config and say exactly what is wrong and where."""
+def config_check(
+    config: ConfigOpt = None,
+    connect: Annotated[bool, typer.Option("--connect", help="Also reach the database, Redis and each provider's base URL.")] = False,
+) -> None:
+    """Validate the config and say exactly what is wrong and where (with --connect, what is out of reach)."""
     settings = _settings(config)
-    out.print(f"[green]ok[/green]: {settings.source}: {len(settings.providers)} providers, {len(settings.models)} models")
+    providers, models = len(settings.providers), len(settings.models)
+    out.print(f"[green]ok[/green]: {settings.source}: {_count(providers, 'provider')}, {_count(models, 'model')}", highlight=False)
+    if not models:
+        err.print("[yellow]warning:[/yellow] no models are configured: every call will answer 404 (add some under models:)", highlight=False)
+    if not connect:
+        return
+    unreachable = 0
+    for label, problem in asyncio.run(reachability(settings)):
+        if problem is None:
+            out.print(f"[green]reachable[/green]: {label}", highlight=False)
+        else:
+            unreachable += 1
+            out.print(f"[red]unreachable[/red]: {label}: {problem}", highlight=False)
+    if unreachable:
+        raise typer.Exit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 def main() -> None:

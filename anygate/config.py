@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anygate.defaults import default_config_data
 
@@ -167,6 +167,23 @@ class Settings(_Strict):
         keys = [value for p in self.providers.values() for value in (p.api_key, p.access_key, p.secret_key)]
         return [self.admin_key, self.metrics_token, *keys, *(u.password for u in urls)]
 
+    @field_validator("database")
+    @classmethod
+    def _database_url(cls, url: str) -> str:
+        scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
+        if scheme not in ("sqlite", "postgresql", "postgres"):
+            raise ValueError(f"'{scheme or url}' is not a database this gateway uses: give sqlite:///path/to/file.db or postgresql://user:password@host/db")
+        if scheme == "sqlite" and not url.split(":", 1)[1].startswith("///"):
+            raise ValueError("a SQLite URL has three slashes before its path: sqlite:///./anygate.db (relative) or sqlite:////var/lib/anygate.db")
+        return url
+
+    @field_validator("redis")
+    @classmethod
+    def _redis_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("give a redis://host:port/db (rediss:// with TLS, or unix:///path) URL")
+        return url
+
     @model_validator(mode="after")
     def _targets_name_known_providers(self) -> Settings:
         problems = []
@@ -210,7 +227,7 @@ def _loc(loc: tuple[int | str, ...]) -> str:
 def settings_from_data(data: Any, source: str) -> Settings:
     """Validate parsed YAML data into Settings, or raise ConfigError naming each bad key path."""
     if data is None:
-        data = {}
+        raise ConfigError([f"{source}: the file is empty: add providers and models, or remove it to run on the built-in default"])
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: the top level must be a mapping of keys"])
     problems: list[str] = []
@@ -226,6 +243,8 @@ def settings_from_data(data: Any, source: str) -> Settings:
                 problems.append(f"{source}: {where}: unknown key")
             elif err["type"] == "value_error" and not err["loc"]:
                 problems.extend(f"{source}: {p}" for p in str(err["ctx"]["error"]).split("; "))
+            elif err["type"] == "value_error":  # a check of ours: its message says it all
+                problems.append(f"{source}: {where}: {err['msg'].removeprefix('Value error, ')}")
             elif err["loc"] and str(err["loc"][-1]) in SECRET_FIELDS:  # a mistyped secret is still a secret
                 problems.append(f"{source}: {where}: {err['msg']} (got a value of type {type(err.get('input')).__name__})")
             else:

@@ -3,10 +3,16 @@ database out of reach) is one line that says what to do, not a traceback."""
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import socket
+from collections.abc import Awaitable
 from urllib.parse import urlsplit, urlunsplit
 
+import redis.asyncio
+from sqlalchemy import text
+
+from anygate.config import Settings
 from anygate.store.database import create_engine, migrate
 
 _PORT_PROBLEMS = {
@@ -51,4 +57,53 @@ async def database_problem(url: str) -> str | None:
         return f"the database {without_password(url)} cannot be used: {reason[:300]}"
     finally:
         await engine.dispose()
+    return None
+
+
+async def reachability(settings: Settings, seconds: float = 5.0) -> list[tuple[str, str | None]]:
+    """Each service the configuration names (the database, Redis, each provider's base URL) with why
+    it cannot be reached, or None when it answers; a connection is opened, nothing is changed."""
+    checks: list[tuple[str, Awaitable[str | None]]] = [(f"database {without_password(settings.database)}", _database_answers(settings.database))]
+    if settings.redis:
+        checks.append((f"redis {without_password(settings.redis)}", _redis_answers(settings.redis)))
+    for name, provider in settings.providers.items():
+        if provider.base_url:
+            checks.append((f"provider {name} {provider.base_url}", _host_answers(provider.base_url)))
+    results = []
+    for label, check in checks:
+        try:
+            results.append((label, await asyncio.wait_for(check, seconds)))
+        except TimeoutError:
+            results.append((label, f"no answer within {seconds:.0f} s"))
+        except Exception as exc:  # noqa: BLE001 - each failure is one line of the report
+            results.append((label, (str(exc).strip().splitlines() or [type(exc).__name__])[0][:200]))
+    return results
+
+
+async def _database_answers(url: str) -> str | None:
+    engine = create_engine(url)
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+    finally:
+        await engine.dispose()
+    return None
+
+
+async def _redis_answers(url: str) -> str | None:
+    client = redis.asyncio.from_url(url)
+    try:
+        await client.ping()
+    finally:
+        await client.aclose()
+    return None
+
+
+async def _host_answers(base_url: str) -> str | None:
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return f"'{base_url}' is not an http(s) URL"
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    _, writer = await asyncio.open_connection(parts.hostname, port, ssl=parts.scheme == "https")
+    writer.close()
     return None

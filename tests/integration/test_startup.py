@@ -59,3 +59,29 @@ def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path
 
 def test_version() -> None:
     assert anygate("--version").stdout.strip() == f"anygate {__version__}"
+
+
+def test_config_check_refuses_what_serve_could_not_use_and_warns_of_no_models(tmp_path: Path) -> None:
+    bad = anygate("config", "check", "--config", str(_config(tmp_path, database="mysql://u:p@db/anygate")), check=False)
+    assert bad.returncode == 2 and "database: 'mysql' is not a database this gateway uses" in bad.stderr and ":p@" not in bad.stderr
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("# nothing yet\n")
+    refused = anygate("config", "check", "--config", str(empty), check=False)
+    assert refused.returncode == 2 and "the file is empty" in refused.stderr
+    bare = anygate("config", "check", "--config", str(_config(tmp_path)))
+    assert bare.stdout.strip().endswith(": 1 provider, 0 models") and "warning: no models are configured" in bare.stderr
+
+
+def test_config_check_connect_reaches_each_service(tmp_path: Path, fake_openai: Any) -> None:
+    dead = free_port()
+    config = _config(
+        tmp_path,
+        providers={"a-up": {"type": "openai", "base_url": fake_openai.url + "/v1"}, "b-gone": {"type": "openai", "base_url": f"http://127.0.0.1:{dead}/v1"}},
+        models={"m": [{"provider": "a-up", "model": "x"}]},
+    )
+    result = anygate("config", "check", "--config", str(config), "--connect", check=False)
+    lines = result.stdout.strip().splitlines()
+    assert result.returncode == 1, result.stdout
+    assert lines[0].endswith(": 2 providers, 1 model") and lines[1] == f"reachable: database sqlite:///{tmp_path}/anygate.db"
+    assert lines[2] == f"reachable: provider a-up {fake_openai.url}/v1"
+    assert lines[3].startswith(f"unreachable: provider b-gone http://127.0.0.1:{dead}/v1: ") and len(lines) == 4
