@@ -22,7 +22,7 @@ from anygate.auth.keys import MAX_LIMIT, KeyRecord, create_key, expiry_problem, 
 from anygate.config import ConfigError, Settings, load_settings
 from anygate.logs import setup_logging
 from anygate.metering.report import usage_totals
-from anygate.server.preflight import database_problem, port_problem, reachability
+from anygate.server.preflight import database_problem, port_problem, reachability, sqlite_file, without_password
 from anygate.store.database import create_engine
 from anygate.verify import Options
 from anygate.verify import run as run_checklist
@@ -67,10 +67,20 @@ def _settings(config: str | None) -> Settings:
 
 def _with_db(config: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     settings = _settings(config)
+    new_file = sqlite_file(settings.database)
+    if new_file is not None and new_file.exists():
+        new_file = None
+    err.print(f"database: {without_password(settings.database)}" + (f" ({sqlite_file(settings.database)})" if sqlite_file(settings.database) else ""), highlight=False)
     problem = asyncio.run(database_problem(settings.database))
     if problem:
         err.print(f"[red]error:[/red] {problem}", highlight=False)
         raise typer.Exit(1)
+    if new_file is not None:
+        err.print(
+            f"[yellow]note:[/yellow] {new_file} did not exist: it was made now, empty. Keys made here work only for a gateway "
+            "using this file (run where the gateway runs, or give the --config it uses)",
+            highlight=False,
+        )
 
     async def run() -> T:
         engine = create_engine(settings.database)  # migrated by the check above

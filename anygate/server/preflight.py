@@ -7,10 +7,12 @@ import asyncio
 import errno
 import socket
 from collections.abc import Awaitable
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import redis.asyncio
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 
 from anygate.config import Settings
 from anygate.store.database import create_engine, migrate
@@ -28,6 +30,14 @@ def without_password(url: str) -> str:
     if parts.password is None:
         return url
     return urlunsplit(parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@")))
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The absolute path of a SQLite database's file, or None for another database."""
+    if not url.startswith("sqlite"):
+        return None
+    path = make_url(url).database
+    return Path(path).resolve() if path and path != ":memory:" else None
 
 
 def port_problem(host: str, port: int) -> str | None:

@@ -85,3 +85,12 @@ def test_config_check_connect_reaches_each_service(tmp_path: Path, fake_openai: 
     assert lines[0].endswith(": 2 providers, 1 model") and lines[1] == f"reachable: database sqlite:///{tmp_path}/anygate.db"
     assert lines[2] == f"reachable: provider a-up {fake_openai.url}/v1"
     assert lines[3].startswith(f"unreachable: provider b-gone http://127.0.0.1:{dead}/v1: ") and len(lines) == 4
+
+
+def test_a_cli_command_names_its_database_and_says_when_it_made_a_new_one(tmp_path: Path) -> None:
+    first = anygate("keys", "list", "--json", cwd=tmp_path)
+    assert first.stdout.strip() == "[]"
+    assert first.stderr.splitlines()[0] == f"database: sqlite:///./anygate.db ({tmp_path.resolve()}/anygate.db)"
+    assert f"note: {tmp_path.resolve()}/anygate.db did not exist: it was made now, empty." in first.stderr.replace("\n", " ")
+    again = anygate("keys", "list", "--json", cwd=tmp_path)
+    assert "did not exist" not in again.stderr and again.stderr.startswith("database: ")
