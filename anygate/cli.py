@@ -6,6 +6,7 @@ import asyncio
 import math
 import os
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -166,10 +167,18 @@ def keys_create(
 ) -> None:
     """Create a key and show it once."""
     allow = [m.strip() for m in models.split(",") if m.strip()] if models else None
+    unknown = [m for m in allow or [] if m not in _settings(config).models]
+    if unknown:
+        known = ", ".join(_settings(config).models) or "none"
+        err.print(f"--models: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not configured (configured: {known})", highlight=False)
+        raise typer.Exit(2)
     if budget is not None and not math.isfinite(budget):
         err.print(f"--budget: {budget} is not an amount of USD")
         raise typer.Exit(2)
     expires_at = _parse_time(expires, "--expires") if expires else None
+    if expires_at is not None and expires_at <= time.time():
+        err.print(f"--expires: '{expires}' is in the past: the key would never work", highlight=False)
+        raise typer.Exit(2)
     key, record = _with_db(
         config,
         lambda e: create_key(
@@ -242,7 +251,16 @@ def usage(
 ) -> None:
     """Usage and spend by key and model."""
     since_ts = _parse_time(since, "--since") if since else None
-    totals = _with_db(config, lambda e: usage_totals(e, key_id=key, since=since_ts))
+
+    async def read(engine: AsyncEngine) -> Any:
+        if key is not None and await get_key(engine, key) is None:
+            return None
+        return await usage_totals(engine, key_id=key, since=since_ts)
+
+    totals = _with_db(config, read)
+    if totals is None:
+        err.print(f"[red]error:[/red] no key with id '{key}' (see anygate keys list)", highlight=False)
+        raise typer.Exit(1)
     if as_json:
         _print_json([asdict(t) for t in totals])
         return

@@ -94,3 +94,13 @@ def test_a_cli_command_names_its_database_and_says_when_it_made_a_new_one(tmp_pa
     assert f"note: {tmp_path.resolve()}/anygate.db did not exist: it was made now, empty." in first.stderr.replace("\n", " ")
     again = anygate("keys", "list", "--json", cwd=tmp_path)
     assert "did not exist" not in again.stderr and again.stderr.startswith("database: ")
+
+
+def test_the_cli_refuses_keys_and_ids_that_do_not_exist(tmp_path: Path) -> None:
+    config = str(_config(tmp_path, models={"chat": [{"provider": "mock", "model": "mock-chat"}]}))
+    unknown = anygate("keys", "create", "--config", config, "--name", "x", "--models", "chat,ghost", check=False)
+    assert unknown.returncode == 2 and "--models: ghost is not configured (configured: chat)" in unknown.stderr
+    past = anygate("keys", "create", "--config", config, "--name", "x", "--expires", "2020-01-01", check=False)
+    assert past.returncode == 2 and "--expires: '2020-01-01'" in past.stderr
+    usage = anygate("usage", "--config", config, "--key", "key_ghost", check=False)
+    assert usage.returncode == 1 and "no key with id 'key_ghost'" in usage.stderr
