@@ -10,13 +10,19 @@ CLIENT_STAMP := clients/node_modules/.installed
 
 .PHONY: run test bench clean browser clients
 
-$(STAMP): pyproject.toml
+RUN_STAMP := $(VENV)/.installed-run
+
+$(RUN_STAMP): pyproject.toml  ## what running needs, and no more
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	touch $(RUN_STAMP)
+
+$(STAMP): pyproject.toml $(RUN_STAMP)  ## and what the tests need
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-run: $(STAMP)  ## install and start the gateway on the built-in default (SQLite, mock, keyed providers)
+run: $(RUN_STAMP)  ## install and start the gateway on the built-in default (SQLite, mock, keyed providers)
 	$(BIN)/anygate serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP) browser $(CLIENT_STAMP)  ## install what the tests need and run them all (lint and types first)
