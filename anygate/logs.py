@@ -57,15 +57,15 @@ def setup_logging(level: int = logging.INFO) -> None:
     root.setLevel(level)
 
 
-# when (time.time()), request id, method, route, family, status, seconds, key id, attempts
-AccessEntry = tuple[float, str, str, str, str, int, float, "str | None", int]
+# when (time.time()), request id, method, route, family, status, seconds, key id, attempts, model, provider
+AccessEntry = tuple[float, str, str, str, str, int, float, "str | None", int, str, str]
 
 # One format for the whole line. Its strings need no JSON escaping: request ids are generated or
 # match `[A-Za-z0-9._:-]`, methods are HTTP tokens, routes and families are the gateway's own names,
-# key ids are generated.
+# key ids are generated; models and providers (the operator's names) are written as JSON strings.
 _ACCESS_LINE = (
     '{"ts":"%s.%03dZ","level":"info","logger":"anygate.access","msg":"request","request_id":"%s","method":"%s",'
-    '"route":"%s","family":"%s","status":%d,"ms":%.2f,"key_id":%s,"attempts":%d}'
+    '"route":"%s","family":"%s","status":%d,"ms":%.2f,"key_id":%s,"attempts":%d,"model":%s,"provider":%s}'
 )
 
 
@@ -89,12 +89,13 @@ class AccessLog:
         pending, self._pending = self._pending, []
         lines = []
         second, stamp = -1, ""
-        for when, request_id, method, route, family, status, seconds, key_id, attempts in pending:
+        for when, request_id, method, route, family, status, seconds, key_id, attempts, model, provider in pending:
             if int(when) != second:  # the date and time, formatted once a second
                 second = int(when)
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             key = f'"{key_id}"' if key_id else "null"
-            lines.append(_ACCESS_LINE % (stamp, when % 1 * 1000, request_id, method, route, family, status, seconds * 1000, key, attempts))
+            named = (orjson.dumps(model).decode() if model else "null", orjson.dumps(provider).decode() if provider else "null")
+            lines.append(_ACCESS_LINE % (stamp, when % 1 * 1000, request_id, method, route, family, status, seconds * 1000, key, attempts, *named))
         lines.append("")
         sys.stderr.write("\n".join(lines))
         sys.stderr.flush()

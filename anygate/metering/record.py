@@ -53,6 +53,7 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
         call.attempts,
     )
     call.gateway.usage.add(row, call.hold)  # the call's reservation is settled with its cost
+    call.model, call.provider = target.public_model, target.provider.name
     call.hold = None
     call.recorded = True
 

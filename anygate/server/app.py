@@ -106,6 +106,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                     elapsed,
                     call.key.id if call is not None else None,
                     call.attempts if call is not None else 0,
+                    call.model if call is not None else "",
+                    call.provider if call is not None else "",
                 )
             )
             if call is not None:

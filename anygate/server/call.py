@@ -32,3 +32,5 @@ class Call:
     abandon: Callable[[], Awaitable[None]] | None = None  # closes the upstream stream being relayed
     done: bool = False  # the handler has ended
     recorded: bool = False  # its usage record is queued
+    model: str = ""  # the public model and provider that answered (or last failed), for the access line
+    provider: str = ""

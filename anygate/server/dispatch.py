@@ -112,6 +112,13 @@ class Generation:
         log.info("hosted tools dropped", extra={"fields": fields})
 
 
+def upstream_failed(call: Call, model: str, provider: str, err: GatewayError) -> None:
+    """The log line of one failed upstream attempt: which model and provider, and what it said (its
+    credentials scrubbed, as in every log line)."""
+    fields = {"request_id": call.request_id, "model": model, "provider": provider, "status": err.status, "code": err.code, "error": err.message[:500]}
+    log.warning("upstream failed", extra={"fields": fields})
+
+
 def _retry_after(err: GatewayError) -> float:
     try:
         return float(err.headers.get("Retry-After", "0"))
@@ -150,6 +157,7 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
             reply = await send(target)
         except GatewayError as err:
             call.upstream_seconds += time.perf_counter() - sent
+            upstream_failed(call, target.public_model, target.provider.name, err)
             last = err
             if not retryable(err):
                 record_usage(call, family, target, Usage(), err.status)

@@ -19,6 +19,7 @@ from anygate.routing.table import Target
 from anygate.server import streaming
 from anygate.server.admission import admit
 from anygate.server.call import Call
+from anygate.server.dispatch import upstream_failed
 from anygate.store import upstream_objects
 
 _FORWARDED = ("OpenAI-Beta",)
@@ -90,6 +91,8 @@ async def send(call: Call, family: str, passed: Passed, passage: Passage) -> Rep
         return await provider.pass_through(passage)
     except GatewayError as err:
         failed = passage.upload.failure if passage.upload is not None else []
+        if not failed:
+            upstream_failed(call, passed.public_model, passed.provider.name, err)
         record_usage(call, family, passed, Usage(), err.status)
         if failed and isinstance(failed[0], GatewayError):  # the client's upload broke off, or was too large
             raise failed[0] from None
