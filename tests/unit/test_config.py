@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import pytest
@@ -146,3 +147,21 @@ def test_configured_secrets_are_masked_in_every_log_line() -> None:
     record = logging.LogRecord("t", logging.ERROR, "f", 1, "bad header Authorization: Bearer Admin!Key#42 key=upstream:key pw pa55word", None, None)
     line = JsonFormatter().format(record)
     assert "Admin!Key#42" not in line and "upstream:key" not in line and "pa55word" not in line and line.count("***") == 3
+
+
+def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
+    """anygate.example.yaml loads, and names every field of every section, provider and target."""
+    from anygate.config import ProviderConfig, TargetConfig
+
+    for var in ("ANYGATE_ADMIN_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "DASHSCOPE_API_KEY", "SUNO_API_KEY"):
+        monkeypatch.setenv(var, "x")
+    path = Path(__file__).resolve().parents[2] / "anygate.example.yaml"
+    settings = load_settings(str(path))
+    text = path.read_text()
+    named = set(re.findall(r"^\s*(?:- )?([a-z_]+):", text, re.M)) | set(re.findall(r"[{,] ?([a-z_]+):", text))
+    fields = set(Settings.model_fields) - {"source"}
+    for section in ("routing", "tasks", "retention", "limits", "server", "metering"):
+        fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
+    fields |= set(ProviderConfig.model_fields) | set(TargetConfig.model_fields)
+    assert fields - named == set()
+    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 8
