@@ -28,7 +28,7 @@ from anygate.store.database import create_engine
 from anygate.verify import Options
 from anygate.verify import run as run_checklist
 
-app = typer.Typer(help="anygate: one AI API gateway for every SDK.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(help="anygate: one AI API gateway for every SDK.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list, show and revoke the gateway's API keys.", no_args_is_help=True)
 config_app = typer.Typer(help="Check the configuration.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
@@ -341,6 +341,35 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
+_METAVARS = {"int": "N", "float": "AMOUNT"}
+
+
+def _plain_metavars(command: Any) -> None:
+    """Help that reads `--port N` and `--json`, not typer's `--port <int>` and `--json <bool>`."""
+    for param in command.params:
+        if getattr(param, "param_type_name", "") != "option" or param.metavar is not None:
+            continue
+        if param.is_flag:
+            param.metavar = ""
+        elif param.type_descriptor.is_choice:
+            param.metavar = "|".join(str(c) for c in param.type_descriptor.choices or ())
+        else:
+            param.metavar = _METAVARS.get(param.bare_type(), "TEXT")
+    make_help = command.get_help_option
+
+    def help_option(ctx: Any) -> Any:  # --help is made per call, outside `params`
+        option = make_help(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    command.get_help_option = help_option
+    for sub in getattr(command, "commands", {}).values():
+        _plain_metavars(sub)
+
+
 def main() -> None:
     """Entry point of the `anygate` command."""
-    app()
+    command = typer.main.get_command(app)
+    _plain_metavars(command)
+    command(prog_name="anygate")

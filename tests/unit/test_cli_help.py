@@ -1,0 +1,32 @@
+"""The CLI's help reads as plain options (`--port N`, `--json`), without typer's `<str>`/`<bool>` markers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+COMMANDS = [[], ["serve"], ["keys"], ["keys", "create"], ["keys", "list"], ["usage"], ["verify"], ["config", "check"]]
+SCRIPT = """
+import contextlib, io, sys
+from anygate.cli import main
+for args in {commands!r}:
+    sys.argv = ["anygate", *args, "--help"]
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        try:
+            main()
+        except SystemExit:
+            pass
+    print("=== " + " ".join(args))
+    print(out.getvalue())
+"""
+
+
+def test_help_has_no_type_markers() -> None:
+    result = subprocess.run([sys.executable, "-c", SCRIPT.format(commands=COMMANDS)], capture_output=True, text=True, timeout=60, env={"COLUMNS": "120", "PATH": ""})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("=== ") == len(COMMANDS)
+    assert re.findall(r"<(?:str|bool|int|float)[^>]*>", result.stdout) == []
+    assert re.search(r"--port\s+N\s", result.stdout) and re.search(r"--budget\s+AMOUNT\s", result.stdout)
+    assert re.search(r"--json\s+Print JSON", result.stdout)
