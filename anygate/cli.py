@@ -68,10 +68,9 @@ def _settings(config: str | None) -> Settings:
 
 def _with_db(config: str | None, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
     settings = _settings(config)
-    new_file = sqlite_file(settings.database)
-    if new_file is not None and new_file.exists():
-        new_file = None
-    err.print(f"database: {without_password(settings.database)}" + (f" ({sqlite_file(settings.database)})" if sqlite_file(settings.database) else ""), highlight=False)
+    file = sqlite_file(settings.database)
+    new_file = file if file is not None and not file.exists() else None
+    err.print(f"database: {without_password(settings.database)}" + (f" ({file})" if file else ""), highlight=False)
     problem = asyncio.run(database_problem(settings.database))
     if problem:
         err.print(f"[red]error:[/red] {problem}", highlight=False)
