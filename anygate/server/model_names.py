@@ -40,6 +40,12 @@ def rename(raw: bytes, public: bytes) -> bytes:
     return b"".join(parts)
 
 
+def rename_each(raw: bytes, names: dict[bytes, bytes]) -> bytes:
+    """`raw` with the value of each model field that `names` maps (upstream id to public id, both
+    JSON-escaped) replaced; other values stay (for answers whose model is not known in advance)."""
+    return _FIELD.sub(lambda m: m.group(0)[: m.start(1) - m.start(0)] + names.get(m.group(1), m.group(1)) + b'"', raw)
+
+
 class StreamRenamer:
     """Renames the model fields of a stream, chunk by chunk."""
 

@@ -5,7 +5,6 @@ billed once, when the key first sees it finished."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -33,11 +32,11 @@ from anygate.providers.base import Passage, Provider
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
+from anygate.server.model_names import rename_each
 from anygate.store import upstream_objects
 
 FAMILY = "openai-assistants"
 _FINISHED = {"completed", "failed", "incomplete", "cancelled", "expired"}
-_MODEL = re.compile(rb'"model"\s*:\s*"([^"\\]*)"')
 
 
 def _public_names(call: Call, provider: Provider) -> dict[str, str]:
@@ -166,7 +165,7 @@ class _RunStream:
             parsed = None
         if isinstance(parsed, dict) and parsed.get("object") == "thread.run" and parsed.get("status") in _FINISHED:
             self.finished.append(parsed)
-        return _MODEL.sub(lambda m: b'"model":"' + self._names.get(m.group(1), m.group(1)) + b'"', event)
+        return rename_each(event, self._names)
 
 
 async def _check_run(call: Call, body: dict[str, Any], passed: Passed) -> None:
