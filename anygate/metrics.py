@@ -46,6 +46,7 @@ class Metrics:
         self.first_byte: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.upstream_seconds: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
         self.overhead: defaultdict[Key, Histogram] = defaultdict(Histogram)  # (family,)
+        self.in_flight: defaultdict[Key, int] = defaultdict(int)  # (key id,): calls being answered now
         self.active_streams = 0
 
     def request(self, family: str, status: int, seconds: float, upstream: float = 0.0, to_client: float = 0.0) -> None:
@@ -69,6 +70,18 @@ class Metrics:
         if attempts > 1:
             self.retries[(model,)] += attempts - 1
 
+    def entered(self, key_id: str) -> None:
+        """A call of this key began."""
+        self.in_flight[(key_id,)] += 1
+
+    def left(self, key_id: str) -> None:
+        """A call of this key ended (a key with none in flight is dropped)."""
+        key = (key_id,)
+        if self.in_flight[key] > 1:
+            self.in_flight[key] -= 1
+        else:
+            del self.in_flight[key]
+
     def stream_started(self, family: str, seconds: float) -> None:
         """A stream's headers went out `seconds` after its request came in."""
         self.first_byte[(family,)].observe(seconds)
@@ -79,7 +92,7 @@ class Metrics:
         self.active_streams -= 1
 
 
-_COUNTERS = ("requests", "upstream_calls", "tokens", "retries", "dropped_tools")
+_COUNTERS = ("requests", "upstream_calls", "tokens", "retries", "dropped_tools", "in_flight")
 _HISTOGRAMS = ("seconds", "first_byte", "upstream_seconds", "overhead")
 
 
@@ -173,6 +186,7 @@ def render(metrics: Metrics, extra: list[str]) -> str:
             _named(family, metrics.overhead.items()),
         ),
         *counter("anygate_active_streams", "Streams being written now.", [((), metrics.active_streams)], "gauge"),
+        *counter("anygate_in_flight", "Calls being answered now, by key.", _named(("key_id",), metrics.in_flight.items()), "gauge"),
         *extra,
     ]
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ from aiohttp import web
 
 from anygate.admin import keys
 from anygate.admin.providers import list_providers
-from anygate.admin.requests import recent_requests
+from anygate.admin.requests import recent_requests, request_detail
 from anygate.admin.tasks import list_tasks, retry_webhook, show_task
 from anygate.protocols.openai.errors import error_response
 from anygate.server.call import Call
@@ -31,8 +31,15 @@ FAMILY = Family(
         Route("PATCH", "/admin/v1/keys/{key_id}", keys.change, "Change a key's limits, budget, models or expiry", auth="admin"),
         Route("DELETE", "/admin/v1/keys/{key_id}", keys.revoke, "Revoke a key", auth="admin"),
         Route("GET", "/admin/v1/usage", keys.usage, "Usage and spend by key and model, or by day", auth="admin"),
-        Route("GET", "/admin/v1/requests", recent_requests, "The latest calls with status and latency (?limit=, ?key_id=)", auth="admin"),
-        Route("GET", "/admin/v1/providers", list_providers, "Providers, their targets and circuit breakers", auth="admin"),
+        Route(
+            "GET",
+            "/admin/v1/requests",
+            recent_requests,
+            "The latest calls, refused ones included (?key_id=, ?model=, ?provider=, ?family=, ?status=429|4xx|error, ?since=, ?until=, ?limit=)",
+            auth="admin",
+        ),
+        Route("GET", "/admin/v1/requests/{request_id}", request_detail, "One call: timings, attempts, tokens, cost, error", auth="admin"),
+        Route("GET", "/admin/v1/providers", list_providers, "Providers: health, targets, circuit breakers, recent calls and failures", auth="admin"),
         Route("GET", "/admin/v1/tasks", list_tasks, "Tasks, newest first (?key_id=, ?state=, ?limit=)", auth="admin"),
         Route("GET", "/admin/v1/tasks/{task_id}", show_task, "One task with its webhook delivery log", auth="admin"),
         Route(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy import select
 
 from anygate.auth.keys import (
     EDITABLE,
@@ -24,6 +26,7 @@ from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.metering.report import usage_by_day, usage_totals
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
+from anygate.store.tables import ApiKey
 
 
 def _positive_int(body: dict[str, Any], name: str) -> int | None:
@@ -33,7 +36,8 @@ def _positive_int(body: dict[str, Any], name: str) -> int | None:
     return value
 
 
-def _time(value: Any, name: str) -> float | None:
+def parse_time(value: Any, name: str) -> float | None:
+    """An ISO 8601 time (UTC when it names no zone) as a timestamp; None for None; 400 otherwise."""
     if value is None:
         return None
     try:
@@ -47,8 +51,8 @@ def _time(value: Any, name: str) -> float | None:
     return stamp
 
 
-def _fields(body: dict[str, Any]) -> dict[str, Any]:
-    """The editable fields present in `body`, checked."""
+def _fields(body: dict[str, Any], configured: Collection[str]) -> dict[str, Any]:
+    """The editable fields present in `body`, checked (`models` against the `configured` ones)."""
     unknown = set(body) - set(EDITABLE)
     if unknown:
         raise invalid_request(f"unknown fields: {', '.join(sorted(unknown))}; a key has {', '.join(EDITABLE)}")
@@ -61,6 +65,10 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
         models = body["models"]
         if models is not None and (not isinstance(models, list) or not all(isinstance(m, str) for m in models)):
             raise invalid_request("'models' must be an array of model ids or null", "models")
+        unconfigured = [m for m in models or [] if m not in configured]
+        if unconfigured:
+            verb = "is" if len(unconfigured) == 1 else "are"
+            raise invalid_request(f"'models': {', '.join(unconfigured)} {verb} not configured here", "models")
         fields["models"] = models
     for name in ("rpm", "tpm", "rpd", "tpd", "max_concurrency"):
         if name in body:
@@ -71,7 +79,7 @@ def _fields(body: dict[str, Any]) -> dict[str, Any]:
             raise invalid_request("'budget_usd' must be a non-negative number or null", "budget_usd")
         fields["budget_usd"] = budget
     if "expires_at" in body:
-        fields["expires_at"] = _time(body["expires_at"], "expires_at")
+        fields["expires_at"] = parse_time(body["expires_at"], "expires_at")
     return fields
 
 
@@ -80,13 +88,22 @@ def _not_found(key_id: str) -> GatewayError:
 
 
 async def list_all(_: web.Request, call: Call) -> web.Response:
-    """Every key, oldest first."""
-    return web.json_response({"object": "list", "data": [key_json(r) for r in await list_keys(call.gateway.engine)]})
+    """Every key, oldest first, with what it has spent and how many of its calls are being answered now
+    (by this instance's workers)."""
+    gateway = call.gateway
+    metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics
+    async with gateway.engine.connect() as conn:
+        spent = dict((await conn.execute(select(ApiKey.id, ApiKey.spent_usd))).tuples().all())
+    data = [
+        {**key_json(r), "spent_usd": float(spent.get(r.id) or 0.0) + gateway.usage.unflushed_cost.get(r.id, 0.0), "in_flight": metrics.in_flight.get((r.id,), 0)}
+        for r in await list_keys(gateway.engine)
+    ]
+    return web.json_response({"object": "list", "data": data})
 
 
 async def create(request: web.Request, call: Call) -> web.Response:
     """A new key, shown once with its webhook secret."""
-    fields = _fields(await read_json_object(request))
+    fields = _fields(await read_json_object(request), call.gateway.settings.models)
     if "name" not in fields:
         raise invalid_request("'name' is required", "name")
     key, record = await create_key(call.gateway.engine, **fields)
@@ -103,7 +120,7 @@ async def show(request: web.Request, call: Call) -> web.Response:
 
 async def change(request: web.Request, call: Call) -> web.Response:
     """Change a key's name, allowlist, limits, budget or expiry."""
-    record = await update_key(call.gateway.engine, request.match_info["key_id"], _fields(await read_json_object(request)))
+    record = await update_key(call.gateway.engine, request.match_info["key_id"], _fields(await read_json_object(request), call.gateway.settings.models))
     if record is None:
         raise _not_found(request.match_info["key_id"])
     return web.json_response(key_json(record))
@@ -122,7 +139,7 @@ async def revoke(request: web.Request, call: Call) -> web.Response:
 async def usage(request: web.Request, call: Call) -> web.Response:
     """Usage and spend: `?group=model` (by key and model, the default) or `?group=day`; `?key_id=`, `?since=`."""
     key_id = request.query.get("key_id")
-    since = _time(request.query.get("since"), "since")
+    since = parse_time(request.query.get("since"), "since")
     group = request.query.get("group", "model")
     if group == "model":
         totals: list[Any] = await usage_totals(call.gateway.engine, key_id=key_id, since=since)

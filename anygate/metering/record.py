@@ -5,6 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any, Protocol
 
+import orjson
+
+from anygate.core.errors import GatewayError
 from anygate.core.usage import Usage
 from anygate.server.call import Call
 
@@ -31,8 +34,11 @@ class Metered(Protocol):
         ...
 
 
-def record_usage(call: Call, family: str, target: Metered, usage: Usage, status: int) -> None:
-    """Queue the usage record of a call that reached `target` (never blocks)."""
+ERROR_KEPT = 500  # characters of a failed call's error kept with its record
+
+
+def record_usage(call: Call, family: str, target: Metered, usage: Usage, status: int, error: str | None = None) -> None:
+    """Queue the usage record of a call that reached `target` (never blocks), with the error it ended with."""
     now = time.time()
     call.gateway.metrics.upstream(
         family, target.public_model, target.provider.name, status, usage.input_tokens, usage.output_tokens, call.attempts
@@ -51,11 +57,20 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
         (now - call.started) * 1000.0,
         status,
         call.attempts,
+        error=error[:ERROR_KEPT] if error else None,
+        upstream_ms=call.upstream_seconds * 1000.0 if call.upstream_seconds else None,
+        first_byte_ms=call.first_byte_seconds * 1000.0 if call.streaming else None,
+        failures=orjson.dumps(call.failures).decode() if call.failures else None,
     )
     call.gateway.usage.add(row, call.hold)  # the call's reservation is settled with its cost
     call.model, call.provider = target.public_model, target.provider.name
     call.hold = None
     call.recorded = True
+
+
+def record_failure(call: Call, family: str, target: Metered, err: GatewayError) -> None:
+    """Queue the record of a call that failed at `target` (at no cost), with the error it answered."""
+    record_usage(call, family, target, Usage(), err.status, err.message)
 
 
 async def record_before_end(call: Call, family: str, target: Metered, usage: Usage, status: int) -> None:
@@ -77,8 +92,14 @@ def usage_row(
     latency_ms: float,
     status: int,
     attempts: int,
+    *,
+    error: str | None = None,
+    upstream_ms: float | None = None,
+    first_byte_ms: float | None = None,
+    failures: str | None = None,
 ) -> dict[str, Any]:
-    """The `usage_records` row of one call or task; `models` is (public model, provider, upstream model)."""
+    """The `usage_records` row of one call or task; `models` is (public model, provider, upstream model).
+    Every column is present (the writer inserts rows in one statement)."""
     public_model, provider, upstream_model = models
     return {
         "created_at": now,
@@ -97,4 +118,8 @@ def usage_row(
         "status": status,
         "estimated": usage.estimated,
         "attempts": attempts,
+        "error": error,
+        "upstream_ms": upstream_ms,
+        "first_byte_ms": first_byte_ms,
+        "failures": failures,
     }

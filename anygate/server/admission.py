@@ -21,6 +21,8 @@ async def admit(call: Call, body: dict[str, Any], plan: Sequence[Metered] = (), 
     (a token count) is counted as a request, not as tokens."""
     key = call.key
     gateway = call.gateway
+    if plan:
+        call.model = plan[0].public_model  # named in the access line and the refusals even when refused here
     if key.budget_usd is not None and gateway.spend.spent(key.id) >= key.budget_usd:
         raise budget_exceeded(key.budget_usd, gateway.spend.spent(key.id))
     budget = key.budget_usd if plan else None  # what a worst case is reserved against

@@ -21,6 +21,7 @@ from anygate.admin.metrics import check_scraper, scrape
 from anygate.config import Settings
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.dashboard.serve import add_dashboard
+from anygate.metering.record import ERROR_KEPT
 from anygate.protocols import families
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
@@ -51,12 +52,31 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_id_counter):010x}"
 
 
+def _refusal(request: web.Request, route: Route, family: Family, request_id: str, call: Call | None, status: int, seconds: float, error: str) -> dict[str, Any]:
+    """What the dashboard shows of a call that ended before any upstream answered it (so left no usage record)."""
+    return {
+        "created_at": time.time(),
+        "request_id": request_id,
+        "key_id": call.key.id if call is not None else None,
+        "family": family.name,
+        "method": request.method,
+        "route": route.path,
+        "public_model": call.model if call is not None else "",
+        "status": status,
+        "latency_ms": seconds * 1000.0,
+        "error": error[:ERROR_KEPT] or None,
+    }
+
+
 def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
+    counted = route.auth != "admin"  # in the in-flight counts and the refusals (the dashboard's own calls are not)
+
     async def handle(request: web.Request) -> web.StreamResponse:
         request_id = _request_id(request)
         started = time.time()
         call: Call | None = None
         status = 500
+        error = ""
         try:
             if "%00" in request.raw_path:  # no id, name or parameter holds a NUL (PostgreSQL cannot even look one up)
                 raise invalid_request("The URL holds a NUL character (%00)")
@@ -65,6 +85,8 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             else:
                 key = await authenticate(request, gateway.keys)
             call = Call(gateway, key, request_id, started, family=family.name)
+            if counted:
+                gateway.metrics.entered(key.id)
             response = await route.handler(request, call)
             status = response.status
             if not response.prepared:
@@ -73,6 +95,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             return response
         except GatewayError as err:
             status = err.status
+            error = err.message
             await _written(call)
             return family.render_error(err, request_id)
         except (ClientGone, ConnectionResetError, aiohttp.ClientConnectionResetError):
@@ -84,6 +107,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
         except Exception:
             log.exception("unhandled error on %s %s (request %s)", request.method, request.path, request_id)
             internal = GatewayError(ErrorKind.INTERNAL, f"Internal gateway error (request id {request_id})")
+            error = internal.message
             return family.render_error(internal, request_id)
         finally:
             if (call is None or not call.streaming) and (request.transport is None or request.transport.is_closing()):
@@ -110,7 +134,11 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
                     call.provider if call is not None else "",
                 )
             )
+            if status >= 400 and counted and (call is None or not call.recorded):
+                gateway.refusals.add(_refusal(request, route, family, request_id, call, status, elapsed, error))
             if call is not None:
+                if counted:
+                    gateway.metrics.left(call.key.id)
                 call.done = True
                 if call.holds_slot:
                     gateway.limiter.release(call.key.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from anygate.auth.keys import KeyRecord
 from anygate.metering.budget import Hold
@@ -34,3 +34,4 @@ class Call:
     recorded: bool = False  # its usage record is queued
     model: str = ""  # the public model and provider that answered (or last failed), for the access line
     provider: str = ""
+    failures: list[dict[str, Any]] | None = None  # attempts that failed: provider, model, status, ms, error

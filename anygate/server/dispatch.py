@@ -14,8 +14,7 @@ from typing import Any
 from anygate.core.chat import ChatRequest
 from anygate.core.codec import ClientCodec
 from anygate.core.errors import GatewayError, invalid_request
-from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_failure
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import replay
@@ -156,13 +155,16 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
         try:
             reply = await send(target)
         except GatewayError as err:
-            call.upstream_seconds += time.perf_counter() - sent
+            spent = time.perf_counter() - sent
+            call.upstream_seconds += spent
             upstream_failed(call, target.public_model, target.provider.name, err)
             last = err
             if not retryable(err):
-                record_usage(call, family, target, Usage(), err.status)
+                record_failure(call, family, target, err)
                 raise
             target.breaker.failure()
+            failed = {"provider": target.provider.name, "model": target.model, "status": err.status, "ms": round(spent * 1000.0, 1), "error": err.message[:200]}
+            call.failures = [*(call.failures or []), failed]
             continue
         call.upstream_seconds += time.perf_counter() - sent
         target.breaker.success()
@@ -170,5 +172,5 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
             call.abandon = reply.close  # for a client that leaves while the upstream is silent
         return target, reply
     assert last is not None
-    record_usage(call, family, attempts[call.attempts - 1], Usage(), last.status)
+    record_failure(call, family, attempts[call.attempts - 1], last)
     raise last

@@ -26,6 +26,7 @@ from anygate.routing.breaker import share_breakers
 from anygate.routing.table import ModelTable
 from anygate.server.call import Call
 from anygate.server.preflight import without_password
+from anygate.server.refusals import Refusals
 from anygate.server.streaming import cut_all
 from anygate.store.database import create_engine, migrate
 from anygate.store.retention import Retention
@@ -55,7 +56,8 @@ class Gateway:
         self.metrics = Metrics()
         self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None
         self._metrics_dir = metrics_dir
-        self._sharing = Periodic(self.shared_metrics.write, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
+        self.refusals = Refusals(metrics_dir)
+        self._sharing = Periodic(self._share, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
         self.access = AccessLog()
         self.streams: set[Call] = set()  # the streams being written to clients
         self.stopping = False  # a shutdown's grace has ended: streams still open are being cut
@@ -115,6 +117,12 @@ class Gateway:
         """End the streams still open at the end of a shutdown's grace, each with its family's error."""
         self.stopping = True
         cut_all(self.streams)
+
+    async def _share(self) -> None:
+        """Write this worker's metrics and refusals for the other workers to read."""
+        assert self.shared_metrics is not None
+        await self.shared_metrics.write()
+        await self.refusals.write()
 
     async def stop(self) -> None:
         """Stop background work, write every queued usage record, close connections."""

@@ -14,7 +14,7 @@ from anygate.core.codec import StreamBroken, WireCodec
 from anygate.core.errors import GatewayError
 from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
-from anygate.metering.record import record_before_end, record_usage
+from anygate.metering.record import record_before_end, record_failure, record_usage
 from anygate.providers.base import Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
@@ -29,7 +29,7 @@ def relay_whole(call: Call, wire: WireCodec, target: Target, body: dict[str, Any
     try:
         data = json_object(raw, target.provider.name)
     except GatewayError as err:
-        record_usage(call, wire.name, target, Usage(), err.status)
+        record_failure(call, wire.name, target, err)
         raise
     usage = wire.response_usage(data) or Usage(
         estimate_prompt(body), estimate_tokens(raw.decode(errors="replace")), estimated=True
@@ -57,7 +57,7 @@ async def translate_reply(
         try:
             answer = upstream.parse_response(json_object(reply.body or b"", target.provider.name))
         except GatewayError as err:
-            record_usage(call, client.name, target, Usage(), err.status)
+            record_failure(call, client.name, target, err)
             raise
         record_usage(call, client.name, target, answer.usage, 200)
         await replay.share(call, call.gateway.replay.remember(answer))

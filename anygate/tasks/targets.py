@@ -63,6 +63,10 @@ class TaskModels:
             if any(t.provider in providers for t in configs)
         }
 
+    def runs_on(self, provider: str) -> bool:
+        """True when this provider was built to run tasks."""
+        return provider in self._providers
+
     def resolve(self, model: str, key: KeyRecord, *kinds: str) -> TaskTarget:
         """The target for a new task of one of `kinds`; 404/403 as for any model, 400 when none takes them."""
         targets = self._targets.get(model)

@@ -12,7 +12,7 @@ from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_failure, record_usage
 from anygate.providers.dashscope.adapter import IMAGE, VIDEO, DashScopeProvider
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -39,7 +39,7 @@ async def image_generation(request: web.Request, call: Call) -> web.Response:
     try:
         answer = await provider.generate({**body, "model": target.model})
     except GatewayError as err:
-        record_usage(call, FAMILY, target, Usage(), err.status)
+        record_failure(call, FAMILY, target, err)
         raise
     record_usage(call, FAMILY, target, Usage(), 200)
     return _json({**answer, "request_id": call.request_id}, call)  # the gateway's id, as on every answer

@@ -14,7 +14,7 @@ from aiohttp import web
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import read_bounded
 from anygate.core.usage import Usage, estimate_tokens
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_failure, record_usage
 from anygate.providers.base import DrawsImages, Embeds, Reply
 from anygate.providers.dashscope.adapter import IMAGE, DashScopeProvider
 from anygate.providers.kling.adapter import KLING_IMAGES, KLING_WAIT_SECONDS, KlingProvider, kling_image_body
@@ -66,7 +66,7 @@ async def _serve(
     try:
         answer = json_object(raw, target.provider.name)
     except GatewayError as err:
-        record_usage(call, family, target, Usage(), err.status)
+        record_failure(call, family, target, err)
         raise
     record_usage(call, family, target, _usage(answer, body), 200)
     return web.Response(body=raw, content_type="application/json", headers={"x-request-id": call.request_id})
@@ -125,7 +125,7 @@ async def _drawn(call: Call, body: dict[str, Any], target: TaskTarget, draw: Cal
         urls = await draw()
         answer = images_response_urls(urls) if body.get("response_format") != "b64_json" else await _fetch_images(call, urls)
     except GatewayError as err:
-        record_usage(call, "openai-images", target, Usage(), err.status)
+        record_failure(call, "openai-images", target, err)
         raise
     record_usage(call, "openai-images", target, Usage(), 200)
     return web.json_response(answer, headers={"x-request-id": call.request_id})

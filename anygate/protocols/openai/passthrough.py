@@ -12,7 +12,7 @@ from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_failure, record_usage
 from anygate.providers.base import Passage, PassesThrough, Provider, Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
@@ -93,7 +93,7 @@ async def send(call: Call, family: str, passed: Passed, passage: Passage) -> Rep
         failed = passage.upload.failure if passage.upload is not None else []
         if not failed:
             upstream_failed(call, passed.public_model, passed.provider.name, err)
-        record_usage(call, family, passed, Usage(), err.status)
+        record_failure(call, family, passed, err)
         if failed and isinstance(failed[0], GatewayError):  # the client's upload broke off, or was too large
             raise failed[0] from None
         raise
@@ -108,7 +108,7 @@ def json_answer(call: Call, family: str, passed: Passed, reply: Reply) -> dict[s
             )
         return json_object(reply.body, passed.provider.name)
     except GatewayError as err:
-        record_usage(call, family, passed, Usage(), err.status)
+        record_failure(call, family, passed, err)
         raise
 
 

@@ -16,7 +16,7 @@ from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
-from anygate.metering.record import record_usage
+from anygate.metering.record import record_failure, record_usage
 from anygate.protocols.suno.validation import check_callback_url, check_song
 from anygate.providers.suno.adapter import COVER_FLAGS, SYNC, TASKS, SunoProvider
 from anygate.server.admission import admit
@@ -78,7 +78,7 @@ def creator(route: str) -> Any:
             try:
                 answer = await provider.call(route, upstream)
             except GatewayError as err:
-                record_usage(call, FAMILY, unpriced, Usage(), err.status)
+                record_failure(call, FAMILY, unpriced, err)
                 raise
             record_usage(call, FAMILY, unpriced, Usage(), 200)
             return web.json_response(_scrubbed(answer, call.request_id), headers={"x-request-id": call.request_id})
