@@ -93,7 +93,7 @@ async def list_all(_: web.Request, call: Call) -> web.Response:
     gateway = call.gateway
     metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics
     async with gateway.engine.connect() as conn:
-        spent = dict((await conn.execute(select(ApiKey.id, ApiKey.spent_usd))).tuples().all())
+        spent: dict[str, float] = {key_id: amount for key_id, amount in await conn.execute(select(ApiKey.id, ApiKey.spent_usd))}
     data = [
         {**key_json(r), "spent_usd": float(spent.get(r.id) or 0.0) + gateway.usage.unflushed_cost.get(r.id, 0.0), "in_flight": metrics.in_flight.get((r.id,), 0)}
         for r in await list_keys(gateway.engine)

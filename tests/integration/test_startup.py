@@ -48,6 +48,9 @@ def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path
         root = requests.get(gateway.url + "/", timeout=5).json()
         assert root["version"] == __version__ and root["links"]["endpoints"] == "/api-endpoints.json"
         assert root["sdk_base_urls"]["openai"] == "/openai/v1"
+        disabled = requests.get(gateway.url + "/admin/v1/keys", timeout=5)  # no admin_key here: how to turn it on
+        assert disabled.status_code == 404 and "set admin_key in the configuration file" in disabled.json()["error"]["message"]
+        assert "restart" in disabled.json()["error"]["message"]
     finally:
         assert gateway.stop() == 0
     log = gateway.log()

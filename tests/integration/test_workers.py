@@ -54,6 +54,15 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: Fake
         )
 
     assert eventually(lambda: all(scraped() == 40 for _ in range(4))), "every scrape adds up both workers"
+    refused = {f"refused-{i}" for i in range(20)}  # calls that leave no usage record: each worker remembers its own
+    for request_id in refused:
+        assert requests.post(url, json=body, headers={"Authorization": "Bearer ag-not-a-key-000000000", "x-request-id": request_id}, timeout=10).status_code == 401
+
+    def listed() -> set[str]:
+        calls = requests.get(gateway.url + "/admin/v1/requests?status=401", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()["data"]
+        return {c["request_id"] for c in calls}
+
+    assert eventually(lambda: all(listed() == refused for _ in range(4))), "every listing has both workers' refusals"
     assert gateway.stop(signal.SIGTERM) == 0
     deadline = time.time() + 5  # multiprocessing's helper process notices its parent is gone a moment later
     while [p for p in workers if _running(p)] and time.time() < deadline:
