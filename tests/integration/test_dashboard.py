@@ -156,7 +156,7 @@ def test_without_an_admin_key_the_page_says_how_to_turn_the_admin_api_on(browser
         _viewport(browser, DESKTOP, mobile=False)
         browser.get(process.url + "/dashboard")
         hint = _wait(lambda: browser.find_element(By.ID, "admin-disabled").is_displayed() and browser.find_element(By.ID, "admin-disabled").text)
-        assert "admin_key" in hint and "restart" in hint
+        assert "admin_key" in hint and "ANYGATE_ADMIN_KEY" in hint and "restart" in hint
         assert not browser.find_element(By.ID, "login-button").is_enabled()
     finally:
         process.stop()

@@ -49,8 +49,9 @@ def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path
         assert root["version"] == __version__ and root["links"]["endpoints"] == "/api-endpoints.json"
         assert root["sdk_base_urls"]["openai"] == "/openai/v1"
         disabled = requests.get(gateway.url + "/admin/v1/keys", timeout=5)  # no admin_key here: how to turn it on
-        assert disabled.status_code == 404 and "set admin_key in the configuration file" in disabled.json()["error"]["message"]
-        assert "restart" in disabled.json()["error"]["message"]
+        message = disabled.json()["error"]["message"]
+        assert disabled.status_code == 404 and "admin_key: ${ANYGATE_ADMIN_KEY} in its configuration file" in message
+        assert "the ANYGATE_ADMIN_KEY environment variable" in message and "restart" in message
     finally:
         assert gateway.stop() == 0
     log = gateway.log()
