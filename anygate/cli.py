@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from anygate import __version__
 from anygate.auth.keys import MAX_LIMIT, KeyRecord, create_key, expiry_problem, get_key, key_json, list_keys, revoke_key
 from anygate.config import ConfigError, Settings, load_settings
-from anygate.logs import setup_logging
+from anygate.logs import counted, setup_logging
 from anygate.metering.report import usage_totals
 from anygate.server.preflight import database_problem, port_problem, reachability, sqlite_file, without_password
 from anygate.store.database import create_engine
@@ -320,7 +320,7 @@ def config_check(
     """Validate the config and say exactly what is wrong and where (with --connect, what is out of reach)."""
     settings = _settings(config)
     providers, models = len(settings.providers), len(settings.models)
-    out.print(f"[green]ok[/green]: {settings.source}: {_count(providers, 'provider')}, {_count(models, 'model')}", highlight=False)
+    out.print(f"[green]ok[/green]: {settings.source}: {counted(providers, 'provider')}, {counted(models, 'model')}", highlight=False)
     if not models:
         err.print("[yellow]warning:[/yellow] no models are configured: every call will answer 404 (add some under models:)", highlight=False)
     if not connect:
@@ -334,10 +334,6 @@ def config_check(
             out.print(f"[red]unreachable[/red]: {label}: {problem}", highlight=False)
     if unreachable:
         raise typer.Exit(1)
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}" + ("" if number == 1 else "s")
 
 
 _METAVARS = {"int": "N", "float": "AMOUNT"}

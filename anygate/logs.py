@@ -16,6 +16,11 @@ ACCESS_FLUSH_SECONDS = 0.2
 _SECRET = re.compile(r"\b(?:ag|sk|whsec)[-_][A-Za-z0-9_\-]{12,}|(?<=Bearer )[A-Za-z0-9._\-]{12,}")
 
 
+def counted(number: int, noun: str) -> str:
+    """'1 model', '2 models': a count for people to read."""
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 _configured: list[str] = []  # the configuration's own secrets, whatever they look like
 
 

@@ -15,7 +15,7 @@ from types import FrameType
 from aiohttp import web
 
 from anygate.config import Settings
-from anygate.logs import setup_logging
+from anygate.logs import counted, setup_logging
 from anygate.server.app import create_app
 from anygate.server.listener import GuardedSite
 from anygate.server.preflight import without_password
@@ -67,16 +67,15 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     requests in flight and writes all usage first."""
     providers = ", ".join(f"{name} ({config.type})" for name, config in settings.providers.items()) or "none"
     log.info(
-        "anygate starting on http://%s:%d with %d worker(s): config %s; database %s; redis %s; providers %s; %d model%s",
+        "anygate starting on http://%s:%d with %s: config %s; database %s; redis %s; providers %s; %s",
         host,
         port,
-        workers,
+        counted(workers, "worker"),
         settings.source,
         without_password(settings.database),
         without_password(settings.redis) if settings.redis else "none (limits in memory)",
         providers,
-        len(settings.models),
-        "" if len(settings.models) == 1 else "s",
+        counted(len(settings.models), "model"),
     )
     if not settings.models:
         log.warning("no models are configured: every call will answer 404 (add some under models: in the config)")

@@ -57,6 +57,7 @@ def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path
     log = gateway.log()
     starting = next(line for line in log.splitlines() if "anygate starting" in line)
     assert f"database sqlite:///{tmp_path}/anygate.db" in starting and "providers mock (mock)" in starting and "0 models" in starting
+    assert f"on http://127.0.0.1:{gateway.port} with 1 worker:" in starting
     assert "no models are configured" in log
     assert log.index("anygate starting") < log.index(f"anygate listening on http://127.0.0.1:{gateway.port}") < log.index("anygate stopped")
 
