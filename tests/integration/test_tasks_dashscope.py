@@ -167,6 +167,8 @@ def test_a_webhook_is_retried_after_a_receiver_error(gateway: GatewayProcess, ke
     assert webhook_receiver.at(hook)[-1].headers["X-Anygate-Event-Id"] == log[1]["id"]
     listed = requests.get(f"{gateway.url}/admin/v1/tasks", params={"key_id": key["id"]}, headers=admin, timeout=10).json()
     assert task_id in [t["id"] for t in listed["data"]]
+    [provider] = requests.get(f"{gateway.url}/admin/v1/providers", headers=admin, timeout=10).json()["data"]
+    assert (provider["name"], provider["available"], provider["health"]) == ("dashscope", True, "ok"), "a provider of tasks only is available"
 
 
 def test_another_key_cannot_see_a_task(gateway: GatewayProcess, key: dict[str, Any]) -> None:
