@@ -44,6 +44,28 @@ class DrawsImages(Protocol):
         ...
 
 
+@runtime_checkable
+class CountsTokens(Protocol):
+    """A provider that counts a request's input tokens itself, with the count route of its own wire
+    (`wire`): a client of the same family gets the upstream's count rather than an estimate."""
+
+    wire: WireCodec
+
+    async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        """Count the tokens of a count request in the provider's wire format, for `upstream_model`."""
+        ...
+
+
+@runtime_checkable
+class AnswersResponses(Protocol):
+    """A provider that can serve OpenAI's Responses API natively (used when its configuration says
+    `responses_api: true`)."""
+
+    async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+        """POST one Responses API request as it is."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
     """A multipart form on its way upstream: its fields (in order), then one file whose bytes arrive as

@@ -9,7 +9,7 @@ from aiohttp import web
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
-from anygate.providers.anthropic.adapter import AnthropicProvider
+from anygate.providers.base import CountsTokens
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -71,8 +71,8 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     target = call.gateway.models.plan(model, call.key)[0]
     await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
     provider = target.provider
-    if isinstance(provider, AnthropicProvider):
-        reply = await provider.count_tokens({**body, "model": target.model}, _forwarded(request))
+    if isinstance(provider, CountsTokens) and provider.wire is ANTHROPIC:
+        reply = await provider.count_tokens(target.model, body, _forwarded(request))
         return web.Response(body=reply.body or b"{}", content_type="application/json")
     canonical = ANTHROPIC.parse_request({**body, "max_tokens": 1})
     return web.json_response({"input_tokens": await count_local(canonical)})

@@ -10,8 +10,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
-from anygate.providers.base import Reply
-from anygate.providers.gemini.adapter import GeminiProvider
+from anygate.providers.base import CountsTokens, Reply
 from anygate.routing.table import Target
 from anygate.server.admission import admit
 from anygate.server.call import Call
@@ -62,10 +61,9 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     model = request.match_info["model"]
     target = call.gateway.models.plan(model, call.key)[0]
     await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
-    if isinstance(target.provider, GeminiProvider):
-        given = field(body, "generateContentRequest")
-        forwarded = {"generateContentRequest": {**given, "model": f"models/{target.model}"}} if isinstance(given, dict) else body
-        reply = await target.provider.count_tokens(target.model, forwarded)
+    if isinstance(target.provider, CountsTokens) and target.provider.wire is GEMINI:
+        given = field(body, "generateContentRequest")  # the SDKs send it camelCase or snake_case
+        reply = await target.provider.count_tokens(target.model, {"generateContentRequest": given} if isinstance(given, dict) else body)
         return web.Response(body=reply.body or b"{}", content_type="application/json")
     wrapped = field(body, "generateContentRequest")
     inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body

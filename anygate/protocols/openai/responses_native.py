@@ -16,8 +16,7 @@ from anygate.core.usage import Usage, estimate_prompt
 from anygate.metering.record import record_before_end, record_usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_shape import is_ours
-from anygate.providers.base import Reply
-from anygate.providers.openai.adapter import OpenAIProvider
+from anygate.providers.base import AnswersResponses, Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
 from anygate.server import streaming
@@ -30,11 +29,11 @@ _ENDINGS = {"response.completed", "response.incomplete", "response.failed"}
 
 
 def _serves(target: Target) -> bool:
-    return isinstance(target.provider, OpenAIProvider) and target.provider.config.responses_api
+    return isinstance(target.provider, AnswersResponses) and target.provider.config.responses_api
 
 
 async def _send(target: Target, body: dict[str, Any], stream: bool, headers: dict[str, str] | None) -> Reply:
-    assert isinstance(target.provider, OpenAIProvider)
+    assert isinstance(target.provider, AnswersResponses)
     return await target.provider.send_responses(body, stream, headers)
 
 

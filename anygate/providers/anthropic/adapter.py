@@ -36,6 +36,6 @@ class AnthropicProvider:
         """POST /v1/messages (with the client's `anthropic-beta` flags on the same-family path)."""
         return self._upstream.post(self._messages_url, body, stream, headers)
 
-    async def count_tokens(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
-        """POST /v1/messages/count_tokens."""
-        return await self._upstream.post(self._count_url, body, False, headers)
+    async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        """POST /v1/messages/count_tokens for `upstream_model`."""
+        return await self._upstream.post(self._count_url, {**body, "model": upstream_model}, False, headers)

@@ -43,9 +43,12 @@ class GeminiProvider:
         action = "streamGenerateContent?alt=sse" if stream else "generateContent"
         return self._upstream.post(self._url(str(body["model"]), action), payload, stream, headers)
 
-    async def count_tokens(self, model: str, body: dict[str, Any]) -> Reply:
-        """countTokens."""
-        return await self._upstream.post(self._url(model, "countTokens"), body, False)
+    async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        """countTokens of `upstream_model` (a `generateContentRequest` in the body names it too)."""
+        given = body.get("generateContentRequest")
+        if isinstance(given, dict):
+            body = {"generateContentRequest": {**given, "model": f"models/{upstream_model}"}}
+        return await self._upstream.post(self._url(upstream_model, "countTokens"), body, False, headers)
 
     async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """An OpenAI embeddings body through batchEmbedContents, answered in OpenAI's shape."""
