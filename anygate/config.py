@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import pkgutil
 import re
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -13,8 +16,6 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from anygate.defaults import default_config_data
-
-ProviderType = Literal["openai", "anthropic", "gemini", "dashscope", "kling", "suno", "mock"]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 # `${VAR}` is not valid YAML inside a flow mapping ({a: ${X}}), as the contract's example writes it:
@@ -34,10 +35,19 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@cache
+def provider_types() -> tuple[str, ...]:
+    """The provider types this build has: each folder of anygate/providers is one (found without
+    importing them, so that the configuration needs nothing of the providers' code)."""
+    spec = importlib.util.find_spec("anygate.providers")
+    assert spec is not None and spec.submodule_search_locations is not None
+    return tuple(sorted(info.name for info in pkgutil.iter_modules(spec.submodule_search_locations) if info.ispkg))
+
+
 class ProviderConfig(_Strict):
     """One upstream provider."""
 
-    type: ProviderType
+    type: str
     base_url: str | None = None
     api_key: str | None = None
     responses_api: bool = False
@@ -50,6 +60,13 @@ class ProviderConfig(_Strict):
     # the whole call, a stream's last chunk included; none by default (first byte and idle bound a hang,
     # and a total costs a timer per call)
     timeout_seconds: float | None = Field(default=None, gt=0)
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in provider_types():
+            raise ValueError(f"'{value}' is not a provider type of this build; the types are {', '.join(provider_types())}")
+        return value
 
 
 class TargetConfig(_Strict):

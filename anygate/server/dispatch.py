@@ -59,7 +59,7 @@ class Generation:
         """Whether this target gets the client's own body (same family) rather than a translation."""
         if self.same_family_body is None:
             return False
-        return self.native.serves(target) if self.native is not None else target.provider.wire is self.client
+        return self.native.serves(target) if self.native is not None else target.provider.wire.name == self.client.name
 
     def send(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None) -> Awaitable[Reply]:
         """One upstream call to `target`, at its native endpoint when it takes the client's own format."""

@@ -70,7 +70,7 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
     ("text", "expected"),
     [
         ("providers:\n  o: {type: openai, colour: red}\n", "providers.o.colour: unknown key"),
-        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: Input should be"),
+        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, dashscope, deepseek"),
         ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
         (
             "providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n",

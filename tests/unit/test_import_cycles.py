@@ -31,9 +31,7 @@ def _top_level_imports(tree: ast.Module) -> Iterator[ast.Import | ast.ImportFrom
     for node in tree.body:
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
-        elif isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test):
-            yield from (n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom))
-        elif isinstance(node, ast.Try):
+        elif isinstance(node, ast.Try) or (isinstance(node, ast.If) and "TYPE_CHECKING" not in ast.unparse(node.test)):
             yield from (n for n in ast.walk(node) if isinstance(n, ast.Import | ast.ImportFrom))
 
 

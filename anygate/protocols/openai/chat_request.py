@@ -181,8 +181,9 @@ def _result_text(result: ToolResult) -> str:
     return "\n".join(p.text for p in result.content if isinstance(p, Text))
 
 
-def build_messages(req: ChatRequest) -> list[dict[str, Any]]:
-    """The OpenAI `messages` array of a canonical request."""
+def build_messages(req: ChatRequest, reasoning_field: str | None = None) -> list[dict[str, Any]]:
+    """The OpenAI `messages` array of a canonical request; with `reasoning_field`, an assistant turn
+    that called tools carries its thinking back under that name (DeepSeek's `reasoning_content`)."""
     out: list[dict[str, Any]] = [{"role": "system", "content": text} for text in req.system]
     for msg in req.messages:
         if msg.role == "system":
@@ -197,6 +198,8 @@ def build_messages(req: ChatRequest) -> list[dict[str, Any]]:
                     {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": dump_arguments(c.arguments)}}
                     for c in calls
                 ]
+                if reasoning_field is not None:
+                    entry[reasoning_field] = "".join(p.text for p in msg.parts if isinstance(p, Thinking))
             out.append(entry)
             continue
         results = [p for p in msg.parts if isinstance(p, ToolResult)]
@@ -209,9 +212,9 @@ def build_messages(req: ChatRequest) -> list[dict[str, Any]]:
     return out
 
 
-def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
-    """An OpenAI chat completion body for a canonical request."""
-    body: dict[str, Any] = {"model": upstream_model, "messages": build_messages(req)}
+def build_request(req: ChatRequest, upstream_model: str, reasoning_field: str | None = None) -> dict[str, Any]:
+    """An OpenAI chat completion body for a canonical request (see build_messages for `reasoning_field`)."""
+    body: dict[str, Any] = {"model": upstream_model, "messages": build_messages(req, reasoning_field)}
     if req.tools:
         body["tools"] = [
             {

@@ -1,5 +1,6 @@
 """The OpenAI chat completions wire format as a codec of the hub."""
 
+from dataclasses import replace
 from typing import Any
 
 from anygate.core.chat import ChatRequest
@@ -29,3 +30,7 @@ def _usage(body: dict[str, Any]) -> Usage | None:
 OPENAI_CHAT = WireCodec(
     "openai_chat", parse_request, build_request, parse_response, build_response, ChatStreamParser, _writer, _stream_error, _usage
 )
+
+# The same format for upstreams that want an assistant turn with tool calls to bring its thinking back
+# as `reasoning_content` (DeepSeek): a client of this family is still relayed to them as it is.
+OPENAI_CHAT_REPLAYING_REASONING = replace(OPENAI_CHAT, build_request=lambda req, model: build_request(req, model, "reasoning_content"))

@@ -1,6 +1,7 @@
-"""The `openai` provider type: OpenAI and every OpenAI-compatible server (vLLM, Ollama, DeepSeek, …)."""
+"""The `openai` provider type: OpenAI itself, and any server that speaks its API exactly (each
+OpenAI-compatible server with quirks of its own has a type of its own, with a profile)."""
 
-from anygate.providers.base import ProviderAdapter
-from anygate.providers.openai.adapter import OpenAIProvider
+from anygate.providers.openai.adapter import compatible
+from anygate.providers.openai.profile import OPENAI
 
-ADAPTER = ProviderAdapter(type="openai", build=OpenAIProvider)
+ADAPTER = compatible("openai", OPENAI)

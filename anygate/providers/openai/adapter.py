@@ -1,4 +1,7 @@
-"""Calls to an OpenAI-compatible upstream: the body goes as given, the answer comes back as bytes."""
+"""Calls to an OpenAI-compatible upstream: the body goes as its profile wants it, the answer comes back
+as bytes. What a provider type serves besides chat completions (embeddings, images, pass-through
+routes, the Responses API) is in its profile, and its class has exactly those methods, so that the
+routes that ask for a capability find it only where the profile says it is."""
 
 from __future__ import annotations
 
@@ -10,18 +13,19 @@ import aiohttp
 import orjson
 
 from anygate.config import ProviderConfig
-from anygate.protocols.openai.codec import OPENAI_CHAT
-from anygate.providers.base import Passage, Reply
+from anygate.core.codec import WireCodec
+from anygate.protocols.openai.codec import OPENAI_CHAT, OPENAI_CHAT_REPLAYING_REASONING
+from anygate.providers.base import Passage, ProviderAdapter, Reply
 from anygate.providers.http import HttpUpstream
 from anygate.providers.multipart import form_body
+from anygate.providers.openai.profile import OPENAI, Capability, Profile, adapt
 
-DEFAULT_BASE_URL = "https://api.openai.com/v1"
 
+class OpenAICompatible:
+    """One configured OpenAI-compatible upstream: chat completions."""
 
-class OpenAIProvider:
-    """One configured OpenAI-compatible upstream."""
-
-    wire = OPENAI_CHAT
+    wire: WireCodec = OPENAI_CHAT
+    profile: Profile = OPENAI
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
@@ -29,29 +33,28 @@ class OpenAIProvider:
         key = config.api_key
         auth = {"Authorization": f"Bearer {key}"} if key and key.lower() != "none" else {}
         self._upstream = HttpUpstream(name, config, http, {"Accept": "application/json, text/event-stream", **auth})
-        base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
-        self._base = base
-        self._chat_url = base + "/chat/completions"
-        self._responses_url = base + "/responses"
-        self._embeddings_url = base + "/embeddings"
-        self._images_url = base + "/images/generations"
+        self._base = (config.base_url or self.profile.base_url).rstrip("/")
+        self._chat_url = self._base + "/chat/completions"
+        self._adapts = self.profile.adapts
 
     def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
-        """POST /chat/completions."""
-        return self._upstream.post(self._chat_url, body, stream, headers)
+        """POST /chat/completions, the body as this upstream takes it."""
+        return self._upstream.post(self._chat_url, adapt(self.profile, body) if self._adapts else body, stream, headers)
 
-    async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
-        """POST /responses, for an upstream configured with `responses_api: true`."""
-        return await self._upstream.post(self._responses_url, body, stream, headers)
 
+class _Embeddings(OpenAICompatible):
     async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /embeddings with the model swapped."""
-        return await self._upstream.post(self._embeddings_url, {**body, "model": upstream_model}, False)
+        return await self._upstream.post(self._base + "/embeddings", {**body, "model": upstream_model}, False)
 
+
+class _Images(OpenAICompatible):
     async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /images/generations with the model swapped."""
-        return await self._upstream.post(self._images_url, {**body, "model": upstream_model}, False)
+        return await self._upstream.post(self._base + "/images/generations", {**body, "model": upstream_model}, False)
 
+
+class _PassThrough(OpenAICompatible):
     async def pass_through(self, passage: Passage) -> Reply:
         """The call at the same path under this upstream's base, its body as JSON or multipart."""
         url = self._base + passage.path + ("?" + urlencode(passage.query) if passage.query else "")
@@ -62,3 +65,24 @@ class OpenAIProvider:
         elif passage.upload is not None:
             headers["Content-Type"], data = form_body(passage.upload)
         return await self._upstream.pass_through(passage.method, url, data, headers)
+
+
+class _Responses(OpenAICompatible):
+    async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
+        """POST /responses, for an upstream configured with `responses_api: true`."""
+        return await self._upstream.post(self._base + "/responses", body, stream, headers)
+
+
+_MIXINS: dict[Capability, type[OpenAICompatible]] = {"embeddings": _Embeddings, "images": _Images, "passthrough": _PassThrough, "responses": _Responses}
+
+
+def provider_class(type_name: str, profile: Profile) -> type[OpenAICompatible]:
+    """The class of a provider type with this profile: chat completions and the profile's capabilities."""
+    bases = tuple(_MIXINS[c] for c in sorted(profile.capabilities)) or (OpenAICompatible,)
+    wire = OPENAI_CHAT_REPLAYING_REASONING if profile.reasoning_replay else OPENAI_CHAT
+    return type(f"{type_name.title()}Provider", bases, {"profile": profile, "wire": wire, "__doc__": f"One configured `{type_name}` upstream."})
+
+
+def compatible(type_name: str, profile: Profile) -> ProviderAdapter:
+    """The registration of an OpenAI-compatible provider type: its name and its profile."""
+    return ProviderAdapter(type=type_name, build=provider_class(type_name, profile))

@@ -1,0 +1,158 @@
+"""Fakes of the OpenAI-compatible upstreams that have a provider type of their own, each enforcing the
+quirks its real API has (as recorded in its docs and in the errors users of other gateways hit), and
+answering in its own shape. One server, one path prefix per profile: POST /{profile}/chat/completions.
+
+Every profile answers text, or a tool call when tools are given and the last message is the user's,
+or a final text once the tool's result is in; a model id ending in `-400` fails as that API fails.
+- mistral: any field its API does not know is a 422 `extra_forbidden` (as `stream_options`,
+  `max_completion_tokens`, `user` are there); a tool-call id not of nine letters and digits is a 400;
+  `tool_choice` is auto, none, any or a function; the seed is `random_seed`; its own ids are 9 long.
+- deepseek: thinks (`reasoning_content`), and refuses an assistant turn with tool calls that does not
+  bring its `reasoning_content` back.
+- qwen: thinks when `enable_thinking` is true; openrouter: thinks (`reasoning`) when given a
+  `reasoning` object with an effort; groq: refuses `logprobs`, `top_logprobs` and `logit_bias`.
+- the others (xai, together, fireworks, vllm, ollama) answer as OpenAI does; xai and vllm think
+  (`reasoning_content`, `reasoning`) when asked for an effort.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+import orjson
+from aiohttp import web
+
+THINKING = "The user wants the weather, so I call the tool."
+
+_MISTRAL_FIELDS = {
+    "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "response_format", "tools",
+    "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction", "parallel_tool_calls", "safe_prompt", "prompt_mode",
+}
+_GROQ_REFUSED = ("logprobs", "top_logprobs", "logit_bias")
+
+
+def _error(status: int, message: str, kind: str = "invalid_request_error", code: Any = None) -> web.Response:
+    return web.json_response({"error": {"message": message, "type": kind, "param": None, "code": code}}, status=status)
+
+
+def _mistral_problem(body: dict[str, Any]) -> web.Response | None:
+    extra = [name for name in body if name not in _MISTRAL_FIELDS]
+    if extra:
+        detail = [{"type": "extra_forbidden", "loc": ["body", name], "msg": "Extra inputs are not permitted", "input": body[name]} for name in extra]
+        return web.json_response({"object": "error", "message": {"detail": detail}, "type": "invalid_request_error", "param": None, "code": None}, status=422)
+    choice = body.get("tool_choice")
+    if isinstance(choice, str) and choice not in ("auto", "none", "any"):
+        return web.json_response({"object": "error", "message": f"Invalid tool_choice: {choice}", "type": "invalid_request_error", "param": None, "code": None}, status=422)
+    for message in body["messages"]:
+        ids = [c["id"] for c in message.get("tool_calls") or []] + ([message["tool_call_id"]] if "tool_call_id" in message else [])
+        for call_id in ids:
+            if not (len(call_id) == 9 and call_id.isascii() and call_id.isalnum()):
+                return web.json_response(
+                    {"object": "error", "message": f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.",
+                     "type": "invalid_function_call", "param": None, "code": "3280"},
+                    status=400,
+                )
+    return None
+
+
+def _problem(profile: str, body: dict[str, Any]) -> web.Response | None:
+    if str(body.get("model", "")).endswith("-400"):
+        return _error(400, f"The model `{body['model']}` cannot take this request: 'temperature' is out of range.")
+    if profile == "mistral":
+        return _mistral_problem(body)
+    if profile == "deepseek":
+        for message in body["messages"]:
+            if message.get("role") == "assistant" and message.get("tool_calls") and not isinstance(message.get("reasoning_content"), str):
+                return _error(400, "The `reasoning_content` in the thinking mode must be passed back to the API.")
+    if profile == "groq":
+        for name in _GROQ_REFUSED:
+            if name in body:
+                return _error(400, f"`{name}` is not supported with this model")
+    return None
+
+
+def _thinks(profile: str, body: dict[str, Any]) -> str | None:
+    """The field the profile's thinking comes back in, when it thinks for this request."""
+    if profile == "deepseek":
+        return "reasoning_content"
+    if profile == "qwen" and body.get("enable_thinking") is True:
+        return "reasoning_content"
+    if profile == "openrouter" and isinstance(body.get("reasoning"), dict) and body["reasoning"].get("effort"):
+        return "reasoning"
+    if profile in ("xai", "vllm") and body.get("reasoning_effort"):
+        return "reasoning_content" if profile == "xai" else "reasoning"
+    return None
+
+
+def _call_id(profile: str) -> str:
+    return secrets.token_hex(5)[:9] if profile == "mistral" else "call_" + secrets.token_hex(12)
+
+
+def _answer(profile: str, body: dict[str, Any]) -> dict[str, Any]:
+    """The assistant message (text or a tool call) and its thinking field, if any."""
+    message: dict[str, Any] = {"role": "assistant", "content": None}
+    last = body["messages"][-1]
+    if body.get("tools") and last.get("role") == "user":
+        message["tool_calls"] = [{"id": _call_id(profile), "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
+    elif last.get("role") == "tool":
+        message["content"] = f"The weather in Paris is fine (from {profile})."
+    else:
+        message["content"] = f"Hello from {profile}!"
+    field = _thinks(profile, body)
+    if field:
+        message[field] = THINKING
+    return message
+
+
+def _usage() -> dict[str, Any]:
+    return {"prompt_tokens": 21, "completion_tokens": 9, "total_tokens": 30}
+
+
+class FakeCompatible:
+    """The fake of every OpenAI-compatible profile; `url` + `/{profile}` is a profile's base URL."""
+
+    def __init__(self) -> None:
+        self.app = web.Application()
+        self.app.router.add_post("/{profile}/chat/completions", self.chat)
+        self.requests: dict[str, list[dict[str, Any]]] = {}  # profile -> the bodies it got, oldest first
+
+    async def chat(self, request: web.Request) -> web.StreamResponse:
+        """One chat completion, as the profile of the path answers it."""
+        profile = request.match_info["profile"]
+        body = orjson.loads(await request.read())
+        self.requests.setdefault(profile, []).append(body)
+        problem = _problem(profile, body)
+        if problem is not None:
+            return problem
+        message = _answer(profile, body)
+        finish = "tool_calls" if message.get("tool_calls") else "stop"
+        base = {"id": "chatcmpl-" + secrets.token_hex(8), "created": int(time.time()), "model": body["model"]}
+        if not body.get("stream"):
+            return web.json_response({**base, "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": _usage()})
+        response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
+        await response.prepare(request)
+
+        async def chunk(delta: dict[str, Any], reason: str | None = None, usage: dict[str, Any] | None = None) -> None:
+            data = {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": reason}]}
+            if usage is not None:
+                data["usage"] = usage
+            await response.write(b"data: " + orjson.dumps(data) + b"\n\n")
+
+        await chunk({"role": "assistant", "content": ""})
+        for field in ("reasoning_content", "reasoning"):
+            if message.get(field):
+                for piece in (THINKING[:20], THINKING[20:]):
+                    await chunk({field: piece})
+        if message.get("content"):
+            text = message["content"]
+            for piece in (text[:8], text[8:]):
+                await chunk({"content": piece})
+        for i, call in enumerate(message.get("tool_calls") or []):
+            await chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function", "function": {"name": "get_weather", "arguments": ""}}]})
+            await chunk({"tool_calls": [{"index": i, "function": {"arguments": call["function"]["arguments"]}}]})
+        wants_usage = profile == "mistral" or (body.get("stream_options") or {}).get("include_usage")
+        await chunk({}, finish, _usage() if wants_usage else None)
+        await response.write(b"data: [DONE]\n\n")
+        return response

@@ -1,0 +1,106 @@
+"""The quirk profiles of the OpenAI-compatible upstreams: what `adapt` makes of a chat body."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from anygate.providers import adapters
+from anygate.providers.openai.profile import OPENAI, Profile, adapt, short_id
+
+MISTRAL = Profile(
+    "https://mistral.test/v1", renames={"seed": "random_seed"}, drops=frozenset({"stream_options", "user"}), tool_choice={"required": "any"}, tool_call_ids="alnum9"
+)
+DEEPSEEK = Profile("https://deepseek.test", reasoning_replay=True, effort="thinking_object")
+
+
+def _conversation() -> dict[str, Any]:
+    return {
+        "model": "m",
+        "messages": [
+            {"role": "user", "content": "weather?"},
+            {"role": "assistant", "content": None, "tool_calls": [{"id": "toolu_01A09q90qw90", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+            {"role": "tool", "tool_call_id": "toolu_01A09q90qw90", "content": "sunny"},
+            {"role": "assistant", "content": "It is sunny."},
+            "not a message",
+        ],
+    }
+
+
+def test_openai_itself_and_exact_servers_need_no_change() -> None:
+    assert not OPENAI.adapts and not adapters()["vllm"].build.profile.adapts  # type: ignore[attr-defined]
+    assert MISTRAL.adapts and DEEPSEEK.adapts and Profile("https://x.test").adapts, "max_tokens is a change"
+
+
+def test_the_output_cap_goes_where_the_upstream_reads_it() -> None:
+    plain = Profile("https://x.test")
+    assert adapt(plain, {"max_completion_tokens": 50}) == {"max_tokens": 50}
+    assert adapt(plain, {"max_completion_tokens": 50, "max_tokens": 20}) == {"max_tokens": 20}, "the client's own max_tokens wins"
+    assert adapt(Profile("https://x.test", max_tokens_field="max_completion_tokens"), {"max_completion_tokens": 50}) == {"max_completion_tokens": 50}
+
+
+def test_fields_are_renamed_dropped_and_respelled() -> None:
+    body = {"seed": 7, "stream_options": {"include_usage": True}, "user": "u1", "tool_choice": "required", "temperature": 0.2}
+    assert adapt(MISTRAL, body) == {"random_seed": 7, "tool_choice": "any", "temperature": 0.2}
+    assert adapt(MISTRAL, {"seed": 7, "random_seed": 3}) == {"random_seed": 3}
+    assert adapt(MISTRAL, {"tool_choice": "auto"})["tool_choice"] == "auto"
+    forced = {"type": "function", "function": {"name": "w"}}
+    assert adapt(MISTRAL, {"tool_choice": forced})["tool_choice"] == forced
+
+
+@pytest.mark.parametrize(
+    ("effort", "asked", "sent"),
+    [
+        ("reasoning_effort", "high", {"reasoning_effort": "high"}),
+        ("reasoning_object", "low", {"reasoning": {"effort": "low"}}),
+        ("enable_thinking", "minimal", {"enable_thinking": True}),
+        ("enable_thinking", "none", {"enable_thinking": False}),
+        ("thinking_object", "medium", {"thinking": {"type": "enabled"}}),
+        ("thinking_object", "none", {"thinking": {"type": "disabled"}}),
+        ("drop", "high", {}),
+    ],
+)
+def test_a_reasoning_effort_is_sent_the_upstreams_way(effort: Any, asked: str, sent: dict[str, Any]) -> None:
+    assert adapt(Profile("https://x.test", effort=effort), {"reasoning_effort": asked}) == sent
+    assert adapt(Profile("https://x.test", effort=effort), {"temperature": 1}) == {"temperature": 1}, "none asked, none sent"
+
+
+def test_a_clients_own_reasoning_fields_are_kept() -> None:
+    assert adapt(Profile("https://x.test", effort="reasoning_object"), {"reasoning_effort": "low", "reasoning": {"max_tokens": 9}}) == {"reasoning": {"max_tokens": 9}}
+    assert adapt(DEEPSEEK, {"reasoning_effort": "high", "thinking": {"type": "disabled"}}) == {"thinking": {"type": "disabled"}}
+
+
+def test_tool_call_ids_become_nine_letters_and_digits_the_same_on_both_sides() -> None:
+    body = _conversation()
+    before = copy.deepcopy(body)
+    out = adapt(MISTRAL, body)
+    call_id = out["messages"][1]["tool_calls"][0]["id"]
+    assert len(call_id) == 9 and call_id.isalnum() and out["messages"][2]["tool_call_id"] == call_id
+    assert call_id == short_id("toolu_01A09q90qw90") and short_id("abcDEF123") == "abcDEF123" and short_id("abc_EF123") != "abc_EF123"
+    assert out["messages"][3] == body["messages"][3] and out["messages"][4] == "not a message"
+    assert body == before, "the client's body is not changed in place (a fallback may need it)"
+    assert all(len(short_id(f"call-{i}")) == 9 and short_id(f"call-{i}").isalnum() for i in range(300))
+
+
+def test_malformed_tool_calls_go_on_as_they_are_for_the_upstream_to_judge() -> None:
+    odd: list[Any] = ["junk", {"type": "function"}, {"id": 5}]
+    out = adapt(MISTRAL, {"messages": [{"role": "assistant", "tool_calls": odd}, {"role": "tool", "content": "x"}]})
+    assert out["messages"] == [{"role": "assistant", "tool_calls": odd}, {"role": "tool", "content": "x"}]
+
+
+def test_an_assistant_turn_with_tool_calls_brings_its_reasoning_back() -> None:
+    body = _conversation()
+    out = adapt(DEEPSEEK, body)
+    assert out["messages"][1]["reasoning_content"] == "" and "reasoning_content" not in out["messages"][3]
+    body["messages"][1]["reasoning_content"] = "I should call w."
+    assert adapt(DEEPSEEK, body)["messages"][1]["reasoning_content"] == "I should call w."
+    assert out["messages"][1]["tool_calls"][0]["id"] == out["messages"][2]["tool_call_id"] == "toolu_01A09q90qw90", "DeepSeek takes any id"
+
+
+def test_every_provider_folder_registers_its_own_type() -> None:
+    assert {name: adapter.type for name, adapter in adapters().items()} == {name: name for name in adapters()}
+    from anygate.config import provider_types
+
+    assert sorted(adapters()) == list(provider_types())
