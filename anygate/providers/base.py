@@ -93,9 +93,15 @@ class Passage:
     headers: Mapping[str, str] = field(default_factory=dict)  # forwarded from the client (OpenAI-Beta)
 
 
+PASS_THROUGH_ROUTES = frozenset({"audio", "moderations", "files", "batches", "assistants", "threads"})  # under /openai/v1/
+
+
 @runtime_checkable
 class PassesThrough(Protocol):
-    """A provider that serves OpenAI's audio, moderation, file, batch, assistant and thread routes."""
+    """A provider that serves some of OpenAI's audio, moderation, file, batch, assistant and thread
+    routes as they are (`passes`: which of PASS_THROUGH_ROUTES)."""
+
+    passes: frozenset[str]
 
     async def pass_through(self, passage: Passage) -> Reply:
         """The upstream's answer: JSON whole, anything else (audio, file content, a run's events) as chunks."""

@@ -256,3 +256,13 @@ def test_mistral_takes_a_conversation_whose_tool_call_ids_were_made_elsewhere(ga
     sent = fake.requests["mistral"][-1]["messages"]
     [call_id] = [c["id"] for m in sent for c in m.get("tool_calls") or []]
     assert len(call_id) == 9 and call_id.isalnum() and [m["tool_call_id"] for m in sent if m["role"] == "tool"] == [call_id]
+
+
+def test_a_route_no_profile_here_serves_is_a_clear_503(gateway: GatewayProcess, key: str) -> None:
+    client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.moderations.create(input="hello")
+    assert refused.value.status_code == 503 and "No provider here serves POST /openai/v1/moderations" in str(refused.value)
+    with pytest.raises(openai.BadRequestError) as no_embeddings:
+        client.embeddings.create(model="deepseek-chat", input="hello")
+    assert "embeddings" in str(no_embeddings.value)

@@ -104,3 +104,15 @@ def test_every_provider_folder_registers_its_own_type() -> None:
     from anygate.config import provider_types
 
     assert sorted(adapters()) == list(provider_types())
+
+
+def test_a_type_passes_through_only_the_routes_its_profile_names() -> None:
+    from anygate.protocols.openai.passthrough import _group
+    from anygate.providers.base import PASS_THROUGH_ROUTES
+
+    built = {name: adapter.build for name, adapter in adapters().items()}
+    assert built["openai"].passes == built["mock"].passes == PASS_THROUGH_ROUTES  # type: ignore[union-attr]
+    assert built["groq"].passes == {"audio", "files", "batches"} and built["vllm"].passes == {"audio"}  # type: ignore[union-attr]
+    assert not hasattr(built["mistral"], "pass_through") and not hasattr(built["deepseek"], "pass_through")
+    assert not hasattr(built["deepseek"], "generate_images") and hasattr(built["xai"], "generate_images") and not hasattr(built["xai"], "embed")
+    assert [_group(r) for r in ("POST /openai/v1/audio/speech", "GET /openai/v1/files/file-1/content", "POST /openai/v1/threads")] == ["audio", "files", "threads"]

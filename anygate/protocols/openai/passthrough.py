@@ -53,11 +53,16 @@ class Passed:
         return self.price
 
 
+def _group(route: str) -> str:
+    """Which of PASS_THROUGH_ROUTES a route ("POST /openai/v1/audio/speech") belongs to."""
+    return route.split("/openai/v1/", 1)[-1].split("/", 1)[0]
+
+
 def model_less(call: Call, route: str) -> Passed:
     """The provider for a call that names no model: the first in the configuration that passes calls
     through and allows it; 503 when none does."""
     for provider in call.gateway.providers.values():
-        if isinstance(provider, PassesThrough) and provider.config.passthrough:
+        if isinstance(provider, PassesThrough) and provider.config.passthrough and _group(route) in provider.passes:
             return Passed("", "", provider)
     raise GatewayError(ErrorKind.UNAVAILABLE, f"No provider here serves {route}", code="provider_unavailable")
 
@@ -66,7 +71,7 @@ def model_targets(call: Call, model: Any, route: str) -> list[Target]:
     """The targets of `model` (the key may use it) whose providers take `route`; 400 when none does."""
     if not isinstance(model, str) or not model:
         raise invalid_request("You must provide a model parameter", "model")
-    plan = [t for t in call.gateway.models.plan(model, call.key) if isinstance(t.provider, PassesThrough)]
+    plan = [t for t in call.gateway.models.plan(model, call.key) if isinstance(t.provider, PassesThrough) and _group(route) in t.provider.passes]
     if not plan:
         raise invalid_request(f"The model '{model}' is not served on {route}", "model")
     return plan

@@ -8,7 +8,7 @@ ADAPTER = compatible(
     "groq",
     Profile(
         "https://api.groq.com/openai/v1",
-        capabilities=frozenset({"passthrough"}),
+        capabilities=frozenset({"audio", "files", "batches"}),
         max_tokens_field="max_completion_tokens",
         drops=frozenset({"logprobs", "top_logprobs", "logit_bias", "store", "metadata", "service_tier", "modalities", "audio"}),
     ),

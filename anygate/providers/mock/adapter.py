@@ -17,7 +17,7 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.shapes import integer
 from anygate.core.usage import estimate_tokens
 from anygate.protocols.openai.codec import OPENAI_CHAT
-from anygate.providers.base import Passage, Reply
+from anygate.providers.base import PASS_THROUGH_ROUTES, Passage, Reply
 from anygate.providers.mock.behaviour import Answer, answer
 from anygate.providers.mock.objects import MockObjects
 from anygate.providers.mock.passage import serve
@@ -33,6 +33,7 @@ class MockProvider:
     """An offline provider that needs no key: echoes prompts, makes tool calls, reports usage."""
 
     wire = OPENAI_CHAT
+    passes = PASS_THROUGH_ROUTES
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name

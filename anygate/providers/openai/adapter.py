@@ -15,7 +15,7 @@ import orjson
 from anygate.config import ProviderConfig
 from anygate.core.codec import WireCodec
 from anygate.protocols.openai.codec import OPENAI_CHAT, OPENAI_CHAT_REPLAYING_REASONING
-from anygate.providers.base import Passage, ProviderAdapter, Reply
+from anygate.providers.base import PASS_THROUGH_ROUTES, Passage, ProviderAdapter, Reply
 from anygate.providers.http import HttpUpstream
 from anygate.providers.multipart import form_body
 from anygate.providers.openai.profile import OPENAI, Capability, Profile, adapt
@@ -73,14 +73,16 @@ class _Responses(OpenAICompatible):
         return await self._upstream.post(self._base + "/responses", body, stream, headers)
 
 
-_MIXINS: dict[Capability, type[OpenAICompatible]] = {"embeddings": _Embeddings, "images": _Images, "passthrough": _PassThrough, "responses": _Responses}
+_MIXINS: dict[Capability, type[OpenAICompatible]] = {"embeddings": _Embeddings, "images": _Images, "responses": _Responses}
 
 
 def provider_class(type_name: str, profile: Profile) -> type[OpenAICompatible]:
     """The class of a provider type with this profile: chat completions and the profile's capabilities."""
-    bases = tuple(_MIXINS[c] for c in sorted(profile.capabilities)) or (OpenAICompatible,)
+    passes = profile.capabilities & PASS_THROUGH_ROUTES
+    bases = tuple(_MIXINS[c] for c in sorted(profile.capabilities) if c in _MIXINS) + ((_PassThrough,) if passes else ())
     wire = OPENAI_CHAT_REPLAYING_REASONING if profile.reasoning_replay else OPENAI_CHAT
-    return type(f"{type_name.title()}Provider", bases, {"profile": profile, "wire": wire, "__doc__": f"One configured `{type_name}` upstream."})
+    attributes = {"profile": profile, "wire": wire, "passes": passes, "__doc__": f"One configured `{type_name}` upstream."}
+    return type(f"{type_name.title()}Provider", bases or (OpenAICompatible,), attributes)
 
 
 def compatible(type_name: str, profile: Profile) -> ProviderAdapter:

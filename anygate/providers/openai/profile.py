@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Capability = Literal["embeddings", "images", "passthrough", "responses"]
+# what an upstream serves besides chat completions: embeddings, images, the Responses API, and the
+# OpenAI routes passed through as they are (PASS_THROUGH_ROUTES)
+Capability = Literal["embeddings", "images", "responses", "audio", "moderations", "files", "batches", "assistants", "threads"]
 # how a wanted reasoning effort is sent: as OpenAI's `reasoning_effort`, as OpenRouter's `reasoning`
 # object, as Qwen's `enable_thinking`, as DeepSeek's `thinking` object, or not at all
 EffortStyle = Literal["reasoning_effort", "reasoning_object", "enable_thinking", "thinking_object", "drop"]
@@ -38,7 +40,11 @@ class Profile:
         return self != Profile(self.base_url, self.capabilities, max_tokens_field="max_completion_tokens")
 
 
-OPENAI = Profile("https://api.openai.com/v1", frozenset({"embeddings", "images", "passthrough", "responses"}), max_tokens_field="max_completion_tokens")
+OPENAI = Profile(
+    "https://api.openai.com/v1",
+    frozenset({"embeddings", "images", "responses", "audio", "moderations", "files", "batches", "assistants", "threads"}),
+    max_tokens_field="max_completion_tokens",
+)
 
 
 def short_id(call_id: str) -> str:
