@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import orjson
 from aiohttp import web
 from sqlalchemy import case, func, select
 
@@ -25,7 +26,7 @@ async def _recent(call: Call, since: float) -> tuple[dict[str, dict[str, Any]], 
         .group_by(UsageRecord.provider)
     )
     latest = (
-        select(UsageRecord.provider, UsageRecord.created_at, UsageRecord.status, UsageRecord.error, UsageRecord.request_id)
+        select(UsageRecord.provider, UsageRecord.created_at, UsageRecord.status, UsageRecord.detail, UsageRecord.request_id)
         .where(UsageRecord.created_at >= since, failed)
         .order_by(UsageRecord.created_at.desc())
         .limit(200)
@@ -33,8 +34,9 @@ async def _recent(call: Call, since: float) -> tuple[dict[str, dict[str, Any]], 
     async with call.gateway.engine.connect() as conn:
         counts = {p: {"requests": n, "failures": int(f or 0), "mean_latency_ms": round(float(ms or 0.0), 1)} for p, n, f, ms in await conn.execute(totals)}
         errors: dict[str, dict[str, Any]] = {}
-        for provider, at, status, error, request_id in await conn.execute(latest):
-            errors.setdefault(provider, {"created_at": at, "status": status, "error": error, "request_id": request_id})
+        for provider, at, status, detail, request_id in await conn.execute(latest):
+            if provider not in errors:
+                errors[provider] = {"created_at": at, "status": status, "error": orjson.loads(detail or "{}").get("error"), "request_id": request_id}
     return counts, errors
 
 

@@ -4,6 +4,7 @@ model, provider, family, status and time; GET /admin/v1/requests/{request_id}: o
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +19,11 @@ from anygate.server.refusals import KEPT
 from anygate.store.tables import UsageRecord
 
 _SHOWN = ("created_at", "request_id", "key_id", "family", "public_model", "provider", "upstream_model", "status",
-          "latency_ms", "upstream_ms", "first_byte_ms", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens",
-          "cost_usd", "attempts", "estimated", "error", "failures")
+          "latency_ms", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens", "cost_usd", "attempts",
+          "estimated", "detail")
 _STATUS_CLASSES = {"1xx": (100, 200), "2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500), "5xx": (500, 600), "error": (400, 1000), "ok": (0, 400)}
 MAX_LIMIT = 500
+DETAIL_HOURS = 24  # how far back a request id is looked for without ?at=
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,12 @@ def request_filter(query: Any) -> RequestFilter:
 
 def _usage_call(row: Any) -> dict[str, Any]:
     call = dict(zip(_SHOWN, row, strict=True))
-    call["failures"] = orjson.loads(call["failures"]) if call["failures"] else []
+    detail = orjson.loads(call.pop("detail") or "{}")
+    # a plain call keeps no detail: it waited on its upstream for all but the gateway's share of its time
+    call["upstream_ms"] = detail.get("upstream_ms")
+    call["first_byte_ms"] = detail.get("first_byte_ms")
+    call["error"] = detail.get("error")
+    call["failures"] = detail.get("failures", [])
     call["metered"] = True
     return call
 
@@ -122,9 +129,24 @@ async def recent_requests(request: web.Request, call: Call) -> web.Response:
 
 
 async def request_detail(request: web.Request, call: Call) -> web.Response:
-    """The newest call with this request id: timings, attempts and the failed ones, tokens, cost, error."""
+    """The newest call with this request id: timings, attempts and the failed ones, tokens, cost, error.
+    Looked up by time (request ids are not indexed, to keep every insert cheap): around `?at=` (the
+    call's `created_at`, as the list gives it), else over the last DETAIL_HOURS hours."""
     request_id = request.match_info["request_id"]
-    found = await find_calls(call, RequestFilter(request_id=request_id), 1)
+    at = request.query.get("at")
+    if at:
+        try:
+            moment = float(at)
+        except ValueError:
+            raise invalid_request("'at' must be the call's created_at (seconds since 1970)", "at") from None
+        window = RequestFilter(request_id=request_id, since=moment - 60, until=moment + 60)
+    else:
+        window = RequestFilter(request_id=request_id, since=time.time() - DETAIL_HOURS * 3600)
+    found = await find_calls(call, window, 1)
     if not found:
-        raise GatewayError(ErrorKind.NOT_FOUND, f"No call with request id '{request_id}' is on record (of calls refused before reaching an upstream, each worker keeps the latest {KEPT})")
+        raise GatewayError(
+            ErrorKind.NOT_FOUND,
+            f"No call with request id '{request_id}' is on record {'around ?at=' + at if at else f'in the last {DETAIL_HOURS} hours (pass ?at= for an older one)'};"
+            f" of calls refused before reaching an upstream, each worker keeps the latest {KEPT}",
+        )
     return web.json_response(found[0])

@@ -252,7 +252,7 @@ function drawRequests(calls) {
     row.dataset.requestId = r.request_id;
     row.dataset.status = String(r.status);
     row.className = "clickable";
-    row.onclick = () => openRequest(r.request_id);
+    row.onclick = () => openRequest(r.request_id, r.created_at);
     cell(row, when(r.created_at)); cell(row, r.request_id, "mono"); cell(row, state.names[r.key_id] || r.key_id);
     cell(row, r.public_model); cell(row, r.provider);
     cell(row, r.status, statusClass(r.status));
@@ -402,10 +402,10 @@ async function saveKey(event) {
   await refresh();
 }
 
-async function openRequest(requestId) {
+async function openRequest(requestId, at) {
   let r;
   try {
-    r = await api("/requests/" + encodeURIComponent(requestId));
+    r = await api("/requests/" + encodeURIComponent(requestId) + "?at=" + at);
   } catch (error) {
     $("status").textContent = "could not load the request: " + error.message;
     return;
@@ -421,7 +421,7 @@ async function openRequest(requestId) {
     ["status", r.status],
     ["error", r.error],
     ["total time", ms(r.latency_ms)],
-    ["waiting on upstreams", ms(r.upstream_ms)],
+    ["waiting on upstreams", r.upstream_ms === null && r.metered ? "all but the gateway's share (a plain call keeps no split)" : ms(r.upstream_ms)],
     ["first byte of the stream", ms(r.first_byte_ms)],
     ["gateway's own time", overhead === null ? null : ms(Math.max(overhead, 0))],
     ["attempts", r.attempts],

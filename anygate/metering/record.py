@@ -57,15 +57,24 @@ def record_usage(call: Call, family: str, target: Metered, usage: Usage, status:
         (now - call.started) * 1000.0,
         status,
         call.attempts,
-        error=error[:ERROR_KEPT] if error else None,
-        upstream_ms=call.upstream_seconds * 1000.0 if call.upstream_seconds else None,
-        first_byte_ms=call.first_byte_seconds * 1000.0 if call.streaming else None,
-        failures=orjson.dumps(call.failures).decode() if call.failures else None,
+        detail=_detail(call, error) if error or call.failures or call.streaming else None,
     )
     call.gateway.usage.add(row, call.hold)  # the call's reservation is settled with its cost
     call.model, call.provider = target.public_model, target.provider.name
     call.hold = None
     call.recorded = True
+
+
+def _detail(call: Call, error: str | None) -> str:
+    """The JSON of a call's error, failed attempts and times, for its record."""
+    detail: dict[str, Any] = {"upstream_ms": round(call.upstream_seconds * 1000.0, 2)}
+    if call.streaming:
+        detail["first_byte_ms"] = round(call.first_byte_seconds * 1000.0, 2)
+    if error:
+        detail["error"] = error[:ERROR_KEPT]
+    if call.failures:
+        detail["failures"] = call.failures
+    return orjson.dumps(detail).decode()
 
 
 def record_failure(call: Call, family: str, target: Metered, err: GatewayError) -> None:
@@ -92,11 +101,7 @@ def usage_row(
     latency_ms: float,
     status: int,
     attempts: int,
-    *,
-    error: str | None = None,
-    upstream_ms: float | None = None,
-    first_byte_ms: float | None = None,
-    failures: str | None = None,
+    detail: str | None = None,
 ) -> dict[str, Any]:
     """The `usage_records` row of one call or task; `models` is (public model, provider, upstream model).
     Every column is present (the writer inserts rows in one statement)."""
@@ -118,8 +123,5 @@ def usage_row(
         "status": status,
         "estimated": usage.estimated,
         "attempts": attempts,
-        "error": error,
-        "upstream_ms": upstream_ms,
-        "first_byte_ms": first_byte_ms,
-        "failures": failures,
+        "detail": detail,
     }

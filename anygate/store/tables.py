@@ -39,7 +39,7 @@ class UsageRecord(Base):
     """One call through the gateway: who, which model and target, tokens, cost, latency, outcome."""
 
     __tablename__ = "usage_records"
-    __table_args__ = (Index("ix_usage_key_time", "key_id", "created_at"), Index("ix_usage_request", "request_id"))
+    __table_args__ = (Index("ix_usage_key_time", "key_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     created_at: Mapped[float] = mapped_column(Float, index=True)
@@ -58,10 +58,9 @@ class UsageRecord(Base):
     estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     attempts: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     cache_write_tokens: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    error: Mapped[str | None] = mapped_column(String(500), nullable=True)  # what a failed call answered
-    upstream_ms: Mapped[float | None] = mapped_column(Float, nullable=True)  # waiting on upstreams, every attempt
-    first_byte_ms: Mapped[float | None] = mapped_column(Float, nullable=True)  # to a stream's headers
-    failures: Mapped[str | None] = mapped_column(Text, nullable=True)  # JSON: the failed attempts a retry or fallback followed (or that ran out of attempts)
+    # JSON of what a plain call has not: the error it ended with, its failed attempts, its upstream and
+    # first-byte times (None for a call answered at the first attempt, whole and without error)
+    detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class StoredResponse(Base):

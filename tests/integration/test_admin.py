@@ -173,6 +173,17 @@ def test_a_calls_detail_has_its_timings_attempts_tokens_cost_and_error(gateway: 
     assert unknown is not None and unknown["metered"] is False and unknown["attempts"] == 0 and "no-such-model" in unknown["error"]
     missing = _admin(gateway, "GET", "/requests/never-sent-0")
     assert missing.status_code == 404 and "never-sent-0" in missing.json()["error"]["message"]
+    at = fallback["created_at"]
+    assert _admin(gateway, "GET", f"/requests/{tag}-fallback", at=str(at)).json()["attempts"] == 2, "found around the time the list gives"
+    elsewhen = _admin(gateway, "GET", f"/requests/{tag}-fallback", at=str(at - 3600))
+    assert elsewhen.status_code == 404 and "around ?at=" in elsewhen.json()["error"]["message"]
+    bad = _admin(gateway, "GET", f"/requests/{tag}-fallback", at="yesterday")
+    assert bad.status_code == 400 and bad.json()["error"]["param"] == "at"
+    assert _call(gateway, api_key, "mock-fast", f"{tag}-plain").status_code == 200
+    assert eventually(lambda: detail("plain") is not None)
+    plain = detail("plain")
+    assert plain is not None and (plain["attempts"], plain["upstream_ms"], plain["first_byte_ms"], plain["failures"], plain["error"]) == (1, None, None, [], None)
+    assert plain["latency_ms"] > 0 and plain["metered"] is True, "a plain call keeps no detail, only its latency"
 
 
 def test_providers_show_their_health_breakers_and_latest_failure(gateway: GatewayProcess, api_key: str) -> None:
