@@ -6,7 +6,7 @@ import importlib.util
 import os
 import pkgutil
 import re
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -60,6 +60,7 @@ class ProviderConfig(_Strict):
     # the whole call, a stream's last chunk included; none by default (first byte and idle bound a hang,
     # and a total costs a timer per call)
     timeout_seconds: float | None = Field(default=None, gt=0)
+    api_version: str | None = None  # azure: the deployments API's version (none: the v1 API)
 
     @field_validator("type")
     @classmethod
@@ -67,6 +68,19 @@ class ProviderConfig(_Strict):
         if value not in provider_types():
             raise ValueError(f"'{value}' is not a provider type of this build; the types are {', '.join(provider_types())}")
         return value
+
+    @field_validator("api_version", mode="before")
+    @classmethod
+    def _version_as_written(cls, value: Any) -> Any:
+        return value.isoformat() if isinstance(value, date) else value  # YAML reads 2024-10-21 as a date
+
+    @model_validator(mode="after")
+    def _azure(self) -> ProviderConfig:
+        if self.type == "azure" and not self.base_url:
+            raise ValueError("an azure provider needs base_url: its resource's endpoint, e.g. https://my-resource.openai.azure.com")
+        if self.api_version is not None and self.type != "azure":
+            raise ValueError("api_version is for an azure provider only")
+        return self
 
 
 class TargetConfig(_Strict):

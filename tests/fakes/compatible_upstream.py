@@ -13,6 +13,10 @@ or a final text once the tool's result is in; a model id ending in `-400` fails 
   `reasoning` object with an effort; groq: refuses `logprobs`, `top_logprobs` and `logit_bias`.
 - the others (xai, together, fireworks, vllm, ollama) answer as OpenAI does; xai and vllm think
   (`reasoning_content`, `reasoning`) when asked for an effort.
+- azure (and azurev1): the key only in an `api-key` header (401 otherwise); at
+  /{profile}/openai/deployments/{deployment}/chat/completions?api-version= (404 without a version;
+  the deployment is the model) or at /{profile}/openai/v1/chat/completions; its answers carry content
+  filter results, and its streams begin with a chunk of no choices.
 """
 
 from __future__ import annotations
@@ -54,6 +58,15 @@ def _mistral_problem(body: dict[str, Any]) -> web.Response | None:
                      "type": "invalid_function_call", "param": None, "code": "3280"},
                     status=400,
                 )
+    return None
+
+
+def _azure_problem(request: web.Request) -> web.Response | None:
+    if "api-key" not in request.headers or "Authorization" in request.headers:
+        message = "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource."
+        return web.json_response({"error": {"code": "401", "message": message}}, status=401)
+    if "deployment" in request.match_info and not request.query.get("api-version"):
+        return web.json_response({"error": {"code": "404", "message": "Resource not found"}}, status=404)
     return None
 
 
@@ -116,6 +129,8 @@ class FakeCompatible:
     def __init__(self) -> None:
         self.app = web.Application()
         self.app.router.add_post("/{profile}/chat/completions", self.chat)
+        self.app.router.add_post("/{profile}/openai/v1/chat/completions", self.chat)
+        self.app.router.add_post("/{profile}/openai/deployments/{deployment}/chat/completions", self.chat)
         self.requests: dict[str, list[dict[str, Any]]] = {}  # profile -> the bodies it got, oldest first
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
@@ -123,16 +138,29 @@ class FakeCompatible:
         profile = request.match_info["profile"]
         body = orjson.loads(await request.read())
         self.requests.setdefault(profile, []).append(body)
+        azure = profile.startswith("azure")
+        if azure:
+            problem = _azure_problem(request)
+            if problem is not None:
+                return problem
+            body["model"] = request.match_info.get("deployment", body.get("model"))
         problem = _problem(profile, body)
         if problem is not None:
             return problem
         message = _answer(profile, body)
         finish = "tool_calls" if message.get("tool_calls") else "stop"
         base = {"id": "chatcmpl-" + secrets.token_hex(8), "created": int(time.time()), "model": body["model"]}
+        filtered = {"content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}} if azure else {}
         if not body.get("stream"):
-            return web.json_response({**base, "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": finish}], "usage": _usage()})
+            answer = {**base, "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": finish, **filtered}], "usage": _usage()}
+            if azure:
+                answer["prompt_filter_results"] = [{"prompt_index": 0, **filtered}]
+            return web.json_response(answer)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
+        if azure:  # Azure's first chunk: the prompt's filter results, and no choices
+            first = {"id": "", "object": "", "created": 0, "model": "", "choices": [], "prompt_filter_results": [{"prompt_index": 0, **filtered}]}
+            await response.write(b"data: " + orjson.dumps(first) + b"\n\n")
 
         async def chunk(delta: dict[str, Any], reason: str | None = None, usage: dict[str, Any] | None = None) -> None:
             data = {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta, "finish_reason": reason}]}

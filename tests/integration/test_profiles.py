@@ -19,7 +19,10 @@ from tests.fakes.compatible_upstream import THINKING, FakeCompatible
 from tests.fakes.server_thread import ServerThread
 from tests.gateway_process import GatewayProcess
 
-PROFILES = ["deepseek", "mistral", "groq", "xai", "openrouter", "together", "fireworks", "qwen", "vllm", "ollama"]
+PROFILES = ["deepseek", "mistral", "groq", "xai", "openrouter", "together", "fireworks", "qwen", "vllm", "ollama", "azure", "azurev1"]
+TYPES = {"azurev1": "azure"}  # a provider name that is not its type: Azure's v1 API (no api_version)
+EXTRA = {"azure": {"api_version": "2024-10-21"}}
+MAX_COMPLETION_TOKENS = {"groq", "vllm", "azure", "azurev1"}  # the profiles that take OpenAI's field for the output cap
 THINKS = {"deepseek", "qwen", "openrouter", "xai", "vllm"}  # they think when asked for an effort (deepseek always)
 FAMILIES = ["openai", "responses", "anthropic", "gemini"]
 PARAMS = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
@@ -42,7 +45,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeCompatible) -> I
     url = fake.url  # type: ignore[attr-defined]
     config = {
         "database": f"sqlite:///{workdir}/anygate.db",
-        "providers": {p: {"type": p, "base_url": f"{url}/{p}", "api_key": f"sk-{p}-key", "first_byte_timeout_seconds": 5} for p in PROFILES},
+        "providers": {
+            p: {"type": TYPES.get(p, p), "base_url": f"{url}/{p}", "api_key": f"sk-{p}-key", "first_byte_timeout_seconds": 5, **EXTRA.get(p, {})}
+            for p in PROFILES
+        },
         "models": {
             **{f"{p}-chat": [{"provider": p, "model": f"{p}-model", "input_price": 1.0, "output_price": 2.0}] for p in PROFILES},
             **{f"{p}-bad": [{"provider": p, "model": f"{p}-model-400"}] for p in PROFILES},
@@ -198,8 +204,9 @@ def test_each_profile_sends_its_own_field_names(gateway: GatewayProcess, key: st
     assert sent["deepseek"]["thinking"] == {"type": "enabled"} and "reasoning_effort" not in sent["deepseek"]
     assert sent["openrouter"]["reasoning"] == {"effort": "low"} and "reasoning_effort" not in sent["openrouter"]
     assert sent["qwen"]["enable_thinking"] is True and sent["qwen"]["max_tokens"] == 50
-    assert sent["groq"]["max_completion_tokens"] == 50 and sent["vllm"]["max_completion_tokens"] == 50
-    assert {p: s.get("max_tokens") for p, s in sent.items() if p not in ("groq", "vllm")} == dict.fromkeys(set(PROFILES) - {"groq", "vllm"}, 50)
+    assert {p: sent[p]["max_completion_tokens"] for p in MAX_COMPLETION_TOKENS} == dict.fromkeys(MAX_COMPLETION_TOKENS, 50)
+    assert {p: s.get("max_tokens") for p, s in sent.items() if p not in MAX_COMPLETION_TOKENS} == dict.fromkeys(set(PROFILES) - MAX_COMPLETION_TOKENS, 50)
+    assert sent["azure"]["model"] == "azure-model", "the deployment in the URL is the target's model"
 
 
 def test_a_deepseek_client_that_keeps_its_thinking_sends_it_back(gateway: GatewayProcess, key: str, fake: FakeCompatible) -> None:

@@ -70,7 +70,9 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
     ("text", "expected"),
     [
         ("providers:\n  o: {type: openai, colour: red}\n", "providers.o.colour: unknown key"),
-        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, dashscope, deepseek"),
+        ("providers:\n  a: {type: azure, api_key: k}\n", "providers.a: an azure provider needs base_url: its resource's endpoint"),
+        ("providers:\n  o: {type: openai, api_version: '2024-10-21'}\n", "providers.o: api_version is for an azure provider only"),
+        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, azure, dashscope"),
         ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
         (
             "providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n",
@@ -153,7 +155,7 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
     """anygate.example.yaml loads, and names every field of every section, provider and target."""
     from anygate.config import ProviderConfig, TargetConfig
 
-    for var in ("ANYGATE_ADMIN_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "DASHSCOPE_API_KEY", "SUNO_API_KEY"):
+    for var in ("ANYGATE_ADMIN_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "DASHSCOPE_API_KEY", "SUNO_API_KEY", "AZURE_OPENAI_API_KEY"):
         monkeypatch.setenv(var, "x")
     path = Path(__file__).resolve().parents[2] / "anygate.example.yaml"
     settings = load_settings(str(path))
@@ -164,4 +166,4 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
         fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
     fields |= set(ProviderConfig.model_fields) | set(TargetConfig.model_fields)
     assert fields - named == set()
-    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 8
+    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 9

@@ -116,3 +116,20 @@ def test_a_type_passes_through_only_the_routes_its_profile_names() -> None:
     assert not hasattr(built["mistral"], "pass_through") and not hasattr(built["deepseek"], "pass_through")
     assert not hasattr(built["deepseek"], "generate_images") and hasattr(built["xai"], "generate_images") and not hasattr(built["xai"], "embed")
     assert [_group(r) for r in ("POST /openai/v1/audio/speech", "GET /openai/v1/files/file-1/content", "POST /openai/v1/threads")] == ["audio", "files", "threads"]
+
+
+async def test_azure_calls_go_to_the_deployment_or_the_v1_api() -> None:
+    import aiohttp
+
+    from anygate.config import ProviderConfig
+
+    build = adapters()["azure"].build
+    async with aiohttp.ClientSession() as http:
+        versioned = build("az", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/", api_key="k1", api_version="2024-10-21"), http)
+        v1 = build("az1", ProviderConfig(type="azure", base_url="https://res.openai.azure.com", api_key="k2"), http)
+        given_v1 = build("az2", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/openai/v1", api_key="k3"), http)
+    assert versioned._url("embeddings", "my deploy") == "https://res.openai.azure.com/openai/deployments/my%20deploy/embeddings?api-version=2024-10-21"  # type: ignore[union-attr]
+    assert versioned._url("responses", "gpt") == "https://res.openai.azure.com/openai/responses?api-version=2024-10-21"  # type: ignore[union-attr]
+    assert v1._url("embeddings", "gpt") == given_v1._url("embeddings", "gpt") == "https://res.openai.azure.com/openai/v1/embeddings"  # type: ignore[union-attr]
+    assert v1._chat_url == "https://res.openai.azure.com/openai/v1/chat/completions"  # type: ignore[union-attr]
+    assert versioned._upstream._headers["api-key"] == "k1" and "Authorization" not in versioned._upstream._headers  # type: ignore[union-attr]

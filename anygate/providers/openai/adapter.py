@@ -31,11 +31,19 @@ class OpenAICompatible:
         self.name = name
         self.config = config
         key = config.api_key
-        auth = {"Authorization": f"Bearer {key}"} if key and key.lower() != "none" else {}
+        auth = self._auth(key) if key and key.lower() != "none" else {}
         self._upstream = HttpUpstream(name, config, http, {"Accept": "application/json, text/event-stream", **auth})
         self._base = (config.base_url or self.profile.base_url).rstrip("/")
         self._chat_url = self._base + "/chat/completions"
         self._adapts = self.profile.adapts
+
+    def _auth(self, key: str) -> dict[str, str]:
+        """The header that carries the upstream's key."""
+        return {"Authorization": f"Bearer {key}"}
+
+    def _url(self, path: str, upstream_model: str) -> str:
+        """Where a call of `path` (chat/completions, embeddings, …) for `upstream_model` goes."""
+        return f"{self._base}/{path}"
 
     def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """POST /chat/completions, the body as this upstream takes it."""
@@ -45,13 +53,13 @@ class OpenAICompatible:
 class _Embeddings(OpenAICompatible):
     async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /embeddings with the model swapped."""
-        return await self._upstream.post(self._base + "/embeddings", {**body, "model": upstream_model}, False)
+        return await self._upstream.post(self._url("embeddings", upstream_model), {**body, "model": upstream_model}, False)
 
 
 class _Images(OpenAICompatible):
     async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /images/generations with the model swapped."""
-        return await self._upstream.post(self._base + "/images/generations", {**body, "model": upstream_model}, False)
+        return await self._upstream.post(self._url("images/generations", upstream_model), {**body, "model": upstream_model}, False)
 
 
 class _PassThrough(OpenAICompatible):
@@ -70,21 +78,24 @@ class _PassThrough(OpenAICompatible):
 class _Responses(OpenAICompatible):
     async def send_responses(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """POST /responses, for an upstream configured with `responses_api: true`."""
-        return await self._upstream.post(self._base + "/responses", body, stream, headers)
+        return await self._upstream.post(self._url("responses", str(body.get("model", ""))), body, stream, headers)
 
 
 _MIXINS: dict[Capability, type[OpenAICompatible]] = {"embeddings": _Embeddings, "images": _Images, "responses": _Responses}
 
 
-def provider_class(type_name: str, profile: Profile) -> type[OpenAICompatible]:
-    """The class of a provider type with this profile: chat completions and the profile's capabilities."""
+def provider_class(type_name: str, profile: Profile, base: type[OpenAICompatible] = OpenAICompatible) -> type[OpenAICompatible]:
+    """The class of a provider type with this profile: chat completions (as `base` makes them) and the
+    profile's capabilities."""
     passes = profile.capabilities & PASS_THROUGH_ROUTES
-    bases = tuple(_MIXINS[c] for c in sorted(profile.capabilities) if c in _MIXINS) + ((_PassThrough,) if passes else ())
+    mixins = tuple(_MIXINS[c] for c in sorted(profile.capabilities) if c in _MIXINS) + ((_PassThrough,) if passes else ())
+    bases = ((base,) if base is not OpenAICompatible else ()) + mixins or (OpenAICompatible,)  # a subclass of base comes first
     wire = OPENAI_CHAT_REPLAYING_REASONING if profile.reasoning_replay else OPENAI_CHAT
     attributes = {"profile": profile, "wire": wire, "passes": passes, "__doc__": f"One configured `{type_name}` upstream."}
-    return type(f"{type_name.title()}Provider", bases or (OpenAICompatible,), attributes)
+    return type(f"{type_name.title()}Provider", bases, attributes)
 
 
-def compatible(type_name: str, profile: Profile) -> ProviderAdapter:
-    """The registration of an OpenAI-compatible provider type: its name and its profile."""
-    return ProviderAdapter(type=type_name, build=provider_class(type_name, profile))
+def compatible(type_name: str, profile: Profile, base: type[OpenAICompatible] = OpenAICompatible) -> ProviderAdapter:
+    """The registration of an OpenAI-compatible provider type: its name, its profile, and the class
+    that makes its calls when they differ from OpenAI's in more than the body (Azure's URLs)."""
+    return ProviderAdapter(type=type_name, build=provider_class(type_name, profile, base))
