@@ -27,7 +27,9 @@ run: $(RUN_STAMP)  ## install and start the gateway on the built-in default (SQL
 
 test: $(STAMP) browser $(CLIENT_STAMP)  ## install what the tests need and run them all (lint and types first)
 	$(BIN)/ruff check anygate tests bench
+	$(BIN)/ruff format --check anygate tests bench
 	$(BIN)/mypy
+	$(BIN)/mypy tests
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
 browser:  ## Debian's chromium and chromedriver for the dashboard test, installed when missing and apt is at hand

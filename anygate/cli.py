@@ -52,7 +52,9 @@ def _version(show: bool) -> None:
 
 @app.callback()
 def _main(
-    version: Annotated[bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)] = False,
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
 ) -> None:
     """anygate: one AI API gateway for every SDK."""
 
@@ -169,7 +171,10 @@ def keys_create(
     unknown = [m for m in allow or [] if m not in _settings(config).models]
     if unknown:
         known = ", ".join(_settings(config).models) or "none"
-        err.print(f"--models: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not configured (configured: {known})", highlight=False)
+        err.print(
+            f"--models: {', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not configured (configured: {known})",
+            highlight=False,
+        )
         raise typer.Exit(2)
     if budget is not None and not math.isfinite(budget):
         err.print(f"--budget: {budget} is not an amount of USD")
@@ -198,7 +203,9 @@ def keys_create(
         return
     out.print(_key_table([record]))
     out.print(f"\nAPI key (shown only now, store it safely):\n[bold]{key}[/bold]", highlight=False)
-    out.print(f"Webhook signing secret (verifies this key's task callbacks):\n[bold]{record.webhook_secret}[/bold]", highlight=False)
+    out.print(
+        f"Webhook signing secret (verifies this key's task callbacks):\n[bold]{record.webhook_secret}[/bold]", highlight=False
+    )
 
 
 @keys_app.command("list")
@@ -268,22 +275,31 @@ def usage(
     for t in totals:
         budget = f"{t.key_spent_usd:.6f} of {t.budget_usd:.2f}" if t.budget_usd is not None else "-"
         cache = f"{t.cached_tokens} / {t.cache_write_tokens}"
-        table.add_row(t.key_id, t.model, str(t.requests), str(t.input_tokens), cache, str(t.output_tokens), f"{t.cost_usd:.6f}", budget)
+        table.add_row(
+            t.key_id, t.model, str(t.requests), str(t.input_tokens), cache, str(t.output_tokens), f"{t.cost_usd:.6f}", budget
+        )
     out.print(table)
 
 
 @app.command()
 def verify(
     base_url: Annotated[str, typer.Option("--base-url", help="The gateway, e.g. http://127.0.0.1:8080")],
-    key: Annotated[str | None, typer.Option("--key", help="A gateway API key (better: ANYGATE_API_KEY in the environment).")] = None,
+    key: Annotated[
+        str | None, typer.Option("--key", help="A gateway API key (better: ANYGATE_API_KEY in the environment).")
+    ] = None,
     model: Annotated[str | None, typer.Option("--model", help="The chat model to use (default: the first listed).")] = None,
     callback_host: Annotated[
         str, typer.Option("--callback-host", help="The name or address the gateway reaches this machine by, for task callbacks.")
     ] = "127.0.0.1",
     webhook_secret: Annotated[
-        str | None, typer.Option("--webhook-secret", help="The key's webhook secret, to check callback signatures (or ANYGATE_WEBHOOK_SECRET).")
+        str | None,
+        typer.Option(
+            "--webhook-secret", help="The key's webhook secret, to check callback signatures (or ANYGATE_WEBHOOK_SECRET)."
+        ),
     ] = None,
-    forbidden_model: Annotated[str | None, typer.Option("--forbidden-model", help="A model this key may not use, for the 403 step.")] = None,
+    forbidden_model: Annotated[
+        str | None, typer.Option("--forbidden-model", help="A model this key may not use, for the 403 step.")
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Verify Your Integration, step by step: the key, models, text and streaming in every family, a
@@ -306,7 +322,9 @@ def verify(
         table = Table("step", "sent", "expected", "result", "detail", "ms")
         colours = {"PASS": "green", "FAIL": "red", "SKIP": "yellow"}
         for r in results:
-            table.add_row(r.name, r.sent, r.expected, f"[{colours[r.outcome]}]{r.outcome}[/{colours[r.outcome]}]", r.detail, f"{r.ms:.0f}")
+            table.add_row(
+                r.name, r.sent, r.expected, f"[{colours[r.outcome]}]{r.outcome}[/{colours[r.outcome]}]", r.detail, f"{r.ms:.0f}"
+            )
         out.print(table)
     if any(r.outcome == "FAIL" for r in results):
         raise typer.Exit(1)
@@ -315,14 +333,21 @@ def verify(
 @config_app.command("check")
 def config_check(
     config: ConfigOpt = None,
-    connect: Annotated[bool, typer.Option("--connect", help="Also reach the database, Redis and each provider's base URL.")] = False,
+    connect: Annotated[
+        bool, typer.Option("--connect", help="Also reach the database, Redis and each provider's base URL.")
+    ] = False,
 ) -> None:
     """Validate the config and say exactly what is wrong and where (with --connect, what is out of reach)."""
     settings = _settings(config)
     providers, models = len(settings.providers), len(settings.models)
-    out.print(f"[green]ok[/green]: {settings.source}: {counted(providers, 'provider')}, {counted(models, 'model')}", highlight=False)
+    out.print(
+        f"[green]ok[/green]: {settings.source}: {counted(providers, 'provider')}, {counted(models, 'model')}", highlight=False
+    )
     if not models:
-        err.print("[yellow]warning:[/yellow] no models are configured: every call will answer 404 (add some under models:)", highlight=False)
+        err.print(
+            "[yellow]warning:[/yellow] no models are configured: every call will answer 404 (add some under models:)",
+            highlight=False,
+        )
     if not connect:
         return
     unreachable = 0

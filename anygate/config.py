@@ -77,7 +77,9 @@ class ProviderConfig(_Strict):
     @model_validator(mode="after")
     def _azure(self) -> ProviderConfig:
         if self.type == "azure" and not self.base_url:
-            raise ValueError("an azure provider needs base_url: its resource's endpoint, e.g. https://my-resource.openai.azure.com")
+            raise ValueError(
+                "an azure provider needs base_url: its resource's endpoint, e.g. https://my-resource.openai.azure.com"
+            )
         if self.api_version is not None and self.type != "azure":
             raise ValueError("api_version is for an azure provider only")
         return self
@@ -97,7 +99,9 @@ class TargetConfig(_Strict):
     cache_read_price: float | None = Field(default=None, ge=0)
     cache_write_price: float | None = Field(default=None, ge=0)
     task_price: float | None = Field(default=None, ge=0)
-    hosted_tools: Literal["drop", "refuse"] = "drop"  # beyond the contract: hosted tools (web_search, …) a translated call cannot run
+    hosted_tools: Literal["drop", "refuse"] = (
+        "drop"  # beyond the contract: hosted tools (web_search, …) a translated call cannot run
+    )
     # beyond the contract, read from a model's first target: the name the models lists show, and the task
     # kinds the model serves (unset: every kind its provider runs), e.g. [video-synthesis]
     display_name: str | None = None
@@ -203,9 +207,13 @@ class Settings(_Strict):
     def _database_url(cls, url: str) -> str:
         scheme = url.split(":", 1)[0].split("+", 1)[0].lower() if ":" in url else ""
         if scheme not in ("sqlite", "postgresql", "postgres"):
-            raise ValueError(f"'{scheme or url}' is not a database this gateway uses: give sqlite:///path/to/file.db or postgresql://user:password@host/db")
+            raise ValueError(
+                f"'{scheme or url}' is not a database this gateway uses: give sqlite:///path/to/file.db or postgresql://user:password@host/db"
+            )
         if scheme == "sqlite" and not url.split(":", 1)[1].startswith("///"):
-            raise ValueError("a SQLite URL has three slashes before its path: sqlite:///./anygate.db (relative) or sqlite:////var/lib/anygate.db")
+            raise ValueError(
+                "a SQLite URL has three slashes before its path: sqlite:///./anygate.db (relative) or sqlite:////var/lib/anygate.db"
+            )
         return url
 
     @field_validator("redis")

@@ -42,8 +42,21 @@ _REAL_PROVIDERS: dict[str, tuple[str, str, str, dict[str, dict[str, Any]]]] = {
             "gemini-2.5-pro": {"input_price": 1.25, "output_price": 10.0},
         },
     ),
-    "dashscope": ("DASHSCOPE_API_KEY", "dashscope", "https://dashscope-intl.aliyuncs.com/api/v1", {"wan2.6-t2v": {"tasks": ["video-synthesis"]}, "qwen-image-plus": {"tasks": ["image-generation"]}}),
-    "kling": ("KLING_API_KEY", "kling", "https://api-singapore.klingai.com", {"kling-v3": {"tasks": ["text2video", "image2video", "generations"]}, "kling-v3-omni": {"tasks": ["omni-video", "omni-image"]}}),
+    "dashscope": (
+        "DASHSCOPE_API_KEY",
+        "dashscope",
+        "https://dashscope-intl.aliyuncs.com/api/v1",
+        {"wan2.6-t2v": {"tasks": ["video-synthesis"]}, "qwen-image-plus": {"tasks": ["image-generation"]}},
+    ),
+    "kling": (
+        "KLING_API_KEY",
+        "kling",
+        "https://api-singapore.klingai.com",
+        {
+            "kling-v3": {"tasks": ["text2video", "image2video", "generations"]},
+            "kling-v3-omni": {"tasks": ["omni-video", "omni-image"]},
+        },
+    ),
     "suno": ("SUNO_API_KEY", "suno", "https://api.sunoapi.org", {"V5": {}, "V4_5": {}}),
 }
 

@@ -100,7 +100,10 @@ class AccessLog:
                 stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
             key = f'"{key_id}"' if key_id else "null"
             named = (orjson.dumps(model).decode() if model else "null", orjson.dumps(provider).decode() if provider else "null")
-            lines.append(_ACCESS_LINE % (stamp, when % 1 * 1000, request_id, method, route, family, status, seconds * 1000, key, attempts, *named))
+            lines.append(
+                _ACCESS_LINE
+                % (stamp, when % 1 * 1000, request_id, method, route, family, status, seconds * 1000, key, attempts, *named)
+            )
         lines.append("")
         sys.stderr.write("\n".join(lines))
         sys.stderr.flush()

@@ -60,7 +60,9 @@ class Metrics:
             self.upstream_seconds[key].observe(upstream)
             self.overhead[key].observe(max(to_client - upstream, 0.0))
 
-    def upstream(self, family: str, model: str, provider: str, status: int, input_tokens: int, output_tokens: int, attempts: int) -> None:
+    def upstream(
+        self, family: str, model: str, provider: str, status: int, input_tokens: int, output_tokens: int, attempts: int
+    ) -> None:
         """A call that reached a target: its outcome, its tokens and how many attempts it took."""
         self.upstream_calls[(family, model, provider, str(status))] += 1
         if input_tokens:
@@ -160,25 +162,43 @@ def render(metrics: Metrics, extra: list[str]) -> str:
     """The whole scrape: this process's counts, then what was read at scrape time."""
     family, upstream = ("family",), ("family", "model", "provider", "status")
     lines = [
-        *counter("anygate_requests_total", "Client requests by family and HTTP status.", _named(("family", "status"), metrics.requests.items())),
-        *histogram("anygate_request_seconds", "Time from request to the last byte of the answer.", _named(family, metrics.seconds.items())),
+        *counter(
+            "anygate_requests_total",
+            "Client requests by family and HTTP status.",
+            _named(("family", "status"), metrics.requests.items()),
+        ),
+        *histogram(
+            "anygate_request_seconds",
+            "Time from request to the last byte of the answer.",
+            _named(family, metrics.seconds.items()),
+        ),
         *counter(
             "anygate_upstream_calls_total",
             "Calls that reached a target, by family, model, provider and status.",
             _named(upstream, metrics.upstream_calls.items()),
         ),
-        *counter("anygate_tokens_total", "Tokens by model and direction.", _named(("model", "direction"), metrics.tokens.items())),
         *counter(
-            "anygate_retries_total", "Attempts beyond the first (retries and fallbacks), by model.", _named(("model",), metrics.retries.items())
+            "anygate_tokens_total", "Tokens by model and direction.", _named(("model", "direction"), metrics.tokens.items())
+        ),
+        *counter(
+            "anygate_retries_total",
+            "Attempts beyond the first (retries and fallbacks), by model.",
+            _named(("model",), metrics.retries.items()),
         ),
         *counter(
             "anygate_dropped_tools_total",
             "Hosted tools left out of translated calls (the upstream cannot run them), by client family and tool type.",
             _named(("family", "tool"), metrics.dropped_tools.items()),
         ),
-        *histogram("anygate_stream_first_byte_seconds", "Time from request to a stream's headers.", _named(family, metrics.first_byte.items())),
         *histogram(
-            "anygate_upstream_seconds", "Time waiting on upstreams until one answered (all attempts).", _named(family, metrics.upstream_seconds.items())
+            "anygate_stream_first_byte_seconds",
+            "Time from request to a stream's headers.",
+            _named(family, metrics.first_byte.items()),
+        ),
+        *histogram(
+            "anygate_upstream_seconds",
+            "Time waiting on upstreams until one answered (all attempts).",
+            _named(family, metrics.upstream_seconds.items()),
         ),
         *histogram(
             "anygate_overhead_seconds",
@@ -186,7 +206,9 @@ def render(metrics: Metrics, extra: list[str]) -> str:
             _named(family, metrics.overhead.items()),
         ),
         *counter("anygate_active_streams", "Streams being written now.", [((), metrics.active_streams)], "gauge"),
-        *counter("anygate_in_flight", "Calls being answered now, by key.", _named(("key_id",), metrics.in_flight.items()), "gauge"),
+        *counter(
+            "anygate_in_flight", "Calls being answered now, by key.", _named(("key_id",), metrics.in_flight.items()), "gauge"
+        ),
         *extra,
     ]
     return "\n".join(lines) + "\n"

@@ -118,10 +118,19 @@ async def main() -> None:
         "models:\n  drip: [{provider: drip, model: drip-up}]\n  flood: [{provider: drip, model: flood-up}]\n"
     )
     anygate = str(ROOT / ".venv/bin/anygate")
-    key = json.loads(subprocess.run([anygate, "keys", "create", "--config", str(config), "--name", "b", "--json"],
-                                    capture_output=True, text=True, check=True).stdout)["key"]
-    proc = subprocess.Popen([anygate, "serve", "--config", str(config), "--port", str(gateway_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    key = json.loads(
+        subprocess.run(
+            [anygate, "keys", "create", "--config", str(config), "--name", "b", "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+    )["key"]
+    proc = subprocess.Popen(
+        [anygate, "serve", "--config", str(config), "--port", str(gateway_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{gateway_port}/openai/v1/chat/completions"
     try:
         async with aiohttp.ClientSession() as probe:
@@ -137,16 +146,22 @@ async def main() -> None:
         for n in (1, 2):
             peak, times = await wave(url, key, proc.pid, STREAMS)
             await asyncio.sleep(2)
-            print(f"wave {n}: RSS peak {peak:.0f} MB, after {rss_mb(proc.pid):.0f} MB; "
-                  f"stream time median {statistics.median(times):.2f} s, max {max(times):.2f} s")
+            print(
+                f"wave {n}: RSS peak {peak:.0f} MB, after {rss_mb(proc.pid):.0f} MB; "
+                f"stream time median {statistics.median(times):.2f} s, max {max(times):.2f} s"
+            )
         before = rss_mb(proc.pid)
         stalled = asyncio.create_task(stalled_stream(url, key, CHUNKS * DRIP + 5))
         await asyncio.sleep(0.5)
         _, times = await wave(url, key, proc.pid, 100)
-        print(f"100 streams beside one client that reads nothing of a 12.5 MB stream: median {statistics.median(times):.2f} s, "
-              f"max {max(times):.2f} s (a stream alone takes {CHUNKS * DRIP:.2f} s)")
-        print(f"meanwhile the upstream got {flooded[0] / 2**20:.1f} of {FLOOD_CHUNKS * FLOOD_PIECE / 2**20:.1f} MB out "
-              f"(the rest waits on the client: back-pressure), anygate RSS {before:.0f} -> {rss_mb(proc.pid):.0f} MB")
+        print(
+            f"100 streams beside one client that reads nothing of a 12.5 MB stream: median {statistics.median(times):.2f} s, "
+            f"max {max(times):.2f} s (a stream alone takes {CHUNKS * DRIP:.2f} s)"
+        )
+        print(
+            f"meanwhile the upstream got {flooded[0] / 2**20:.1f} of {FLOOD_CHUNKS * FLOOD_PIECE / 2**20:.1f} MB out "
+            f"(the rest waits on the client: back-pressure), anygate RSS {before:.0f} -> {rss_mb(proc.pid):.0f} MB"
+        )
         await stalled
         print(f"anygate RSS at the end: {rss_mb(proc.pid):.0f} MB")
     finally:

@@ -29,7 +29,9 @@ class PrivatePostgres:
         binaries = _postgres_bin()
         as_postgres = os.getuid() == 0
         if binaries is None or (as_postgres and not shutil.which("runuser")):
-            pytest.skip("a private PostgreSQL needs Debian's postgresql binaries (/usr/lib/postgresql/*/bin) and runuser when root")
+            pytest.skip(
+                "a private PostgreSQL needs Debian's postgresql binaries (/usr/lib/postgresql/*/bin) and runuser when root"
+            )
         self._bin = binaries
         self._prefix = ["runuser", "-u", "postgres", "--"] if as_postgres else []
         self.folder = Path(tempfile.mkdtemp(prefix="anygate-pg-"))  # not under pytest's folders, which root keeps to itself
@@ -56,7 +58,11 @@ class PrivatePostgres:
 
     def remove(self) -> None:
         """Stop it if it runs, and delete its files."""
-        subprocess.run([*self._prefix, str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"], capture_output=True, timeout=60)
+        subprocess.run(
+            [*self._prefix, str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
+            capture_output=True,
+            timeout=60,
+        )
         shutil.rmtree(self.folder, ignore_errors=True)
 
 

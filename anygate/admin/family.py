@@ -38,8 +38,20 @@ FAMILY = Family(
             "The latest calls, refused ones included (?key_id=, ?model=, ?provider=, ?family=, ?status=429|4xx|error, ?since=, ?until=, ?limit=)",
             auth="admin",
         ),
-        Route("GET", "/admin/v1/requests/{request_id}", request_detail, "One call: timings, attempts, tokens, cost, error", auth="admin"),
-        Route("GET", "/admin/v1/providers", list_providers, "Providers: health, targets, circuit breakers, recent calls and failures", auth="admin"),
+        Route(
+            "GET",
+            "/admin/v1/requests/{request_id}",
+            request_detail,
+            "One call: timings, attempts, tokens, cost, error",
+            auth="admin",
+        ),
+        Route(
+            "GET",
+            "/admin/v1/providers",
+            list_providers,
+            "Providers: health, targets, circuit breakers, recent calls and failures",
+            auth="admin",
+        ),
         Route("GET", "/admin/v1/tasks", list_tasks, "Tasks, newest first (?key_id=, ?state=, ?limit=)", auth="admin"),
         Route("GET", "/admin/v1/tasks/{task_id}", show_task, "One task with its webhook delivery log", auth="admin"),
         Route(

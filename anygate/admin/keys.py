@@ -95,7 +95,11 @@ async def list_all(_: web.Request, call: Call) -> web.Response:
     async with gateway.engine.connect() as conn:
         spent: dict[str, float] = {key_id: amount for key_id, amount in await conn.execute(select(ApiKey.id, ApiKey.spent_usd))}
     data = [
-        {**key_json(r), "spent_usd": float(spent.get(r.id) or 0.0) + gateway.usage.unflushed_cost.get(r.id, 0.0), "in_flight": metrics.in_flight.get((r.id,), 0)}
+        {
+            **key_json(r),
+            "spent_usd": float(spent.get(r.id) or 0.0) + gateway.usage.unflushed_cost.get(r.id, 0.0),
+            "in_flight": metrics.in_flight.get((r.id,), 0),
+        }
         for r in await list_keys(gateway.engine)
     ]
     return web.json_response({"object": "list", "data": data})
@@ -120,7 +124,9 @@ async def show(request: web.Request, call: Call) -> web.Response:
 
 async def change(request: web.Request, call: Call) -> web.Response:
     """Change a key's name, allowlist, limits, budget or expiry."""
-    record = await update_key(call.gateway.engine, request.match_info["key_id"], _fields(await read_json_object(request), call.gateway.settings.models))
+    record = await update_key(
+        call.gateway.engine, request.match_info["key_id"], _fields(await read_json_object(request), call.gateway.settings.models)
+    )
     if record is None:
         raise _not_found(request.match_info["key_id"])
     return web.json_response(key_json(record))

@@ -29,7 +29,10 @@ def check_scraper(request: web.Request, gateway: Gateway) -> None:
 async def scrape(gateway: Gateway) -> str:
     """The metrics text: this process's counts, breaker states, and task and webhook counts from the database."""
     breakers = [
-        (((("model", t.public_model), ("provider", t.provider.name), ("upstream_model", t.model))), _BREAKER_VALUES[t.breaker.state.value])
+        (
+            ((("model", t.public_model), ("provider", t.provider.name), ("upstream_model", t.model))),
+            _BREAKER_VALUES[t.breaker.state.value],
+        )
         for t in gateway.models.targets()
     ]
     async with gateway.engine.connect() as conn:
@@ -37,7 +40,9 @@ async def scrape(gateway: Gateway) -> str:
         hooks = list(await conn.execute(select(WebhookDelivery.state, func.count()).group_by(WebhookDelivery.state)))
     extra = [
         *counter("anygate_breaker_state", "Circuit breaker per target: 0 closed, 1 half-open, 2 open.", breakers, "gauge"),
-        *counter("anygate_tasks", "Tasks by family and state.", [((("family", f), ("state", s)), n) for f, s, n in tasks], "gauge"),
+        *counter(
+            "anygate_tasks", "Tasks by family and state.", [((("family", f), ("state", s)), n) for f, s, n in tasks], "gauge"
+        ),
         *counter("anygate_webhook_deliveries", "Webhook deliveries by state.", [((("state", s),), n) for s, n in hooks], "gauge"),
     ]
     metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics

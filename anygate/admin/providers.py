@@ -32,11 +32,19 @@ async def _recent(call: Call, since: float) -> tuple[dict[str, dict[str, Any]], 
         .limit(200)
     )
     async with call.gateway.engine.connect() as conn:
-        counts = {p: {"requests": n, "failures": int(f or 0), "mean_latency_ms": round(float(ms or 0.0), 1)} for p, n, f, ms in await conn.execute(totals)}
+        counts = {
+            p: {"requests": n, "failures": int(f or 0), "mean_latency_ms": round(float(ms or 0.0), 1)}
+            for p, n, f, ms in await conn.execute(totals)
+        }
         errors: dict[str, dict[str, Any]] = {}
         for provider, at, status, detail, request_id in await conn.execute(latest):
             if provider not in errors:
-                errors[provider] = {"created_at": at, "status": status, "error": orjson.loads(detail or "{}").get("error"), "request_id": request_id}
+                errors[provider] = {
+                    "created_at": at,
+                    "status": status,
+                    "error": orjson.loads(detail or "{}").get("error"),
+                    "request_id": request_id,
+                }
     return counts, errors
 
 
@@ -70,7 +78,11 @@ async def list_providers(_: web.Request, call: Call) -> web.Response:
     counts, errors = await _recent(call, time.time() - HEALTH_WINDOW_SECONDS)
     data = []
     for name, config in gateway.settings.providers.items():
-        recent = {"seconds": HEALTH_WINDOW_SECONDS, **counts.get(name, {"requests": 0, "failures": 0, "mean_latency_ms": None}), "last_failure": errors.get(name)}
+        recent = {
+            "seconds": HEALTH_WINDOW_SECONDS,
+            **counts.get(name, {"requests": 0, "failures": 0, "mean_latency_ms": None}),
+            "last_failure": errors.get(name),
+        }
         mine = targets.get(name, [])
         available = name in gateway.providers or gateway.tasks.models.runs_on(name)
         data.append(

@@ -18,10 +18,34 @@ from anygate.server.call import Call
 from anygate.server.refusals import KEPT
 from anygate.store.tables import UsageRecord
 
-_SHOWN = ("created_at", "request_id", "key_id", "family", "public_model", "provider", "upstream_model", "status",
-          "latency_ms", "input_tokens", "output_tokens", "cached_tokens", "cache_write_tokens", "cost_usd", "attempts",
-          "estimated", "detail")
-_STATUS_CLASSES = {"1xx": (100, 200), "2xx": (200, 300), "3xx": (300, 400), "4xx": (400, 500), "5xx": (500, 600), "error": (400, 1000), "ok": (0, 400)}
+_SHOWN = (
+    "created_at",
+    "request_id",
+    "key_id",
+    "family",
+    "public_model",
+    "provider",
+    "upstream_model",
+    "status",
+    "latency_ms",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cache_write_tokens",
+    "cost_usd",
+    "attempts",
+    "estimated",
+    "detail",
+)
+_STATUS_CLASSES = {
+    "1xx": (100, 200),
+    "2xx": (200, 300),
+    "3xx": (300, 400),
+    "4xx": (400, 500),
+    "5xx": (500, 600),
+    "error": (400, 1000),
+    "ok": (0, 400),
+}
 MAX_LIMIT = 500
 DETAIL_HOURS = 24  # how far back a request id is looked for without ?at=
 
@@ -55,8 +79,13 @@ class RequestFilter:
     def narrow(self, query: Select[Any]) -> Select[Any]:
         """The usage-record query with these filters."""
         column = UsageRecord.__table__.columns
-        for name, value in (("key_id", self.key_id), ("public_model", self.model), ("provider", self.provider),
-                            ("family", self.family), ("request_id", self.request_id)):
+        for name, value in (
+            ("key_id", self.key_id),
+            ("public_model", self.model),
+            ("provider", self.provider),
+            ("family", self.family),
+            ("request_id", self.request_id),
+        ):
             if value is not None:
                 query = query.where(column[name] == value)
         if self.status is not None:
@@ -103,15 +132,30 @@ def _usage_call(row: Any) -> dict[str, Any]:
 
 def _refused_call(refusal: dict[str, Any]) -> dict[str, Any]:
     """A refusal in the shape of a usage record's call: nothing reached an upstream, nothing was spent."""
-    empty: dict[str, Any] = {"provider": "", "upstream_model": "", "upstream_ms": None, "first_byte_ms": None, "input_tokens": 0,
-             "output_tokens": 0, "cached_tokens": 0, "cache_write_tokens": 0, "cost_usd": 0.0, "attempts": 0,
-             "estimated": False, "failures": []}
+    empty: dict[str, Any] = {
+        "provider": "",
+        "upstream_model": "",
+        "upstream_ms": None,
+        "first_byte_ms": None,
+        "input_tokens": 0,
+        "output_tokens": 0,
+        "cached_tokens": 0,
+        "cache_write_tokens": 0,
+        "cost_usd": 0.0,
+        "attempts": 0,
+        "estimated": False,
+        "failures": [],
+    }
     return {**empty, **refusal, "metered": False}
 
 
 async def find_calls(call: Call, wanted: RequestFilter, limit: int) -> list[dict[str, Any]]:
     """The newest `limit` calls that pass `wanted`, metered and refused together."""
-    query = wanted.narrow(select(*(getattr(UsageRecord, name) for name in _SHOWN))).order_by(UsageRecord.created_at.desc()).limit(limit)
+    query = (
+        wanted.narrow(select(*(getattr(UsageRecord, name) for name in _SHOWN)))
+        .order_by(UsageRecord.created_at.desc())
+        .limit(limit)
+    )
     async with call.gateway.engine.connect() as conn:
         metered = [_usage_call(row) for row in await conn.execute(query)]
     refused = [_refused_call(r) for r in await call.gateway.refusals.latest() if wanted.matches(_refused_call(r))]

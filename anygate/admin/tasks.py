@@ -13,8 +13,24 @@ from anygate.server.call import Call
 from anygate.store.tables import Task, WebhookDelivery
 from anygate.tasks.store import deliveries_of
 
-_LISTED = ("id", "key_id", "family", "kind", "public_model", "provider", "upstream_id", "state", "upstream_status", "progress",
-           "polls", "cost_usd", "billing", "created_at", "updated_at", "error")
+_LISTED = (
+    "id",
+    "key_id",
+    "family",
+    "kind",
+    "public_model",
+    "provider",
+    "upstream_id",
+    "state",
+    "upstream_status",
+    "progress",
+    "polls",
+    "cost_usd",
+    "billing",
+    "created_at",
+    "updated_at",
+    "error",
+)
 
 
 def _task(row: Any) -> dict[str, Any]:
@@ -22,7 +38,18 @@ def _task(row: Any) -> dict[str, Any]:
 
 
 def _delivery(row: Any) -> dict[str, Any]:
-    names = ("id", "event", "url", "state", "attempts", "last_status", "last_error", "created_at", "next_attempt_at", "delivered_at")
+    names = (
+        "id",
+        "event",
+        "url",
+        "state",
+        "attempts",
+        "last_status",
+        "last_error",
+        "created_at",
+        "next_attempt_at",
+        "delivered_at",
+    )
     return {name: getattr(row, name) for name in names}
 
 

@@ -293,11 +293,18 @@ class RedisLimiter:
         now = time.monotonic()
         if now - self._warned_at >= WARN_EVERY_SECONDS:
             self._warned_at = now
-            outcome = "calls are refused (limits.on_redis_error: deny)" if self._deny else "calls go through unchecked (limits.on_redis_error: allow)"
+            outcome = (
+                "calls are refused (limits.on_redis_error: deny)"
+                if self._deny
+                else "calls go through unchecked (limits.on_redis_error: allow)"
+            )
             log.error("%s skipped: Redis did not answer; %s", what, outcome, exc_info=True)
         if self._deny:
             raise GatewayError(
-                ErrorKind.UNAVAILABLE, "Rate limits cannot be checked right now; try again shortly", code="limiter_unavailable", headers={"Retry-After": "1"}
+                ErrorKind.UNAVAILABLE,
+                "Rate limits cannot be checked right now; try again shortly",
+                code="limiter_unavailable",
+                headers={"Retry-After": "1"},
             )
 
     async def problem(self) -> str | None:

@@ -135,7 +135,9 @@ class ChatRequest:
     response_format: ResponseFormat | None = None
     reasoning: Reasoning | None = None
     user: str | None = None
-    hosted_tools: list[str] = field(default_factory=list)  # hosted tools offered (their types), which run at the client's provider
+    hosted_tools: list[str] = field(
+        default_factory=list
+    )  # hosted tools offered (their types), which run at the client's provider
     server_tools: dict[str, str] = field(default_factory=dict)  # those other providers run too: capability -> the client's type
 
 

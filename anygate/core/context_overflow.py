@@ -15,7 +15,11 @@ CODE = "context_length_exceeded"
 _WORDINGS = (
     (re.compile(r"prompt is too long: (\d+) tokens > (\d+) maximum", re.I), 1, 2),  # Anthropic
     (re.compile(r"input token count \(?(\d+)\)? exceeds the maximum number of tokens allowed \(?(\d+)\)?", re.I), 1, 2),  # Gemini
-    (re.compile(r"maximum context length is (\d+) tokens.*?(?:resulted in|requested) (\d+) tokens", re.I | re.S), 2, 1),  # OpenAI, vLLM
+    (
+        re.compile(r"maximum context length is (\d+) tokens.*?(?:resulted in|requested) (\d+) tokens", re.I | re.S),
+        2,
+        1,
+    ),  # OpenAI, vLLM
 )
 _MARKERS = ("prompt is too long", "maximum context length", "input token count")
 

@@ -24,7 +24,9 @@ def _asset_refusal(what: str) -> Callable[[str], GatewayError]:
     """How an asset URL chosen by an upstream is refused: the upstream's fault, not the client's."""
 
     def refuse(why: str) -> GatewayError:
-        return GatewayError(ErrorKind.UPSTREAM, f"the upstream's {what} URL cannot be fetched: {why}", code="upstream_bad_response")
+        return GatewayError(
+            ErrorKind.UPSTREAM, f"the upstream's {what} URL cannot be fetched: {why}", code="upstream_bad_response"
+        )
 
     return refuse
 
@@ -89,14 +91,20 @@ class Outbound:
                 raise refuse("it redirects to an invalid URL") from None
             method, data, headers = "GET", None, None
 
-    async def open_asset(self, url: str, what: str, *, allow_private: bool, timeout: aiohttp.ClientTimeout) -> aiohttp.ClientResponse:
+    async def open_asset(
+        self, url: str, what: str, *, allow_private: bool, timeout: aiohttp.ClientTimeout
+    ) -> aiohttp.ClientResponse:
         """An asset URL an upstream answered with (a video, a generated image), opened under the rules
         for them (up to ASSET_REDIRECTS redirects, each hop checked) and answering 200, to be released
         by the caller; any failure is the upstream's, a GatewayError 502."""
         try:
-            resp = await self.open(url, _asset_refusal(what), allow_private=allow_private, timeout=timeout, redirects=ASSET_REDIRECTS)
+            resp = await self.open(
+                url, _asset_refusal(what), allow_private=allow_private, timeout=timeout, redirects=ASSET_REDIRECTS
+            )
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise GatewayError(ErrorKind.UPSTREAM, f"the {what} could not be fetched ({type(exc).__name__})", code="upstream_unreachable") from None
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"the {what} could not be fetched ({type(exc).__name__})", code="upstream_unreachable"
+            ) from None
         if resp.status != 200:
             resp.release()
             raise GatewayError(ErrorKind.UPSTREAM, f"the {what}'s host answered HTTP {resp.status}", code="upstream_error")

@@ -43,9 +43,7 @@ class HttpUpstream:
         reply = await self._call(method, url, orjson.dumps(body) if body is not None else None, False, headers)
         return json_object(reply.body or b"", self.name)
 
-    async def _call(
-        self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None
-    ) -> Reply:
+    async def _call(self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None) -> Reply:
         resp = await self._open(method, url, data, headers)
         if stream and resp.content_type == "text/event-stream":
             return await self._stream(resp)
@@ -67,7 +65,9 @@ class HttpUpstream:
         resp = await self._open(method, url, data, headers)
         if resp.content_type == "application/json":
             return Reply(body=await self._whole(resp))
-        return Reply(chunks=resp.content.iter_any(), close=_closer(resp), content_type=resp.content_type or "application/octet-stream")
+        return Reply(
+            chunks=resp.content.iter_any(), close=_closer(resp), content_type=resp.content_type or "application/octet-stream"
+        )
 
     async def _open(
         self, method: str, url: str, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str] | None

@@ -25,7 +25,9 @@ def form_body(upload: Upload) -> tuple[str, AsyncIterator[bytes]]:
 
     async def body() -> AsyncIterator[bytes]:
         yield b"".join(_field(boundary, name, value) for name, value in upload.fields)
-        disposition = f'Content-Disposition: form-data; name="{_quoted(upload.file_field)}"; filename="{_quoted(upload.filename)}"\r\n'
+        disposition = (
+            f'Content-Disposition: form-data; name="{_quoted(upload.file_field)}"; filename="{_quoted(upload.filename)}"\r\n'
+        )
         yield b"--" + boundary + b"\r\n" + disposition.encode() + f"Content-Type: {upload.content_type}\r\n\r\n".encode()
         async for chunk in upload.chunks:
             yield chunk

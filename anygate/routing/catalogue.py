@@ -56,5 +56,8 @@ def find_model(gateway: Gateway, key: KeyRecord, model: str) -> ModelInfo:
         if info.id == model:
             return info
     raise GatewayError(
-        ErrorKind.NOT_FOUND, f"The model '{model}' does not exist or you do not have access to it.", param="model", code="model_not_found"
+        ErrorKind.NOT_FOUND,
+        f"The model '{model}' does not exist or you do not have access to it.",
+        param="model",
+        code="model_not_found",
     )

@@ -60,7 +60,11 @@ class ModelTable:
     """Resolves a public model id for a key to its targets, in the order they are to be tried."""
 
     def __init__(
-        self, settings: Settings, providers: dict[str, Provider], rng: random.Random | None = None, task_providers: Collection[str] = ()
+        self,
+        settings: Settings,
+        providers: dict[str, Provider],
+        rng: random.Random | None = None,
+        task_providers: Collection[str] = (),
     ) -> None:
         self._rng = rng or random.Random()
         self._tiers: dict[str, list[list[Target]]] = {}

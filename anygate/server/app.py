@@ -52,7 +52,16 @@ def _request_id(request: web.Request) -> str:
     return f"{_ID_PREFIX}{next(_id_counter):010x}"
 
 
-def _refusal(request: web.Request, route: Route, family: Family, request_id: str, call: Call | None, status: int, seconds: float, error: str) -> dict[str, Any]:
+def _refusal(
+    request: web.Request,
+    route: Route,
+    family: Family,
+    request_id: str,
+    call: Call | None,
+    status: int,
+    seconds: float,
+    error: str,
+) -> dict[str, Any]:
     """What the dashboard shows of a call that ended before any upstream answered it (so left no usage record)."""
     return {
         "created_at": time.time(),
@@ -204,7 +213,9 @@ def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Applic
         """Where a person (or a probe) landing on the bare address finds their way."""
         links = {"health": "/health", "endpoints": "/api-endpoints.json", "dashboard": "/dashboard", "metrics": "/metrics"}
         bases = {"openai": "/openai/v1", "anthropic": "/anthropic", "gemini": "/gemini"}
-        return web.json_response({"name": "anygate", "version": __version__, "status": "ok", "links": links, "sdk_base_urls": bases})
+        return web.json_response(
+            {"name": "anygate", "version": __version__, "status": "ok", "links": links, "sdk_base_urls": bases}
+        )
 
     async def unknown_route(request: web.Request) -> web.Response:
         err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")

@@ -37,10 +37,13 @@ ADMIN = KeyRecord("admin", "admin", "", None, None, None, None, None, 0.0, None)
 def authenticate_admin(request: web.Request, admin_key: str | None) -> KeyRecord:
     """ADMIN when the request carries the configured admin key; 404 when there is none, 401 otherwise."""
     if not admin_key:
-        raise GatewayError(ErrorKind.NOT_FOUND, (
-            "The admin API is disabled: give the gateway an admin key (admin_key: ${ANYGATE_ADMIN_KEY} in its configuration file, "
-            "or the ANYGATE_ADMIN_KEY environment variable when it runs on the built-in default) and restart it"
-        ))
+        raise GatewayError(
+            ErrorKind.NOT_FOUND,
+            (
+                "The admin API is disabled: give the gateway an admin key (admin_key: ${ANYGATE_ADMIN_KEY} in its configuration file, "
+                "or the ANYGATE_ADMIN_KEY environment variable when it runs on the built-in default) and restart it"
+            ),
+        )
     given = key_from_request(request)
     if not given or not hmac.compare_digest(given.encode(), admin_key.encode()):
         raise GatewayError(ErrorKind.AUTHENTICATION, "Invalid admin key")

@@ -114,7 +114,14 @@ class Generation:
 def upstream_failed(call: Call, model: str, provider: str, err: GatewayError) -> None:
     """The log line of one failed upstream attempt: which model and provider, and what it said (its
     credentials scrubbed, as in every log line)."""
-    fields = {"request_id": call.request_id, "model": model, "provider": provider, "status": err.status, "code": err.code, "error": err.message[:500]}
+    fields = {
+        "request_id": call.request_id,
+        "model": model,
+        "provider": provider,
+        "status": err.status,
+        "code": err.code,
+        "error": err.message[:500],
+    }
     log.warning("upstream failed", extra={"fields": fields})
 
 
@@ -135,7 +142,9 @@ async def obtain(generation: Generation, plan: list[Target]) -> tuple[Target, Re
     return await attempt(generation.call, generation.client.name, plan, send)
 
 
-async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[Target], Awaitable[Reply]]) -> tuple[Target, Reply]:
+async def attempt(
+    call: Call, family: str, plan: list[Target], send: Callable[[Target], Awaitable[Reply]]
+) -> tuple[Target, Reply]:
     """The first target of `plan` to answer through `send`, trying each in turn (from the start again
     when the plan is shorter than the configured attempts); the last failure is recorded (at no cost)
     and raised."""
@@ -163,7 +172,13 @@ async def attempt(call: Call, family: str, plan: list[Target], send: Callable[[T
                 record_failure(call, family, target, err)
                 raise
             target.breaker.failure()
-            failed = {"provider": target.provider.name, "model": target.model, "status": err.status, "ms": round(spent * 1000.0, 1), "error": err.message[:200]}
+            failed = {
+                "provider": target.provider.name,
+                "model": target.model,
+                "status": err.status,
+                "ms": round(spent * 1000.0, 1),
+                "error": err.message[:200],
+            }
             call.failures = [*(call.failures or []), failed]
             continue
         call.upstream_seconds += time.perf_counter() - sent

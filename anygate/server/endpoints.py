@@ -49,7 +49,14 @@ def public_index(families: list[Family]) -> dict[str, Any]:
 def admin_index(admin: Family) -> dict[str, Any]:
     """The operator's routes: the admin API, metrics and the dashboard."""
     endpoints: list[dict[str, Any]] = [
-        {"method": "GET", "path": "/dashboard", "family": "dashboard", "auth": [], "mode": "sync", "summary": "The dashboard (log in with the admin key)"},
+        {
+            "method": "GET",
+            "path": "/dashboard",
+            "family": "dashboard",
+            "auth": [],
+            "mode": "sync",
+            "summary": "The dashboard (log in with the admin key)",
+        },
         {
             "method": "GET",
             "path": "/metrics",

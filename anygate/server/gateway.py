@@ -50,7 +50,9 @@ class Gateway:
         self.retention = Retention(self.engine, settings.retention)
         protect(settings.secrets())
         self.limiter: Limiter = (
-            RedisLimiter(settings.redis, deny_on_error=settings.limits.on_redis_error == "deny") if settings.redis else MemoryLimiter()
+            RedisLimiter(settings.redis, deny_on_error=settings.limits.on_redis_error == "deny")
+            if settings.redis
+            else MemoryLimiter()
         )
         self.replay = ReplayCache()
         self.metrics = Metrics()
@@ -95,7 +97,9 @@ class Gateway:
         for name, config in self.settings.providers.items():
             adapter = known.get(config.type)
             if adapter is None:
-                log.warning("provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type)
+                log.warning(
+                    "provider '%s': type '%s' is not available in this build yet; its models answer 503", name, config.type
+                )
                 continue
             if adapter.build is not None:
                 self.providers[name] = adapter.build(name, config, self._http)
@@ -103,7 +107,10 @@ class Gateway:
                 task_providers[name] = adapter.build_tasks(name, config, self._http)
         self.models = ModelTable(self.settings, self.providers, task_providers=set(task_providers) - set(self.providers))
         if self._metrics_dir is not None:  # one of several workers: they share their breakers
-            share_breakers({f"{i}:{t.public_model}:{t.provider.name}:{t.model}": t.breaker for i, t in enumerate(self.models.targets())}, self._metrics_dir)
+            share_breakers(
+                {f"{i}:{t.public_model}:{t.provider.name}:{t.model}": t.breaker for i, t in enumerate(self.models.targets())},
+                self._metrics_dir,
+            )
         self.tasks.models = TaskModels(self.settings, task_providers)
         self.tasks.start(self.outbound)
         if self._sharing is not None:
@@ -141,4 +148,3 @@ class Gateway:
             await self._http.close()
         await self.outbound.close()
         await self.engine.dispose()
-

@@ -183,7 +183,9 @@ async def relay_same_family(
                                 pieces += 1
                             elif isinstance(event, StreamEnd):
                                 usage = event.usage
-                                await record_before_end(call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), 200)
+                                await record_before_end(
+                                    call, wire.name, target, usage or Usage(estimate_prompt(body), pieces, estimated=True), 200
+                                )
                     except GatewayError as err:
                         watching, status = False, err.status
                 await streaming.write(response, names.feed(chunk) if names else chunk)

@@ -25,10 +25,14 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         else:
             raw = await asyncio.wait_for(request.read(), request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT))
     except TimeoutError:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
+        ) from None
     except web.HTTPRequestEntityTooLarge:
         limit = MAX_BODY_BYTES // (1024 * 1024)
-        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({limit} MB)", status=413) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({limit} MB)", status=413
+        ) from None
     if not raw.strip():
         raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body is empty; send a JSON object")
     try:
@@ -41,6 +45,7 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
         try:
             orjson.dumps(data)
         except orjson.JSONEncodeError:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is nested more than {MAX_DEPTH} levels deep") from None
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, f"The request body is nested more than {MAX_DEPTH} levels deep"
+            ) from None
     return data
-

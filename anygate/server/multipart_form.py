@@ -26,7 +26,9 @@ _CONTENT_TYPE = re.compile(r"^[\w.+-]+/[\w.+-]+$")
 
 def too_large(limit: int) -> GatewayError:
     """The 413 of an upload over the route's limit."""
-    return GatewayError(ErrorKind.INVALID_REQUEST, f"The file is larger than this route takes ({limit // (1024 * 1024)} MB)", status=413)
+    return GatewayError(
+        ErrorKind.INVALID_REQUEST, f"The file is larger than this route takes ({limit // (1024 * 1024)} MB)", status=413
+    )
 
 
 async def read_upload(request: web.Request, needs: Collection[str], limit: int, file_field: str = "file") -> Upload:
@@ -67,7 +69,9 @@ async def _next(reader: MultipartReader, idle: float) -> BodyPartReader | None:
     try:
         part = await asyncio.wait_for(reader.next(), idle)
     except TimeoutError:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
+        ) from None
     except ValueError as exc:  # a malformed form
         raise invalid_request(f"The multipart form could not be read: {exc}") from None
     if part is not None and not isinstance(part, BodyPartReader):
@@ -79,7 +83,9 @@ async def _read(part: BodyPartReader, idle: float) -> bytes:
     try:
         return await asyncio.wait_for(part.read_chunk(_CHUNK), idle)
     except TimeoutError:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
+        ) from None
 
 
 async def _field(part: BodyPartReader, idle: float, count: int) -> tuple[str, str]:

@@ -73,7 +73,9 @@ async def database_problem(url: str) -> str | None:
 async def reachability(settings: Settings, seconds: float = 5.0) -> list[tuple[str, str | None]]:
     """Each service the configuration names (the database, Redis, each provider's base URL) with why
     it cannot be reached, or None when it answers; a connection is opened, nothing is changed."""
-    checks: list[tuple[str, Awaitable[str | None]]] = [(f"database {without_password(settings.database)}", _database_answers(settings.database))]
+    checks: list[tuple[str, Awaitable[str | None]]] = [
+        (f"database {without_password(settings.database)}", _database_answers(settings.database))
+    ]
     if settings.redis:
         checks.append((f"redis {without_password(settings.redis)}", _redis_answers(settings.redis)))
     for name, provider in settings.providers.items():

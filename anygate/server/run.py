@@ -50,7 +50,9 @@ def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metri
 
 async def _serve_until_stopped(app: web.Application, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
     """Serve `app` (aiohttp's runner, the listener's bounds) until cancelled, then shut down gracefully."""
-    runner = web.AppRunner(app, handle_signals=True, access_log=None, shutdown_timeout=settings.server.shutdown_grace_seconds, keepalive_timeout=75)
+    runner = web.AppRunner(
+        app, handle_signals=True, access_log=None, shutdown_timeout=settings.server.shutdown_grace_seconds, keepalive_timeout=75
+    )
     await runner.setup()
     try:
         await GuardedSite(runner, host, port, reuse_port, settings.server).start()
@@ -84,7 +86,9 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
         return
     ctx = multiprocessing.get_context("spawn")
     metrics_dir = tempfile.mkdtemp(prefix="anygate-metrics-")  # the workers' metrics, added up at each scrape
-    children = [ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir), daemon=False) for _ in range(workers)]
+    children = [
+        ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir), daemon=False) for _ in range(workers)
+    ]
     for child in children:
         child.start()
 

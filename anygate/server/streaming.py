@@ -68,7 +68,9 @@ def _watch(request: web.Request, call: Call) -> None:
 def upstream_read_error(call: Call, provider: str, exc: BaseException) -> GatewayError:
     """The error for a failure while reading an upstream's stream (or its cut, at the end of a shutdown's grace)."""
     if call.gateway.stopping:
-        return GatewayError(ErrorKind.UNAVAILABLE, "The gateway is shutting down and its grace period for streams has ended; the stream was cut")
+        return GatewayError(
+            ErrorKind.UNAVAILABLE, "The gateway is shutting down and its grace period for streams has ended; the stream was cut"
+        )
     return timed_out(provider) if isinstance(exc, asyncio.TimeoutError) else unreachable(provider, type(exc).__name__)
 
 

@@ -68,7 +68,9 @@ async def owned(engine: AsyncEngine, kind: str, ids: Iterable[str], provider: st
 
 async def held(engine: AsyncEngine, kind: str, ids: Iterable[str], key_id: str) -> set[str]:
     """Those of `ids` that belong to the key, wherever they are held."""
-    query = select(UpstreamObject.id).where(UpstreamObject.id.in_(list(ids)), UpstreamObject.kind == kind, UpstreamObject.key_id == key_id)
+    query = select(UpstreamObject.id).where(
+        UpstreamObject.id.in_(list(ids)), UpstreamObject.kind == kind, UpstreamObject.key_id == key_id
+    )
     async with engine.connect() as conn:
         return set((await conn.execute(query)).scalars())
 
@@ -77,5 +79,7 @@ async def forget(engine: AsyncEngine, kind: str, object_id: str, provider: str) 
     """Drop the record of a deleted object."""
     async with engine.begin() as conn:
         await conn.execute(
-            delete(UpstreamObject).where(UpstreamObject.id == object_id, UpstreamObject.provider == provider, UpstreamObject.kind == kind)
+            delete(UpstreamObject).where(
+                UpstreamObject.id == object_id, UpstreamObject.provider == provider, UpstreamObject.kind == kind
+            )
         )

@@ -49,8 +49,7 @@ IDLE_SCAN_SECONDS = 5.0  # how soon work this instance was not told of (another'
 SUBMITTING = "SUBMITTING"  # the upstream status of an intent: the submit is under way
 SUBMIT_LOST = "SUBMIT_LOST"
 _SUBMIT_LOST_ERROR = (
-    "the gateway stopped while submitting this task and the upstream has no task it can match to it; "
-    "nothing was charged"
+    "the gateway stopped while submitting this task and the upstream has no task it can match to it; nothing was charged"
 )
 
 
@@ -168,7 +167,9 @@ class TaskEngine:
             "next_poll_at": next_poll,
         }
         if not await submitted(self._engine, task_id, values):
-            log.warning("task %s was reconciled while its submit ran; upstream task %s is not followed", task_id, answer.upstream_id)
+            log.warning(
+                "task %s was reconciled while its submit ran; upstream task %s is not followed", task_id, answer.upstream_id
+            )
             return view(await find_task(self._engine, task_id, key.id))
         self._poller.due(next_poll)
         return view(SimpleNamespace(**(row | values)))
@@ -196,13 +197,18 @@ class TaskEngine:
     async def _poll_one(self, task: Any) -> None:
         before = TaskStatus(TaskState(task.state), task.upstream_status, task.progress, task.error)
         now = time.time()
-        gap = min(self._settings.poll_interval_seconds * 1.5 ** min(task.polls, 12), max(MAX_POLL_GAP_SECONDS, self._settings.poll_interval_seconds))
+        gap = min(
+            self._settings.poll_interval_seconds * 1.5 ** min(task.polls, 12),
+            max(MAX_POLL_GAP_SECONDS, self._settings.poll_interval_seconds),
+        )
         provider = self.models.provider(task.provider)
         result: dict[str, Any] | None = None
         upstream_id = None  # found for a submit that was cut off
         if now >= task.deadline_at or provider is None:  # without its provider, a task is claimed only at its deadline
             missing = "" if provider else f" (no instance that polled it has provider '{task.provider}' configured)"
-            status = TaskStatus(TaskState.FAILED, "DEADLINE_EXCEEDED", task.progress, f"the task did not finish before its deadline{missing}")
+            status = TaskStatus(
+                TaskState.FAILED, "DEADLINE_EXCEEDED", task.progress, f"the task did not finish before its deadline{missing}"
+            )
         else:
             try:
                 if task.upstream_id:
@@ -218,7 +224,12 @@ class TaskEngine:
                 return
             status, result = polled.status, polled.raw or None
         after = view(task)
-        after.state, after.upstream_status, after.progress, after.error = status.state, status.upstream_status, status.progress, status.error
+        after.state, after.upstream_status, after.progress, after.error = (
+            status.state,
+            status.upstream_status,
+            status.progress,
+            status.error,
+        )
         if result is not None:
             after.result = result
         changed = (before.state, before.upstream_status) != (status.state, status.upstream_status)

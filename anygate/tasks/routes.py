@@ -49,13 +49,19 @@ async def submit_task(
     tasks = call.gateway.tasks
     if idempotency_key is not None:
         if not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters", param="Idempotency-Key")
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST,
+                f"Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} characters",
+                param="Idempotency-Key",
+            )
         if (first := await _first_task(call, idempotency_key, family, kind, body)) is not None:
             return first
     await tasks.check_callback(callback_url or None)
     await admit(call, body)
     try:
-        return await tasks.submit(call.key, family, kind, target, body, upstream_body(target), callback_url or None, idempotency_key)
+        return await tasks.submit(
+            call.key, family, kind, target, body, upstream_body(target), callback_url or None, idempotency_key
+        )
     except IntegrityError:  # the same key, sent twice at once: the other request made the task
         first = await _first_task(call, str(idempotency_key), family, kind, body)
         if first is None:

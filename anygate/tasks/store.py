@@ -214,7 +214,11 @@ async def claim_deliveries(engine: AsyncEngine, lease: float, limit: int = 20) -
     earlier = aliased(WebhookDelivery)
     waits = (
         select(earlier.id)
-        .where(earlier.task_id == WebhookDelivery.task_id, earlier.state == "pending", earlier.created_at < WebhookDelivery.created_at)
+        .where(
+            earlier.task_id == WebhookDelivery.task_id,
+            earlier.state == "pending",
+            earlier.created_at < WebhookDelivery.created_at,
+        )
         .exists()
     )
     due = _claimable(

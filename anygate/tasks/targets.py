@@ -73,7 +73,9 @@ class TaskModels:
         check_model(model, key, targets is not None)
         able = [t for t in targets or [] if t.kinds.intersection(kinds)]
         if not able:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{' or '.join(kinds)}' tasks", param="model")
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, f"The model '{model}' does not run '{' or '.join(kinds)}' tasks", param="model"
+            )
         best = min(t.priority for t in able)
         tier = [t for t in able if t.priority == best]
         pick = self._rng.choices(tier, weights=[t.weight for t in tier])[0]

@@ -91,23 +91,87 @@ class Checklist:
         m = "{model}"
         return [
             Step("API key", "-", "a key, from ANYGATE_API_KEY (or --key)", self.key),
-            Step("models list", "GET /openai/v1/models (Authorization: Bearer)", "200, a list with the model to use", self.models_list),
-            Step("Anthropic models list", "GET /anthropic/v1/models (x-api-key)", "200, data[] with type model", self.anthropic_models),
+            Step(
+                "models list",
+                "GET /openai/v1/models (Authorization: Bearer)",
+                "200, a list with the model to use",
+                self.models_list,
+            ),
+            Step(
+                "Anthropic models list",
+                "GET /anthropic/v1/models (x-api-key)",
+                "200, data[] with type model",
+                self.anthropic_models,
+            ),
             Step("text call", f"POST /openai/v1/chat/completions model={m}", "200, a message with text and usage", self.text),
-            Step("OpenAI streaming", "POST /openai/v1/chat/completions stream:true", "SSE chunks, a usage chunk, [DONE]", self.streaming),
-            Step("Responses streaming", "POST /openai/v1/responses stream:true", "SSE events ending with response.completed", self.responses_stream),
-            Step("Anthropic messages", "POST /anthropic/v1/messages (x-api-key, anthropic-version)", "200, type message with text", self.anthropic),
-            Step("Anthropic streaming", "POST /anthropic/v1/messages stream:true", "message_start … message_stop", self.anthropic_stream),
-            Step("Anthropic count_tokens", "POST /anthropic/v1/messages/count_tokens", "200, input_tokens > 0", self.count_tokens),
-            Step("Gemini generateContent", f"POST /gemini/v1beta/models/{m}:generateContent (x-goog-api-key)", "200, a candidate with text", self.gemini),
-            Step("Gemini streaming", f"POST /gemini/v1beta/models/{m}:streamGenerateContent?alt=sse", "SSE chunks, the last with finishReason", self.gemini_stream),
-            Step("media task", "POST /openai/v1/videos or /transtreams/kling/v1/images/generations with a callback", "a task id, then completed when polled", self.media_task),
+            Step(
+                "OpenAI streaming",
+                "POST /openai/v1/chat/completions stream:true",
+                "SSE chunks, a usage chunk, [DONE]",
+                self.streaming,
+            ),
+            Step(
+                "Responses streaming",
+                "POST /openai/v1/responses stream:true",
+                "SSE events ending with response.completed",
+                self.responses_stream,
+            ),
+            Step(
+                "Anthropic messages",
+                "POST /anthropic/v1/messages (x-api-key, anthropic-version)",
+                "200, type message with text",
+                self.anthropic,
+            ),
+            Step(
+                "Anthropic streaming",
+                "POST /anthropic/v1/messages stream:true",
+                "message_start … message_stop",
+                self.anthropic_stream,
+            ),
+            Step(
+                "Anthropic count_tokens", "POST /anthropic/v1/messages/count_tokens", "200, input_tokens > 0", self.count_tokens
+            ),
+            Step(
+                "Gemini generateContent",
+                f"POST /gemini/v1beta/models/{m}:generateContent (x-goog-api-key)",
+                "200, a candidate with text",
+                self.gemini,
+            ),
+            Step(
+                "Gemini streaming",
+                f"POST /gemini/v1beta/models/{m}:streamGenerateContent?alt=sse",
+                "SSE chunks, the last with finishReason",
+                self.gemini_stream,
+            ),
+            Step(
+                "media task",
+                "POST /openai/v1/videos or /transtreams/kling/v1/images/generations with a callback",
+                "a task id, then completed when polled",
+                self.media_task,
+            ),
             Step("music task", "POST /suno/generate with callBackUrl", "a taskId, then SUCCESS when polled", self.music_task),
             Step("callbacks", "(the tasks above)", "a callback per task, signed with the key's webhook secret", self.callbacks),
-            Step("bad key -> 401", "POST /openai/v1/chat/completions with a wrong key", "401 in OpenAI's error shape", self.bad_key),
-            Step("forbidden model -> 403", "POST /openai/v1/chat/completions with a model the key may not use", "403 model_not_allowed", self.forbidden),
-            Step("unknown model -> 404", "POST /openai/v1/chat/completions model=no-such-model", "404 model_not_found", self.unknown_model),
-            Step("rate limit -> 429", "POST /anthropic/v1/messages/count_tokens until the key's request limit", "429 with Retry-After and x-ratelimit-*", self.rate_limit),
+            Step(
+                "bad key -> 401", "POST /openai/v1/chat/completions with a wrong key", "401 in OpenAI's error shape", self.bad_key
+            ),
+            Step(
+                "forbidden model -> 403",
+                "POST /openai/v1/chat/completions with a model the key may not use",
+                "403 model_not_allowed",
+                self.forbidden,
+            ),
+            Step(
+                "unknown model -> 404",
+                "POST /openai/v1/chat/completions model=no-such-model",
+                "404 model_not_found",
+                self.unknown_model,
+            ),
+            Step(
+                "rate limit -> 429",
+                "POST /anthropic/v1/messages/count_tokens until the key's request limit",
+                "429 with Retry-After and x-ratelimit-*",
+                self.rate_limit,
+            ),
         ]
 
     def key(self) -> str:
@@ -121,7 +185,9 @@ class Checklist:
         answer = self.client.call("GET", "/openai/v1/models")
         if answer.status == 401:
             self.key_refused = True
-            raise Failed(f"the gateway refuses this key (401: {str(answer.json().get('error', {}).get('message'))[:120]}): check ANYGATE_API_KEY or --key")
+            raise Failed(
+                f"the gateway refuses this key (401: {str(answer.json().get('error', {}).get('message'))[:120]}): check ANYGATE_API_KEY or --key"
+            )
         self.models = _ok(answer)["data"]
         chat = [m["id"] for m in self.models if "tasks" not in m]
         if self.model is None:
@@ -176,7 +242,9 @@ class Checklist:
         return f"{data['input_tokens']} input tokens"
 
     def gemini(self) -> str:
-        data = _ok(self.client.call("POST", f"/gemini/v1beta/models/{self._model()}:generateContent", _gemini_body(), auth="gemini"))
+        data = _ok(
+            self.client.call("POST", f"/gemini/v1beta/models/{self._model()}:generateContent", _gemini_body(), auth="gemini")
+        )
         parts = data["candidates"][0]["content"]["parts"]
         _expect(any(isinstance(p.get("text"), str) for p in parts), "no text part")
         return f"finishReason {data['candidates'][0].get('finishReason')}"
@@ -184,7 +252,9 @@ class Checklist:
     def gemini_stream(self) -> str:
         path = f"/gemini/v1beta/models/{self._model()}:streamGenerateContent?alt=sse"
         chunks = [json.loads(data) for _, data in _events(self.client.call("POST", path, _gemini_body(), auth="gemini"))]
-        _expect(bool(chunks) and chunks[-1]["candidates"][0].get("finishReason") is not None, "the last chunk has no finishReason")
+        _expect(
+            bool(chunks) and chunks[-1]["candidates"][0].get("finishReason") is not None, "the last chunk has no finishReason"
+        )
         return f"{len(chunks)} chunks"
 
     def media_task(self) -> str:
@@ -193,7 +263,10 @@ class Checklist:
         if video is not None:
             body = {"model": video, "prompt": "A short test clip of a calm sea."}
             created = _ok(self._create("/openai/v1/videos", body, "callback_url", "media"))
-            done = self._poll(lambda: _ok(self.client.call("GET", f"/openai/v1/videos/{created['id']}")), lambda v: v["status"] not in ("queued", "in_progress"))
+            done = self._poll(
+                lambda: _ok(self.client.call("GET", f"/openai/v1/videos/{created['id']}")),
+                lambda v: v["status"] not in ("queued", "in_progress"),
+            )
             _expect(done["status"] == "completed", f"task {created['id']} {done['status']}: {done.get('error')}")
             return f"{video}: video {created['id']} completed"
         image = self._task_model(_KLING_IMAGE_KINDS)
@@ -203,7 +276,9 @@ class Checklist:
         created = _ok(self._create("/transtreams/kling/v1/images/generations", body, "callback_url", "media"))["data"]
         path = f"/transtreams/kling/v1/images/generations/{created['task_id']}"
         done = self._poll(lambda: _ok(self.client.call("GET", path))["data"], lambda d: d["task_status"] in ("succeed", "failed"))
-        _expect(done["task_status"] == "succeed", f"task {created['task_id']} {done['task_status']}: {done.get('task_status_msg')}")
+        _expect(
+            done["task_status"] == "succeed", f"task {created['task_id']} {done['task_status']}: {done.get('task_status_msg')}"
+        )
         return f"{image}: image task {created['task_id']} succeed"
 
     def music_task(self) -> str:
@@ -227,13 +302,19 @@ class Checklist:
             raise Skipped(self.callback_refused or "no task was started")
         got = {name: self.receiver.wait(name, CALLBACK_SECONDS) for name in self.tasks_called_back}
         missing = [name for name, calls in got.items() if not calls]
-        _expect(not missing, f"no callback for the {', '.join(missing)} task within {CALLBACK_SECONDS:.0f} s at {self.receiver.url('…')}")
+        _expect(
+            not missing,
+            f"no callback for the {', '.join(missing)} task within {CALLBACK_SECONDS:.0f} s at {self.receiver.url('…')}",
+        )
         every = [c for calls in got.values() for c in calls]
         if self.options.webhook_secret is None:
             return f"{len(every)} received; signatures not checked (give --webhook-secret or ANYGATE_WEBHOOK_SECRET)"
         for c in every:
             expected = signature(self.options.webhook_secret, c.headers.get("X-Anygate-Timestamp", ""), c.body)
-            _expect(hmac.compare_digest(expected, c.headers.get("X-Anygate-Signature", "")), f"a callback to {c.path} has a wrong signature")
+            _expect(
+                hmac.compare_digest(expected, c.headers.get("X-Anygate-Signature", "")),
+                f"a callback to {c.path} has a wrong signature",
+            )
         return f"{len(every)} received, every signature right"
 
     def bad_key(self) -> str:
@@ -248,11 +329,15 @@ class Checklist:
             raise Skipped("give --forbidden-model, a model this key may not use")
         answer = self.client.call("POST", "/openai/v1/chat/completions", {**self._hello(), "model": self.options.forbidden_model})
         data = answer.json()
-        _expect(answer.status == 403 and data["error"].get("code") == "model_not_allowed", f"HTTP {answer.status}: {str(data)[:200]}")
+        _expect(
+            answer.status == 403 and data["error"].get("code") == "model_not_allowed", f"HTTP {answer.status}: {str(data)[:200]}"
+        )
         return "403 model_not_allowed"
 
     def unknown_model(self) -> str:
-        answer = self.client.call("POST", "/openai/v1/chat/completions", {**self._hello(), "model": "no-such-model-anygate-verify"})
+        answer = self.client.call(
+            "POST", "/openai/v1/chat/completions", {**self._hello(), "model": "no-such-model-anygate-verify"}
+        )
         data = answer.json()
         _expect(answer.status == 404 and data["error"].get("code") == "model_not_found", f"HTTP {answer.status}")
         return "404 model_not_found"
@@ -265,7 +350,10 @@ class Checklist:
             answer = self.client.call("POST", "/anthropic/v1/messages/count_tokens", body, auth="anthropic")
             if answer.status == 429:
                 error = answer.json()
-                _expect(error.get("type") == "error" and error["error"]["type"] == "rate_limit_error", f"not Anthropic's error shape: {error}")
+                _expect(
+                    error.get("type") == "error" and error["error"]["type"] == "rate_limit_error",
+                    f"not Anthropic's error shape: {error}",
+                )
                 _expect("Retry-After" in answer.headers, "no Retry-After header")
                 limit = answer.headers.get("x-ratelimit-limit-requests")
                 _expect(limit is not None, "no x-ratelimit-limit-requests header")

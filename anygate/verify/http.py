@@ -58,7 +58,9 @@ class Client:
             "gemini": {"x-goog-api-key": secret},
         }[auth]
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, headers={"Content-Type": "application/json", **headers}, method=method)
+        request = urllib.request.Request(
+            self.base + path, data=data, headers={"Content-Type": "application/json", **headers}, method=method
+        )
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_SECONDS) as resp:
                 return Answer(resp.status, dict(resp.headers), resp.read())

@@ -26,7 +26,10 @@ OVERFLOWS = {
             "code": "context_length_exceeded",
         }
     },
-    "anthropic": {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 131072 tokens > 128000 maximum"}},
+    "anthropic": {
+        "type": "error",
+        "error": {"type": "invalid_request_error", "message": "prompt is too long: 131072 tokens > 128000 maximum"},
+    },
     "gemini": {
         "error": {
             "code": 400,
@@ -73,6 +76,8 @@ def _text(value: Any) -> str:
 class FakeAgentUpstream:
     """The fake's state: every request it received (path, headers, body), for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.app = web.Application(client_max_size=20 * 1024 * 1024)
@@ -98,7 +103,9 @@ class FakeAgentUpstream:
         usage = {"prompt_tokens": USAGE["input"], "completion_tokens": USAGE["output"], "total_tokens": sum(USAGE.values())}
         if kind == "call":
             name, args = value
-            calls = [{"id": "call_agent1", "type": "function", "function": {"name": name, "arguments": orjson.dumps(args).decode()}}]
+            calls = [
+                {"id": "call_agent1", "type": "function", "function": {"name": name, "arguments": orjson.dumps(args).decode()}}
+            ]
             message: dict[str, Any] = {"role": "assistant", "content": None, "tool_calls": calls}
             finish = "tool_calls"
         else:
@@ -110,13 +117,29 @@ class FakeAgentUpstream:
         chunks = [{"role": "assistant", "content": ""}]
         if kind == "call":
             call = message["tool_calls"][0]
-            chunks.append({"tool_calls": [{"index": 0, "id": call["id"], "type": "function", "function": {"name": call["function"]["name"], "arguments": ""}}]})
+            chunks.append(
+                {
+                    "tool_calls": [
+                        {
+                            "index": 0,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {"name": call["function"]["name"], "arguments": ""},
+                        }
+                    ]
+                }
+            )
             args = call["function"]["arguments"]
             chunks += [{"tool_calls": [{"index": 0, "function": {"arguments": args[i : i + 8]}}]} for i in range(0, len(args), 8)]
         else:
             chunks += [{"content": value[i : i + 6]} for i in range(0, len(value), 6)]
-        events = [{**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": d, "finish_reason": None}]} for d in chunks]
-        events.append({**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+        events = [
+            {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": d, "finish_reason": None}]}
+            for d in chunks
+        ]
+        events.append(
+            {**base, "object": "chat.completion.chunk", "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]}
+        )
         events.append({**base, "object": "chat.completion.chunk", "choices": [], "usage": usage})
         return await _sse(request, [b"data: " + orjson.dumps(e) for e in events] + [b"data: [DONE]"])
 
@@ -146,11 +169,17 @@ class FakeAgentUpstream:
             else {"type": "text_delta", "text": value}
         )
         events = [
-            ("message_start", {"message": {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}}),
+            (
+                "message_start",
+                {"message": {**message, "content": [], "stop_reason": None, "usage": {**usage, "output_tokens": 1}}},
+            ),
             ("content_block_start", {"index": 0, "content_block": start}),
             ("content_block_delta", {"index": 0, "delta": delta}),
             ("content_block_stop", {"index": 0}),
-            ("message_delta", {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": USAGE["output"]}}),
+            (
+                "message_delta",
+                {"delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": USAGE["output"]}},
+            ),
             ("message_stop", {}),
         ]
         return await _sse(request, [b"event: " + n.encode() + b"\ndata: " + orjson.dumps({"type": n, **d}) for n, d in events])
@@ -171,7 +200,11 @@ class FakeAgentUpstream:
         }
         kind, value = decide(text, _text(answers[-1].get("response")) if answers else None, tools)
         part = {"functionCall": {"name": value[0], "args": value[1]}} if kind == "call" else {"text": value}
-        usage = {"promptTokenCount": USAGE["input"], "candidatesTokenCount": USAGE["output"], "totalTokenCount": sum(USAGE.values())}
+        usage = {
+            "promptTokenCount": USAGE["input"],
+            "candidatesTokenCount": USAGE["output"],
+            "totalTokenCount": sum(USAGE.values()),
+        }
         answer = {
             "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP", "index": 0}],
             "usageMetadata": usage,

@@ -41,6 +41,8 @@ def _sse(name: str, data: dict[str, Any]) -> bytes:
 class FakeAnthropic:
     """The fake's state: every request it received, for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.faults = Faults()
@@ -105,7 +107,7 @@ class FakeAnthropic:
         if await self.faults.after_headers(model, request):
             return response
         start_usage = {**USAGE, "output_tokens": 1}
-        message = {
+        message: dict[str, Any] = {
             "id": "msg_01Fake",
             "type": "message",
             "role": "assistant",

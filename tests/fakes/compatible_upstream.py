@@ -31,8 +31,24 @@ from aiohttp import web
 THINKING = "The user wants the weather, so I call the tool."
 
 _MISTRAL_FIELDS = {
-    "model", "messages", "temperature", "top_p", "max_tokens", "stream", "stop", "random_seed", "response_format", "tools",
-    "tool_choice", "presence_penalty", "frequency_penalty", "n", "prediction", "parallel_tool_calls", "safe_prompt", "prompt_mode",
+    "model",
+    "messages",
+    "temperature",
+    "top_p",
+    "max_tokens",
+    "stream",
+    "stop",
+    "random_seed",
+    "response_format",
+    "tools",
+    "tool_choice",
+    "presence_penalty",
+    "frequency_penalty",
+    "n",
+    "prediction",
+    "parallel_tool_calls",
+    "safe_prompt",
+    "prompt_mode",
 }
 _GROQ_REFUSED = ("logprobs", "top_logprobs", "logit_bias")
 
@@ -44,18 +60,40 @@ def _error(status: int, message: str, kind: str = "invalid_request_error", code:
 def _mistral_problem(body: dict[str, Any]) -> web.Response | None:
     extra = [name for name in body if name not in _MISTRAL_FIELDS]
     if extra:
-        detail = [{"type": "extra_forbidden", "loc": ["body", name], "msg": "Extra inputs are not permitted", "input": body[name]} for name in extra]
-        return web.json_response({"object": "error", "message": {"detail": detail}, "type": "invalid_request_error", "param": None, "code": None}, status=422)
+        detail = [
+            {"type": "extra_forbidden", "loc": ["body", name], "msg": "Extra inputs are not permitted", "input": body[name]}
+            for name in extra
+        ]
+        return web.json_response(
+            {"object": "error", "message": {"detail": detail}, "type": "invalid_request_error", "param": None, "code": None},
+            status=422,
+        )
     choice = body.get("tool_choice")
     if isinstance(choice, str) and choice not in ("auto", "none", "any"):
-        return web.json_response({"object": "error", "message": f"Invalid tool_choice: {choice}", "type": "invalid_request_error", "param": None, "code": None}, status=422)
+        return web.json_response(
+            {
+                "object": "error",
+                "message": f"Invalid tool_choice: {choice}",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": None,
+            },
+            status=422,
+        )
     for message in body["messages"]:
-        ids = [c["id"] for c in message.get("tool_calls") or []] + ([message["tool_call_id"]] if "tool_call_id" in message else [])
+        ids = [c["id"] for c in message.get("tool_calls") or []] + (
+            [message["tool_call_id"]] if "tool_call_id" in message else []
+        )
         for call_id in ids:
             if not (len(call_id) == 9 and call_id.isascii() and call_id.isalnum()):
                 return web.json_response(
-                    {"object": "error", "message": f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.",
-                     "type": "invalid_function_call", "param": None, "code": "3280"},
+                    {
+                        "object": "error",
+                        "message": f"Tool call id was {call_id} but must be a-z, A-Z, 0-9, with a length of 9.",
+                        "type": "invalid_function_call",
+                        "param": None,
+                        "code": "3280",
+                    },
                     status=400,
                 )
     return None
@@ -77,7 +115,11 @@ def _problem(profile: str, body: dict[str, Any]) -> web.Response | None:
         return _mistral_problem(body)
     if profile == "deepseek":
         for message in body["messages"]:
-            if message.get("role") == "assistant" and message.get("tool_calls") and not isinstance(message.get("reasoning_content"), str):
+            if (
+                message.get("role") == "assistant"
+                and message.get("tool_calls")
+                and not isinstance(message.get("reasoning_content"), str)
+            ):
                 return _error(400, "The `reasoning_content` in the thinking mode must be passed back to the API.")
     if profile == "groq":
         for name in _GROQ_REFUSED:
@@ -108,7 +150,9 @@ def _answer(profile: str, body: dict[str, Any]) -> dict[str, Any]:
     message: dict[str, Any] = {"role": "assistant", "content": None}
     last = body["messages"][-1]
     if body.get("tools") and last.get("role") == "user":
-        message["tool_calls"] = [{"id": _call_id(profile), "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}]
+        message["tool_calls"] = [
+            {"id": _call_id(profile), "type": "function", "function": {"name": "get_weather", "arguments": '{"city": "Paris"}'}}
+        ]
     elif last.get("role") == "tool":
         message["content"] = f"The weather in Paris is fine (from {profile})."
     else:
@@ -125,6 +169,8 @@ def _usage() -> dict[str, Any]:
 
 class FakeCompatible:
     """The fake of every OpenAI-compatible profile; `url` + `/{profile}` is a profile's base URL."""
+
+    url = ""  # its base URL, once served on a loopback port
 
     def __init__(self) -> None:
         self.app = web.Application()
@@ -152,14 +198,26 @@ class FakeCompatible:
         base = {"id": "chatcmpl-" + secrets.token_hex(8), "created": int(time.time()), "model": body["model"]}
         filtered = {"content_filter_results": {"hate": {"filtered": False, "severity": "safe"}}} if azure else {}
         if not body.get("stream"):
-            answer = {**base, "object": "chat.completion", "choices": [{"index": 0, "message": message, "finish_reason": finish, **filtered}], "usage": _usage()}
+            answer = {
+                **base,
+                "object": "chat.completion",
+                "choices": [{"index": 0, "message": message, "finish_reason": finish, **filtered}],
+                "usage": _usage(),
+            }
             if azure:
                 answer["prompt_filter_results"] = [{"prompt_index": 0, **filtered}]
             return web.json_response(answer)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream"})
         await response.prepare(request)
         if azure:  # Azure's first chunk: the prompt's filter results, and no choices
-            first = {"id": "", "object": "", "created": 0, "model": "", "choices": [], "prompt_filter_results": [{"prompt_index": 0, **filtered}]}
+            first = {
+                "id": "",
+                "object": "",
+                "created": 0,
+                "model": "",
+                "choices": [],
+                "prompt_filter_results": [{"prompt_index": 0, **filtered}],
+            }
             await response.write(b"data: " + orjson.dumps(first) + b"\n\n")
 
         async def chunk(delta: dict[str, Any], reason: str | None = None, usage: dict[str, Any] | None = None) -> None:
@@ -178,7 +236,13 @@ class FakeCompatible:
             for piece in (text[:8], text[8:]):
                 await chunk({"content": piece})
         for i, call in enumerate(message.get("tool_calls") or []):
-            await chunk({"tool_calls": [{"index": i, "id": call["id"], "type": "function", "function": {"name": "get_weather", "arguments": ""}}]})
+            await chunk(
+                {
+                    "tool_calls": [
+                        {"index": i, "id": call["id"], "type": "function", "function": {"name": "get_weather", "arguments": ""}}
+                    ]
+                }
+            )
             await chunk({"tool_calls": [{"index": i, "function": {"arguments": call["function"]["arguments"]}}]})
         wants_usage = profile == "mistral" or (body.get("stream_options") or {}).get("include_usage")
         await chunk({}, finish, _usage() if wants_usage else None)

@@ -28,6 +28,8 @@ IMAGE_BYTES = bytes.fromhex("89504e470d0a1a0a0000000d494844520000000100000001080
 class FakeDashScope:
     """The fake's state: requests, tasks and their query counts, for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.tasks: dict[str, str] = {}  # task id -> model
@@ -83,7 +85,9 @@ class FakeDashScope:
         elif model == "wan-slow" or count == 1 or (model == "wan-flaky" and count == 2):
             output["task_status"] = "RUNNING"
         elif model == "wan-fail":
-            output.update(task_status="FAILED", code="DataInspectionFailed", message="Input data may contain inappropriate content.")
+            output.update(
+                task_status="FAILED", code="DataInspectionFailed", message="Input data may contain inappropriate content."
+            )
         else:
             output.update(task_status="SUCCEEDED", video_url=VIDEO_URL, orig_prompt="a cat", end_time="2026-11-28 10:01:00.000")
         answer: dict[str, Any] = {"request_id": str(uuid.uuid4()), "output": output}
@@ -99,5 +103,9 @@ class FakeDashScope:
         image = f"{request.scheme}://{request.host}{IMAGE_PATH}"
         choice = {"finish_reason": "stop", "message": {"role": "assistant", "content": [{"image": image}]}}
         return web.json_response(
-            {"output": {"choices": [choice]}, "usage": {"width": 1328, "height": 1328, "image_count": 1}, "request_id": str(uuid.uuid4())}
+            {
+                "output": {"choices": [choice]},
+                "usage": {"width": 1328, "height": 1328, "image_count": 1},
+                "request_id": str(uuid.uuid4()),
+            }
         )

@@ -39,6 +39,8 @@ _ERRORS = {
 class FakeGemini:
     """The fake's state: every request it received, for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.faults = Faults()

@@ -37,11 +37,17 @@ def _valid_jwt(token: str) -> bool:
         payload = orjson.loads(base64.urlsafe_b64decode(claims + "=" * (-len(claims) % 4)))
     except ValueError:
         return False
-    return hmac.compare_digest(expected.rstrip(b"=").decode(), signature) and payload["iss"] == ACCESS_KEY and payload["exp"] > time.time()
+    return (
+        hmac.compare_digest(expected.rstrip(b"=").decode(), signature)
+        and payload["iss"] == ACCESS_KEY
+        and payload["exp"] > time.time()
+    )
 
 
 class FakeKling:
     """The fake's state: requests, tasks and their query counts, and how each caller authenticated."""
+
+    url = ""  # its base URL, once served on a loopback port
 
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
@@ -67,7 +73,9 @@ class FakeKling:
         elif _valid_jwt(token):
             self.auth.append("jwt")
         else:
-            return web.json_response({"code": 1000, "message": "Authorization failed", "request_id": str(uuid.uuid4())}, status=401)
+            return web.json_response(
+                {"code": 1000, "message": "Authorization failed", "request_id": str(uuid.uuid4())}, status=401
+            )
         return None
 
     async def submit(self, request: web.Request) -> web.Response:
@@ -82,8 +90,13 @@ class FakeKling:
             self.external[body["external_task_id"]] = task_id
         if body.get("model_name") == "kling-stuck":
             await asyncio.sleep(STUCK_SECONDS)
-        data = {"task_id": task_id, "task_status": "submitted", "task_info": {"external_task_id": body.get("external_task_id")},
-                "created_at": now, "updated_at": now}
+        data = {
+            "task_id": task_id,
+            "task_status": "submitted",
+            "task_info": {"external_task_id": body.get("external_task_id")},
+            "created_at": now,
+            "updated_at": now,
+        }
         return web.json_response({"code": 0, "message": "SUCCEED", "request_id": str(uuid.uuid4()), "data": data})
 
     async def query(self, request: web.Request) -> web.Response:
@@ -94,7 +107,12 @@ class FakeKling:
             return web.json_response({"code": 1203, "message": "task not found", "request_id": str(uuid.uuid4())}, status=404)
         self.queries[task_id] += 1
         kind, model = self.tasks[task_id]
-        data: dict[str, Any] = {"task_id": task_id, "task_status_msg": "", "created_at": 1722769557708, "updated_at": int(time.time() * 1000)}
+        data: dict[str, Any] = {
+            "task_id": task_id,
+            "task_status_msg": "",
+            "created_at": 1722769557708,
+            "updated_at": int(time.time() * 1000),
+        }
         if self.queries[task_id] == 1:
             data["task_status"] = "processing"
         elif model == "kling-fail":

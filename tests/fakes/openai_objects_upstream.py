@@ -40,6 +40,8 @@ def _error(message: str, status: int = 400, param: str | None = None) -> web.Res
 class FakeOpenAIObjects:
     """The fake's state and every request it received."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.files: dict[str, dict[str, Any]] = {}
@@ -76,7 +78,12 @@ class FakeOpenAIObjects:
 
     @web.middleware
     async def _record(self, request: web.Request, handler: Any) -> web.StreamResponse:
-        seen: dict[str, Any] = {"method": request.method, "path": request.path, "query": dict(request.query), "headers": dict(request.headers)}
+        seen: dict[str, Any] = {
+            "method": request.method,
+            "path": request.path,
+            "query": dict(request.query),
+            "headers": dict(request.headers),
+        }
         if request.headers.get("Authorization") != f"Bearer {UPSTREAM_KEY}":
             return _error("Incorrect API key provided", 401)
         if request.content_type == "multipart/form-data":
@@ -87,7 +94,8 @@ class FakeOpenAIObjects:
             seen["body"] = await request.json()
         self.requests.append(seen)
         request[SEEN] = seen
-        return await handler(request)
+        answer: web.StreamResponse = await handler(request)
+        return answer
 
     async def speech(self, request: web.Request) -> web.StreamResponse:
         body = request[SEEN]["body"]
@@ -123,7 +131,9 @@ class FakeOpenAIObjects:
         inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
         results = [{"flagged": "kill" in str(i), "categories": {"violence": "kill" in str(i)}, "category_scores": {"violence": 0.5},
                     "category_applied_input_types": {"violence": ["text"]}} for i in inputs]  # fmt: skip
-        return web.json_response({"id": "modr-0123", "model": body.get("model", "omni-moderation-2024-09-26"), "results": results})
+        return web.json_response(
+            {"id": "modr-0123", "model": body.get("model", "omni-moderation-2024-09-26"), "results": results}
+        )
 
     async def upload(self, request: web.Request) -> web.Response:
         seen = request[SEEN]
@@ -155,7 +165,9 @@ class FakeOpenAIObjects:
         limit = int(request.query.get("limit", "20"))
         data = rows[:limit]
         first, last = (data[0]["id"], data[-1]["id"]) if data else (None, None)
-        return web.json_response({"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": len(rows) > limit})
+        return web.json_response(
+            {"object": "list", "data": data, "first_id": first, "last_id": last, "has_more": len(rows) > limit}
+        )
 
     async def _get(self, request: web.Request, store: dict[str, dict[str, Any]]) -> web.Response:
         item = store.get(request.match_info["id"])

@@ -65,6 +65,8 @@ _ERRORS = {
 class FakeOpenAI:
     """The fake's state: every request it received, for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.requests: list[dict[str, Any]] = []
         self.faults = Faults()
@@ -161,7 +163,6 @@ class FakeOpenAI:
             raise
         return response
 
-
     async def embeddings(self, request: web.Request) -> web.Response:
         """Embeddings of three numbers per input, floats or base64 float32 as asked."""
         body = await request.json()
@@ -180,7 +181,12 @@ class FakeOpenAI:
         """gpt-image-1's answer: base64 PNGs and token usage."""
         body = await request.json()
         self.requests.append({"path": request.path, "headers": dict(request.headers), "body": body})
-        usage = {"total_tokens": 4210, "input_tokens": 50, "output_tokens": 4160, "input_tokens_details": {"text_tokens": 50, "image_tokens": 0}}
+        usage = {
+            "total_tokens": 4210,
+            "input_tokens": 50,
+            "output_tokens": 4160,
+            "input_tokens_details": {"text_tokens": 50, "image_tokens": 0},
+        }
         return web.json_response(
             {
                 "created": 1713833628,
@@ -200,7 +206,9 @@ class FakeOpenAI:
         status = str(body["model"]).removeprefix("up-")
         if status.isdigit():
             message, kind, param, code = _ERRORS[int(status)]
-            return web.json_response({"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status))
+            return web.json_response(
+                {"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status)
+            )
         response_id = f"resp_{secrets.token_hex(24)}"
         done = _response(response_id, body, "completed")
         if not body.get("stream"):
@@ -213,7 +221,11 @@ class FakeOpenAI:
         events: list[dict[str, Any]] = [
             {"type": "response.created", "response": _response(response_id, body, "in_progress")},
             {"type": "response.in_progress", "response": _response(response_id, body, "in_progress")},
-            {"type": "response.output_item.added", "output_index": 0, "item": {**message, "status": "in_progress", "content": []}},
+            {
+                "type": "response.output_item.added",
+                "output_index": 0,
+                "item": {**message, "status": "in_progress", "content": []},
+            },
             {"type": "response.content_part.added", **at, "content_index": 0, "part": {**message["content"][0], "text": ""}},
             *({"type": "response.output_text.delta", **at, "content_index": 0, "delta": p, "logprobs": []} for p in pieces),
             {"type": "response.output_text.done", **at, "content_index": 0, "text": ECHO_TEXT, "logprobs": []},

@@ -30,6 +30,8 @@ class Delivery:
 class WebhookReceiver:
     """The receiver's state: every delivery by path, for assertions."""
 
+    url = ""  # its base URL, once served on a loopback port
+
     def __init__(self) -> None:
         self.deliveries: list[Delivery] = []
         self._seen: Counter[str] = Counter()

@@ -55,7 +55,9 @@ def gateway_config(
         models[f"scenario-{fault}"] = [{"provider": "fake", "model": f"up-{fault}"}]
     models["gpt-native"] = [{"provider": "native", "model": "up-echo", "input_price": 1.0, "output_price": 2.0}]
     models["claude-alias"] = [{"provider": "claude", "model": "claude-echo"}]  # a public id unlike the upstream's
-    models["gemini-alias"] = [{"provider": "gemini", "model": "gemini-echo", "display_name": "Gemini Alias", "created_at": "2025-02-05"}]
+    models["gemini-alias"] = [
+        {"provider": "gemini", "model": "gemini-echo", "display_name": "Gemini Alias", "created_at": "2025-02-05"}
+    ]
     models["native-cut"] = [{"provider": "native", "model": "up-cut"}]
     models["native-fallback"] = [
         {"provider": "native", "model": "up-500", "priority": 0},

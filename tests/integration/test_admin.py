@@ -25,7 +25,9 @@ def _admin(gateway: GatewayProcess, method: str, path: str, body: Any = None, **
 
 def _chat(gateway: GatewayProcess, key: str) -> int:
     body = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
-    return requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+    return requests.post(
+        gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    ).status_code
 
 
 def test_a_key_from_creation_to_revocation(gateway: GatewayProcess) -> None:
@@ -75,14 +77,24 @@ def test_values_out_of_range_are_refused_at_the_edge(gateway: GatewayProcess, fi
     bad = _admin(gateway, "POST", "/keys", {"name": "edge", field: value})
     assert bad.status_code == 400 and bad.json()["error"]["param"] == field
     assert _admin(gateway, "GET", "/keys").status_code == 200
-    assert _admin(gateway, "POST", "/keys", {"name": "edge", "tpm": 2**31 - 1, "expires_at": "8999-12-31T00:00:00Z"}).status_code == 201
+    assert (
+        _admin(gateway, "POST", "/keys", {"name": "edge", "tpm": 2**31 - 1, "expires_at": "8999-12-31T00:00:00Z"}).status_code
+        == 201
+    )
     assert gateway.cli("keys", "list").returncode == 0
 
 
-def _call(gateway: GatewayProcess, key: str, model: str, request_id: str, raw: bytes | None = None, stream: bool = False) -> requests.Response:
+def _call(
+    gateway: GatewayProcess, key: str, model: str, request_id: str, raw: bytes | None = None, stream: bool = False
+) -> requests.Response:
     headers = {"Authorization": f"Bearer {key}", "x-request-id": request_id, "Content-Type": "application/json"}
     body = {"model": model, "messages": [{"role": "user", "content": "hi"}], "stream": stream}
-    return requests.post(gateway.url + "/openai/v1/chat/completions", data=raw if raw is not None else json.dumps(body), headers=headers, timeout=20)
+    return requests.post(
+        gateway.url + "/openai/v1/chat/completions",
+        data=raw if raw is not None else json.dumps(body),
+        headers=headers,
+        timeout=20,
+    )
 
 
 def _listed(gateway: GatewayProcess, **params: str) -> list[dict[str, Any]]:
@@ -93,7 +105,9 @@ def _listed(gateway: GatewayProcess, **params: str) -> list[dict[str, Any]]:
 
 def test_every_call_is_listed_refused_ones_too_and_filtered(gateway: GatewayProcess) -> None:
     tag = uuid.uuid4().hex[:10]
-    created = _admin(gateway, "POST", "/keys", {"name": "listed", "models": ["mock-fast", "fallback", "down-model"], "rpm": 3}).json()
+    created = _admin(
+        gateway, "POST", "/keys", {"name": "listed", "models": ["mock-fast", "fallback", "down-model"], "rpm": 3}
+    ).json()
     key = created["key"]
     time.sleep(2.5)  # the key cache refreshes every 2 s
     outcomes = {
@@ -106,7 +120,16 @@ def test_every_call_is_listed_refused_ones_too_and_filtered(gateway: GatewayProc
         "bad-json": _call(gateway, key, "mock-fast", f"{tag}-bad-json", raw=b'{"model": ').status_code,
         "bad-key": _call(gateway, "ag-no-such-key-000000000000", "mock-fast", f"{tag}-bad-key").status_code,
     }
-    assert outcomes == {"ok": 200, "fallback": 200, "down": 502, "over": 429, "forbidden": 403, "unknown": 404, "bad-json": 400, "bad-key": 401}
+    assert outcomes == {
+        "ok": 200,
+        "fallback": 200,
+        "down": 502,
+        "over": 429,
+        "forbidden": 403,
+        "unknown": 404,
+        "bad-json": 400,
+        "bad-key": 401,
+    }
 
     def mine() -> dict[str, dict[str, Any]]:
         return {c["request_id"].removeprefix(f"{tag}-"): c for c in _listed(gateway, key_id=created["id"])}
@@ -121,7 +144,11 @@ def test_every_call_is_listed_refused_ones_too_and_filtered(gateway: GatewayProc
     assert calls["down"]["provider"] == "down" and "down" in calls["down"]["error"] and calls["ok"]["error"] is None
 
     unauthenticated = [c for c in _listed(gateway, status="401") if c["request_id"] == f"{tag}-bad-key"]
-    assert len(unauthenticated) == 1 and unauthenticated[0]["key_id"] is None and unauthenticated[0]["route"] == "/openai/v1/chat/completions"
+    assert (
+        len(unauthenticated) == 1
+        and unauthenticated[0]["key_id"] is None
+        and unauthenticated[0]["route"] == "/openai/v1/chat/completions"
+    )
 
     assert {c["status"] for c in _listed(gateway, key_id=created["id"], status="4xx")} == {400, 403, 404, 429}
     assert {c["status"] for c in _listed(gateway, key_id=created["id"], status="error")} == {400, 403, 404, 429, 502}
@@ -154,27 +181,43 @@ def test_a_calls_detail_has_its_timings_attempts_tokens_cost_and_error(gateway: 
         answer = _admin(gateway, "GET", f"/requests/{tag}-{name}")
         return answer.json() if answer.status_code == 200 else None
 
-    assert eventually(lambda: detail("fallback") is not None and detail("stream") is not None and detail("upstream-400") is not None)
+    assert eventually(
+        lambda: detail("fallback") is not None and detail("stream") is not None and detail("upstream-400") is not None
+    )
     fallback = detail("fallback")
     assert fallback is not None and fallback["attempts"] == 2 and fallback["provider"] == "claude" and fallback["status"] == 200
     [failed] = fallback["failures"]
     assert (failed["provider"], failed["model"]) == ("fake", "up-500") and failed["status"] >= 500 and "500" in failed["error"]
     assert 0 < fallback["upstream_ms"] <= fallback["latency_ms"] and fallback["first_byte_ms"] is None
-    assert fallback["input_tokens"] > 0 and fallback["output_tokens"] > 0 and fallback["metered"] is True and fallback["error"] is None
+    assert (
+        fallback["input_tokens"] > 0
+        and fallback["output_tokens"] > 0
+        and fallback["metered"] is True
+        and fallback["error"] is None
+    )
 
     stream = detail("stream")
     assert stream is not None and 0 < stream["first_byte_ms"] <= stream["latency_ms"] and stream["failures"] == []
     assert stream["cost_usd"] == pytest.approx((stream["input_tokens"] * 1.0 + stream["output_tokens"] * 2.0) / 1_000_000)
 
     upstream_400 = detail("upstream-400")
-    assert upstream_400 is not None and upstream_400["status"] == 400 and "temperature" in upstream_400["error"] and upstream_400["metered"] is True
+    assert (
+        upstream_400 is not None
+        and upstream_400["status"] == 400
+        and "temperature" in upstream_400["error"]
+        and upstream_400["metered"] is True
+    )
 
     unknown = detail("unknown")
-    assert unknown is not None and unknown["metered"] is False and unknown["attempts"] == 0 and "no-such-model" in unknown["error"]
+    assert (
+        unknown is not None and unknown["metered"] is False and unknown["attempts"] == 0 and "no-such-model" in unknown["error"]
+    )
     missing = _admin(gateway, "GET", "/requests/never-sent-0")
     assert missing.status_code == 404 and "never-sent-0" in missing.json()["error"]["message"]
     at = fallback["created_at"]
-    assert _admin(gateway, "GET", f"/requests/{tag}-fallback", at=str(at)).json()["attempts"] == 2, "found around the time the list gives"
+    assert _admin(gateway, "GET", f"/requests/{tag}-fallback", at=str(at)).json()["attempts"] == 2, (
+        "found around the time the list gives"
+    )
     elsewhen = _admin(gateway, "GET", f"/requests/{tag}-fallback", at=str(at - 3600))
     assert elsewhen.status_code == 404 and "around ?at=" in elsewhen.json()["error"]["message"]
     bad = _admin(gateway, "GET", f"/requests/{tag}-fallback", at="yesterday")
@@ -182,7 +225,13 @@ def test_a_calls_detail_has_its_timings_attempts_tokens_cost_and_error(gateway: 
     assert _call(gateway, api_key, "mock-fast", f"{tag}-plain").status_code == 200
     assert eventually(lambda: detail("plain") is not None)
     plain = detail("plain")
-    assert plain is not None and (plain["attempts"], plain["upstream_ms"], plain["first_byte_ms"], plain["failures"], plain["error"]) == (1, None, None, [], None)
+    assert plain is not None and (
+        plain["attempts"],
+        plain["upstream_ms"],
+        plain["first_byte_ms"],
+        plain["failures"],
+        plain["error"],
+    ) == (1, None, None, [], None)
     assert plain["latency_ms"] > 0 and plain["metered"] is True, "a plain call keeps no detail, only its latency"
 
 
@@ -200,7 +249,12 @@ def test_providers_show_their_health_breakers_and_latest_failure(gateway: Gatewa
     assert down["health"] in ("degraded", "down") and down["recent"]["failures"] >= 1 and down["recent"]["seconds"] == 900
     assert down["recent"]["last_failure"]["status"] == 502 and "down" in down["recent"]["last_failure"]["error"]
     assert [t["model"] for t in down["targets"]] == ["down-model"] and down["targets"][0]["breaker"]["failures"] >= 1
-    assert mock["health"] == "ok" and mock["recent"]["requests"] >= 1 and mock["recent"]["failures"] == 0 and mock["recent"]["last_failure"] is None
+    assert (
+        mock["health"] == "ok"
+        and mock["recent"]["requests"] >= 1
+        and mock["recent"]["failures"] == 0
+        and mock["recent"]["last_failure"] is None
+    )
     assert mock["recent"]["mean_latency_ms"] > 0 and mock["available"] is True
 
 
@@ -222,7 +276,15 @@ def test_keys_show_their_spend_and_calls_in_flight(gateway: GatewayProcess) -> N
 
 def test_a_key_names_only_configured_models(gateway: GatewayProcess) -> None:
     refused = _admin(gateway, "POST", "/keys", {"name": "typo", "models": ["mock-fast", "mock-fats"]})
-    assert refused.status_code == 400 and refused.json()["error"]["param"] == "models" and "mock-fats is not configured" in refused.json()["error"]["message"]
+    assert (
+        refused.status_code == 400
+        and refused.json()["error"]["param"] == "models"
+        and "mock-fats is not configured" in refused.json()["error"]["message"]
+    )
     key = _admin(gateway, "POST", "/keys", {"name": "fine", "models": ["mock-fast"]}).json()
-    assert _admin(gateway, "PATCH", f"/keys/{key['id']}", {"models": ["nope", "nah"]}).json()["error"]["message"].endswith("nope, nah are not configured here")
+    assert (
+        _admin(gateway, "PATCH", f"/keys/{key['id']}", {"models": ["nope", "nah"]})
+        .json()["error"]["message"]
+        .endswith("nope, nah are not configured here")
+    )
     assert _admin(gateway, "PATCH", f"/keys/{key['id']}", {"models": None}).json()["models"] is None

@@ -51,7 +51,9 @@ def _workdir(tmp_path: Path) -> tuple[Path, Path]:
 
 def _run(command: list[str], env: dict[str, str], cwd: Path) -> str:
     base = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "_BASE_URL", "_AUTH_TOKEN"))}
-    result = subprocess.run(command, env={**base, **env}, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        command, env={**base, **env}, cwd=cwd, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 0, f"{command[0]} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
     return result.stdout
 

@@ -53,7 +53,9 @@ def _quoted(answer: Any) -> None:
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("flavour", ["openai-chat", "openai-responses", "anthropic", "google"])
-def test_langchain_tool_loop(agents: tuple[GatewayProcess, FakeAgentUpstream, str], marker: Path, model: str, flavour: str) -> None:
+def test_langchain_tool_loop(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], marker: Path, model: str, flavour: str
+) -> None:
     from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, ToolMessage
     from langchain_core.tools import tool
 
@@ -62,7 +64,9 @@ def test_langchain_tool_loop(agents: tuple[GatewayProcess, FakeAgentUpstream, st
     if flavour.startswith("openai"):
         from langchain_openai import ChatOpenAI
 
-        llm = ChatOpenAI(model=model, base_url=gateway.url + "/openai/v1", api_key=key, use_responses_api=flavour == "openai-responses")  # type: ignore[arg-type]
+        llm = ChatOpenAI(
+            model=model, base_url=gateway.url + "/openai/v1", api_key=key, use_responses_api=flavour == "openai-responses"
+        )  # type: ignore[arg-type]
     elif flavour == "anthropic":
         from langchain_anthropic import ChatAnthropic
 
@@ -86,7 +90,9 @@ def test_langchain_tool_loop(agents: tuple[GatewayProcess, FakeAgentUpstream, st
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("wire", ["responses", "chat"])
-def test_openai_agents_sdk_run(agents: tuple[GatewayProcess, FakeAgentUpstream, str], marker: Path, model: str, wire: str) -> None:
+def test_openai_agents_sdk_run(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], marker: Path, model: str, wire: str
+) -> None:
     from agents import Agent, OpenAIChatCompletionsModel, OpenAIResponsesModel, Runner, function_tool, set_tracing_disabled
     from openai import AsyncOpenAI
 

@@ -36,7 +36,9 @@ def agents(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[GatewayPr
         yield gateway, fake, str(gateway.create_key()["key"])
 
 
-def _replay(agents: tuple[GatewayProcess, FakeAgentUpstream, str], client: str, turn: int, model: str) -> list[tuple[str | None, Any]]:
+def _replay(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], client: str, turn: int, model: str
+) -> list[tuple[str | None, Any]]:
     gateway, _, key = agents
     recorded = _recorded(client)[turn]
     body = {**recorded["body"]}
@@ -88,7 +90,9 @@ def test_codex_tools_reach_a_chat_upstream_flattened_and_hosted_ones_dropped(
     developer = [p["text"] for i in _recorded("codex")[0]["body"]["input"] if i["role"] == "developer" for p in i["content"]]
     assert sent["messages"][: len(developer)] == [{"role": "system", "content": text} for text in developer]
     assert [m["role"] for m in sent["messages"][len(developer) :]] == ["user"]
-    metrics = requests.get(gateway.url + "/metrics", headers={"Authorization": f"Bearer {gateway.config['admin_key']}"}, timeout=5).text
+    metrics = requests.get(
+        gateway.url + "/metrics", headers={"Authorization": f"Bearer {gateway.config['admin_key']}"}, timeout=5
+    ).text
     assert 'anygate_dropped_tools_total{family="openai-responses",tool="web_search"}' in metrics
     assert '"hosted tools dropped"' in gateway.log() and '"tools":["web_search"]' in gateway.log()
 
@@ -106,13 +110,18 @@ def test_hosted_tools_are_refused_where_the_target_says_so(agents: tuple[Gateway
     assert len(fake.requests) == before  # refused before anything went upstream
 
 
-@pytest.mark.parametrize(("model", "search"), [("agent-claude", {"type": "web_search_20250305", "name": "web_search"}), ("agent-gemini", {"googleSearch": {}})])
+@pytest.mark.parametrize(
+    ("model", "search"),
+    [("agent-claude", {"type": "web_search_20250305", "name": "web_search"}), ("agent-gemini", {"googleSearch": {}})],
+)
 def test_web_search_runs_where_the_upstream_has_its_own(
     agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str, search: dict[str, Any]
 ) -> None:
     gateway, fake, key = agents
     body = {"model": model, "input": "What is new today?", "tools": [{"type": "web_search"}]}
-    answer = requests.post(gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+    answer = requests.post(
+        gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["output"][0]["content"][0]["text"] == "pong"
     assert fake.requests[-1]["body"]["tools"] == [search]
@@ -122,17 +131,32 @@ def test_web_search_runs_where_the_upstream_has_its_own(
 
 @pytest.mark.parametrize("model", MODELS)
 @pytest.mark.parametrize("tool", ["shell", "local_shell"])
-def test_shell_tools_make_a_round_trip_on_every_upstream(agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str, tool: str) -> None:
+def test_shell_tools_make_a_round_trip_on_every_upstream(
+    agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str, tool: str
+) -> None:
     gateway, _, key = agents
     headers = {"Authorization": f"Bearer {key}"}
-    body: dict[str, Any] = {"model": model, "input": "Show the content of the file /tmp/x/marker.txt", "tools": [{"type": tool}], "store": False}
+    body: dict[str, Any] = {
+        "model": model,
+        "input": "Show the content of the file /tmp/x/marker.txt",
+        "tools": [{"type": tool}],
+        "store": False,
+    }
     first = requests.post(gateway.url + "/openai/v1/responses", json=body, headers=headers, timeout=30).json()
     call = first["output"][0]
     if tool == "shell":
         assert call["type"] == "shell_call" and call["action"] == {"commands": ["cat /tmp/x/marker.txt"]}
-        result: dict[str, Any] = {"type": "shell_call_output", "call_id": call["call_id"], "output": [{"stdout": MARKER, "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}]}
+        result: dict[str, Any] = {
+            "type": "shell_call_output",
+            "call_id": call["call_id"],
+            "output": [{"stdout": MARKER, "stderr": "", "outcome": {"type": "exit", "exit_code": 0}}],
+        }
     else:
-        assert call["type"] == "local_shell_call" and call["action"] == {"type": "exec", "command": ["cat", "/tmp/x/marker.txt"], "env": {}}
+        assert call["type"] == "local_shell_call" and call["action"] == {
+            "type": "exec",
+            "command": ["cat", "/tmp/x/marker.txt"],
+            "env": {},
+        }
         result = {"type": "local_shell_call_output", "call_id": call["call_id"], "output": MARKER}
     body["input"] = [{"role": "user", "content": body["input"]}, call, result]
     second = requests.post(gateway.url + "/openai/v1/responses", json=body, headers=headers, timeout=30).json()
@@ -145,12 +169,16 @@ def test_code_execution_from_a_gemini_client_runs_at_anthropic_with_its_beta_fla
 ) -> None:
     gateway, fake, key = agents
     body = {"contents": [{"role": "user", "parts": [{"text": "Sum 1..100 with code"}]}], "tools": [{"codeExecution": {}}]}
-    answer = requests.post(gateway.url + "/gemini/v1beta/models/agent-claude:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+    answer = requests.post(
+        gateway.url + "/gemini/v1beta/models/agent-claude:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30
+    )
     assert answer.status_code == 200, answer.text
     sent = fake.requests[-1]
     assert sent["body"]["tools"] == [{"type": "code_execution_20250825", "name": "code_execution"}]
     assert sent["headers"]["anthropic-beta"] == "code-execution-2025-08-25"
-    answer = requests.post(gateway.url + "/gemini/v1beta/models/agent-openai:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+    answer = requests.post(
+        gateway.url + "/gemini/v1beta/models/agent-openai:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30
+    )
     assert answer.status_code == 200 and "tools" not in fake.requests[-1]["body"]  # no equivalent: left out
     assert '"tools":["codeExecution"]' in gateway.log()
 
@@ -214,7 +242,13 @@ def test_claude_code_relayed_to_anthropic_keeps_its_beta_flags(agents: tuple[Gat
 @pytest.mark.parametrize("model", MODELS)
 def test_gemini_cli_turns(agents: tuple[GatewayProcess, FakeAgentUpstream, str], model: str) -> None:
     events = _replay(agents, "gemini", 0, model)
-    calls = [p["functionCall"] for _, d in events for c in d.get("candidates", []) for p in c["content"].get("parts", []) if "functionCall" in p]
+    calls = [
+        p["functionCall"]
+        for _, d in events
+        for c in d.get("candidates", [])
+        for p in c["content"].get("parts", [])
+        if "functionCall" in p
+    ]
     assert len(calls) == 1 and calls[0]["name"] == "read_file" and calls[0]["args"] == {"file_path": "/tmp/rec/work/marker.txt"}
 
     events = _replay(agents, "gemini", 1, model)
@@ -233,7 +267,10 @@ def test_gemini_include_thoughts_keeps_the_default_effort(agents: tuple[GatewayP
 # A prompt too long for the model, told in each client family's own words whichever upstream said it:
 # what agent CLIs look for before they compact their history.
 OVERFLOW_WORDS = {
-    "openai": ("This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.", "context_length_exceeded"),
+    "openai": (
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 131072 tokens.",
+        "context_length_exceeded",
+    ),
     "anthropic": ("prompt is too long: 131072 tokens > 128000 maximum", None),
     "gemini": ("The input token count (131072) exceeds the maximum number of tokens allowed (128000).", None),
 }
@@ -248,7 +285,9 @@ def test_a_prompt_too_long_is_refused_in_the_clients_words(
     text = "TOO-LONG " * 3
     if client == "openai":
         body: dict[str, Any] = {"model": model, "input": text}
-        answer = requests.post(gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30)
+        answer = requests.post(
+            gateway.url + "/openai/v1/responses", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=30
+        )
         error = answer.json()["error"]
         got = (error["message"], error["code"])
         assert error["type"] == "invalid_request_error"
@@ -260,7 +299,9 @@ def test_a_prompt_too_long_is_refused_in_the_clients_words(
         assert error["type"] == "invalid_request_error"
     else:
         body = {"contents": [{"role": "user", "parts": [{"text": text}]}]}
-        answer = requests.post(gateway.url + f"/gemini/v1beta/models/{model}:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30)
+        answer = requests.post(
+            gateway.url + f"/gemini/v1beta/models/{model}:generateContent", json=body, headers={"x-goog-api-key": key}, timeout=30
+        )
         error = answer.json()["error"]
         got = (error["message"], None)
         assert error["status"] == "INVALID_ARGUMENT"

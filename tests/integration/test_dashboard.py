@@ -34,15 +34,27 @@ FIRST_SERIES = (0x3B, 0x5B, 0xDB)  # the first series of each chart
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         # not a CI service like PostgreSQL and Redis: `make test` installs it with apt where it can
-        pytest.skip(f"Debian's chromium and chromium-driver are not installed ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver")
+        pytest.skip(
+            f"Debian's chromium and chromium-driver are not installed ({CHROMIUM}, {CHROMEDRIVER}): apt-get install chromium chromium-driver"
+        )
     os.environ["SE_OFFLINE"] = "true"  # Selenium must not try to download a driver
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+    ):
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium')}")
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -94,11 +106,17 @@ def _chat(gateway: GatewayProcess, key: str, model: str, raw: bytes | None = Non
     body = {"model": model, "messages": [{"role": "user", "content": "hello from the dashboard test"}]}
     headers = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
     url = gateway.url + "/openai/v1/chat/completions"
-    return requests.post(url, data=raw, headers=headers, timeout=30) if raw is not None else requests.post(url, json=body, headers=headers, timeout=30)
+    return (
+        requests.post(url, data=raw, headers=headers, timeout=30)
+        if raw is not None
+        else requests.post(url, json=body, headers=headers, timeout=30)
+    )
 
 
 def _viewport(browser: Any, size: tuple[int, int], mobile: bool) -> None:
-    browser.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile})
+    browser.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride", {"width": size[0], "height": size[1], "deviceScaleFactor": 1, "mobile": mobile}
+    )
 
 
 def _screenshot(browser: Any, folder: Path, name: str, size: tuple[int, int], header: bool = True) -> Image.Image:
@@ -147,15 +165,24 @@ return {
 """
 
 
-def test_without_an_admin_key_the_page_says_how_to_turn_the_admin_api_on(browser: Any, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_without_an_admin_key_the_page_says_how_to_turn_the_admin_api_on(
+    browser: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     from selenium.webdriver.common.by import By
 
     workdir = tmp_path_factory.mktemp("no-admin")
-    process = GatewayProcess(workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": {"mock": {"type": "mock"}}}).start()
+    process = GatewayProcess(
+        workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": {"mock": {"type": "mock"}}}
+    ).start()
     try:
         _viewport(browser, DESKTOP, mobile=False)
         browser.get(process.url + "/dashboard")
-        hint = _wait(lambda: browser.find_element(By.ID, "admin-disabled").is_displayed() and browser.find_element(By.ID, "admin-disabled").text)
+        hint = _wait(
+            lambda: (
+                browser.find_element(By.ID, "admin-disabled").is_displayed()
+                and browser.find_element(By.ID, "admin-disabled").text
+            )
+        )
         assert "admin_key" in hint and "ANYGATE_ADMIN_KEY" in hint and "restart" in hint
         assert not browser.find_element(By.ID, "login-button").is_enabled()
     finally:
@@ -202,7 +229,9 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     assert page()["keys"]["browser-team"]["rpm"] == "100 / -"
 
     # edit its limits and budget in the dialog
-    browser.execute_script("[...document.querySelectorAll('#keys tbody tr')].find((tr) => tr.cells[0].textContent === 'browser-team').querySelector('button.edit').click()")
+    browser.execute_script(
+        "[...document.querySelectorAll('#keys tbody tr')].find((tr) => tr.cells[0].textContent === 'browser-team').querySelector('button.edit').click()"
+    )
     _wait(lambda: find("#key-dialog").is_displayed())
     assert find("#edit-name").get_attribute("value") == "browser-team" and find("#edit-rpd").get_attribute("value") == "5000"
     find("#edit-concurrency").send_keys("3")
@@ -210,13 +239,18 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     find("#edit-rpd").clear()
     find("#edit-save").click()
     _wait(lambda: not find("#key-dialog").is_displayed())
-    edited = requests.get(gateway.url + "/admin/v1/keys", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()["data"]
+    edited = requests.get(gateway.url + "/admin/v1/keys", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()[
+        "data"
+    ]
     saved = next(k for k in edited if k["name"] == "browser-team")
     assert (saved["max_concurrency"], saved["budget_usd"], saved["rpd"], saved["rpm"]) == (3, 0.5, None, 100)
     _wait(lambda: page()["keys"]["browser-team"]["in_flight"] == "0 of 3")
 
     narrow = requests.post(
-        gateway.url + "/admin/v1/keys", json={"name": "narrow", "models": ["mock-fast"], "rpm": 1}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
+        gateway.url + "/admin/v1/keys",
+        json={"name": "narrow", "models": ["mock-fast"], "rpm": 1},
+        headers={"Authorization": f"Bearer {ADMIN_KEY}"},
+        timeout=10,
     ).json()["key"]
     time.sleep(2.5)  # the key cache refreshes every 2 s: the new limits hold from here
 
@@ -229,7 +263,9 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     flaky = _chat(gateway, key, "flaky")
     broken = _chat(gateway, key, "broken")
     statuses = {
-        "ok": ok.status_code, "flaky": flaky.status_code, "broken": broken.status_code,
+        "ok": ok.status_code,
+        "flaky": flaky.status_code,
+        "broken": broken.status_code,
         "unknown model": _chat(gateway, key, "no-such-model").status_code,
         "forbidden model": _chat(gateway, narrow, "flaky").status_code,
         "first of a minute": _chat(gateway, narrow, "mock-fast").status_code,
@@ -237,10 +273,21 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
         "bad key": _chat(gateway, "ag-not-a-key-at-all-0000000000", "mock-fast").status_code,
         "bad JSON": _chat(gateway, key, "mock-fast", raw=b"{not json").status_code,
     }
-    assert statuses == {
-        "ok": 200, "flaky": 200, "broken": broken.status_code, "unknown model": 404, "forbidden model": 403,
-        "first of a minute": 200, "over the limit": 429, "bad key": 401, "bad JSON": 400,
-    } and broken.status_code >= 500
+    assert (
+        statuses
+        == {
+            "ok": 200,
+            "flaky": 200,
+            "broken": broken.status_code,
+            "unknown model": 404,
+            "forbidden model": 403,
+            "first of a minute": 200,
+            "over the limit": 429,
+            "bad key": 401,
+            "bad JSON": 400,
+        }
+        and broken.status_code >= 500
+    )
     ids = {name: response.headers["x-request-id"] for name, response in (("ok", ok), ("flaky", flaky), ("broken", broken))}
 
     def every_outcome_shown() -> dict[str, Any] | None:
@@ -263,7 +310,9 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     models = seen["models"]
     assert models["y"][0] == "0" and len(models["y"]) >= 2 and today == models["x"][-1]
     requests_today = sum(v for s, v in models["bars"])
-    assert models["totals"][-1] == str(round(requests_today)) and {"mock-fast", "flaky", "broken", "slow"} <= {s for s, _ in models["bars"]}
+    assert models["totals"][-1] == str(round(requests_today)) and {"mock-fast", "flaky", "broken", "slow"} <= {
+        s for s, _ in models["bars"]
+    }
     assert seen["spend"]["y"][0].startswith("$0") and {"browser-team", "narrow"} <= {s for s, _ in seen["spend"]["bars"]}
 
     # the providers: the fake failed (its breaker counted it), mock answered
@@ -276,30 +325,48 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     Select(find("#filter-status")).select_by_value("429")
     _wait(lambda: (rows := page()["requests"]) and all(r["status"] == 429 for r in rows))
     Select(find("#filter-status")).select_by_value("")
-    Select(find("#filter-key")).select_by_visible_text(next(t for t in (o.text for o in Select(find("#filter-key")).options) if t.startswith("narrow")))
-    _wait(lambda: (rows := page()["requests"]) and all(r["key"] == "narrow" for r in rows) and {200, 403, 429} <= {r["status"] for r in rows})
+    Select(find("#filter-key")).select_by_visible_text(
+        next(t for t in (o.text for o in Select(find("#filter-key")).options) if t.startswith("narrow"))
+    )
+    _wait(
+        lambda: (
+            (rows := page()["requests"])
+            and all(r["key"] == "narrow" for r in rows)
+            and {200, 403, 429} <= {r["status"] for r in rows}
+        )
+    )
     find("#filter-clear").click()
     _wait(lambda: len({r["key"] for r in page()["requests"]}) >= 3)
 
     # a call's detail: the fallback's failed attempt, its timings, tokens and cost
     browser.execute_script(f"document.querySelector('#requests tr[data-request-id=\"{ids['flaky']}\"]').click()")
     _wait(lambda: find("#request-dialog").is_displayed())
-    detail = browser.execute_script("return Object.fromEntries([...document.querySelectorAll('#detail dd')].map((dd) => [dd.dataset.term, dd.textContent]))")
+    detail = browser.execute_script(
+        "return Object.fromEntries([...document.querySelectorAll('#detail dd')].map((dd) => [dd.dataset.term, dd.textContent]))"
+    )
     assert detail["attempts"] == "2" and detail["status"] == "200" and detail["answered by"] == "mock (mock-fast)"
-    assert detail["total time"].endswith(" ms") and detail["waiting on upstreams"].endswith(" ms") and detail["cost"].startswith("$0.0")
+    assert (
+        detail["total time"].endswith(" ms")
+        and detail["waiting on upstreams"].endswith(" ms")
+        and detail["cost"].startswith("$0.0")
+    )
     failed = find("#detail-failures tbody").text
     assert "fake" in failed and "up-500" in failed and "500" in failed
     _screenshot(browser, screenshots, "request-detail-desktop", DESKTOP, header=False)
     find("#detail-close").click()
     browser.execute_script(f"document.querySelector('#requests tr[data-request-id=\"{ids['broken']}\"]').click()")
     _wait(lambda: find("#request-dialog").is_displayed())
-    assert find("#detail dd[data-term=error]").text not in ("", "–") and find("#detail dd[data-term=status]").text == str(broken.status_code)
+    assert find("#detail dd[data-term=error]").text not in ("", "–") and find("#detail dd[data-term=status]").text == str(
+        broken.status_code
+    )
     find("#detail-close").click()
 
     # at desktop width: the page fits, and the screenshot shows the header and the charts
     browser.execute_script("window.scrollTo(0, 0)")
     image = _screenshot(browser, screenshots, "dashboard-desktop", DESKTOP)
-    assert FIRST_SERIES in {image.getpixel((x, y)) for x in range(0, DESKTOP[0], 2) for y in range(60, 400, 2)}, "no chart bar in view"
+    assert FIRST_SERIES in {image.getpixel((x, y)) for x in range(0, DESKTOP[0], 2) for y in range(60, 400, 2)}, (
+        "no chart bar in view"
+    )
 
     # at phone width: nothing wider than the screen, the chart drawn at its width with readable text
     _viewport(browser, PHONE, mobile=True)
@@ -311,7 +378,9 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     assert layout["svg"] == layout["svg_drawn"] <= PHONE[0] and layout["chart_font"] >= 11 and layout["cell_font"] >= 13, layout
     assert all(right <= PHONE[0] for right in layout["sections"]) and layout["logout"] <= PHONE[0], layout
     image = _screenshot(browser, screenshots, "dashboard-phone", PHONE)
-    assert FIRST_SERIES in {image.getpixel((x, y)) for x in range(0, PHONE[0]) for y in range(60, PHONE[1], 2)}, "no chart bar in view"
+    assert FIRST_SERIES in {image.getpixel((x, y)) for x in range(0, PHONE[0]) for y in range(60, PHONE[1], 2)}, (
+        "no chart bar in view"
+    )
 
     # logging out forgets the key
     _viewport(browser, DESKTOP, mobile=False)

@@ -23,7 +23,7 @@ def _post(gateway: GatewayProcess, body: Any, key: str | None, raw: bytes | None
 
 def _assert_openai_error(resp: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
     assert resp.status_code == status, resp.text
-    error = resp.json()["error"]
+    error: dict[str, Any] = resp.json()["error"]
     assert set(error) == {"message", "type", "param", "code"}
     assert isinstance(error["message"], str) and error["message"]
     if code is not None:

@@ -38,7 +38,9 @@ def test_embeddings_from_gemini_are_translated(client: OpenAI, fake_gemini: Fake
     sent = fake_gemini.requests[-1]
     assert sent["path"] == "/v1beta/models/gemini-embedding-001:batchEmbedContents"
     assert sent["body"] == {
-        "requests": [{"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "hello"}]}, "outputDimensionality": 3}]
+        "requests": [
+            {"model": "models/gemini-embedding-001", "content": {"parts": [{"text": "hello"}]}, "outputDimensionality": 3}
+        ]
     }
     as_base64 = client.embeddings.create(model="embed-gemini", input=["a", "b"])
     assert [len(d.embedding) for d in as_base64.data] == [4, 4] and as_base64.data[1].embedding[0] == 0.5

@@ -99,14 +99,18 @@ def test_health_and_endpoint_index_need_no_key(gateway: GatewayProcess) -> None:
         ("POST", "/gemini/v1beta/models/{model}:streamGenerateContent"),
         ("GET", "/dashscope/v1/tasks/{task_id}"),
     } <= routes
-    assert not any(path.startswith(("/admin", "/metrics", "/dashboard")) for _, path in routes), "the public index lists client routes only"
+    assert not any(path.startswith(("/admin", "/metrics", "/dashboard")) for _, path in routes), (
+        "the public index lists client routes only"
+    )
     assert not any(":" in path.split("{")[-1].split("}")[0] for _, path in routes if "{" in path), "no framework patterns"
     by_path = {e["path"]: e for e in index["endpoints"]}
     chat = by_path["/openai/v1/chat/completions"]
     assert chat["family"] == "openai" and chat["mode"] == "sync+stream" and chat["auth"] == ["Authorization: Bearer <key>"]
     assert by_path["/anthropic/v1/messages"]["auth"][0] == "x-api-key: <key>"
     assert by_path["/gemini/v1beta/models/{model}:generateContent"]["auth"][0] == "x-goog-api-key: <key>"
-    assert by_path["/dashscope/v1/tasks/{task_id}"]["mode"] == "poll" and by_path["/openai/v1/videos/{video_id}"]["mode"] == "poll"
+    assert (
+        by_path["/dashscope/v1/tasks/{task_id}"]["mode"] == "poll" and by_path["/openai/v1/videos/{video_id}"]["mode"] == "poll"
+    )
     assert requests.get(gateway.url + "/admin/v1/endpoints", timeout=5).status_code == 401
     admin = requests.get(gateway.url + "/admin/v1/endpoints", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=5).json()
     assert {"/metrics", "/dashboard", "/admin/v1/keys"} <= {e["path"] for e in admin["endpoints"]}
@@ -114,7 +118,13 @@ def test_health_and_endpoint_index_need_no_key(gateway: GatewayProcess) -> None:
 
 @pytest.mark.parametrize(
     "option",
-    [["--tpm", "10000000000"], ["--rpm", "0"], ["--expires", "0001-01-01T00:00:00+14:00"], ["--budget", "nan"], ["--budget", "inf"]],
+    [
+        ["--tpm", "10000000000"],
+        ["--rpm", "0"],
+        ["--expires", "0001-01-01T00:00:00+14:00"],
+        ["--budget", "nan"],
+        ["--budget", "inf"],
+    ],
 )
 def test_cli_refuses_values_out_of_range_in_one_line(tmp_path: Path, option: list[str]) -> None:
     result = anygate("keys", "create", "--name", "edge", *option, cwd=tmp_path, check=False)

@@ -179,7 +179,9 @@ def test_token_counts_count_against_request_limits_and_budgets(gateway: GatewayP
     assert [c.status_code for c in counts] == [200, 200, 429]
     assert counts[2].json()["error"]["type"] == "rate_limit_error"
     spent = gateway.create_key("--budget", "0")["key"]
-    refused = requests.post(gateway.url + "/gemini/v1beta/models/gemini-echo:countTokens", json=gemini, headers={"x-goog-api-key": spent}, timeout=10)
+    refused = requests.post(
+        gateway.url + "/gemini/v1beta/models/gemini-echo:countTokens", json=gemini, headers={"x-goog-api-key": spent}, timeout=10
+    )
     assert refused.status_code == 403
 
 

@@ -44,7 +44,9 @@ def test_a_client_that_leaves_is_a_499_not_an_error(gateway: GatewayProcess, api
     body = {"model": "scenario-slow", "messages": [{"role": "user", "content": "hi"}]}  # answers after 3 s
     with pytest.raises(requests.exceptions.Timeout):
         requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=0.5)
-    assert eventually(lambda: any(line.get("request_id") == given and line["logger"] == "anygate.access" for line in _lines(gateway)), 6)
+    assert eventually(
+        lambda: any(line.get("request_id") == given and line["logger"] == "anygate.access" for line in _lines(gateway)), 6
+    )
     (access,) = [line for line in _lines(gateway) if line.get("request_id") == given and line["logger"] == "anygate.access"]
     assert access["status"] == 499 and access["level"] != "error"
     assert not [line for line in _lines(gateway) if line.get("request_id") == given and line["level"] == "error"]
@@ -55,9 +57,15 @@ def test_an_upstream_failure_is_logged_with_its_provider_status_and_error(gatewa
     headers = {"Authorization": f"Bearer {api_key}", "x-request-id": given}
     body = {"model": "scenario-400", "messages": [{"role": "user", "content": "hi"}]}
     assert requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=10).status_code == 400
-    assert eventually(lambda: any(line.get("request_id") == given and line["logger"] == "anygate.access" for line in _lines(gateway)))
+    assert eventually(
+        lambda: any(line.get("request_id") == given and line["logger"] == "anygate.access" for line in _lines(gateway))
+    )
     (failed,) = [line for line in _lines(gateway) if line.get("request_id") == given and line["msg"] == "upstream failed"]
-    assert failed["level"] == "warning" and (failed["model"], failed["provider"], failed["status"]) == ("scenario-400", "fake", 400)
+    assert failed["level"] == "warning" and (failed["model"], failed["provider"], failed["status"]) == (
+        "scenario-400",
+        "fake",
+        400,
+    )
     assert "Invalid value for 'temperature'" in str(failed["error"])
     (access,) = [line for line in _lines(gateway) if line.get("request_id") == given and line["logger"] == "anygate.access"]
     assert (access["status"], access["model"], access["provider"]) == (400, "scenario-400", "fake")

@@ -161,7 +161,12 @@ def test_cache_reads_and_writes_are_priced_and_reported_apart(
             assert resp.status_code == 200, resp.text
     admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
     deadline = time.time() + 5  # usage is written in batches
-    while len(shown := requests.get(f"{gateway.url}/admin/v1/requests?key_id={key['id']}", headers=admin, timeout=10).json()["data"]) < 4:
+    while (
+        len(
+            shown := requests.get(f"{gateway.url}/admin/v1/requests?key_id={key['id']}", headers=admin, timeout=10).json()["data"]
+        )
+        < 4
+    ):
         assert time.time() < deadline, shown
         time.sleep(0.2)
     gateway.stop()
@@ -171,7 +176,11 @@ def test_cache_reads_and_writes_are_priced_and_reported_apart(
     rows = _rows(database_url, key["id"])
     assert len(rows) == 4
     for row in rows:
-        assert (row["input_tokens"], row["cached_tokens"], row["cache_write_tokens"]) == (uncached + read + written, read, written)
+        assert (row["input_tokens"], row["cached_tokens"], row["cache_write_tokens"]) == (
+            uncached + read + written,
+            read,
+            written,
+        )
         assert row["cost_usd"] == pytest.approx((uncached * 3.0 + read * 0.3 + written * 3.75 + output * 15.0) / 1e6)
     (total,) = json.loads(gateway.cli("usage", "--key", key["id"], "--json").stdout)
     assert (total["cached_tokens"], total["cache_write_tokens"]) == (4 * read, 4 * written)

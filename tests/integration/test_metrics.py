@@ -33,9 +33,16 @@ def test_metrics_count_what_happened(gateway: GatewayProcess, api_key: str) -> N
     headers = {"Authorization": f"Bearer {api_key}"}
     body = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
     assert requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers=headers, timeout=10).status_code == 200
-    streamed = requests.post(gateway.url + "/openai/v1/chat/completions", json={**body, "stream": True}, headers=headers, timeout=10)
+    streamed = requests.post(
+        gateway.url + "/openai/v1/chat/completions", json={**body, "stream": True}, headers=headers, timeout=10
+    )
     assert streamed.status_code == 200
-    assert requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": "Bearer ag-no"}, timeout=10).status_code == 401
+    assert (
+        requests.post(
+            gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": "Bearer ag-no"}, timeout=10
+        ).status_code
+        == 401
+    )
     after = _scrape(gateway)
 
     def grew(name: str, **labels: str) -> float:

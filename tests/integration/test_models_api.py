@@ -38,11 +38,20 @@ def test_openai_list_and_retrieve(gateway: GatewayProcess, api_key: str) -> None
 
 
 def test_a_model_shows_its_configured_name_and_release_in_every_family(gateway: GatewayProcess, api_key: str) -> None:
-    raw = requests.get(gateway.url + "/openai/v1/models/gemini-alias", headers={"Authorization": f"Bearer {api_key}"}, timeout=10).json()
+    raw = requests.get(
+        gateway.url + "/openai/v1/models/gemini-alias", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+    ).json()
     assert (raw["display_name"], raw["created"], raw["created_at"]) == ("Gemini Alias", 1738713600, "2025-02-05T00:00:00Z")
-    claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0).models.retrieve("gemini-alias")
+    claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0).models.retrieve(
+        "gemini-alias"
+    )
     assert claude.display_name == "Gemini Alias" and claude.created_at.isoformat() == "2025-02-05T00:00:00+00:00"
-    listed = {m["id"]: m for m in requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=10).json()["data"]}
+    listed = {
+        m["id"]: m
+        for m in requests.get(
+            gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {api_key}"}, timeout=10
+        ).json()["data"]
+    }
     assert listed["gemini-echo"]["created"] != 1738713600  # unset: the gateway's start
 
 
@@ -92,14 +101,22 @@ def test_same_family_answers_show_the_public_model_id(gateway: GatewayProcess, a
     assert chat.chat.completions.create(model="gpt-test", messages=messages).model == "gpt-test"  # upstream: up-echo
     assert {c.model for c in chat.chat.completions.create(model="gpt-test", messages=messages, stream=True)} == {"gpt-test"}
     native = chat.responses.create(model="gpt-native", input="hi")
-    assert native.model == "gpt-native" and chat.responses.retrieve(native.id).model == "gpt-native", "stored as the client saw it"
-    streamed = [e.response.model for e in chat.responses.create(model="gpt-native", input="hi", stream=True) if hasattr(e, "response")]
+    assert native.model == "gpt-native" and chat.responses.retrieve(native.id).model == "gpt-native", (
+        "stored as the client saw it"
+    )
+    streamed = [
+        e.response.model for e in chat.responses.create(model="gpt-native", input="hi", stream=True) if hasattr(e, "response")
+    ]
     assert streamed and set(streamed) == {"gpt-native"}
     claude = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=api_key, max_retries=0)
     assert claude.messages.create(model="claude-alias", max_tokens=20, messages=messages).model == "claude-alias"
     with claude.messages.stream(model="claude-alias", max_tokens=20, messages=messages) as stream:
         assert stream.get_final_message().model == "claude-alias"
-    assert claude.messages.create(model="claude-echo", max_tokens=20, messages=messages).model == "claude-echo", "same ids: as it came"
+    assert claude.messages.create(model="claude-echo", max_tokens=20, messages=messages).model == "claude-echo", (
+        "same ids: as it came"
+    )
     gemini = genai.Client(api_key=api_key, http_options=types.HttpOptions(base_url=gateway.url + "/gemini", api_version="v1beta"))
     assert gemini.models.generate_content(model="gemini-alias", contents="hi").model_version == "gemini-alias"
-    assert {c.model_version for c in gemini.models.generate_content_stream(model="gemini-alias", contents="hi")} == {"gemini-alias"}
+    assert {c.model_version for c in gemini.models.generate_content_stream(model="gemini-alias", contents="hi")} == {
+        "gemini-alias"
+    }

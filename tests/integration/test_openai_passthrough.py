@@ -5,7 +5,7 @@ who may see which id, and what each call costs."""
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import openai
@@ -42,7 +42,9 @@ def fake() -> Iterator[FakeOpenAIObjects]:
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAIObjects) -> Iterator[GatewayProcess]:
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake: FakeOpenAIObjects
+) -> Iterator[GatewayProcess]:
     workdir = tmp_path_factory.mktemp("passthrough")
     database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     base = f"{fake.url}/v1"  # type: ignore[attr-defined]
@@ -58,7 +60,9 @@ def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
             "speech-pub": [{"provider": "b-upstream", "model": "tts-1", "character_price": 15.0}],
             "speech-fail": [{"provider": "b-upstream", "model": "up-fail"}],
             "whisper-pub": [{"provider": "b-upstream", "model": "whisper-1", "minute_price": 0.006}],
-            "transcribe-pub": [{"provider": "b-upstream", "model": "gpt-4o-transcribe", "input_price": 2.5, "output_price": 10.0}],
+            "transcribe-pub": [
+                {"provider": "b-upstream", "model": "gpt-4o-transcribe", "input_price": 2.5, "output_price": 10.0}
+            ],
             "moderation-pub": [{"provider": "b-upstream", "model": "omni-moderation-latest"}],
             "gpt-pub": [{"provider": "b-upstream", "model": "up-gpt", "input_price": 1.0, "output_price": 2.0}],
             "mock-chat": [{"provider": "c-mock", "model": "mock-chat"}],
@@ -74,7 +78,15 @@ def _client(gateway: GatewayProcess, *options: str) -> tuple[OpenAI, str]:
     return OpenAI(base_url=gateway.url + "/openai/v1", api_key=key["key"], max_retries=0, timeout=20), key["id"]
 
 
-COST = (UsageRecord.family, UsageRecord.public_model, UsageRecord.upstream_model, UsageRecord.input_tokens, UsageRecord.output_tokens, UsageRecord.cost_usd, UsageRecord.status)
+COST = (
+    UsageRecord.family,
+    UsageRecord.public_model,
+    UsageRecord.upstream_model,
+    UsageRecord.input_tokens,
+    UsageRecord.output_tokens,
+    UsageRecord.cost_usd,
+    UsageRecord.status,
+)
 
 
 def test_speech_streams_the_upstream_audio_and_is_billed_by_characters(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
@@ -94,10 +106,14 @@ def test_speech_streams_the_upstream_audio_and_is_billed_by_characters(gateway: 
     assert rows[1][5] == 0 and rows[1][6] == 400
 
 
-def test_a_transcription_streams_the_file_on_and_is_billed_by_the_minute(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
+def test_a_transcription_streams_the_file_on_and_is_billed_by_the_minute(
+    gateway: GatewayProcess, fake: FakeOpenAIObjects
+) -> None:
     client, key_id = _client(gateway)
     audio = bytes(range(256)) * 3000  # 768 KB
-    result = client.audio.transcriptions.create(model="whisper-pub", file=("talk.mp3", io.BytesIO(audio), "audio/mpeg"), language="en")
+    result = client.audio.transcriptions.create(
+        model="whisper-pub", file=("talk.mp3", io.BytesIO(audio), "audio/mpeg"), language="en"
+    )
     assert result.text == "Hello there. This is the fake upstream."
     seen = fake.requests[-1]
     assert seen["path"] == "/v1/audio/transcriptions"
@@ -112,16 +128,23 @@ def test_subtitles_are_made_from_verbose_json_so_the_minutes_are_known(gateway: 
     client, key_id = _client(gateway)
     srt = client.audio.translations.create(model="whisper-pub", file=("a.wav", b"RIFF....", "audio/wav"), response_format="srt")
     assert dict(fake.requests[-1]["fields"])["response_format"] == "verbose_json"
-    assert srt == "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n2\n00:00:02,500 --> 00:00:42,500\nThis is the fake upstream.\n\n"
+    assert (
+        srt
+        == "1\n00:00:00,000 --> 00:00:02,500\nHello there.\n\n2\n00:00:02,500 --> 00:00:42,500\nThis is the fake upstream.\n\n"
+    )
     vtt = client.audio.transcriptions.create(model="whisper-pub", file=("a.wav", b"RIFF....", "audio/wav"), response_format="vtt")
     assert vtt.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:02.500\nHello there.\n")
     rows = key_records(gateway, key_id, 2, UsageRecord.cost_usd)
     assert [r[0] for r in rows] == [pytest.approx(43 / 60 * 0.006)] * 2  # usage.seconds, the duration rounded up
 
 
-def test_a_token_priced_transcription_asked_as_text_is_billed_by_its_tokens(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
+def test_a_token_priced_transcription_asked_as_text_is_billed_by_its_tokens(
+    gateway: GatewayProcess, fake: FakeOpenAIObjects
+) -> None:
     client, key_id = _client(gateway)
-    text = client.audio.transcriptions.create(model="transcribe-pub", file=("a.wav", b"RIFF....", "audio/wav"), response_format="text")
+    text = client.audio.transcriptions.create(
+        model="transcribe-pub", file=("a.wav", b"RIFF....", "audio/wav"), response_format="text"
+    )
     assert text == "Hello there. This is the fake upstream.\n"
     assert dict(fake.requests[-1]["fields"]) == {"model": "gpt-4o-transcribe", "response_format": "json"}
     rows = key_records(gateway, key_id, 1, *COST)
@@ -133,7 +156,9 @@ def test_a_form_whose_file_comes_before_its_model_is_spooled_then_sent(gateway: 
     key = gateway.create_key()["key"]
     audio = b"\x01\x02" * 50_000
     files = [("file", ("late.wav", audio, "audio/wav")), ("model", (None, "whisper-pub")), ("response_format", (None, "json"))]
-    answer = requests.post(gateway.url + "/openai/v1/audio/transcriptions", files=files, headers={"Authorization": f"Bearer {key}"}, timeout=20)
+    answer = requests.post(
+        gateway.url + "/openai/v1/audio/transcriptions", files=files, headers={"Authorization": f"Bearer {key}"}, timeout=20
+    )
     assert answer.status_code == 200, answer.text
     assert answer.json()["text"] == "Hello there. This is the fake upstream."
     seen = fake.requests[-1]
@@ -141,7 +166,9 @@ def test_a_form_whose_file_comes_before_its_model_is_spooled_then_sent(gateway: 
     assert dict(seen["fields"]) == {"model": "whisper-1", "response_format": "json"}
 
 
-def test_uploads_over_the_limit_or_without_a_file_are_refused_in_openais_shape(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
+def test_uploads_over_the_limit_or_without_a_file_are_refused_in_openais_shape(
+    gateway: GatewayProcess, fake: FakeOpenAIObjects
+) -> None:
     key = gateway.create_key()["key"]
     auth = {"Authorization": f"Bearer {key}"}
     seen = len(fake.requests)
@@ -161,17 +188,26 @@ def test_uploads_over_the_limit_or_without_a_file_are_refused_in_openais_shape(g
         yield b"\r\n--b--\r\n"
 
     streamed = requests.post(
-        gateway.url + "/openai/v1/audio/transcriptions", data=chunked(), headers={**auth, "Content-Type": "multipart/form-data; boundary=b"}, timeout=60
+        gateway.url + "/openai/v1/audio/transcriptions",
+        data=chunked(),
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=b"},
+        timeout=60,
     )
     assert streamed.status_code == 413 and streamed.json()["error"]["type"] == "invalid_request_error"
-    no_file = requests.post(gateway.url + "/openai/v1/audio/transcriptions", files=[("model", (None, "whisper-pub"))], headers=auth, timeout=20)
+    no_file = requests.post(
+        gateway.url + "/openai/v1/audio/transcriptions", files=[("model", (None, "whisper-pub"))], headers=auth, timeout=20
+    )
     assert no_file.status_code == 400 and no_file.json()["error"]["message"] == "The form has no 'file' file"
-    as_json = requests.post(gateway.url + "/openai/v1/audio/transcriptions", json={"model": "whisper-pub"}, headers=auth, timeout=20)
+    as_json = requests.post(
+        gateway.url + "/openai/v1/audio/transcriptions", json={"model": "whisper-pub"}, headers=auth, timeout=20
+    )
     assert as_json.status_code == 400 and "multipart/form-data" in as_json.json()["error"]["message"]
     assert all(r["path"] != "/v1/audio/transcriptions" or r["files"]["file"][0] != "big.wav" for r in fake.requests[seen:])
 
 
-def test_moderations_without_a_model_go_to_the_first_provider_that_passes_through(gateway: GatewayProcess, fake: FakeOpenAIObjects) -> None:
+def test_moderations_without_a_model_go_to_the_first_provider_that_passes_through(
+    gateway: GatewayProcess, fake: FakeOpenAIObjects
+) -> None:
     client, _ = _client(gateway)
     result = client.moderations.create(input=["I will kill it", "a nice day"])
     assert [r.flagged for r in result.results] == [True, False]
@@ -242,7 +278,9 @@ def test_batches_are_the_keys_and_their_tokens_are_billed_once(gateway: GatewayP
     source = client.files.create(file=("in.jsonl", orjson.dumps(line) + b"\n", "application/jsonl"), purpose="batch")
     with pytest.raises(openai.NotFoundError):
         other.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
-    unchecked = client.files.create(file=("in.jsonl", orjson.dumps({**line, "body": {"model": "any-upstream-id"}}), "application/jsonl"), purpose="assistants")
+    unchecked = client.files.create(
+        file=("in.jsonl", orjson.dumps({**line, "body": {"model": "any-upstream-id"}}), "application/jsonl"), purpose="assistants"
+    )
     with pytest.raises(openai.BadRequestError, match="was not uploaded with purpose 'batch'"):
         client.batches.create(input_file_id=unchecked.id, endpoint="/v1/chat/completions", completion_window="24h")
     batch = client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
@@ -257,7 +295,9 @@ def test_batches_are_the_keys_and_their_tokens_are_billed_once(gateway: GatewayP
     with pytest.raises(openai.NotFoundError):
         other.files.content(done.output_file_id)
     assert client.batches.cancel(batch.id).status == "cancelling"
-    rows = key_records(gateway, key_id, 9, UsageRecord.family, UsageRecord.input_tokens, UsageRecord.output_tokens, UsageRecord.cost_usd)
+    rows = key_records(
+        gateway, key_id, 9, UsageRecord.family, UsageRecord.input_tokens, UsageRecord.output_tokens, UsageRecord.cost_usd
+    )
     billed = [r for r in rows if r[1]]
     cost = (BATCH_USAGE["input_tokens"] * 1.0 + BATCH_USAGE["output_tokens"] * 2.0) / 1_000_000
     assert billed == [("openai-batches", 1000, 200, pytest.approx(cost))]
@@ -291,7 +331,9 @@ def test_assistants_threads_and_runs_are_the_keys_with_public_models(gateway: Ga
         streamed = stream.get_final_run()
         assert stream.get_final_messages()[0].content[0].text.value == "Streamed answer."  # type: ignore[union-attr]
     assert streamed.status == "completed" and streamed.model == "gpt-pub"  # renamed in the events too
-    rows = key_records(gateway, key_id, 12, UsageRecord.family, UsageRecord.public_model, UsageRecord.input_tokens, UsageRecord.cost_usd)
+    rows = key_records(
+        gateway, key_id, 12, UsageRecord.family, UsageRecord.public_model, UsageRecord.input_tokens, UsageRecord.cost_usd
+    )
     billed = [r for r in rows if r[2]]
     cost = (RUN_USAGE["prompt_tokens"] * 1.0 + RUN_USAGE["completion_tokens"] * 2.0) / 1_000_000
     assert billed == [("openai-assistants", "gpt-pub", 300, pytest.approx(cost))] * 2  # the polled run and the streamed one
@@ -303,7 +345,10 @@ def test_ids_in_a_path_cannot_climb_out_of_it(gateway: GatewayProcess, fake: Fak
     theirs = _client(gateway)[0].files.create(file=("secret.txt", b"secret", "text/plain"), purpose="assistants")
     seen = len(fake.requests)
     key = client.api_key
-    for path in (f"/threads/{thread.id}/runs/..%2F..%2F..%2Ffiles%2F{theirs.id}", f"/threads/{thread.id}/runs/../../../files/{theirs.id}/content"):
+    for path in (
+        f"/threads/{thread.id}/runs/..%2F..%2F..%2Ffiles%2F{theirs.id}",
+        f"/threads/{thread.id}/runs/../../../files/{theirs.id}/content",
+    ):
         answer = requests.get(gateway.url + "/openai/v1" + path, headers={"Authorization": f"Bearer {key}"}, timeout=10)
         assert answer.status_code == 404 and b"secret" not in answer.content
     assert all("files" not in r["path"] for r in fake.requests[seen:])
@@ -329,7 +374,12 @@ def test_the_mock_provider_serves_every_route_offline(tmp_path: Any) -> None:
         heard = client.audio.transcriptions.create(model="hear", file=("a.wav", b"\0" * 64000, "audio/wav"))
         assert heard.text == "Mock transcription of a.wav (64000 bytes)."
         assert [r.flagged for r in client.moderations.create(input=["a bomb", "tea"]).results] == [True, False]
-        line = {"custom_id": "x", "method": "POST", "url": "/v1/chat/completions", "body": {"model": "chat", "messages": [{"role": "user", "content": "ping"}]}}
+        line = {
+            "custom_id": "x",
+            "method": "POST",
+            "url": "/v1/chat/completions",
+            "body": {"model": "chat", "messages": [{"role": "user", "content": "ping"}]},
+        }
         source = client.files.create(file=("in.jsonl", orjson.dumps(line), "application/jsonl"), purpose="batch")
         batch = client.batches.create(input_file_id=source.id, endpoint="/v1/chat/completions", completion_window="24h")
         assert batch.status == "completed" and batch.request_counts and batch.request_counts.completed == 1
@@ -354,15 +404,21 @@ def test_a_key_cannot_name_another_keys_file_in_a_body(gateway: GatewayProcess, 
     assistant = owner.beta.assistants.create(model="gpt-pub", tools=[{"type": "code_interpreter"}], tool_resources=tools)
     assert fake.requests[-1]["body"]["tool_resources"] == tools  # the owner may
     seen = len(fake.requests)
-    message = {"role": "user", "content": "read it", "attachments": [{"file_id": secret, "tools": [{"type": "code_interpreter"}]}]}
-    attempts = [
+    message = {
+        "role": "user",
+        "content": "read it",
+        "attachments": [{"file_id": secret, "tools": [{"type": "code_interpreter"}]}],
+    }
+    attempts: list[Callable[[], object]] = [
         lambda: other.beta.assistants.create(model="gpt-pub", tools=[{"type": "code_interpreter"}], tool_resources=tools),
         lambda: other.beta.threads.create(messages=[message]),  # type: ignore[list-item]
         lambda: other.beta.threads.messages.create(thread_id=other.beta.threads.create().id, **message),  # type: ignore[arg-type]
         lambda: other.chat.completions.create(
             model="gpt-pub", messages=[{"role": "user", "content": [{"type": "file", "file": {"file_id": secret}}]}]
         ),
-        lambda: other.responses.create(model="gpt-pub", input=[{"role": "user", "content": [{"type": "input_file", "file_id": secret}]}]),
+        lambda: other.responses.create(
+            model="gpt-pub", input=[{"role": "user", "content": [{"type": "input_file", "file_id": secret}]}]
+        ),
     ]
     for attempt in attempts:
         with pytest.raises(openai.NotFoundError, match=f"No such File object: {secret}"):

@@ -34,7 +34,12 @@ def _load(gateway: GatewayProcess, key: str, seconds: float, outage: Callable[[]
         with requests.Session() as session:
             while time.time() < stop:
                 model = "mock-fast" if n % 2 else "gpt-test"
-                resp = session.post(gateway.url + "/openai/v1/chat/completions", json={"model": model, **CHAT}, headers={"Authorization": f"Bearer {key}"}, timeout=20)
+                resp = session.post(
+                    gateway.url + "/openai/v1/chat/completions",
+                    json={"model": model, **CHAT},
+                    headers={"Authorization": f"Bearer {key}"},
+                    timeout=20,
+                )
                 statuses.append(resp.status_code)
 
     trouble = threading.Thread(target=outage)
@@ -64,7 +69,9 @@ def test_postgresql_going_away_under_load_loses_no_answer_no_record_and_no_task(
         key = gateway.create_key()
         headers = {"Authorization": f"Bearer {key['key']}"}
         task = {"model": "wan-ok", "input": {"prompt": "a cat"}, "parameters": {"size": "1280*720"}}
-        created = requests.post(gateway.url + "/dashscope/v1/services/aigc/video-generation/video-synthesis", json=task, headers=headers, timeout=10)
+        created = requests.post(
+            gateway.url + "/dashscope/v1/services/aigc/video-generation/video-synthesis", json=task, headers=headers, timeout=10
+        )
         task_id = created.json()["output"]["task_id"]
 
         def outage() -> None:
@@ -75,7 +82,9 @@ def test_postgresql_going_away_under_load_loses_no_answer_no_record_and_no_task(
 
         statuses = _load(gateway, key["key"], 3.0, outage)
         assert statuses and set(statuses) == {200}, f"every call answered while the database was away: {sorted(set(statuses))}"
-        assert eventually(lambda: _requests_recorded(gateway, key["id"]) == len(statuses), 15), "the records queued meanwhile were written after"
+        assert eventually(lambda: _requests_recorded(gateway, key["id"]) == len(statuses), 15), (
+            "the records queued meanwhile were written after"
+        )
 
         def finished() -> bool:
             resp = requests.get(f"{gateway.url}/dashscope/v1/tasks/{task_id}", headers=headers, timeout=10)
@@ -106,7 +115,15 @@ def test_redis_going_away_under_load_leaves_calls_answered_and_limits_come_back(
         limited = gateway.create_key("--rpm", "3")
 
         def limits_hold() -> list[int]:
-            codes = [requests.post(gateway.url + "/openai/v1/chat/completions", json={"model": "mock-fast", **CHAT}, headers={"Authorization": f"Bearer {limited['key']}"}, timeout=10).status_code for _ in range(4)]
+            codes = [
+                requests.post(
+                    gateway.url + "/openai/v1/chat/completions",
+                    json={"model": "mock-fast", **CHAT},
+                    headers={"Authorization": f"Bearer {limited['key']}"},
+                    timeout=10,
+                ).status_code
+                for _ in range(4)
+            ]
             return codes
 
         assert limits_hold() == [200, 200, 200, 429], "with Redis back, a limit holds again"

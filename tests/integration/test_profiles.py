@@ -19,7 +19,20 @@ from tests.fakes.compatible_upstream import THINKING, FakeCompatible
 from tests.fakes.server_thread import ServerThread
 from tests.gateway_process import GatewayProcess
 
-PROFILES = ["deepseek", "mistral", "groq", "xai", "openrouter", "together", "fireworks", "qwen", "vllm", "ollama", "azure", "azurev1"]
+PROFILES = [
+    "deepseek",
+    "mistral",
+    "groq",
+    "xai",
+    "openrouter",
+    "together",
+    "fireworks",
+    "qwen",
+    "vllm",
+    "ollama",
+    "azure",
+    "azurev1",
+]
 TYPES = {"azurev1": "azure"}  # a provider name that is not its type: Azure's v1 API (no api_version)
 EXTRA = {"azure": {"api_version": "2024-10-21"}}
 MAX_COMPLETION_TOKENS = {"groq", "vllm", "azure", "azurev1"}  # the profiles that take OpenAI's field for the output cap
@@ -46,7 +59,13 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeCompatible) -> I
     config = {
         "database": f"sqlite:///{workdir}/anygate.db",
         "providers": {
-            p: {"type": TYPES.get(p, p), "base_url": f"{url}/{p}", "api_key": f"sk-{p}-key", "first_byte_timeout_seconds": 5, **EXTRA.get(p, {})}
+            p: {
+                "type": TYPES.get(p, p),
+                "base_url": f"{url}/{p}",
+                "api_key": f"sk-{p}-key",
+                "first_byte_timeout_seconds": 5,
+                **EXTRA.get(p, {}),
+            }
             for p in PROFILES
         },
         "models": {
@@ -100,7 +119,10 @@ def _openai_chat(gateway: GatewayProcess, key: str, model: str, stream: bool) ->
         turn.calls = [(c.id, c.function.name, json.loads(c.function.arguments)) for c in message.tool_calls or []]  # type: ignore[union-attr]
     # an OpenAI client keeps no thinking: the assistant's turn goes back without it
     calls = [{"id": i, "type": "function", "function": {"name": n, "arguments": json.dumps(a)}} for i, n, a in turn.calls]
-    messages += [{"role": "assistant", "content": None, "tool_calls": calls}, {"role": "tool", "tool_call_id": turn.calls[0][0], "content": RESULT}]
+    messages += [
+        {"role": "assistant", "content": None, "tool_calls": calls},
+        {"role": "tool", "tool_call_id": turn.calls[0][0], "content": RESULT},
+    ]
     final = client.chat.completions.create(model=model, messages=messages, tools=tools)
     return turn, final.choices[0].message.content or ""
 
@@ -131,7 +153,12 @@ def _anthropic(gateway: GatewayProcess, key: str, model: str, stream: bool) -> t
     client = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=key, max_retries=0)
     tools: Any = [{"name": "get_weather", "input_schema": PARAMS}]
     messages: list[Any] = [{"role": "user", "content": PROMPT}]
-    asked: Any = {"tools": tools, "tool_choice": {"type": "any"}, "thinking": {"type": "enabled", "budget_tokens": 1024}, "max_tokens": 2048}
+    asked: Any = {
+        "tools": tools,
+        "tool_choice": {"type": "any"},
+        "thinking": {"type": "enabled", "budget_tokens": 1024},
+        "max_tokens": 2048,
+    }
     if stream:
         with client.messages.stream(model=model, messages=messages, **asked) as events:
             message = events.get_final_message()
@@ -156,15 +183,21 @@ def _gemini(gateway: GatewayProcess, key: str, model: str, stream: bool) -> tupl
     tool = types.Tool(function_declarations=[types.FunctionDeclaration(name="get_weather", parameters_json_schema=PARAMS)])
     config = types.GenerateContentConfig(
         tools=[tool],
-        tool_config=types.ToolConfig(function_calling_config=types.FunctionCallingConfig(mode=types.FunctionCallingConfigMode.ANY)),
+        tool_config=types.ToolConfig(
+            function_calling_config=types.FunctionCallingConfig(mode=types.FunctionCallingConfigMode.ANY)
+        ),
         thinking_config=types.ThinkingConfig(thinking_budget=1024, include_thoughts=True),
         automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
     )
     contents: list[Any] = [types.Content(role="user", parts=[types.Part(text=PROMPT)])]
-    chunks = list(client.models.generate_content_stream(model=model, contents=contents, config=config)) if stream else [
-        client.models.generate_content(model=model, contents=contents, config=config)
+    chunks = (
+        list(client.models.generate_content_stream(model=model, contents=contents, config=config))
+        if stream
+        else [client.models.generate_content(model=model, contents=contents, config=config)]
+    )
+    parts = [
+        p for c in chunks for p in (c.candidates[0].content.parts if c.candidates and c.candidates[0].content else None) or []
     ]
-    parts = [p for c in chunks for p in (c.candidates[0].content.parts if c.candidates and c.candidates[0].content else None) or []]
     turn = Turn()
     for part in parts:
         if part.function_call:
@@ -183,7 +216,9 @@ CONVERSATIONS = {"openai": _openai_chat, "responses": _responses, "anthropic": _
 @pytest.mark.parametrize("stream", [False, True], ids=["whole", "stream"])
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("profile", PROFILES)
-def test_a_tool_conversation_with_thinking(gateway: GatewayProcess, key: str, fake: FakeCompatible, profile: str, family: str, stream: bool) -> None:
+def test_a_tool_conversation_with_thinking(
+    gateway: GatewayProcess, key: str, fake: FakeCompatible, profile: str, family: str, stream: bool
+) -> None:
     turn, final = CONVERSATIONS[family](gateway, key, f"{profile}-chat", stream)
     assert [(n, a) for _, n, a in turn.calls] == [("get_weather", {"city": "Paris"})], turn.calls
     assert final == f"The weather in Paris is fine (from {profile}).", final
@@ -198,14 +233,22 @@ def test_a_tool_conversation_with_thinking(gateway: GatewayProcess, key: str, fa
 def test_each_profile_sends_its_own_field_names(gateway: GatewayProcess, key: str, fake: FakeCompatible) -> None:
     client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
     for profile in PROFILES:
-        client.chat.completions.create(model=f"{profile}-chat", messages=[{"role": "user", "content": "hi"}], seed=7, max_completion_tokens=50, reasoning_effort="low")
+        client.chat.completions.create(
+            model=f"{profile}-chat",
+            messages=[{"role": "user", "content": "hi"}],
+            seed=7,
+            max_completion_tokens=50,
+            reasoning_effort="low",
+        )
     sent = {p: fake.requests[p][-1] for p in PROFILES}
     assert sent["mistral"]["random_seed"] == 7 and "seed" not in sent["mistral"] and sent["mistral"]["max_tokens"] == 50
     assert sent["deepseek"]["thinking"] == {"type": "enabled"} and "reasoning_effort" not in sent["deepseek"]
     assert sent["openrouter"]["reasoning"] == {"effort": "low"} and "reasoning_effort" not in sent["openrouter"]
     assert sent["qwen"]["enable_thinking"] is True and sent["qwen"]["max_tokens"] == 50
     assert {p: sent[p]["max_completion_tokens"] for p in MAX_COMPLETION_TOKENS} == dict.fromkeys(MAX_COMPLETION_TOKENS, 50)
-    assert {p: s.get("max_tokens") for p, s in sent.items() if p not in MAX_COMPLETION_TOKENS} == dict.fromkeys(set(PROFILES) - MAX_COMPLETION_TOKENS, 50)
+    assert {p: s.get("max_tokens") for p, s in sent.items() if p not in MAX_COMPLETION_TOKENS} == dict.fromkeys(
+        set(PROFILES) - MAX_COMPLETION_TOKENS, 50
+    )
     assert sent["azure"]["model"] == "azure-model", "the deployment in the URL is the target's model"
 
 
@@ -218,7 +261,9 @@ def test_a_deepseek_client_that_keeps_its_thinking_sends_it_back(gateway: Gatewa
 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("profile", ["mistral", "deepseek", "vllm"])
-def test_an_upstream_refusal_reaches_the_client_in_its_shape(gateway: GatewayProcess, key: str, profile: str, family: str) -> None:
+def test_an_upstream_refusal_reaches_the_client_in_its_shape(
+    gateway: GatewayProcess, key: str, profile: str, family: str
+) -> None:
     model = f"{profile}-bad"
     if family == "gemini":
         client = genai.Client(api_key=key, http_options=types.HttpOptions(base_url=gateway.url + "/gemini"))
@@ -233,29 +278,40 @@ def test_an_upstream_refusal_reaches_the_client_in_its_shape(gateway: GatewayPro
             )
         assert "temperature" in str(refused.value)
         return
-    client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
+    chat = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
     with pytest.raises(openai.BadRequestError) as bad:
         if family == "openai":
-            client.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
+            chat.chat.completions.create(model=model, messages=[{"role": "user", "content": "hi"}])
         else:
-            client.responses.create(model=model, input="hi")
+            chat.responses.create(model=model, input="hi")
     assert "temperature" in str(bad.value)
 
 
 def test_mistral_refusing_a_field_it_does_not_know_is_shown_as_it_said(gateway: GatewayProcess, key: str) -> None:
     client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
     with pytest.raises(openai.APIStatusError) as refused:
-        client.chat.completions.create(model="mistral-chat", messages=[{"role": "user", "content": "hi"}], extra_body={"top_k": 5})
-    assert refused.value.status_code in (400, 422) and "top_k" in str(refused.value) and "Extra inputs are not permitted" in str(refused.value)
+        client.chat.completions.create(
+            model="mistral-chat", messages=[{"role": "user", "content": "hi"}], extra_body={"top_k": 5}
+        )
+    assert (
+        refused.value.status_code in (400, 422)
+        and "top_k" in str(refused.value)
+        and "Extra inputs are not permitted" in str(refused.value)
+    )
 
 
-def test_mistral_takes_a_conversation_whose_tool_call_ids_were_made_elsewhere(gateway: GatewayProcess, key: str, fake: FakeCompatible) -> None:
+def test_mistral_takes_a_conversation_whose_tool_call_ids_were_made_elsewhere(
+    gateway: GatewayProcess, key: str, fake: FakeCompatible
+) -> None:
     client = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=key, max_retries=0)
     tools: Any = [{"name": "get_weather", "input_schema": PARAMS}]
     foreign = "toolu_01A09q90qw90lq917835lq9"  # an id Claude made, earlier in the conversation
     messages: Any = [
         {"role": "user", "content": PROMPT},
-        {"role": "assistant", "content": [{"type": "tool_use", "id": foreign, "name": "get_weather", "input": {"city": "Paris"}}]},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": foreign, "name": "get_weather", "input": {"city": "Paris"}}],
+        },
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": foreign, "content": RESULT}]},
     ]
     final = client.messages.create(model="mistral-chat", messages=messages, tools=tools, max_tokens=256)

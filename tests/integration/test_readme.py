@@ -30,7 +30,13 @@ def default_gateway(tmp_path_factory: pytest.TempPathFactory) -> object:
     folder = tmp_path_factory.mktemp("first-call")
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANYGATE_") and not k.endswith("_API_KEY")}
-    proc = subprocess.Popen([str(BIN / "anygate"), "serve", "--port", str(port)], cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [str(BIN / "anygate"), "serve", "--port", str(port)],
+        cwd=folder,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -51,12 +57,20 @@ def test_the_first_call_works_as_pasted(default_gateway: tuple[Path, int, dict[s
     if not (folder / ".venv" / "bin").exists():
         (folder / ".venv" / "bin").symlink_to(BIN)  # the snippets name .venv/bin, as in a clone
     shell = snippets[0][1].replace("8080", str(port)) + '\nprintf "\\nKEY=%s\\n" "$KEY"\n'
-    ran = subprocess.run(["bash", "-euo", "pipefail", "-c", shell], cwd=folder, env=env, capture_output=True, text=True, timeout=60)
+    ran = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", shell], cwd=folder, env=env, capture_output=True, text=True, timeout=60
+    )
     assert ran.returncode == 0, ran.stderr
     assert '"content":"hello"' in ran.stdout.replace(" ", "")
     key = re.search(r"^KEY=(ag-\S+)$", ran.stdout, re.M)
     assert key is not None, ran.stdout
     for _, code in snippets[1:]:
-        answer = subprocess.run([sys.executable, "-c", code.replace("8080", str(port))], env={**env, "KEY": key.group(1)}, capture_output=True, text=True, timeout=60)
+        answer = subprocess.run(
+            [sys.executable, "-c", code.replace("8080", str(port))],
+            env={**env, "KEY": key.group(1)},
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert answer.returncode == 0, answer.stderr
         assert answer.stdout.strip() == "hi", code

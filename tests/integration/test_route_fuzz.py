@@ -31,19 +31,40 @@ CHAT = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}], "
 SONG = {"customMode": True, "instrumental": False, "model": "suno-v5", "title": "t", "style": "pop", "prompt": "la"}
 KLING = {"model_name": "kling-3.0", "prompt": "a fox", "duration": "5", "image": "https://example.com/a.png"}
 BODIES: dict[str, dict[str, Any]] = {
-    "/openai/v1/chat/completions": {**CHAT, "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]},
-    "/openai/v1/responses": {"model": "mock-fast", "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}], "max_output_tokens": 20},
+    "/openai/v1/chat/completions": {
+        **CHAT,
+        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+    },
+    "/openai/v1/responses": {
+        "model": "mock-fast",
+        "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+        "max_output_tokens": 20,
+    },
     "/openai/v1/embeddings": {"model": "embed", "input": ["a", "b"], "dimensions": 8},
     "/openai/v1/images/generations": {"model": "image", "prompt": "a cat", "n": 1, "size": "1024x1024"},
     "/openai/v1/videos": {"model": "kling-3.0", "prompt": "a fox", "seconds": "5", "size": "720x1280"},
-    "/anthropic/v1/messages": {"model": "mock-fast", "max_tokens": 20, "system": "be brief", "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]},
+    "/anthropic/v1/messages": {
+        "model": "mock-fast",
+        "max_tokens": 20,
+        "system": "be brief",
+        "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}],
+    },
     "/anthropic/v1/messages/count_tokens": {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]},
-    "generateContent": {"contents": [{"role": "user", "parts": [{"text": "hi"}]}], "generationConfig": {"maxOutputTokens": 20, "temperature": 0.5}},
+    "generateContent": {
+        "contents": [{"role": "user", "parts": [{"text": "hi"}]}],
+        "generationConfig": {"maxOutputTokens": 20, "temperature": 0.5},
+    },
     "countTokens": {"contents": [{"parts": [{"text": "hi"}]}]},
     "/dashscope/v1/services/aigc/multimodal-generation/generation": {
-        "model": "qwen-image", "input": {"messages": [{"role": "user", "content": [{"text": "a poster"}]}]}, "parameters": {"size": "1328*1328"},
+        "model": "qwen-image",
+        "input": {"messages": [{"role": "user", "content": [{"text": "a poster"}]}]},
+        "parameters": {"size": "1328*1328"},
     },
-    "/dashscope/v1/services/aigc/video-generation/video-synthesis": {"model": "wan-video", "input": {"prompt": "a cat"}, "parameters": {"duration": 5}},
+    "/dashscope/v1/services/aigc/video-generation/video-synthesis": {
+        "model": "wan-video",
+        "input": {"prompt": "a cat"},
+        "parameters": {"duration": 5},
+    },
     "kling": KLING,
     "suno": SONG,
     "/admin/v1/keys": {"name": "fuzz", "rpm": 10, "models": ["mock-fast"], "budget_usd": 1, "expires_at": "2030-01-01T00:00:00Z"},
@@ -57,7 +78,10 @@ RAW_BODIES = [  # (content type, body) that is not a JSON object
     ("text/plain", b"hello"),
     ("multipart/form-data; boundary=x", b"--x\r\nbroken"),
     ("multipart/form-data", b'--x\r\nContent-Disposition: form-data; name="prompt"\r\n\r\nhi\r\n--x--\r\n'),
-    ("multipart/form-data; boundary=x", b'--x\r\nContent-Disposition: form-data; name="seconds"\r\n\r\n99999999999999999999999\r\n--x--\r\n'),
+    (
+        "multipart/form-data; boundary=x",
+        b'--x\r\nContent-Disposition: form-data; name="seconds"\r\n\r\n99999999999999999999999\r\n--x--\r\n',
+    ),
     ("application/x-www-form-urlencoded", b"model=kling-3.0&prompt=x&seconds=%ff"),
 ]
 QUERY_NAMES = ["taskId", "limit", "key_id", "state", "group", "after", "order", "include", "alt", "key"]
@@ -74,9 +98,13 @@ def _json_values() -> st.SearchStrategy[Any]:
         st.integers(min_value=-(2**70), max_value=2**70),
         st.floats(allow_nan=False, allow_infinity=False),
         ODD_TEXT,
-        st.sampled_from(["http://127.0.0.1:0/x", "http://[::1/x", "http://example.com:99999/x", "data:image/png;base64,@@", "x" * 5000]),
+        st.sampled_from(
+            ["http://127.0.0.1:0/x", "http://[::1/x", "http://example.com:99999/x", "data:image/png;base64,@@", "x" * 5000]
+        ),
     )
-    return st.recursive(leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ODD_TEXT, inner, max_size=3), max_leaves=6)
+    return st.recursive(
+        leaves, lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ODD_TEXT, inner, max_size=3), max_leaves=6
+    )
 
 
 def _paths(value: Any, at: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -164,7 +192,9 @@ def served(
     )
     server = ServerThread(create_app(config)).start()
     client = httpx.Client(timeout=30)  # one client: making one costs ~60 ms (its TLS context)
-    created = client.post(server.url + "/admin/v1/keys", json={"name": "fuzz"}, headers={"Authorization": f"Bearer {ADMIN}"}).json()
+    created = client.post(
+        server.url + "/admin/v1/keys", json={"name": "fuzz"}, headers={"Authorization": f"Bearer {ADMIN}"}
+    ).json()
     yield client, server.url, created["key"]
     client.close()
     server.stop()
@@ -183,7 +213,9 @@ def _concrete(path: str, ident: str) -> str:
 
 
 @pytest.mark.parametrize(("family", "method", "path"), _routes())
-def test_no_input_makes_a_route_fail_with_a_5xx(served: tuple[httpx.Client, str, str], family: str, method: str, path: str) -> None:
+def test_no_input_makes_a_route_fail_with_a_5xx(
+    served: tuple[httpx.Client, str, str], family: str, method: str, path: str
+) -> None:
     client, base, key = served
     headers = {"Authorization": f"Bearer {ADMIN if family == 'admin' else key}"}
     valid = _route_body(path)

@@ -23,7 +23,9 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 def _chat(gateway: GatewayProcess, key: str) -> int:
     body = {"model": "mock-fast", "messages": [{"role": "user", "content": "hi"}]}
-    return requests.post(gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code
+    return requests.post(
+        gateway.url + "/openai/v1/chat/completions", json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    ).status_code
 
 
 def _create(gateway: GatewayProcess, **fields: object) -> dict[str, str]:
@@ -43,8 +45,13 @@ def test_two_instances_act_as_one(
 ) -> None:
     chat = gateway_config(postgres_url, fake_openai.url, fake_anthropic.url, fake_gemini.url)  # type: ignore[attr-defined]
     tasks = task_config(postgres_url, fake_dashscope.url)  # type: ignore[attr-defined]
-    config = {**chat, "redis": redis_url, "providers": {**chat["providers"], **tasks["providers"]},
-              "models": {**chat["models"], **tasks["models"]}, "tasks": tasks["tasks"]}
+    config = {
+        **chat,
+        "redis": redis_url,
+        "providers": {**chat["providers"], **tasks["providers"]},
+        "models": {**chat["models"], **tasks["models"]},
+        "tasks": tasks["tasks"],
+    }
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     first = GatewayProcess(tmp_path / "a", config).start()
@@ -66,7 +73,9 @@ def test_two_instances_act_as_one(
             assert _chat(gateway, counted["key"]) == 200
 
         def requests_recorded() -> int:
-            data = requests.get(first.url + "/admin/v1/usage", params={"key_id": counted["id"]}, headers=ADMIN, timeout=10).json()["data"]
+            data = requests.get(
+                first.url + "/admin/v1/usage", params={"key_id": counted["id"]}, headers=ADMIN, timeout=10
+            ).json()["data"]
             return int(sum(t["requests"] for t in data))
 
         assert eventually(lambda: requests_recorded() == 20)
@@ -82,7 +91,12 @@ def test_two_instances_act_as_one(
         def finished() -> bool:
             for task_id in ids:
                 url = f"{second.url}/dashscope/v1/tasks/{task_id}"
-                if requests.get(url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["output"]["task_status"] != "SUCCEEDED":
+                if (
+                    requests.get(url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["output"][
+                        "task_status"
+                    ]
+                    != "SUCCEEDED"
+                ):
                     return False
             return True
 

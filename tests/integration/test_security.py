@@ -160,18 +160,32 @@ def test_a_task_model_on_a_generation_route_is_the_callers_mistake_in_every_fami
     """A 400 in the family's shape that names the routes the model is called on, not a 503."""
     messages = [{"role": "user", "content": "hi"}]
     headers = {"Authorization": f"Bearer {key}"}
-    chat = httpx.post(gateway.url + "/openai/v1/chat/completions", json={"model": "kling-3.0", "messages": messages}, headers=headers)
+    chat = httpx.post(
+        gateway.url + "/openai/v1/chat/completions", json={"model": "kling-3.0", "messages": messages}, headers=headers
+    )
     assert chat.status_code == 400 and chat.json()["error"]["param"] == "model"
     assert "/transtreams/kling/v1/videos/" in chat.json()["error"]["message"]
-    claude = httpx.post(gateway.url + "/anthropic/v1/messages", json={"model": "kling-3.0", "max_tokens": 5, "messages": messages}, headers=headers)
+    claude = httpx.post(
+        gateway.url + "/anthropic/v1/messages",
+        json={"model": "kling-3.0", "max_tokens": 5, "messages": messages},
+        headers=headers,
+    )
     assert claude.status_code == 400 and claude.json()["error"]["type"] == "invalid_request_error"
     assert "/openai/v1/videos" in claude.json()["error"]["message"]
-    gemini = httpx.post(gateway.url + "/gemini/v1beta/models/kling-3.0:generateContent", json={"contents": [{"parts": [{"text": "hi"}]}]}, headers={"x-goog-api-key": key})
+    gemini = httpx.post(
+        gateway.url + "/gemini/v1beta/models/kling-3.0:generateContent",
+        json={"contents": [{"parts": [{"text": "hi"}]}]},
+        headers={"x-goog-api-key": key},
+    )
     assert gemini.status_code == 400 and gemini.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 
 def test_the_server_header_names_no_versions(gateway: GatewayProcess, key: str) -> None:
-    for answer in (httpx.get(gateway.url + "/health"), httpx.get(gateway.url + "/openai/v1/models"), httpx.get(gateway.url + "/nowhere")):
+    for answer in (
+        httpx.get(gateway.url + "/health"),
+        httpx.get(gateway.url + "/openai/v1/models"),
+        httpx.get(gateway.url + "/nowhere"),
+    ):
         assert answer.headers["server"] == "anygate"
 
 
@@ -181,10 +195,14 @@ def test_a_body_over_the_limit_is_a_413_and_deep_json_a_400(gateway: GatewayProc
     answer = httpx.post(gateway.url + "/openai/v1/chat/completions", content=huge, headers=headers, timeout=30)
     assert answer.status_code == 413 and "larger than the gateway takes (64 MB)" in answer.json()["error"]["message"]
     for depth in (255, 600, 1024):
-        deep = '{"model": "gpt-redirect", "messages": [{"role": "user", "content": "hi"}], "x": ' + "[" * depth + "]" * depth + "}"
+        deep = (
+            '{"model": "gpt-redirect", "messages": [{"role": "user", "content": "hi"}], "x": ' + "[" * depth + "]" * depth + "}"
+        )
         answer = httpx.post(gateway.url + "/openai/v1/chat/completions", content=deep, headers=headers)
         message = answer.json()["error"]["message"]
-        assert answer.status_code == 400 and ("nested more than 254 levels" in message or "depth limit exceeded" in message), depth
+        assert answer.status_code == 400 and ("nested more than 254 levels" in message or "depth limit exceeded" in message), (
+            depth
+        )
 
 
 def test_video_forms_and_lengths_that_cannot_be_read_are_400s(gateway: GatewayProcess, key: str) -> None:
@@ -200,7 +218,12 @@ def test_video_forms_and_lengths_that_cannot_be_read_are_400s(gateway: GatewayPr
 
 
 def test_a_nul_in_an_id_is_a_400_not_a_database_error(gateway: GatewayProcess, key: str) -> None:
-    for path in ("/openai/v1/videos/a%00b", "/dashscope/v1/tasks/%00", "/openai/v1/responses/resp_%00", "/suno/query/task?taskId=%00"):
+    for path in (
+        "/openai/v1/videos/a%00b",
+        "/dashscope/v1/tasks/%00",
+        "/openai/v1/responses/resp_%00",
+        "/suno/query/task?taskId=%00",
+    ):
         answer = httpx.get(gateway.url + path, headers={"Authorization": f"Bearer {key}"})
         assert answer.status_code == 400 and "NUL" in answer.text, path
 
@@ -280,7 +303,9 @@ def test_even_aiohttp_s_own_refusals_name_no_versions(gateway: GatewayProcess) -
 def test_configured_secrets_never_reach_the_log(strict: GatewayProcess) -> None:
     for secret in (STRICT_ADMIN, STRICT_METRICS):
         with _connect(strict) as sock:  # refused by aiohttp's parser, which logs the request line and headers
-            sock.sendall(f"GET /metrics HTTP/1.1\r\nAuthorization: Bearer {secret}{'x' * 9000}\r\nBad Header {secret}\r\n\r\n".encode())
+            sock.sendall(
+                f"GET /metrics HTTP/1.1\r\nAuthorization: Bearer {secret}{'x' * 9000}\r\nBad Header {secret}\r\n\r\n".encode()
+            )
             assert b" 400 " in _answer(sock)
     time.sleep(0.5)
     log = strict.log()

@@ -17,7 +17,9 @@ from tests.gateway_process import GatewayProcess, anygate
 
 def _config(tmp_path: Path, **extra: Any) -> Path:
     path = tmp_path / "anygate.yaml"
-    path.write_text(yaml.safe_dump({"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}, **extra}))
+    path.write_text(
+        yaml.safe_dump({"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}, **extra})
+    )
     return path
 
 
@@ -28,7 +30,10 @@ def test_a_busy_port_is_one_line_and_exit_1(tmp_path: Path) -> None:
         port = taken.getsockname()[1]
         result = anygate("serve", "--config", str(_config(tmp_path)), "--port", str(port), "--workers", "2", check=False)
     assert result.returncode == 1
-    assert result.stderr.strip() == f"error: 127.0.0.1:{port} is in use (another anygate, or another server?): stop it or choose --port"
+    assert (
+        result.stderr.strip()
+        == f"error: 127.0.0.1:{port} is in use (another anygate, or another server?): stop it or choose --port"
+    )
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -37,13 +42,17 @@ def test_a_database_out_of_reach_is_one_line_without_its_password(tmp_path: Path
     for command in (["serve", "--port", str(free_port())], ["keys", "list"]):
         result = anygate(*command, "--config", str(config), check=False)
         assert result.returncode == 1, result.stdout
-        lines = [line for line in result.stderr.strip().splitlines() if not line.startswith("database: ")]  # the CLI names it first
+        lines = [
+            line for line in result.stderr.strip().splitlines() if not line.startswith("database: ")
+        ]  # the CLI names it first
         assert len(lines) == 1 and lines[0].startswith("error: the database postgresql://anygate:***@127.0.0.1:"), lines
         assert "hunter2" not in result.stderr and "Traceback" not in result.stderr
 
 
 def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path) -> None:
-    gateway = GatewayProcess(tmp_path, {"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}}).start()
+    gateway = GatewayProcess(
+        tmp_path, {"database": f"sqlite:///{tmp_path}/anygate.db", "providers": {"mock": {"type": "mock"}}}
+    ).start()
     try:
         root = requests.get(gateway.url + "/", timeout=5).json()
         assert root["version"] == __version__ and root["links"]["endpoints"] == "/api-endpoints.json"
@@ -56,10 +65,16 @@ def test_start_up_and_stop_are_logged_with_what_an_operator_needs(tmp_path: Path
         assert gateway.stop() == 0
     log = gateway.log()
     starting = next(line for line in log.splitlines() if "anygate starting" in line)
-    assert f"database sqlite:///{tmp_path}/anygate.db" in starting and "providers mock (mock)" in starting and "0 models" in starting
+    assert (
+        f"database sqlite:///{tmp_path}/anygate.db" in starting and "providers mock (mock)" in starting and "0 models" in starting
+    )
     assert f"on http://127.0.0.1:{gateway.port} with 1 worker:" in starting
     assert "no models are configured" in log
-    assert log.index("anygate starting") < log.index(f"anygate listening on http://127.0.0.1:{gateway.port}") < log.index("anygate stopped")
+    assert (
+        log.index("anygate starting")
+        < log.index(f"anygate listening on http://127.0.0.1:{gateway.port}")
+        < log.index("anygate stopped")
+    )
 
 
 def test_version() -> None:
@@ -68,7 +83,9 @@ def test_version() -> None:
 
 def test_config_check_refuses_what_serve_could_not_use_and_warns_of_no_models(tmp_path: Path) -> None:
     bad = anygate("config", "check", "--config", str(_config(tmp_path, database="mysql://u:p@db/anygate")), check=False)
-    assert bad.returncode == 2 and "database: 'mysql' is not a database this gateway uses" in bad.stderr and ":p@" not in bad.stderr
+    assert (
+        bad.returncode == 2 and "database: 'mysql' is not a database this gateway uses" in bad.stderr and ":p@" not in bad.stderr
+    )
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing yet\n")
     refused = anygate("config", "check", "--config", str(empty), check=False)
@@ -81,7 +98,10 @@ def test_config_check_connect_reaches_each_service(tmp_path: Path, fake_openai: 
     dead = free_port()
     config = _config(
         tmp_path,
-        providers={"a-up": {"type": "openai", "base_url": fake_openai.url + "/v1"}, "b-gone": {"type": "openai", "base_url": f"http://127.0.0.1:{dead}/v1"}},
+        providers={
+            "a-up": {"type": "openai", "base_url": fake_openai.url + "/v1"},
+            "b-gone": {"type": "openai", "base_url": f"http://127.0.0.1:{dead}/v1"},
+        },
         models={"m": [{"provider": "a-up", "model": "x"}]},
     )
     result = anygate("config", "check", "--config", str(config), "--connect", check=False)

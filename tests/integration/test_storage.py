@@ -110,7 +110,6 @@ async def test_usage_writer_writes_a_trickle_in_few_transactions(engine: AsyncEn
     assert sent > 300 and commits <= 1.2 / FLUSH_SECONDS + 3
 
 
-
 async def test_a_sync_writer_writes_before_written_returns_and_groups_the_waiting_calls(engine: AsyncEngine) -> None:
     """`metering.durability: sync`: `written` returns once the rows queued before it are committed, at
     once rather than at the next half-second flush, and calls waiting together share a transaction;
@@ -185,7 +184,6 @@ async def test_retention_purges_what_expired_in_batches_and_keeps_the_rest(engin
     event.remove(engine.sync_engine, "commit", count)
     assert await left() == (3, 1)
     assert commits >= 3  # 12 rows, five a transaction
-
 
 
 async def test_replay_entries_round_trip_and_keep_the_first_of_an_id(engine: AsyncEngine) -> None:

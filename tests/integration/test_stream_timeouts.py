@@ -35,7 +35,9 @@ IMPATIENT = {"first_byte_timeout_seconds": PAUSE_SECONDS + 3, "idle_timeout_seco
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini) -> Iterator[GatewayProcess]:
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory, fake_anthropic: FakeAnthropic, fake_gemini: FakeGemini
+) -> Iterator[GatewayProcess]:
     workdir = tmp_path_factory.mktemp("timeouts")
     providers = {}
     models = {}
@@ -49,7 +51,9 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_anthropic: FakeAnthro
     models["claude-stall"] = [{"provider": "claude-waiting", "model": "claude-stall"}]
     models["claude-drop"] = [{"provider": "claude-patient", "model": "claude-drop", "input_price": 3, "output_price": 15}]
     models["gemini-drop"] = [{"provider": "gemini-patient", "model": "gemini-drop", "input_price": 3, "output_price": 15}]
-    process = GatewayProcess(workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": providers, "models": models}).start()
+    process = GatewayProcess(
+        workdir, {"database": f"sqlite:///{workdir}/anygate.db", "providers": providers, "models": models}
+    ).start()
     yield process
     process.stop()
 
@@ -60,7 +64,9 @@ def key(gateway: GatewayProcess) -> str:
 
 
 def _stream(gateway: GatewayProcess, key: str, path: str, body: dict[str, object]) -> str:
-    with requests.post(gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30) as resp:
+    with requests.post(
+        gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30
+    ) as resp:
         assert resp.status_code == 200
         return b"".join(resp.iter_content(chunk_size=None)).decode()
 
@@ -100,13 +106,20 @@ def test_a_client_that_leaves_while_the_upstream_is_silent_closes_the_upstream_a
 ) -> None:
     before = fake_anthropic.faults.disconnects
     body = {"model": "claude-stall", "max_tokens": 50, "stream": True, "messages": [{"role": "user", "content": "hi"}]}
-    with requests.post(gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=10) as resp:
+    with requests.post(
+        gateway.url + path, json=body, headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=10
+    ) as resp:
         next(resp.iter_content(chunk_size=None))  # the stream has begun; the upstream now says nothing for 30 s
-    assert eventually(lambda: fake_anthropic.faults.disconnects == before + 1, 3), "the upstream connection was closed within a second or so"
+    assert eventually(lambda: fake_anthropic.faults.disconnects == before + 1, 3), (
+        "the upstream connection was closed within a second or so"
+    )
 
 
 def test_a_same_family_stream_cut_before_its_usage_is_billed_for_what_it_carried(gateway: GatewayProcess, key: str) -> None:
-    for path, model in (("/anthropic/v1/messages", "claude-drop"), ("/gemini/v1beta/models/gemini-drop:streamGenerateContent?alt=sse", "gemini-drop")):
+    for path, model in (
+        ("/anthropic/v1/messages", "claude-drop"),
+        ("/gemini/v1beta/models/gemini-drop:streamGenerateContent?alt=sse", "gemini-drop"),
+    ):
         _stream(gateway, key, path, _body(path, model))  # the upstream closes the connection after its first chunk
     rows = _usage(gateway.config["database"], ("claude-drop", "gemini-drop"))
     assert {r.public_model for r in rows} == {"claude-drop", "gemini-drop"}
@@ -170,7 +183,9 @@ def test_streams_open_at_the_end_of_the_shutdown_grace_end_with_their_familys_er
 
     def stream(model: str) -> None:
         path = CUT_AT_SHUTDOWN.get(model, ("/anthropic/v1/messages", ""))[0]
-        with requests.post(gateway.url + path, json=_body(path, model), headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30) as resp:
+        with requests.post(
+            gateway.url + path, json=_body(path, model), headers={"Authorization": f"Bearer {key}"}, stream=True, timeout=30
+        ) as resp:
             chunks = resp.iter_content(chunk_size=None)
             first = next(chunks)
             begun[model].set()

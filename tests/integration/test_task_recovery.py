@@ -9,6 +9,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections.abc import Callable
 from contextlib import suppress
 from pathlib import Path
 from typing import Any
@@ -70,7 +71,7 @@ def _spent(gateway: GatewayProcess, key_id: str) -> float:
     return float(sum(t["cost_usd"] for t in data))
 
 
-def _retried_until_answered(send: Any) -> requests.Response:
+def _retried_until_answered(send: Callable[[], requests.Response]) -> requests.Response:
     """The client's retries: 409 while the first submit is still being reconciled, then the answer."""
     deadline = time.time() + 10
     while (resp := send()).status_code == 409 and time.time() < deadline:
@@ -79,7 +80,9 @@ def _retried_until_answered(send: Any) -> requests.Response:
     return resp
 
 
-def test_a_submit_cut_off_by_sigkill_is_failed_released_and_answered_to_the_retry(tmp_path: Path, fake_dashscope: FakeDashScope) -> None:
+def test_a_submit_cut_off_by_sigkill_is_failed_released_and_answered_to_the_retry(
+    tmp_path: Path, fake_dashscope: FakeDashScope
+) -> None:
     config = _config(f"sqlite:///{tmp_path}/anygate.db", fake_dashscope)
     first = GatewayProcess(tmp_path, config).start()
     key = first.create_key("--budget", "0.5")
@@ -93,9 +96,13 @@ def test_a_submit_cut_off_by_sigkill_is_failed_released_and_answered_to_the_retr
         assert answered.status_code == 200, answered.text
         output = answered.json()["output"]
         assert output["task_status"] == "FAILED", "the first request's task, as a create answers it"
-        queried = requests.get(f"{again.url}/dashscope/v1/tasks/{output['task_id']}", headers={"Authorization": f"Bearer {key['key']}"}, timeout=10)
+        queried = requests.get(
+            f"{again.url}/dashscope/v1/tasks/{output['task_id']}", headers={"Authorization": f"Bearer {key['key']}"}, timeout=10
+        )
         assert "stopped while submitting" in queried.json()["output"]["message"]
-        assert sum(1 for m in fake_dashscope.tasks.values() if m == "wan-stuck") == stuck_before + 1, "the retry submitted nothing"
+        assert sum(1 for m in fake_dashscope.tasks.values() if m == "wan-stuck") == stuck_before + 1, (
+            "the retry submitted nothing"
+        )
         assert [t["id"] for t in _tasks(again, key["id"])] == [output["task_id"]]
         assert _submit(again, key["key"], "wan-ok").status_code == 200, "the price held for the lost submit came back"
         assert _spent(again, key["id"]) == 0.0
@@ -149,7 +156,9 @@ def test_idempotency_keys(tmp_path: Path, fake_dashscope: FakeDashScope) -> None
         assert _submit(gateway, key["key"], "wan-ok", "x" * 256).status_code == 400
         refused = _submit(gateway, key["key"], "wan-bad", "refused")  # the upstream refuses: nothing is kept
         assert refused.status_code == 400 and len(_tasks(gateway, key["id"])) == 1
-        assert _submit(gateway, key["key"], "wan-bad", "refused").status_code == 400, "a refused submit is tried again, not replayed"
+        assert _submit(gateway, key["key"], "wan-bad", "refused").status_code == 400, (
+            "a refused submit is tried again, not replayed"
+        )
     finally:
         gateway.stop()
 
@@ -174,7 +183,10 @@ def test_a_dead_instances_poll_is_taken_over_within_the_lease_and_a_live_ones_is
 
         def finished() -> bool:
             url = f"{second.url}/dashscope/v1/tasks/{task_id}"
-            return bool(requests.get(url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["output"]["task_status"] == "SUCCEEDED")
+            return bool(
+                requests.get(url, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["output"]["task_status"]
+                == "SUCCEEDED"
+            )
 
         assert eventually(finished, 10)
         assert time.time() - killed < LEASE + 4, "taken over once the dead instance's lease lapsed"

@@ -31,7 +31,9 @@ def task_config(database: str, dashscope_url: str, poll: float = 0.2, deadline: 
         name: [{"provider": "dashscope", "model": name, "task_price": 0.5}]
         for name in ("wan-ok", "wan-fail", "wan-flaky", "wan-slow", "wan-bad")
     }
-    models["qwen-image"] = [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04, "tasks": ["image-generation"]}]
+    models["qwen-image"] = [
+        {"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04, "tasks": ["image-generation"]}
+    ]
     return {
         "database": database,
         "admin_key": ADMIN_KEY,
@@ -48,7 +50,9 @@ def task_config(database: str, dashscope_url: str, poll: float = 0.2, deadline: 
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def gateway(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_dashscope: FakeDashScope) -> Iterator[GatewayProcess]:
+def gateway(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, fake_dashscope: FakeDashScope
+) -> Iterator[GatewayProcess]:
     workdir = tmp_path_factory.mktemp("tasks")
     database = f"sqlite:///{workdir}/anygate.db" if request.param == "sqlite" else request.getfixturevalue("postgres_url")
     process = GatewayProcess(workdir, task_config(database, fake_dashscope.url)).start()  # type: ignore[attr-defined]
@@ -62,7 +66,11 @@ def key(gateway: GatewayProcess) -> dict[str, Any]:
 
 
 def _submit(gateway: GatewayProcess, key: str, model: str, callback: str | None = None) -> requests.Response:
-    body: dict[str, Any] = {"model": model, "input": {"prompt": "a cat on a wall"}, "parameters": {"size": "1280*720", "duration": 5}}
+    body: dict[str, Any] = {
+        "model": model,
+        "input": {"prompt": "a cat on a wall"},
+        "parameters": {"size": "1280*720", "duration": 5},
+    }
     if callback:
         body["callback_url"] = callback
     return requests.post(gateway.url + VIDEO, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=10)
@@ -92,7 +100,9 @@ def _verify(delivery: Any, secret: str) -> None:
 
 def _spend(gateway: GatewayProcess, key_id: str) -> dict[str, Any]:
     """Usage by model of the key, from the admin API (the CLI's `usage` has its own tests, and costs a second a run)."""
-    data = requests.get(gateway.url + "/admin/v1/usage", params={"key_id": key_id}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()["data"]
+    data = requests.get(
+        gateway.url + "/admin/v1/usage", params={"key_id": key_id}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
+    ).json()["data"]
     return {t["model"]: t for t in data}
 
 
@@ -106,7 +116,11 @@ def test_a_task_runs_to_the_end_with_signed_webhooks_and_one_charge(
     task_id = created.json()["output"]["task_id"]
     assert created.json()["output"]["task_status"] == "PENDING" and task_id not in fake_dashscope.tasks
     sent = fake_dashscope.requests[-1]
-    assert sent["headers"]["X-DashScope-Async"] == "enable" and sent["body"]["model"] == "wan-ok" and "callback_url" not in sent["body"]
+    assert (
+        sent["headers"]["X-DashScope-Async"] == "enable"
+        and sent["body"]["model"] == "wan-ok"
+        and "callback_url" not in sent["body"]
+    )
     finished = _until_finished(gateway, key["key"], task_id)
     assert finished["output"]["task_id"] == task_id and finished["output"]["video_url"] == VIDEO_URL
     assert finished["usage"]["video_count"] == 1
@@ -147,7 +161,9 @@ def test_a_task_past_its_deadline_fails(gateway: GatewayProcess, key: dict[str, 
     assert finished["output"]["task_status"] == "FAILED" and "deadline" in finished["output"]["message"]
 
 
-def test_a_webhook_is_retried_after_a_receiver_error(gateway: GatewayProcess, key: dict[str, Any], webhook_receiver: WebhookReceiver) -> None:
+def test_a_webhook_is_retried_after_a_receiver_error(
+    gateway: GatewayProcess, key: dict[str, Any], webhook_receiver: WebhookReceiver
+) -> None:
     hook = f"flaky-{gateway.port}"
     task_id = _submit(gateway, key["key"], "wan-ok", f"{webhook_receiver.url}/hook/{hook}").json()["output"]["task_id"]  # type: ignore[attr-defined]
     _until_finished(gateway, key["key"], task_id)
@@ -168,7 +184,9 @@ def test_a_webhook_is_retried_after_a_receiver_error(gateway: GatewayProcess, ke
     listed = requests.get(f"{gateway.url}/admin/v1/tasks", params={"key_id": key["id"]}, headers=admin, timeout=10).json()
     assert task_id in [t["id"] for t in listed["data"]]
     [provider] = requests.get(f"{gateway.url}/admin/v1/providers", headers=admin, timeout=10).json()["data"]
-    assert (provider["name"], provider["available"], provider["health"]) == ("dashscope", True, "ok"), "a provider of tasks only is available"
+    assert (provider["name"], provider["available"], provider["health"]) == ("dashscope", True, "ok"), (
+        "a provider of tasks only is available"
+    )
 
 
 def test_another_key_cannot_see_a_task(gateway: GatewayProcess, key: dict[str, Any]) -> None:
@@ -186,7 +204,9 @@ def test_bad_requests_in_dashscope_shape(gateway: GatewayProcess, key: dict[str,
     assert "size is not match" in rejected.json()["message"]
     not_http = _submit(gateway, key["key"], "wan-ok", "ftp://example.com/hook")
     assert not_http.status_code == 400 and "callback URL" in not_http.json()["message"]
-    no_input = requests.post(gateway.url + VIDEO, json={"model": "wan-ok"}, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10)
+    no_input = requests.post(
+        gateway.url + VIDEO, json={"model": "wan-ok"}, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10
+    )
     assert no_input.status_code == 400 and no_input.json()["code"] == "InvalidParameter"
 
 
@@ -209,7 +229,9 @@ def test_parallel_submits_never_reserve_more_than_the_budget(gateway: GatewayPro
 def test_a_model_serves_only_its_task_kinds(gateway: GatewayProcess, key: dict[str, Any]) -> None:
     refused = _submit(gateway, key["key"], "qwen-image")  # an image model asked for a video
     assert refused.status_code == 400 and "does not run 'video-synthesis' tasks" in refused.json()["message"]
-    listed = requests.get(gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).json()["data"]
+    listed = requests.get(
+        gateway.url + "/openai/v1/models", headers={"Authorization": f"Bearer {key['key']}"}, timeout=10
+    ).json()["data"]
     kinds = {m["id"]: m.get("tasks") for m in listed}
     assert kinds["qwen-image"] == ["image-generation"] and kinds["wan-ok"] == ["image-generation", "video-synthesis"]
     assert {m["owned_by"] for m in listed} == {"dashscope"}
@@ -223,7 +245,11 @@ def test_a_failed_submit_gives_its_reservation_back(gateway: GatewayProcess) -> 
 
 def test_image_generation_is_synchronous_and_billed(gateway: GatewayProcess, fake_dashscope: FakeDashScope) -> None:
     key = gateway.create_key()
-    body = {"model": "qwen-image", "input": {"messages": [{"role": "user", "content": [{"text": "a poster"}]}]}, "parameters": {"size": "1328*1328"}}
+    body = {
+        "model": "qwen-image",
+        "input": {"messages": [{"role": "user", "content": [{"text": "a poster"}]}]},
+        "parameters": {"size": "1328*1328"},
+    }
     resp = requests.post(
         gateway.url + "/dashscope/v1/services/aigc/multimodal-generation/generation",
         json=body,
@@ -248,7 +274,9 @@ def test_a_task_survives_sigkill_and_is_billed_once(
     again = GatewayProcess(tmp_path, config).start()
     try:
         assert _until_finished(again, key["key"], task_id)["output"]["task_status"] == "SUCCEEDED"
-        assert eventually(lambda: [d.body["output"]["task_status"] for d in webhook_receiver.at(hook)] == ["RUNNING", "SUCCEEDED"])
+        assert eventually(
+            lambda: [d.body["output"]["task_status"] for d in webhook_receiver.at(hook)] == ["RUNNING", "SUCCEEDED"]
+        )
         assert eventually(lambda: "wan-ok" in _spend(again, key["id"]))
         spent = _spend(again, key["id"])["wan-ok"]
         assert spent["requests"] == 1 and spent["cost_usd"] == pytest.approx(0.5)

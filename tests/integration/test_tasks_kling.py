@@ -52,7 +52,9 @@ def _post(gateway: GatewayProcess, key: str, path: str, body: dict[str, Any]) ->
 def _until_finished(gateway: GatewayProcess, key: str, path: str) -> dict[str, Any]:
     deadline = time.time() + 10
     while time.time() < deadline:
-        body: dict[str, Any] = requests.get(gateway.url + BASE + path, headers={"Authorization": f"Bearer {key}"}, timeout=10).json()
+        body: dict[str, Any] = requests.get(
+            gateway.url + BASE + path, headers={"Authorization": f"Bearer {key}"}, timeout=10
+        ).json()
         if body["data"]["task_status"] in ("succeed", "failed"):
             return body
         time.sleep(0.1)
@@ -67,7 +69,13 @@ def test_text2video_with_a_signed_jwt_and_callbacks(
         gateway,
         key,
         "/videos/text2video",
-        {"model_name": "kling-v3", "prompt": "a fox", "mode": "std", "duration": "5", "callback_url": f"{webhook_receiver.url}/hook/{hook}"},  # type: ignore[attr-defined]
+        {
+            "model_name": "kling-v3",
+            "prompt": "a fox",
+            "mode": "std",
+            "duration": "5",
+            "callback_url": f"{webhook_receiver.url}/hook/{hook}",
+        },  # type: ignore[attr-defined]
     )
     assert created.status_code == 200, created.text
     envelope = created.json()
@@ -75,12 +83,16 @@ def test_text2video_with_a_signed_jwt_and_callbacks(
     task_id = envelope["data"]["task_id"]
     assert task_id not in fake_kling.tasks and fake_kling.auth[-1] == "jwt"
     sent = {"model_name": "kling-ok", "prompt": "a fox", "mode": "std", "duration": "5", "external_task_id": task_id}
-    assert fake_kling.requests[-1]["body"] == sent, "the gateway's task id goes up as the external id, to find a cut-off submit by"
+    assert fake_kling.requests[-1]["body"] == sent, (
+        "the gateway's task id goes up as the external id, to find a cut-off submit by"
+    )
     done = _until_finished(gateway, key, f"/videos/text2video/{task_id}")
     assert done["data"]["task_id"] == task_id and done["data"]["task_result"]["videos"][0]["url"].endswith(VIDEO_PATH)
     assert eventually(lambda: [d.body["task_status"] for d in webhook_receiver.at(hook)] == ["processing", "succeed"])
     assert webhook_receiver.at(hook)[-1].body["task_result"]["videos"][0]["url"].endswith(VIDEO_PATH)
-    wrong_route = requests.get(f"{gateway.url}{BASE}/videos/image2video/{task_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    wrong_route = requests.get(
+        f"{gateway.url}{BASE}/videos/image2video/{task_id}", headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
     assert wrong_route.status_code == 404 and wrong_route.json()["code"] == 1203
 
 

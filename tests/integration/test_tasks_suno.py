@@ -17,7 +17,14 @@ from tests.fakes.webhook_receiver import WebhookReceiver
 from tests.gateway_process import GatewayProcess
 from tests.integration.usage import eventually
 
-SONG = {"customMode": True, "instrumental": False, "model": "suno-v5", "title": "Summer Breeze", "style": "pop", "prompt": "[Verse]\nla la"}
+SONG = {
+    "customMode": True,
+    "instrumental": False,
+    "model": "suno-v5",
+    "title": "Summer Breeze",
+    "style": "pop",
+    "prompt": "[Verse]\nla la",
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +33,16 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake_suno: FakeSuno) -> It
     config = {
         "database": f"sqlite:///{workdir}/anygate.db",
         "providers": {"suno": {"type": "suno", "base_url": fake_suno.url, "api_key": UPSTREAM_KEY}},  # type: ignore[attr-defined]
-        "models": {"suno-v5": [{"provider": "suno", "model": "V5", "task_price": 0.1, "route_prices": {"wav-generate": 0.004, "style-generate": 0.002}}]},
+        "models": {
+            "suno-v5": [
+                {
+                    "provider": "suno",
+                    "model": "V5",
+                    "task_price": 0.1,
+                    "route_prices": {"wav-generate": 0.004, "style-generate": 0.002},
+                }
+            ]
+        },
         "tasks": {"poll_interval_seconds": 0.2, "webhook_allow_private": True, "webhook_backoff_seconds": 0.2},
     }
     process = GatewayProcess(workdir, config).start()
@@ -44,7 +60,9 @@ def _post(gateway: GatewayProcess, key: str, route: str, body: dict[str, Any]) -
 
 
 def _record(gateway: GatewayProcess, key: str, group: str, task_id: str) -> requests.Response:
-    return requests.get(f"{gateway.url}/suno/query/{group}", params={"taskId": task_id}, headers={"Authorization": f"Bearer {key}"}, timeout=10)
+    return requests.get(
+        f"{gateway.url}/suno/query/{group}", params={"taskId": task_id}, headers={"Authorization": f"Bearer {key}"}, timeout=10
+    )
 
 
 def _until(gateway: GatewayProcess, key: str, group: str, task_id: str, field: str = "status") -> dict[str, Any]:
@@ -76,7 +94,9 @@ def test_a_song_goes_through_text_first_and_complete(
     assert complete["data"][0]["audio_url"] == AUDIO_URL and complete["data"][0]["duration"] == 198.44
 
 
-def test_follow_up_routes_name_the_song_by_the_gateway_id(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
+def test_follow_up_routes_name_the_song_by_the_gateway_id(
+    gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno
+) -> None:
     song = _post(gateway, key["key"], "generate", SONG).json()["data"]["taskId"]
     _until(gateway, key["key"], "task", song)
     wav = _post(gateway, key["key"], "wav-generate", {"taskId": song, "audioId": "e231"})
@@ -104,7 +124,10 @@ def test_cover_art_ends_with_its_numeric_flag_and_calls_back(
     data = _record(gateway, key["key"], "cover", cover_id).json()["data"]
     assert data["taskId"] == cover_id and "status" not in data and data["response"]["images"][0] == "https://x/cover-1.png"
     assert eventually(lambda: [d.body["callbackType"] for d in webhook_receiver.at(hook)] == ["complete"])
-    assert webhook_receiver.at(hook)[0].body["data"] == {"task_id": cover_id, "images": ["https://x/cover-1.png", "https://x/cover-2.png"]}
+    assert webhook_receiver.at(hook)[0].body["data"] == {
+        "task_id": cover_id,
+        "images": ["https://x/cover-1.png", "https://x/cover-2.png"],
+    }
 
 
 def test_each_routes_callback_carries_that_routes_result(
@@ -132,17 +155,26 @@ def test_each_routes_callback_carries_that_routes_result(
         "code": 200, "msg": "All generated successfully.", "callbackType": "complete", "task_id": wav_id,
         "data": {"audioWavUrl": WAV_URL, "task_id": wav_id},
     }  # fmt: skip
-    assert bodies["vocal-removal"]["data"] == {"task_id": vocal_id, "vocal_removal_info": {"instrumental_url": WAV_URL, "vocal_url": AUDIO_URL}}
+    assert bodies["vocal-removal"]["data"] == {
+        "task_id": vocal_id,
+        "vocal_removal_info": {"instrumental_url": WAV_URL, "vocal_url": AUDIO_URL},
+    }
     assert bodies["generate-lyrics"]["task_id"] == lyrics_id and bodies["generate-lyrics"]["callbackType"] == "complete"
-    assert bodies["generate-lyrics"]["data"] == [{"error_message": "", "text": "[Verse]\nla la", "title": "Song", "status": "complete"}]
+    assert bodies["generate-lyrics"]["data"] == [
+        {"error_message": "", "text": "[Verse]\nla la", "title": "Song", "status": "complete"}
+    ]
 
 
-def test_a_route_answered_at_once_shows_no_upstream_task_id_or_credit(gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno) -> None:
+def test_a_route_answered_at_once_shows_no_upstream_task_id_or_credit(
+    gateway: GatewayProcess, key: dict[str, Any], fake_suno: FakeSuno
+) -> None:
     answer = _post(gateway, key["key"], "style-generate", {"content": "Pop, Mysterious"})
     assert answer.status_code == 200, answer.text
     data = answer.json()["data"]
     assert data["result"] == "Pop, Mysterious, with haunting synths" and data["taskId"] == answer.headers["x-request-id"]
-    assert "creditsRemaining" not in data and "creditsConsumed" not in data, "the operator's Suno balance is not the caller's business"
+    assert "creditsRemaining" not in data and "creditsConsumed" not in data, (
+        "the operator's Suno balance is not the caller's business"
+    )
 
 
 def test_lyrics_need_no_model(gateway: GatewayProcess, key: dict[str, Any]) -> None:
@@ -151,10 +183,14 @@ def test_lyrics_need_no_model(gateway: GatewayProcess, key: dict[str, Any]) -> N
     assert data["response"]["data"][0]["text"].startswith("[Verse]")
 
 
-def test_a_failed_song_calls_back_with_an_error_and_costs_nothing(gateway: GatewayProcess, webhook_receiver: WebhookReceiver) -> None:
+def test_a_failed_song_calls_back_with_an_error_and_costs_nothing(
+    gateway: GatewayProcess, webhook_receiver: WebhookReceiver
+) -> None:
     key = gateway.create_key()
     hook = f"suno-fail-{time.time_ns()}"
-    created = _post(gateway, key["key"], "generate", {**SONG, "prompt": "please fail", "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"})  # type: ignore[attr-defined]
+    created = _post(
+        gateway, key["key"], "generate", {**SONG, "prompt": "please fail", "callBackUrl": f"{webhook_receiver.url}/hook/{hook}"}
+    )  # type: ignore[attr-defined]
     data = _until(gateway, key["key"], "task", created.json()["data"]["taskId"])
     assert data["status"] == "GENERATE_AUDIO_FAILED" and data["errorMessage"] == "Audio generation failed"
     assert eventually(lambda: [d.body["callbackType"] for d in webhook_receiver.at(hook)] == ["text", "error"])
@@ -203,7 +239,9 @@ def test_song_requests_the_upstream_would_refuse_are_refused_first(
 def test_an_instrumental_needs_no_lyrics_and_a_simple_song_needs_no_style(gateway: GatewayProcess, key: dict[str, Any]) -> None:
     instrumental = _post(gateway, key["key"], "generate", {**SONG, "instrumental": True, "prompt": ""})
     assert instrumental.json()["code"] == 200, instrumental.text
-    simple = _post(gateway, key["key"], "generate", {"customMode": False, "instrumental": False, "model": "suno-v5", "prompt": "p" * 500})
+    simple = _post(
+        gateway, key["key"], "generate", {"customMode": False, "instrumental": False, "model": "suno-v5", "prompt": "p" * 500}
+    )
     assert simple.json()["code"] == 200, simple.text
 
 

@@ -62,7 +62,9 @@ def full(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fake_s
 
 def test_every_step_passes_with_the_key_in_the_environment(full: GatewayProcess) -> None:
     key = full.create_key("--models", "chat,kling-video,suno-v5", "--rpm", "60")
-    code, results = _verify(full, "--webhook-secret", key["webhook_secret"], "--forbidden-model", "kept-back", "--json", key=key["key"])
+    code, results = _verify(
+        full, "--webhook-secret", key["webhook_secret"], "--forbidden-model", "kept-back", "--json", key=key["key"]
+    )
     outcomes = {r["name"]: (r["outcome"], r["detail"]) for r in results}
     assert code == 0 and {o for o, _ in outcomes.values()} == {"PASS"}, [(n, d) for n, (o, d) in outcomes.items() if o != "PASS"]
     assert len(outcomes) == 18
@@ -71,7 +73,9 @@ def test_every_step_passes_with_the_key_in_the_environment(full: GatewayProcess)
     assert outcomes["forbidden model -> 403"][1] == "403 model_not_allowed"
     assert re.fullmatch(r"429 at request \d+ \(limit 60 a minute\); Retry-After \d+ s", outcomes["rate limit -> 429"][1])
     text = next(r for r in results if r["name"] == "text call")
-    assert text["sent"] == "POST /openai/v1/chat/completions model=chat" and text["expected"] == "200, a message with text and usage"
+    assert (
+        text["sent"] == "POST /openai/v1/chat/completions model=chat" and text["expected"] == "200, a message with text and usage"
+    )
 
 
 def test_a_wrong_webhook_secret_fails_its_step_and_a_key_may_come_from_the_command_line(full: GatewayProcess) -> None:
@@ -96,7 +100,9 @@ def test_steps_that_do_not_apply_are_skipped(gateway: GatewayProcess, api_key: s
 def test_verify_fails_with_a_bad_key_and_needs_one(gateway: GatewayProcess) -> None:
     code, results = _verify(gateway, "--json", key="ag-wrong")
     outcomes = {r["name"]: (r["outcome"], r["detail"]) for r in results}
-    assert code == 1 and outcomes["models list"][0] == "FAIL" and "the gateway refuses this key (401" in outcomes["models list"][1]
+    assert (
+        code == 1 and outcomes["models list"][0] == "FAIL" and "the gateway refuses this key (401" in outcomes["models list"][1]
+    )
     assert {o for name, (o, _) in outcomes.items() if name not in ("API key", "models list", "bad key -> 401")} == {"SKIP"}
     assert outcomes["bad key -> 401"][0] == "PASS"
     code, output = _verify(gateway)

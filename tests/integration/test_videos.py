@@ -26,7 +26,9 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 
 @pytest.fixture(scope="module")
-def gateway(tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fake_dashscope: FakeDashScope) -> Iterator[GatewayProcess]:
+def gateway(
+    tmp_path_factory: pytest.TempPathFactory, fake_kling: FakeKling, fake_dashscope: FakeDashScope
+) -> Iterator[GatewayProcess]:
     workdir = tmp_path_factory.mktemp("videos")
     config = {
         "database": f"sqlite:///{workdir}/anygate.db",
@@ -56,11 +58,20 @@ def client(gateway: GatewayProcess) -> OpenAI:
 def test_a_kling_video_from_create_to_download(client: OpenAI, fake_kling: FakeKling, webhook_receiver: WebhookReceiver) -> None:
     hook = f"video-{time.time_ns()}"
     video = client.videos.create(
-        model="kling-3.0", prompt="a fox in the snow", seconds="8", size="720x1280",  # type: ignore[arg-type]
+        model="kling-3.0",
+        prompt="a fox in the snow",
+        seconds="8",
+        size="720x1280",  # type: ignore[arg-type]
         extra_body={"callback_url": f"{webhook_receiver.url}/hook/{hook}"},  # type: ignore[attr-defined]
     )
     assert video.object == "video" and video.status == "queued" and video.model == "kling-3.0"
-    sent = {"model_name": "kling-ok", "prompt": "a fox in the snow", "duration": "8", "aspect_ratio": "9:16", "external_task_id": video.id}
+    sent = {
+        "model_name": "kling-ok",
+        "prompt": "a fox in the snow",
+        "duration": "8",
+        "aspect_ratio": "9:16",
+        "external_task_id": video.id,
+    }
     assert fake_kling.requests[-1]["body"] == sent
     done = client.videos.poll(video.id, poll_interval_ms=100)
     assert done.status == "completed" and done.progress == 100 and done.id == video.id
@@ -77,7 +88,10 @@ def test_an_image_reference_makes_image2video(client: OpenAI, fake_kling: FakeKl
 
 
 def test_first_and_last_frames_reach_kling(client: OpenAI, fake_kling: FakeKling) -> None:
-    frames = [{"url": "https://img.example/first.png", "role": "first_frame"}, {"url": "https://img.example/last.png", "role": "last_frame"}]
+    frames = [
+        {"url": "https://img.example/first.png", "role": "first_frame"},
+        {"url": "https://img.example/last.png", "role": "last_frame"},
+    ]
     client.videos.create(model="kling-3.0", prompt="from here to there", extra_body={"frame_images": frames})  # type: ignore[arg-type]
     sent = fake_kling.requests[-1]
     assert sent["path"] == "/v1/videos/image2video"
@@ -85,7 +99,10 @@ def test_first_and_last_frames_reach_kling(client: OpenAI, fake_kling: FakeKling
     client.videos.create(model="kling-v3-omni", prompt="from here to there", extra_body={"frame_images": frames, "sound": "off"})  # type: ignore[arg-type]
     sent = fake_kling.requests[-1]
     assert sent["path"] == "/v1/videos/omni-video", "an Omni model goes to Kling's Omni route"
-    assert sent["body"]["image_list"] == [{"image_url": frames[0]["url"], "type": "first_frame"}, {"image_url": frames[1]["url"], "type": "end_frame"}]
+    assert sent["body"]["image_list"] == [
+        {"image_url": frames[0]["url"], "type": "first_frame"},
+        {"image_url": frames[1]["url"], "type": "end_frame"},
+    ]
     assert sent["body"]["model_name"] == "kling-v3-omni" and sent["body"]["sound"] == "off"
     with pytest.raises(BadRequestError):
         client.videos.create(model="kling-3.0", prompt="x", extra_body={"frame_images": [{"role": "first_frame"}]})  # type: ignore[arg-type]
@@ -94,7 +111,9 @@ def test_first_and_last_frames_reach_kling(client: OpenAI, fake_kling: FakeKling
 def test_a_dashscope_video(client: OpenAI, fake_dashscope: FakeDashScope) -> None:
     video = client.videos.create(model="wan-video", prompt="a cat", seconds="4")  # type: ignore[arg-type]
     assert fake_dashscope.requests[-1]["body"] == {
-        "model": "wan-ok", "input": {"prompt": "a cat"}, "parameters": {"size": "1280*720", "duration": 4},
+        "model": "wan-ok",
+        "input": {"prompt": "a cat"},
+        "parameters": {"size": "1280*720", "duration": 4},
     }
     assert client.videos.poll(video.id, poll_interval_ms=100).status == "completed"
 
@@ -114,7 +133,12 @@ def test_openai_images_over_kling(client: OpenAI, fake_kling: FakeKling) -> None
     answer = client.images.generate(model="kling-3.0", prompt="a fox in the snow", size="1792x1024", n=1)
     assert answer.data is not None and answer.data[0].url == KLING_IMAGE_URL
     sent = [r for r in fake_kling.requests if r["path"] == "/v1/images/generations"][-1]["body"]
-    assert sent["model_name"] == "kling-ok" and sent["prompt"] == "a fox in the snow" and sent["aspect_ratio"] == "16:9" and sent["n"] == 1
+    assert (
+        sent["model_name"] == "kling-ok"
+        and sent["prompt"] == "a fox in the snow"
+        and sent["aspect_ratio"] == "16:9"
+        and sent["n"] == 1
+    )
 
 
 def test_openai_images_over_dashscope(client: OpenAI, fake_dashscope: FakeDashScope) -> None:
@@ -133,4 +157,6 @@ def test_verify_runs_a_task_round_trip(gateway: GatewayProcess, client: OpenAI) 
     result = anygate("verify", "--base-url", gateway.url, "--key", client.api_key, "--json", check=False)
     outcomes = {r["name"]: (r["outcome"], r["detail"]) for r in json.loads(result.stdout)}
     assert outcomes["media task"][0] == "PASS" and outcomes["media task"][1].endswith("completed"), outcomes["media task"]
-    assert outcomes["callbacks"][0] == "PASS" and outcomes["callbacks"][1].startswith("1 received; signatures not checked"), outcomes["callbacks"]
+    assert outcomes["callbacks"][0] == "PASS" and outcomes["callbacks"][1].startswith("1 received; signatures not checked"), (
+        outcomes["callbacks"]
+    )

@@ -56,10 +56,17 @@ def test_two_workers_serve_and_stop_on_sigterm(tmp_path: Path, fake_openai: Fake
     assert eventually(lambda: all(scraped() == 40 for _ in range(4))), "every scrape adds up both workers"
     refused = {f"refused-{i}" for i in range(20)}  # calls that leave no usage record: each worker remembers its own
     for request_id in refused:
-        assert requests.post(url, json=body, headers={"Authorization": "Bearer ag-not-a-key-000000000", "x-request-id": request_id}, timeout=10).status_code == 401
+        assert (
+            requests.post(
+                url, json=body, headers={"Authorization": "Bearer ag-not-a-key-000000000", "x-request-id": request_id}, timeout=10
+            ).status_code
+            == 401
+        )
 
     def listed() -> set[str]:
-        calls = requests.get(gateway.url + "/admin/v1/requests?status=401", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10).json()["data"]
+        calls = requests.get(
+            gateway.url + "/admin/v1/requests?status=401", headers={"Authorization": f"Bearer {ADMIN_KEY}"}, timeout=10
+        ).json()["data"]
         return {c["request_id"] for c in calls}
 
     assert eventually(lambda: all(listed() == refused for _ in range(4))), "every listing has both workers' refusals"
@@ -78,7 +85,9 @@ def _listeners(port: int) -> int:
     return sum(1 for line in lines if line.split()[1].endswith(f":{port:04X}") and line.split()[3] == "0A")
 
 
-def test_two_workers_share_a_breaker_a_failing_target_opens_after_five_failures_in_all(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+def test_two_workers_share_a_breaker_a_failing_target_opens_after_five_failures_in_all(
+    tmp_path: Path, fake_openai: FakeOpenAI
+) -> None:
     config = gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url)  # type: ignore[attr-defined]
     config["models"]["breaker-test"] = [
         {"provider": "fake", "model": "up-500", "priority": 0},
@@ -94,7 +103,9 @@ def test_two_workers_share_a_breaker_a_failing_target_opens_after_five_failures_
         url = gateway.url + "/openai/v1/chat/completions"
         for _ in range(30):  # a new connection each: the kernel spreads them over both workers
             with requests.Session() as session:
-                assert session.post(url, json=body, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).status_code == 200
+                assert (
+                    session.post(url, json=body, headers={"Authorization": f"Bearer {key['key']}"}, timeout=10).status_code == 200
+                )
         failed = sum(1 for r in fake_openai.requests if r["body"].get("model") == "up-500") - before
         assert failed == 5, f"the failing target was tried {failed} times: each worker kept its own breaker"
     finally:

@@ -30,7 +30,12 @@ NAMESPACE = {
         {"type": "custom", "name": "note", "description": "Free text note."},
     ],
 }
-PATCH = {"type": "custom", "name": "apply_patch", "description": "Apply a patch.", "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"}}
+PATCH = {
+    "type": "custom",
+    "name": "apply_patch",
+    "description": "Apply a patch.",
+    "format": {"type": "grammar", "syntax": "lark", "definition": "start: /.+/"},
+}
 TOOLS = [
     {"type": "function", "name": "exec_command", "parameters": {"type": "object", "properties": {"cmd": {"type": "string"}}}},
     NAMESPACE,
@@ -100,9 +105,29 @@ def _strip_ids(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 EXPECTED_ITEMS = [
-    {"type": "function_call", "call_id": "call_1", "name": "lookup", "namespace": "crm", "arguments": '{"id":"42"}', "status": "completed"},
-    {"type": "custom_tool_call", "call_id": "call_2", "name": "note", "namespace": "crm", "input": "called back", "status": "completed"},
-    {"type": "custom_tool_call", "call_id": "call_3", "name": "apply_patch", "input": "*** Begin Patch\n*** End Patch", "status": "completed"},
+    {
+        "type": "function_call",
+        "call_id": "call_1",
+        "name": "lookup",
+        "namespace": "crm",
+        "arguments": '{"id":"42"}',
+        "status": "completed",
+    },
+    {
+        "type": "custom_tool_call",
+        "call_id": "call_2",
+        "name": "note",
+        "namespace": "crm",
+        "input": "called back",
+        "status": "completed",
+    },
+    {
+        "type": "custom_tool_call",
+        "call_id": "call_3",
+        "name": "apply_patch",
+        "input": "*** Begin Patch\n*** End Patch",
+        "status": "completed",
+    },
     {
         "type": "local_shell_call",
         "call_id": "call_4",
@@ -145,7 +170,9 @@ def test_streamed_calls_use_each_kinds_events() -> None:
         ("local_shell_call", None, None, "in_progress"),
         ("function_call", "", None, "in_progress"),
     ]
-    custom = [(e["type"], e.get("delta", e.get("input"))) for e in events if e["type"].startswith("response.custom_tool_call_input")]
+    custom = [
+        (e["type"], e.get("delta", e.get("input"))) for e in events if e["type"].startswith("response.custom_tool_call_input")
+    ]
     assert custom == [
         ("response.custom_tool_call_input.delta", "called back"),
         ("response.custom_tool_call_input.done", "called back"),
@@ -206,7 +233,9 @@ def test_developer_messages_after_the_first_turn_stay_in_place_for_chat_and_are_
     ]
     anthropic = build_anthropic(req, "up")
     assert anthropic["system"] == "be brief\n\nnow in French"
-    assert anthropic["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": "again"}]}]
+    assert anthropic["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "hi"}, {"type": "text", "text": "again"}]}
+    ]
     gemini = build_gemini(req, "up")
     assert gemini["systemInstruction"] == {"parts": [{"text": "be brief"}, {"text": "now in French"}]}
     assert gemini["contents"] == [{"role": "user", "parts": [{"text": "hi"}, {"text": "again"}]}]
@@ -221,7 +250,10 @@ def _anthropic(**extra: Any) -> dict[str, Any]:
 
 def test_anthropic_system_messages_between_turns_are_read() -> None:
     body = _anthropic(
-        system=[{"type": "text", "text": "x-anthropic-billing-header: cc_version=1; cc_entrypoint=cli;"}, {"type": "text", "text": "You help."}],
+        system=[
+            {"type": "text", "text": "x-anthropic-billing-header: cc_version=1; cc_entrypoint=cli;"},
+            {"type": "text", "text": "You help."},
+        ],
         messages=[
             {"role": "user", "content": "hi"},
             {"role": "system", "content": [{"type": "text", "text": "# Environment", "cache_control": {"type": "ephemeral"}}]},
@@ -230,7 +262,11 @@ def test_anthropic_system_messages_between_turns_are_read() -> None:
     )
     req = parse_anthropic(body)
     assert req.system == ["You help."]  # the billing line, new on every call, stays behind
-    assert req.messages == [Message("user", [Text("hi")]), Message("system", [Text("# Environment")]), Message("assistant", [Text("hello")])]
+    assert req.messages == [
+        Message("user", [Text("hi")]),
+        Message("system", [Text("# Environment")]),
+        Message("assistant", [Text("hello")]),
+    ]
 
 
 def test_anthropic_unknown_roles_are_refused_in_anthropics_words() -> None:
@@ -248,7 +284,12 @@ def test_anthropic_client_tools_get_their_published_schemas_and_server_tools_are
             {"type": "web_search_20250305", "name": "web_search", "max_uses": 3},
             {"type": "web_fetch_20250910", "name": "web_fetch"},
             {"type": "code_execution_20250825", "name": "code_execution"},
-            {"name": "Read", "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}}, "defer_loading": True, "cache_control": {"type": "ephemeral"}},
+            {
+                "name": "Read",
+                "input_schema": {"type": "object", "properties": {"file_path": {"type": "string"}}},
+                "defer_loading": True,
+                "cache_control": {"type": "ephemeral"},
+            },
         ]
     )
     req = parse_anthropic(body)
@@ -261,7 +302,9 @@ def test_anthropic_client_tools_get_their_published_schemas_and_server_tools_are
 
 
 def test_anthropic_tool_choice_of_a_dropped_server_tool_is_refused() -> None:
-    body = _anthropic(tools=[{"type": "web_search_20250305", "name": "web_search"}], tool_choice={"type": "tool", "name": "web_search"})
+    body = _anthropic(
+        tools=[{"type": "web_search_20250305", "name": "web_search"}], tool_choice={"type": "tool", "name": "web_search"}
+    )
     with pytest.raises(GatewayError) as refused:
         parse_anthropic(body)
     assert refused.value.status == 400 and "web_search" in refused.value.message
@@ -270,14 +313,31 @@ def test_anthropic_tool_choice_of_a_dropped_server_tool_is_refused() -> None:
 def test_anthropic_blocks_agents_send_are_read() -> None:
     body = _anthropic(
         messages=[
-            {"role": "user", "content": [{"type": "document", "title": "Notes", "source": {"type": "text", "media_type": "text/plain", "data": "abc"}}]},
-            {"role": "assistant", "content": [
-                {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}},
-                {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
-                {"type": "text", "text": "found it"},
-                {"type": "tool_use", "id": "toolu_1", "name": "ToolSearch", "input": {"query": "select:Read"}},
-            ]},
-            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1", "content": [{"type": "tool_reference", "tool_name": "Read"}]}]},
+            {
+                "role": "user",
+                "content": [
+                    {"type": "document", "title": "Notes", "source": {"type": "text", "media_type": "text/plain", "data": "abc"}}
+                ],
+            },
+            {
+                "role": "assistant",
+                "content": [
+                    {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "q"}},
+                    {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": []},
+                    {"type": "text", "text": "found it"},
+                    {"type": "tool_use", "id": "toolu_1", "name": "ToolSearch", "input": {"query": "select:Read"}},
+                ],
+            },
+            {
+                "role": "user",
+                "content": [
+                    {
+                        "type": "tool_result",
+                        "tool_use_id": "toolu_1",
+                        "content": [{"type": "tool_reference", "tool_name": "Read"}],
+                    }
+                ],
+            },
         ]
     )
     req = parse_anthropic(body)
@@ -287,7 +347,14 @@ def test_anthropic_blocks_agents_send_are_read() -> None:
 
 
 def test_anthropic_pdf_documents_are_refused_by_name() -> None:
-    body = _anthropic(messages=[{"role": "user", "content": [{"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"}}]}])
+    body = _anthropic(
+        messages=[
+            {
+                "role": "user",
+                "content": [{"type": "document", "source": {"type": "base64", "media_type": "application/pdf", "data": "JVBER"}}],
+            }
+        ]
+    )
     with pytest.raises(GatewayError) as refused:
         parse_anthropic(body)
     assert "only text documents" in refused.value.message and "base64" in refused.value.message
@@ -305,7 +372,12 @@ def _req(reasoning: Reasoning | None) -> ChatRequest:
     [
         (Reasoning(show=True), None, {"type": "enabled", "budget_tokens": 8192}, {"includeThoughts": True}),
         (Reasoning(effort="minimal"), "minimal", {"type": "enabled", "budget_tokens": 1024}, {"thinkingBudget": 512}),
-        (Reasoning(effort="low", show=True), "low", {"type": "enabled", "budget_tokens": 2048}, {"thinkingBudget": 1024, "includeThoughts": True}),
+        (
+            Reasoning(effort="low", show=True),
+            "low",
+            {"type": "enabled", "budget_tokens": 2048},
+            {"thinkingBudget": 1024, "includeThoughts": True},
+        ),
         (Reasoning(effort="high"), "high", {"type": "enabled", "budget_tokens": 24576}, {"thinkingBudget": 24576}),
         (Reasoning(effort="xhigh"), "xhigh", {"type": "enabled", "budget_tokens": 32768}, {"thinkingBudget": 24576}),
         (Reasoning(effort="none", show=True), "none", None, {"thinkingBudget": 0}),
@@ -314,7 +386,9 @@ def _req(reasoning: Reasoning | None) -> ChatRequest:
         (Reasoning(budget_tokens=30000), "xhigh", {"type": "enabled", "budget_tokens": 30000}, {"thinkingBudget": 30000}),
     ],
 )
-def test_thinking_by_the_table(reasoning: Reasoning, openai: str | None, anthropic: dict[str, Any] | None, gemini: dict[str, Any]) -> None:
+def test_thinking_by_the_table(
+    reasoning: Reasoning, openai: str | None, anthropic: dict[str, Any] | None, gemini: dict[str, Any]
+) -> None:
     assert build_chat(_req(reasoning), "up").get("reasoning_effort") == openai
     assert build_anthropic(_req(reasoning), "up").get("thinking") == anthropic
     assert build_gemini(_req(reasoning), "up").get("generationConfig", {}).get("thinkingConfig") == (gemini or None)
@@ -372,7 +446,11 @@ def test_chat_reasoning_effort_is_read_and_shown() -> None:
 def test_gemini_built_in_tools_are_dropped_and_declarations_kept() -> None:
     body = {
         "contents": [{"role": "user", "parts": [{"text": "news?"}]}],
-        "tools": [{"googleSearch": {}}, {"functionDeclarations": [{"name": "read_file", "parametersJsonSchema": {"type": "object"}}]}, {"urlContext": {}}],
+        "tools": [
+            {"googleSearch": {}},
+            {"functionDeclarations": [{"name": "read_file", "parametersJsonSchema": {"type": "object"}}]},
+            {"urlContext": {}},
+        ],
     }
     req = parse_gemini(body)
     assert [t.name for t in req.tools] == ["read_file"] and req.hosted_tools == ["googleSearch", "urlContext"]
@@ -406,7 +484,9 @@ def test_web_search_goes_to_anthropic_as_its_server_tool_and_to_gemini_alone_as_
     assert build_anthropic(alone, "up")["tools"] == [{"type": "web_search_20250305", "name": "web_search"}]
     assert [t.get("type", "custom") for t in build_anthropic(with_functions, "up")["tools"]] == ["custom", "web_search_20250305"]
     assert build_gemini(alone, "up")["tools"] == [{"googleSearch": {}}]
-    assert build_gemini(with_functions, "up")["tools"] == [{"functionDeclarations": [{"name": "read", "parametersJsonSchema": READ["parameters"]}]}]
+    assert build_gemini(with_functions, "up")["tools"] == [
+        {"functionDeclarations": [{"name": "read", "parametersJsonSchema": READ["parameters"]}]}
+    ]
     assert "web_search" not in orjson.dumps(build_chat(alone, "up")).decode()
 
 
@@ -420,9 +500,13 @@ def test_server_tools_cross_between_anthropic_and_gemini_clients() -> None:
         {"type": "web_search_tool_result"},  # not a tool type at all: dropped, runs nowhere
     ]
     from_claude = parse_anthropic(_anthropic(tools=anthropic_tools))
-    assert from_claude.server_tools == {"web_search": "web_search_20250305", "code_execution": "code_execution_20250825", "web_fetch": "web_fetch_20250910"}
+    assert from_claude.server_tools == {
+        "web_search": "web_search_20250305",
+        "code_execution": "code_execution_20250825",
+        "web_fetch": "web_fetch_20250910",
+    }
     assert build_gemini(from_claude, "up")["tools"] == [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}}]
-    gemini_tools = [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}, "googleMaps": {}}]
+    gemini_tools: list[dict[str, Any]] = [{"googleSearch": {}}, {"codeExecution": {}}, {"urlContext": {}, "googleMaps": {}}]
     from_gemini = parse_gemini({"contents": [{"role": "user", "parts": [{"text": "news?"}]}], "tools": gemini_tools})
     assert from_gemini.hosted_tools == ["googleSearch", "codeExecution", "urlContext", "googleMaps"]
     assert build_anthropic(from_gemini, "up")["tools"] == [
@@ -437,16 +521,30 @@ def test_server_tools_cross_between_anthropic_and_gemini_clients() -> None:
 
 SEARCHED = [
     {"type": "server_tool_use", "id": "srvtoolu_1", "name": "web_search", "input": {"query": "news"}},
-    {"type": "web_search_tool_result", "tool_use_id": "srvtoolu_1", "content": [{"type": "web_search_result", "url": "https://example.com", "title": "News", "encrypted_content": "x"}]},
+    {
+        "type": "web_search_tool_result",
+        "tool_use_id": "srvtoolu_1",
+        "content": [{"type": "web_search_result", "url": "https://example.com", "title": "News", "encrypted_content": "x"}],
+    },
     {"type": "text", "text": "Today: ", "citations": None},
-    {"type": "text", "text": "rain.", "citations": [{"type": "web_search_result_location", "url": "https://example.com", "cited_text": "rain"}]},
+    {
+        "type": "text",
+        "text": "rain.",
+        "citations": [{"type": "web_search_result_location", "url": "https://example.com", "cited_text": "rain"}],
+    },
 ]
 
 
 def test_an_anthropic_answer_that_searched_comes_through_as_its_text() -> None:
     from anygate.protocols.anthropic.messages_response import parse_response
 
-    body = {"id": "msg_1", "model": "c", "content": SEARCHED, "stop_reason": "end_turn", "usage": {"input_tokens": 9, "output_tokens": 4, "server_tool_use": {"web_search_requests": 1}}}
+    body = {
+        "id": "msg_1",
+        "model": "c",
+        "content": SEARCHED,
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 9, "output_tokens": 4, "server_tool_use": {"web_search_requests": 1}},
+    }
     assert parse_response(body).parts == [Text("Today: "), Text("rain.")]
 
 
@@ -457,7 +555,14 @@ def test_an_anthropic_stream_that_searched_comes_through_as_its_text() -> None:
     def sse(name: str, data: dict[str, Any]) -> bytes:
         return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
 
-    message = {"id": "msg_1", "type": "message", "role": "assistant", "model": "c", "content": [], "usage": {"input_tokens": 9, "output_tokens": 1}}
+    message = {
+        "id": "msg_1",
+        "type": "message",
+        "role": "assistant",
+        "model": "c",
+        "content": [],
+        "usage": {"input_tokens": 9, "output_tokens": 1},
+    }
     raw = sse("message_start", {"message": message})
     raw += sse("content_block_start", {"index": 0, "content_block": {**SEARCHED[0], "input": {}}})
     raw += sse("content_block_delta", {"index": 0, "delta": {"type": "input_json_delta", "partial_json": '{"query": "news"}'}})
@@ -487,7 +592,11 @@ def test_an_anthropic_stream_that_searched_comes_through_as_its_text() -> None:
         ([{"type": "namespace", "tools": []}], "tools[0].name", "tools[0].name is required"),
         ([{"type": "function", "name": "f", "parameters": 3}], "tools[0].parameters", "tools[0].parameters"),
         ([{**NAMESPACE, "tools": ["lookup"]}], "tools[0].tools", "tools[0].tools[0] must be an object"),
-        ([{**NAMESPACE, "tools": [{"type": "local_shell"}]}], "tools[0].tools[0]", "a namespace holds function and custom tools, not 'local_shell'"),
+        (
+            [{**NAMESPACE, "tools": [{"type": "local_shell"}]}],
+            "tools[0].tools[0]",
+            "a namespace holds function and custom tools, not 'local_shell'",
+        ),
     ],
 )
 def test_malformed_tools_are_400s_naming_the_field(tools: list[Any], param: str, message: str) -> None:
@@ -500,13 +609,17 @@ def test_a_custom_tool_without_description_or_grammar_says_only_how_to_call_it()
     req = _shape().parse_request({"model": "m", "input": "hi", "tools": [{"type": "custom", "name": "note", "description": 3}]})
     assert req.tools[0].description == "\n\nPut the tool's whole input, as free-form text, in the `input` argument."
     fmt = {"type": "grammar", "syntax": "regex", "definition": "[a-z]+"}
-    req = _shape().parse_request({"model": "m", "input": "hi", "tools": [{"type": "custom", "name": "note", "description": "Note.", "format": fmt}]})
+    req = _shape().parse_request(
+        {"model": "m", "input": "hi", "tools": [{"type": "custom", "name": "note", "description": "Note.", "format": fmt}]}
+    )
     assert req.tools[0].description == (
         "Note.\n\nThe input must follow this regex grammar:\n[a-z]+\n\nPut the tool's whole input, as free-form text, in the `input` argument."
     )
     no_syntax = {"type": "custom", "name": "note", "format": {"type": "grammar", "definition": "x"}}
     req = _shape().parse_request({"model": "m", "input": "hi", "tools": [no_syntax]})
-    assert req.tools[0].description is not None and req.tools[0].description.startswith("\n\nThe input must follow this grammar:\nx")
+    assert req.tools[0].description is not None and req.tools[0].description.startswith(
+        "\n\nThe input must follow this grammar:\nx"
+    )
 
 
 @pytest.mark.parametrize(
@@ -540,21 +653,30 @@ def test_calls_of_odd_shapes_still_make_valid_items() -> None:
     assert output[0]["input"] == '{"patch":"x"}'
     assert output[1]["action"] == {"type": "exec", "command": ["bash", "-lc", "ls -la"], "env": {}}
     assert output[2]["type"] == "function_call" and output[2]["name"] == "made_up" and "namespace" not in output[2]
-    replayed = shape.parse_request({"model": "m", "input": [{"type": "local_shell_call", "call_id": "c4", "action": "ls", "status": "completed"}]})
+    replayed = shape.parse_request(
+        {"model": "m", "input": [{"type": "local_shell_call", "call_id": "c4", "action": "ls", "status": "completed"}]}
+    )
     assert replayed.messages[0].parts == [ToolCall("c4", "local_shell", {"command": []})]
 
 
 @pytest.mark.parametrize(
     ("reasoning", "openai", "anthropic", "gemini"),
     [
-        (Reasoning(effort="turbo"), "turbo", 8192, {"thinkingBudget": 8192}),  # an effort the table lacks: medium where a budget is needed
+        (
+            Reasoning(effort="turbo"),
+            "turbo",
+            8192,
+            {"thinkingBudget": 8192},
+        ),  # an effort the table lacks: medium where a budget is needed
         (Reasoning(budget_tokens=2048), "low", 2048, {"thinkingBudget": 2048}),
         (Reasoning(budget_tokens=2049), "medium", 2049, {"thinkingBudget": 2049}),
         (Reasoning(budget_tokens=40000), "xhigh", 40000, {"thinkingBudget": 40000}),
         (Reasoning(), None, None, None),
     ],
 )
-def test_thinking_at_the_edges_of_the_table(reasoning: Reasoning, openai: str | None, anthropic: int | None, gemini: dict[str, Any] | None) -> None:
+def test_thinking_at_the_edges_of_the_table(
+    reasoning: Reasoning, openai: str | None, anthropic: int | None, gemini: dict[str, Any] | None
+) -> None:
     assert build_chat(_req(reasoning), "up").get("reasoning_effort") == openai
     assert (build_anthropic(_req(reasoning), "up").get("thinking") or {}).get("budget_tokens") == anthropic
     assert build_gemini(_req(reasoning), "up").get("generationConfig", {}).get("thinkingConfig") == gemini
@@ -573,15 +695,24 @@ def test_client_tools_keep_their_given_name_and_description() -> None:
     bash = client_tool("bash_20250124", None)
     assert bash is not None and bash.name == "bash" and bash.description == "Run a command in a persistent bash shell."
     editor = client_tool("text_editor_20250124", "str_replace_editor")
-    assert editor is not None and editor.name == "str_replace_editor" and editor.description and "replace a unique string" in editor.description
+    assert (
+        editor is not None
+        and editor.name == "str_replace_editor"
+        and editor.description
+        and "replace a unique string" in editor.description
+    )
     assert client_tool("web_search_20250305", "web_search") is None
 
 
 def test_a_web_search_kept_off_the_live_web_is_no_server_tool_whichever_family_sends_it() -> None:
     from anygate.core.server_tools import server_tools
 
-    assert server_tools([("web_search", {"external_web_access": False}), ("code_interpreter", {})]) == {"code_execution": "code_interpreter"}
-    assert server_tools([("web_search_20250305", {}), ("web_search_preview", {})]) == {"web_search": "web_search_20250305"}  # the first one of a capability
+    assert server_tools([("web_search", {"external_web_access": False}), ("code_interpreter", {})]) == {
+        "code_execution": "code_interpreter"
+    }
+    assert server_tools([("web_search_20250305", {}), ("web_search_preview", {})]) == {
+        "web_search": "web_search_20250305"
+    }  # the first one of a capability
     assert server_tools([("web_search_latest", {}), ("file_search", {})]) == {}  # not a dated Anthropic type, not a known one
 
 
@@ -594,9 +725,24 @@ NEWER_CALLS = [
     ToolCall("call_d", "apply_patch", {"type": "delete_file", "path": "b.txt"}),
 ]
 NEWER_ITEMS = [
-    {"type": "shell_call", "call_id": "call_s", "action": {"commands": ["ls", "cat a.txt"], "timeout_ms": 1000}, "status": "completed"},
-    {"type": "apply_patch_call", "call_id": "call_p", "operation": {"type": "update_file", "path": "a.txt", "diff": "@@\n-a\n+b"}, "status": "completed"},
-    {"type": "apply_patch_call", "call_id": "call_d", "operation": {"type": "delete_file", "path": "b.txt"}, "status": "completed"},
+    {
+        "type": "shell_call",
+        "call_id": "call_s",
+        "action": {"commands": ["ls", "cat a.txt"], "timeout_ms": 1000},
+        "status": "completed",
+    },
+    {
+        "type": "apply_patch_call",
+        "call_id": "call_p",
+        "operation": {"type": "update_file", "path": "a.txt", "diff": "@@\n-a\n+b"},
+        "status": "completed",
+    },
+    {
+        "type": "apply_patch_call",
+        "call_id": "call_d",
+        "operation": {"type": "delete_file", "path": "b.txt"},
+        "status": "completed",
+    },
 ]
 
 
@@ -643,7 +789,9 @@ def test_shell_and_apply_patch_calls_and_outputs_are_read_back() -> None:
         ToolCall("call_d", "apply_patch", {"type": "delete_file", "path": "b.txt"}),
     ]
     assert req.messages[1].parts == [
-        ToolResult("call_s", [Text("a.txt\n\n[exit code 0]\n\n[stderr]\nno such file\n[exit code 1]\n\n[timed out]")], name="shell"),
+        ToolResult(
+            "call_s", [Text("a.txt\n\n[exit code 0]\n\n[stderr]\nno such file\n[exit code 1]\n\n[timed out]")], name="shell"
+        ),
         ToolResult("call_p", [Text("completed")], name="apply_patch"),
         ToolResult("call_d", [Text("failed: b.txt does not exist")], name="apply_patch"),
     ]
@@ -652,11 +800,17 @@ def test_shell_and_apply_patch_calls_and_outputs_are_read_back() -> None:
 def test_odd_shell_and_patch_arguments_still_make_valid_items() -> None:
     body = {"model": "m", "input": "go", "tools": NEWER}
     shape = ResponsesShape(body, "m")
-    calls = [ToolCall("c1", "shell", {"commands": "ls -la", "max_output_length": 100}), ToolCall("c2", "apply_patch", {"path": 3})]
+    calls = [
+        ToolCall("c1", "shell", {"commands": "ls -la", "max_output_length": 100}),
+        ToolCall("c2", "apply_patch", {"path": 3}),
+    ]
     output = shape.build_response(ChatResponse("r", "m", calls, "tool_calls", Usage()), "m", "req")["output"]
     assert output[0]["action"] == {"commands": ["ls -la"], "max_output_length": 100}
     assert output[1]["operation"] == {"type": "update_file", "path": "3", "diff": ""}
-    items = [{"type": "shell_call", "call_id": "c3", "action": None}, {"type": "apply_patch_call", "call_id": "c4", "operation": "x"}]
+    items = [
+        {"type": "shell_call", "call_id": "c3", "action": None},
+        {"type": "apply_patch_call", "call_id": "c4", "operation": "x"},
+    ]
     replayed = shape.parse_request({**body, "input": items})
     assert replayed.messages[0].parts == [ToolCall("c3", "shell", {"commands": []}), ToolCall("c4", "apply_patch", {})]
 
@@ -668,7 +822,10 @@ def test_odd_shell_and_patch_arguments_still_make_valid_items() -> None:
         ({"type": "apply_patch_call_output", "call_id": "c", "status": "failed", "output": ""}, "failed"),
         ({"type": "shell_call_output", "call_id": "c", "output": "garbled"}, ""),
         ({"type": "shell_call_output", "call_id": "c"}, ""),
-        ({"type": "shell_call_output", "call_id": "c", "output": ["x", {"stdout": "ok", "outcome": "exit"}]}, "ok\n[exit code None]"),
+        (
+            {"type": "shell_call_output", "call_id": "c", "output": ["x", {"stdout": "ok", "outcome": "exit"}]},
+            "ok\n[exit code None]",
+        ),
     ],
 )
 def test_odd_outputs_of_shell_and_patch_read_as_plain_text(item: dict[str, Any], text: str) -> None:
@@ -679,14 +836,21 @@ def test_odd_outputs_of_shell_and_patch_read_as_plain_text(item: dict[str, Any],
 
 def test_a_patch_without_a_path_names_none() -> None:
     shape = ResponsesShape({"model": "m", "input": "go", "tools": NEWER}, "m")
-    output = shape.build_response(ChatResponse("r", "m", [ToolCall("c", "apply_patch", {"type": "create_file"})], "tool_calls", Usage()), "m", "req")
+    output = shape.build_response(
+        ChatResponse("r", "m", [ToolCall("c", "apply_patch", {"type": "create_file"})], "tool_calls", Usage()), "m", "req"
+    )
     assert output["output"][0]["operation"] == {"type": "create_file", "path": "", "diff": ""}
 
 
 def test_long_namespaced_names_are_cut_to_64_characters_the_same_way_every_time() -> None:
-    namespace = {"type": "namespace", "name": "mcp__a_very_long_server_name_for_tests", "description": "", "tools": [
-        {"type": "function", "name": "a_rather_long_function_name_too", "parameters": {"type": "object"}},
-    ]}
+    namespace = {
+        "type": "namespace",
+        "name": "mcp__a_very_long_server_name_for_tests",
+        "description": "",
+        "tools": [
+            {"type": "function", "name": "a_rather_long_function_name_too", "parameters": {"type": "object"}},
+        ],
+    }
     shape = ResponsesShape({"model": "m", "input": "go", "tools": [namespace]}, "m")
     name = shape.parse_request({"model": "m", "input": "go", "tools": [namespace]}).tools[0].name
     assert len(name) == 64 and name.startswith("mcp__a_very_long_server_name_for_tests__a_rather_long_f")

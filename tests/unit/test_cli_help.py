@@ -24,7 +24,13 @@ for args in {commands!r}:
 
 
 def test_help_has_no_type_markers() -> None:
-    result = subprocess.run([sys.executable, "-c", SCRIPT.format(commands=COMMANDS)], capture_output=True, text=True, timeout=60, env={"COLUMNS": "120", "PATH": ""})
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(commands=COMMANDS)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"COLUMNS": "120", "PATH": ""},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.count("=== ") == len(COMMANDS)
     assert re.findall(r"<(?:str|bool|int|float)[^>]*>", result.stdout) == []

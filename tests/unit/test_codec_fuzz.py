@@ -77,7 +77,9 @@ TOP = [
     "max_output_tokens",
 ]
 ROLES = st.sampled_from(["user", "assistant", "system", "tool", "model", "developer", 7, None])
-TYPES = st.sampled_from(["message", "function_call", "function_call_output", "reasoning", "input_text", "input_image", "json_schema"])
+TYPES = st.sampled_from(
+    ["message", "function_call", "function_call_output", "reasoning", "input_text", "input_image", "json_schema"]
+)
 leaf = st.one_of(st.none(), st.booleans(), st.integers(-3, 3), st.text(max_size=5), ROLES, TYPES)
 json_values = st.recursive(
     leaf,

@@ -70,9 +70,18 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
     ("text", "expected"),
     [
         ("providers:\n  o: {type: openai, colour: red}\n", "providers.o.colour: unknown key"),
-        ("providers:\n  a: {type: azure, api_key: k}\n", "providers.a: an azure provider needs base_url: its resource's endpoint"),
-        ("providers:\n  o: {type: openai, api_version: '2024-10-21'}\n", "providers.o: api_version is for an azure provider only"),
-        ("providers:\n  o: {type: bedrock}\n", "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, azure, dashscope"),
+        (
+            "providers:\n  a: {type: azure, api_key: k}\n",
+            "providers.a: an azure provider needs base_url: its resource's endpoint",
+        ),
+        (
+            "providers:\n  o: {type: openai, api_version: '2024-10-21'}\n",
+            "providers.o: api_version is for an azure provider only",
+        ),
+        (
+            "providers:\n  o: {type: bedrock}\n",
+            "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, azure, dashscope",
+        ),
         ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
         (
             "providers:\n  o: {type: mock}\nmodels:\n  m: [{provider: o, model: x, weight: -1}]\n",
@@ -134,7 +143,9 @@ def test_serve_refuses_a_bad_config_at_start(tmp_path: Path) -> None:
 
 def test_a_mistyped_secret_is_not_printed() -> None:
     with pytest.raises(ConfigError) as problems:
-        settings_from_data({"admin_key": ["Hunter2-admin"], "providers": {"x": {"type": "openai", "api_key": 12345678}}}, "t.yaml")
+        settings_from_data(
+            {"admin_key": ["Hunter2-admin"], "providers": {"x": {"type": "openai", "api_key": 12345678}}}, "t.yaml"
+        )
     text = "\n".join(problems.value.problems)
     assert "Hunter2-admin" not in text and "12345678" not in text
     assert "admin_key: Input should be a valid string (got a value of type list)" in text
@@ -142,11 +153,17 @@ def test_a_mistyped_secret_is_not_printed() -> None:
 
 def test_configured_secrets_are_masked_in_every_log_line() -> None:
     settings = settings_from_data(
-        {"admin_key": "Admin!Key#42", "database": "postgresql://u:pa55word@db/x", "providers": {"x": {"type": "openai", "api_key": "upstream:key"}}},
+        {
+            "admin_key": "Admin!Key#42",
+            "database": "postgresql://u:pa55word@db/x",
+            "providers": {"x": {"type": "openai", "api_key": "upstream:key"}},
+        },
         "t.yaml",
     )
     protect(settings.secrets())
-    record = logging.LogRecord("t", logging.ERROR, "f", 1, "bad header Authorization: Bearer Admin!Key#42 key=upstream:key pw pa55word", None, None)
+    record = logging.LogRecord(
+        "t", logging.ERROR, "f", 1, "bad header Authorization: Bearer Admin!Key#42 key=upstream:key pw pa55word", None, None
+    )
     line = JsonFormatter().format(record)
     assert "Admin!Key#42" not in line and "upstream:key" not in line and "pa55word" not in line and line.count("***") == 3
 
@@ -155,7 +172,17 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
     """anygate.example.yaml loads, and names every field of every section, provider and target."""
     from anygate.config import ProviderConfig, TargetConfig
 
-    for var in ("ANYGATE_ADMIN_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "GEMINI_API_KEY", "KLING_ACCESS_KEY", "KLING_SECRET_KEY", "DASHSCOPE_API_KEY", "SUNO_API_KEY", "AZURE_OPENAI_API_KEY"):
+    for var in (
+        "ANYGATE_ADMIN_KEY",
+        "OPENAI_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "GEMINI_API_KEY",
+        "KLING_ACCESS_KEY",
+        "KLING_SECRET_KEY",
+        "DASHSCOPE_API_KEY",
+        "SUNO_API_KEY",
+        "AZURE_OPENAI_API_KEY",
+    ):
         monkeypatch.setenv(var, "x")
     path = Path(__file__).resolve().parents[2] / "anygate.example.yaml"
     settings = load_settings(str(path))

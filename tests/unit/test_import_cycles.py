@@ -102,11 +102,18 @@ def test_the_package_has_no_import_cycles() -> None:
 
 
 def test_the_check_finds_a_cycle_through_a_package() -> None:
-    graph = {"anygate.p.codec": set(), "anygate.p": {"anygate.p.handler"}, "anygate.p.handler": {"anygate.q.adapter"}, "anygate.q.adapter": {"anygate.p", "anygate.p.codec"}}
+    graph = {
+        "anygate.p.codec": set(),
+        "anygate.p": {"anygate.p.handler"},
+        "anygate.p.handler": {"anygate.q.adapter"},
+        "anygate.q.adapter": {"anygate.p", "anygate.p.codec"},
+    }
     assert cycles(graph) == [["anygate.p", "anygate.p.handler", "anygate.q.adapter"]]
 
 
 def test_the_graph_knows_the_edges_that_made_the_old_cycle() -> None:
     graph = import_graph()
     assert {"anygate.protocols.anthropic", "anygate.protocols.anthropic.codec"} <= graph["anygate.providers.anthropic.adapter"]
-    assert "anygate.protocols.anthropic" not in graph["anygate.protocols.anthropic.messages"], "a package's own modules do not run it again"
+    assert "anygate.protocols.anthropic" not in graph["anygate.protocols.anthropic.messages"], (
+        "a package's own modules do not run it again"
+    )

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from anygate.auth import limits
-from anygate.auth.keys import KeyRecord
-from anygate.auth.limits import DAY_SECONDS, WINDOW_SECONDS, MemoryLimiter, refusal
+from anygate.auth.keys import DAY_SECONDS, WINDOW_SECONDS, KeyRecord
+from anygate.auth.limits import MemoryLimiter, refusal
 
 DAY_START = 20_000 * 86400.0  # a UTC midnight
 

@@ -86,7 +86,11 @@ def test_odd_shapes_never_crash_the_mock() -> None:
 async def test_the_mock_is_bounded_like_a_real_upstream() -> None:
     huge = {"model": "m", "messages": [{"role": "user", "content": "word " * 2_000_000}]}  # a 10 MB echo
     result = answer(huge)
-    assert result.finish_reason == "length" and result.completion_tokens == MAX_OUTPUT_TOKENS and len(result.content or "") == MAX_OUTPUT_TOKENS * 4
+    assert (
+        result.finish_reason == "length"
+        and result.completion_tokens == MAX_OUTPUT_TOKENS
+        and len(result.content or "") == MAX_OUTPUT_TOKENS * 4
+    )
     capped = answer({**huge, "max_tokens": 10_000_000})
     assert capped.completion_tokens == MAX_OUTPUT_TOKENS, "a client's max_tokens cannot raise the mock's own cap"
     mock = MockProvider("mock", ProviderConfig(type="mock"), None)  # type: ignore[arg-type]
@@ -94,11 +98,17 @@ async def test_the_mock_is_bounded_like_a_real_upstream() -> None:
         with pytest.raises(GatewayError) as refused:
             await mock.embed(body, "m")
         assert refused.value.status == 400 and refused.value.param == param
-    assert len(orjson.loads((await mock.embed({"input": "x", "dimensions": 3072}, "m")).body or b"")["data"][0]["embedding"]) == 3072
+    assert (
+        len(orjson.loads((await mock.embed({"input": "x", "dimensions": 3072}, "m")).body or b"")["data"][0]["embedding"]) == 3072
+    )
 
 
 def test_a_tool_name_that_is_not_a_string_is_a_400_as_at_openai() -> None:
-    body = {"model": "m", "messages": [{"role": "user", "content": "hi"}], "tools": [{"type": "function", "function": {"name": True}}]}
+    body = {
+        "model": "m",
+        "messages": [{"role": "user", "content": "hi"}],
+        "tools": [{"type": "function", "function": {"name": True}}],
+    }
     with pytest.raises(GatewayError) as refused:
         answer(body)
     assert refused.value.status == 400 and refused.value.param == "tools[0].function.name"

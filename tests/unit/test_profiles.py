@@ -11,7 +11,11 @@ from anygate.providers import adapters
 from anygate.providers.openai.profile import OPENAI, Profile, adapt, short_id
 
 MISTRAL = Profile(
-    "https://mistral.test/v1", renames={"seed": "random_seed"}, drops=frozenset({"stream_options", "user"}), tool_choice={"required": "any"}, tool_call_ids="alnum9"
+    "https://mistral.test/v1",
+    renames={"seed": "random_seed"},
+    drops=frozenset({"stream_options", "user"}),
+    tool_choice={"required": "any"},
+    tool_call_ids="alnum9",
 )
 DEEPSEEK = Profile("https://deepseek.test", reasoning_replay=True, effort="thinking_object")
 
@@ -21,7 +25,11 @@ def _conversation() -> dict[str, Any]:
         "model": "m",
         "messages": [
             {"role": "user", "content": "weather?"},
-            {"role": "assistant", "content": None, "tool_calls": [{"id": "toolu_01A09q90qw90", "type": "function", "function": {"name": "w", "arguments": "{}"}}]},
+            {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "toolu_01A09q90qw90", "type": "function", "function": {"name": "w", "arguments": "{}"}}],
+            },
             {"role": "tool", "tool_call_id": "toolu_01A09q90qw90", "content": "sunny"},
             {"role": "assistant", "content": "It is sunny."},
             "not a message",
@@ -38,7 +46,9 @@ def test_the_output_cap_goes_where_the_upstream_reads_it() -> None:
     plain = Profile("https://x.test")
     assert adapt(plain, {"max_completion_tokens": 50}) == {"max_tokens": 50}
     assert adapt(plain, {"max_completion_tokens": 50, "max_tokens": 20}) == {"max_tokens": 20}, "the client's own max_tokens wins"
-    assert adapt(Profile("https://x.test", max_tokens_field="max_completion_tokens"), {"max_completion_tokens": 50}) == {"max_completion_tokens": 50}
+    assert adapt(Profile("https://x.test", max_tokens_field="max_completion_tokens"), {"max_completion_tokens": 50}) == {
+        "max_completion_tokens": 50
+    }
 
 
 def test_fields_are_renamed_dropped_and_respelled() -> None:
@@ -68,7 +78,9 @@ def test_a_reasoning_effort_is_sent_the_upstreams_way(effort: Any, asked: str, s
 
 
 def test_a_clients_own_reasoning_fields_are_kept() -> None:
-    assert adapt(Profile("https://x.test", effort="reasoning_object"), {"reasoning_effort": "low", "reasoning": {"max_tokens": 9}}) == {"reasoning": {"max_tokens": 9}}
+    assert adapt(
+        Profile("https://x.test", effort="reasoning_object"), {"reasoning_effort": "low", "reasoning": {"max_tokens": 9}}
+    ) == {"reasoning": {"max_tokens": 9}}
     assert adapt(DEEPSEEK, {"reasoning_effort": "high", "thinking": {"type": "disabled"}}) == {"thinking": {"type": "disabled"}}
 
 
@@ -78,7 +90,11 @@ def test_tool_call_ids_become_nine_letters_and_digits_the_same_on_both_sides() -
     out = adapt(MISTRAL, body)
     call_id = out["messages"][1]["tool_calls"][0]["id"]
     assert len(call_id) == 9 and call_id.isalnum() and out["messages"][2]["tool_call_id"] == call_id
-    assert call_id == short_id("toolu_01A09q90qw90") and short_id("abcDEF123") == "abcDEF123" and short_id("abc_EF123") != "abc_EF123"
+    assert (
+        call_id == short_id("toolu_01A09q90qw90")
+        and short_id("abcDEF123") == "abcDEF123"
+        and short_id("abc_EF123") != "abc_EF123"
+    )
     assert out["messages"][3] == body["messages"][3] and out["messages"][4] == "not a message"
     assert body == before, "the client's body is not changed in place (a fallback may need it)"
     assert all(len(short_id(f"call-{i}")) == 9 and short_id(f"call-{i}").isalnum() for i in range(300))
@@ -96,7 +112,9 @@ def test_an_assistant_turn_with_tool_calls_brings_its_reasoning_back() -> None:
     assert out["messages"][1]["reasoning_content"] == "" and "reasoning_content" not in out["messages"][3]
     body["messages"][1]["reasoning_content"] = "I should call w."
     assert adapt(DEEPSEEK, body)["messages"][1]["reasoning_content"] == "I should call w."
-    assert out["messages"][1]["tool_calls"][0]["id"] == out["messages"][2]["tool_call_id"] == "toolu_01A09q90qw90", "DeepSeek takes any id"
+    assert out["messages"][1]["tool_calls"][0]["id"] == out["messages"][2]["tool_call_id"] == "toolu_01A09q90qw90", (
+        "DeepSeek takes any id"
+    )
 
 
 def test_every_provider_folder_registers_its_own_type() -> None:
@@ -114,22 +132,40 @@ def test_a_type_passes_through_only_the_routes_its_profile_names() -> None:
     assert built["openai"].passes == built["mock"].passes == PASS_THROUGH_ROUTES  # type: ignore[union-attr]
     assert built["groq"].passes == {"audio", "files", "batches"} and built["vllm"].passes == {"audio"}  # type: ignore[union-attr]
     assert not hasattr(built["mistral"], "pass_through") and not hasattr(built["deepseek"], "pass_through")
-    assert not hasattr(built["deepseek"], "generate_images") and hasattr(built["xai"], "generate_images") and not hasattr(built["xai"], "embed")
-    assert [_group(r) for r in ("POST /openai/v1/audio/speech", "GET /openai/v1/files/file-1/content", "POST /openai/v1/threads")] == ["audio", "files", "threads"]
+    assert (
+        not hasattr(built["deepseek"], "generate_images")
+        and hasattr(built["xai"], "generate_images")
+        and not hasattr(built["xai"], "embed")
+    )
+    assert [
+        _group(r) for r in ("POST /openai/v1/audio/speech", "GET /openai/v1/files/file-1/content", "POST /openai/v1/threads")
+    ] == ["audio", "files", "threads"]
 
 
 async def test_azure_calls_go_to_the_deployment_or_the_v1_api() -> None:
     import aiohttp
 
     from anygate.config import ProviderConfig
+    from anygate.providers.azure.adapter import AzureCompatible
 
     build = adapters()["azure"].build
+    assert build is not None
     async with aiohttp.ClientSession() as http:
-        versioned = build("az", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/", api_key="k1", api_version="2024-10-21"), http)
+        versioned = build(
+            "az",
+            ProviderConfig(type="azure", base_url="https://res.openai.azure.com/", api_key="k1", api_version="2024-10-21"),
+            http,
+        )
         v1 = build("az1", ProviderConfig(type="azure", base_url="https://res.openai.azure.com", api_key="k2"), http)
-        given_v1 = build("az2", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/openai/v1", api_key="k3"), http)
-    assert versioned._url("embeddings", "my deploy") == "https://res.openai.azure.com/openai/deployments/my%20deploy/embeddings?api-version=2024-10-21"  # type: ignore[union-attr]
-    assert versioned._url("responses", "gpt") == "https://res.openai.azure.com/openai/responses?api-version=2024-10-21"  # type: ignore[union-attr]
-    assert v1._url("embeddings", "gpt") == given_v1._url("embeddings", "gpt") == "https://res.openai.azure.com/openai/v1/embeddings"  # type: ignore[union-attr]
-    assert v1._chat_url == "https://res.openai.azure.com/openai/v1/chat/completions"  # type: ignore[union-attr]
-    assert versioned._upstream._headers["api-key"] == "k1" and "Authorization" not in versioned._upstream._headers  # type: ignore[union-attr]
+        given_v1 = build(
+            "az2", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/openai/v1", api_key="k3"), http
+        )
+    assert isinstance(versioned, AzureCompatible) and isinstance(v1, AzureCompatible) and isinstance(given_v1, AzureCompatible)
+    deployment = "https://res.openai.azure.com/openai/deployments/my%20deploy/embeddings?api-version=2024-10-21"
+    assert versioned._url("embeddings", "my deploy") == deployment
+    assert versioned._url("responses", "gpt") == "https://res.openai.azure.com/openai/responses?api-version=2024-10-21"
+    assert (
+        v1._url("embeddings", "gpt") == given_v1._url("embeddings", "gpt") == "https://res.openai.azure.com/openai/v1/embeddings"
+    )
+    assert v1._chat_url == "https://res.openai.azure.com/openai/v1/chat/completions"
+    assert versioned._upstream._headers["api-key"] == "k1" and "Authorization" not in versioned._upstream._headers

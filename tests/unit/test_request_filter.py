@@ -18,11 +18,51 @@ from anygate.store.tables import Base, UsageRecord
 
 NOON = datetime(2026, 11, 30, 12, tzinfo=UTC).timestamp()
 CALLS: list[dict[str, Any]] = [
-    {"request_id": "a", "key_id": "k1", "public_model": "m1", "provider": "p1", "family": "openai", "status": 200, "created_at": NOON - 60},
-    {"request_id": "b", "key_id": "k1", "public_model": "m2", "provider": "p2", "family": "anthropic", "status": 429, "created_at": NOON},
-    {"request_id": "c", "key_id": "k2", "public_model": "m1", "provider": "p1", "family": "openai", "status": 502, "created_at": NOON + 60},
-    {"request_id": "d", "key_id": None, "public_model": "", "provider": "", "family": "gemini", "status": 401, "created_at": NOON + 120},
-    {"request_id": "e", "key_id": "k2", "public_model": "m2", "provider": "p2", "family": "openai", "status": 500, "created_at": NOON + 180},
+    {
+        "request_id": "a",
+        "key_id": "k1",
+        "public_model": "m1",
+        "provider": "p1",
+        "family": "openai",
+        "status": 200,
+        "created_at": NOON - 60,
+    },
+    {
+        "request_id": "b",
+        "key_id": "k1",
+        "public_model": "m2",
+        "provider": "p2",
+        "family": "anthropic",
+        "status": 429,
+        "created_at": NOON,
+    },
+    {
+        "request_id": "c",
+        "key_id": "k2",
+        "public_model": "m1",
+        "provider": "p1",
+        "family": "openai",
+        "status": 502,
+        "created_at": NOON + 60,
+    },
+    {
+        "request_id": "d",
+        "key_id": None,
+        "public_model": "",
+        "provider": "",
+        "family": "gemini",
+        "status": 401,
+        "created_at": NOON + 120,
+    },
+    {
+        "request_id": "e",
+        "key_id": "k2",
+        "public_model": "m2",
+        "provider": "p2",
+        "family": "openai",
+        "status": 500,
+        "created_at": NOON + 180,
+    },
 ]
 
 
@@ -36,7 +76,9 @@ def _queried(wanted: RequestFilter) -> list[str]:
     Base.metadata.create_all(engine)
     defaults = {"upstream_model": "", "key_id": ""}
     with engine.begin() as conn:
-        conn.execute(insert(UsageRecord), [{**defaults, **{k: v for k, v in c.items() if v is not None}} for c in CALLS if c["key_id"]])
+        conn.execute(
+            insert(UsageRecord), [{**defaults, **{k: v for k, v in c.items() if v is not None}} for c in CALLS if c["key_id"]]
+        )
         return [row[0] for row in conn.execute(wanted.narrow(select(UsageRecord.request_id)).order_by(UsageRecord.created_at))]
 
 
@@ -69,7 +111,17 @@ def test_a_filter_picks_the_same_calls_in_memory_and_in_sql(query: dict[str, str
     assert _queried(wanted) == [r for r in expected if r != "d"], "d is a refusal: it has no usage record"
 
 
-@pytest.mark.parametrize(("status", "span"), [("100", (100, 101)), ("429", (429, 430)), ("999", (999, 1000)), ("4xx", (400, 500)), ("error", (400, 1000)), ("ok", (0, 400))])
+@pytest.mark.parametrize(
+    ("status", "span"),
+    [
+        ("100", (100, 101)),
+        ("429", (429, 430)),
+        ("999", (999, 1000)),
+        ("4xx", (400, 500)),
+        ("error", (400, 1000)),
+        ("ok", (0, 400)),
+    ],
+)
 def test_a_status_filter_is_a_span_of_statuses(status: str, span: tuple[int, int]) -> None:
     assert request_filter(MultiDict({"status": status})).status == span
 
@@ -78,7 +130,10 @@ def test_a_request_id_picks_one_call() -> None:
     assert _matched(RequestFilter(request_id="c")) == ["c"] and _queried(RequestFilter(request_id="c")) == ["c"]
 
 
-@pytest.mark.parametrize(("name", "value"), [("status", "teapot"), ("status", "99"), ("status", "1000"), ("status", "4XX"), ("since", "noon"), ("until", "0000-01-01")])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("status", "teapot"), ("status", "99"), ("status", "1000"), ("status", "4XX"), ("since", "noon"), ("until", "0000-01-01")],
+)
 def test_a_filter_that_means_nothing_is_a_400_naming_it(name: str, value: str) -> None:
     with pytest.raises(GatewayError) as refused:
         request_filter(MultiDict({name: value}))

@@ -10,7 +10,10 @@ from anygate.protocols.suno.validation import check_song
 SONG = {"customMode": True, "instrumental": False, "title": "t", "style": "s", "prompt": "p"}
 
 
-@pytest.mark.parametrize(("model", "field", "limit"), [("V4", "title", 80), ("V3_5", "style", 200), ("V4", "prompt", 3000), ("V5", "title", 100), ("V4_5PLUS", "prompt", 5000)])
+@pytest.mark.parametrize(
+    ("model", "field", "limit"),
+    [("V4", "title", 80), ("V3_5", "style", 200), ("V4", "prompt", 3000), ("V5", "title", 100), ("V4_5PLUS", "prompt", 5000)],
+)
 def test_each_field_is_held_to_the_models_limit(model: str, field: str, limit: int) -> None:
     check_song("generate", {**SONG, field: "x" * limit}, model)
     with pytest.raises(GatewayError, match=f"'{field}' is longer than {limit} characters") as refused:

@@ -44,7 +44,9 @@ async def _parse(request: web.Request) -> web.Response:
     form = await request.post()
     out: list[Any] = []
     for name, value in form.items():
-        out.append([name, value] if isinstance(value, str) else [name, value.filename, value.content_type, value.file.read().decode()])
+        out.append(
+            [name, value] if isinstance(value, str) else [name, value.filename, value.content_type, value.file.read().decode()]
+        )
     return web.json_response(out)
 
 
@@ -113,13 +115,24 @@ async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(serv
     ("form", "message"),
     [
         (_form(("model", "m")), "The form has no 'file' file"),
-        (_form(("model", "x" * (MAX_FIELD_BYTES + 1)), ("file", ("a", b"1", "text/plain"))), "The form field 'model' is longer than 64 KB"),
-        (_form(*[(f"f{i}", "v") for i in range(MAX_FIELDS + 1)], ("file", ("a", b"1", "text/plain"))), "The form has more than 64 fields"),
+        (
+            _form(("model", "x" * (MAX_FIELD_BYTES + 1)), ("file", ("a", b"1", "text/plain"))),
+            "The form field 'model' is longer than 64 KB",
+        ),
+        (
+            _form(*[(f"f{i}", "v") for i in range(MAX_FIELDS + 1)], ("file", ("a", b"1", "text/plain"))),
+            "The form has more than 64 fields",
+        ),
         (_form(("file", ("a", b"1", "text/plain")), ("file2", ("b", b"2", "text/plain"))), "The form may hold one file only"),
-        (_form(("model", "m"), ("file", ("a", b"1", "text/plain")), *[(f"f{i}", "v") for i in range(MAX_FIELDS)]), "The form has more than 64 fields"),
+        (
+            _form(("model", "m"), ("file", ("a", b"1", "text/plain")), *[(f"f{i}", "v") for i in range(MAX_FIELDS)]),
+            "The form has more than 64 fields",
+        ),
     ],
 )
-async def test_forms_that_are_not_one_file_and_a_few_short_fields_are_refused(server: TestServer, form: aiohttp.FormData, message: str) -> None:
+async def test_forms_that_are_not_one_file_and_a_few_short_fields_are_refused(
+    server: TestServer, form: aiohttp.FormData, message: str
+) -> None:
     got = await _post(server, form, "model")
     assert (got["status"], got["message"], got["kind"]) == (400, message, "invalid_request")
 
@@ -142,7 +155,9 @@ def _upload(fields: list[tuple[str, str]], rest: list[tuple[str, str]], filename
 
 
 async def test_a_written_form_reads_back_the_same_with_awkward_names(server: TestServer) -> None:
-    upload = with_field(_upload([("model", "public"), ("prénom", "é")], [("late", "1"), ("later", "2")], 'a "b"\r\n.txt'), "model", "upstream")
+    upload = with_field(
+        _upload([("model", "public"), ("prénom", "é")], [("late", "1"), ("later", "2")], 'a "b"\r\n.txt'), "model", "upstream"
+    )
     assert field_value(upload, "model") == "upstream" and field_value(upload, "absent") is None
     content_type, body = form_body(with_field(upload, "added", 7))
     assert content_type.startswith("multipart/form-data; boundary=anygate-")
@@ -168,7 +183,11 @@ async def test_a_written_form_reads_back_the_same_with_awkward_names(server: Tes
     ],
 )
 def test_transcripts_are_written_as_openai_writes_them(kind: str, expected: str) -> None:
-    answer = {"text": "Hello. Bye.", "duration": 3725.5, "segments": [{"start": 0, "end": 1.25, "text": " Hello."}, {"start": 3723.004, "end": 3725.5, "text": " Bye. "}]}
+    answer = {
+        "text": "Hello. Bye.",
+        "duration": 3725.5,
+        "segments": [{"start": 0, "end": 1.25, "text": " Hello."}, {"start": 3723.004, "end": 3725.5, "text": " Bye. "}],
+    }
     assert rendered(answer, kind) == expected
 
 
@@ -201,9 +220,15 @@ END = b"\r\n--x--\r\n"
 
 
 @pytest.mark.parametrize(("pause", "needs"), [(1, ("model",)), (2, ("model",)), (2, ("absent",)), (3, ("model",))])
-async def test_a_client_that_goes_quiet_mid_form_gets_a_408_and_its_connection_closed(server: TestServer, pause: int, needs: tuple[str, ...]) -> None:
+async def test_a_client_that_goes_quiet_mid_form_gets_a_408_and_its_connection_closed(
+    server: TestServer, pause: int, needs: tuple[str, ...]
+) -> None:
     got = await _raw(server, MODEL[:20], MODEL[20:] + FILE + b"abc", b"def", b"ghi" + END + MODEL, needs=needs, pause=pause)
-    assert got["status"] == 408 and got["message"] == "The request body did not arrive in time" and got["headers"] == {"Connection": "close"}
+    assert (
+        got["status"] == 408
+        and got["message"] == "The request body did not arrive in time"
+        and got["headers"] == {"Connection": "close"}
+    )
 
 
 async def test_a_file_part_without_a_type_or_a_filename_is_octet_stream_named_file(server: TestServer) -> None:
@@ -219,7 +244,9 @@ async def test_a_file_of_exactly_the_limit_and_fields_of_exactly_64_kb_are_taken
 
 
 async def test_a_file_part_other_than_the_file_is_read_as_a_field(server: TestServer) -> None:
-    form = _form(("note", ("note.txt", b"hello", "text/plain")), ("model", "m"), ("file", ("a.bin", b"12", "application/x-thing")))
+    form = _form(
+        ("note", ("note.txt", b"hello", "text/plain")), ("model", "m"), ("file", ("a.bin", b"12", "application/x-thing"))
+    )
     got = await _post(server, form, "model")
     assert got["fields"] == [["note", "hello"], ["model", "m"]] and got["size"] == 2 and got["type"] == "application/x-thing"
 

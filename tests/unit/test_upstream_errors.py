@@ -57,14 +57,46 @@ def test_secrets_are_redacted_and_every_family_shape_is_read() -> None:
 @pytest.mark.parametrize(
     ("status", "body", "tokens", "limit"),
     [
-        (400, {"error": {"message": "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (8000 in the messages, 1000 in the completion).", "type": "invalid_request_error", "code": "context_length_exceeded"}}, 9000, 8192),
-        (400, {"type": "error", "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"}}, 210000, 200000),
-        (400, {"error": {"code": 400, "message": "The input token count (1100000) exceeds the maximum number of tokens allowed (1048576).", "status": "INVALID_ARGUMENT"}}, 1100000, 1048576),
+        (
+            400,
+            {
+                "error": {
+                    "message": "This model's maximum context length is 8192 tokens. However, you requested 9000 tokens (8000 in the messages, 1000 in the completion).",
+                    "type": "invalid_request_error",
+                    "code": "context_length_exceeded",
+                }
+            },
+            9000,
+            8192,
+        ),
+        (
+            400,
+            {
+                "type": "error",
+                "error": {"type": "invalid_request_error", "message": "prompt is too long: 210000 tokens > 200000 maximum"},
+            },
+            210000,
+            200000,
+        ),
+        (
+            400,
+            {
+                "error": {
+                    "code": 400,
+                    "message": "The input token count (1100000) exceeds the maximum number of tokens allowed (1048576).",
+                    "status": "INVALID_ARGUMENT",
+                }
+            },
+            1100000,
+            1048576,
+        ),
         (400, {"error": {"message": "Too much input for this model", "code": "context_length_exceeded"}}, None, None),
         (400, {"error": {"message": "Prompt Is Too Long for this deployment", "code": None}}, None, None),
     ],
 )
-def test_a_context_overflow_is_recognised_in_every_familys_words(status: int, body: dict[str, Any], tokens: int | None, limit: int | None) -> None:
+def test_a_context_overflow_is_recognised_in_every_familys_words(
+    status: int, body: dict[str, Any], tokens: int | None, limit: int | None
+) -> None:
     from anygate.core.context_overflow import ContextOverflow
 
     err = upstream_error("up", status, orjson.dumps(body))
@@ -84,7 +116,9 @@ def test_a_context_overflow_is_recognised_in_every_familys_words(status: int, bo
 def test_other_refusals_are_not_taken_for_an_overflow(message: str) -> None:
     from anygate.core.context_overflow import ContextOverflow
 
-    err = upstream_error("up", 400, orjson.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": message}}))
+    err = upstream_error(
+        "up", 400, orjson.dumps({"type": "error", "error": {"type": "invalid_request_error", "message": message}})
+    )
     assert not isinstance(err, ContextOverflow) and err.message == message and err.code is None
 
 
@@ -98,4 +132,7 @@ def test_an_overflow_is_worded_for_each_family_even_without_figures() -> None:
     assert error_object(err)["message"] == "This model's maximum context length was exceeded: Too much input for this model"
     assert error_object(err)["code"] == "context_length_exceeded"
     assert anthropic_body(err, "r")["error"]["message"] == "prompt is too long: Too much input for this model"
-    assert gemini_body(err)["error"]["message"] == "The input token count exceeds the maximum number of tokens allowed: Too much input for this model"
+    assert (
+        gemini_body(err)["error"]["message"]
+        == "The input token count exceeds the maximum number of tokens allowed: Too much input for this model"
+    )

@@ -29,18 +29,30 @@ class _Gateway(Client):
 @pytest.mark.parametrize(
     ("refusal", "status", "field"),
     [
-        ({"error": {"message": "cannot use the callback URL: the host is private", "type": "invalid_request_error"}}, 400, "callback_url"),
-        ({"code": 400, "msg": "cannot use the callback URL: the host is private", "data": None}, 200, "callBackUrl"),  # Suno's shape
+        (
+            {"error": {"message": "cannot use the callback URL: the host is private", "type": "invalid_request_error"}},
+            400,
+            "callback_url",
+        ),
+        (
+            {"code": 400, "msg": "cannot use the callback URL: the host is private", "data": None},
+            200,
+            "callBackUrl",
+        ),  # Suno's shape
     ],
 )
-def test_a_refused_callback_url_is_dropped_and_the_callbacks_step_skipped(refusal: dict[str, Any], status: int, field: str) -> None:
+def test_a_refused_callback_url_is_dropped_and_the_callbacks_step_skipped(
+    refusal: dict[str, Any], status: int, field: str
+) -> None:
     gateway = _Gateway(refusal, status)
     checklist = Checklist(gateway, Options(key_source="ANYGATE_API_KEY"))
     try:
         answer = checklist._create("/openai/v1/videos", {"model": "v"}, field, "media")
         assert answer.json() == {"id": "video_1", "status": "queued"}
         assert [sorted(b) for b in gateway.bodies] == [sorted(["model", field]), ["model"]]
-        with pytest.raises(Skipped, match=r"refused the callback URL http://127\.0\.0\.1:\d+/anygate-verify/media \(cannot use the callback URL"):
+        with pytest.raises(
+            Skipped, match=r"refused the callback URL http://127\.0\.0\.1:\d+/anygate-verify/media \(cannot use the callback URL"
+        ):
             checklist.callbacks()
     finally:
         assert checklist.receiver is not None

@@ -19,7 +19,9 @@ def test_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
     assert signature("whsec_y", "1764300000", body) != f"sha256={expected}"
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest", "http://[::1]/x"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/hook", "http://10.1.2.3/hook", "http://169.254.169.254/latest", "http://[::1]/x"]
+)
 async def test_private_callback_urls_are_refused(url: str) -> None:
     with pytest.raises(GatewayError) as refused:
         await check_public_url(url, False, "callback URL")

@@ -10,7 +10,12 @@ FAMILY = Family(
     prefix="/anthropic/",
     render_error=error_response,
     routes=[
-        Route("GET", "/anthropic/v1/models", list_models, "Anthropic list models: the models this key may use (limit, after_id, before_id)"),
+        Route(
+            "GET",
+            "/anthropic/v1/models",
+            list_models,
+            "Anthropic list models: the models this key may use (limit, after_id, before_id)",
+        ),
         Route("GET", "/anthropic/v1/models/{model_id:.+}", retrieve_model, "Anthropic get a model"),
         Route("POST", "/anthropic/v1/messages", messages, "Anthropic Messages, streamed with stream:true", mode="sync+stream"),
         Route("POST", "/anthropic/v1/messages/count_tokens", count_tokens, "Anthropic token counting"),

@@ -69,7 +69,9 @@ def _part(block: Any, where: str, names: dict[str, str]) -> Part | None:
         return Text("\n".join([str(block.get("title", "")), *texts, str(block.get("source", ""))]).strip())
     if kind == "tool_reference":  # Claude Code's tool search naming a deferred tool, which went up with the others
         return Text(f"Tool loaded: {block.get('tool_name')}")
-    if kind in ("server_tool_use", "mcp_tool_use", "mcp_tool_result") or (isinstance(kind, str) and kind.endswith("_tool_result")):
+    if kind in ("server_tool_use", "mcp_tool_use", "mcp_tool_result") or (
+        isinstance(kind, str) and kind.endswith("_tool_result")
+    ):
         return None
     if kind == "image":
         return _image(block, where)

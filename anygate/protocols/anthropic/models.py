@@ -49,7 +49,9 @@ async def list_models(request: web.Request, call: Call) -> web.StreamResponse:
         end = min(start + limit, len(models))
         more = end < len(models)
     data = [_model(info) for info in models[start:end]]
-    return web.json_response({"data": data, "has_more": more, "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None})
+    return web.json_response(
+        {"data": data, "has_more": more, "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
+    )
 
 
 async def retrieve_model(request: web.Request, call: Call) -> web.StreamResponse:

@@ -18,7 +18,9 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
 
 
 # the bulk of a stream, byte for byte what _event makes of a text delta, built without the dicts
-_TEXT_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}\n\n'
+_TEXT_DELTA = (
+    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}\n\n'
+)
 
 
 class MessagesStreamWriter:

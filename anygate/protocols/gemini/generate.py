@@ -63,7 +63,9 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
     if isinstance(target.provider, CountsTokens) and target.provider.wire is GEMINI:
         given = field(body, "generateContentRequest")  # the SDKs send it camelCase or snake_case
-        reply = await target.provider.count_tokens(target.model, {"generateContentRequest": given} if isinstance(given, dict) else body)
+        reply = await target.provider.count_tokens(
+            target.model, {"generateContentRequest": given} if isinstance(given, dict) else body
+        )
         return web.Response(body=reply.body or b"{}", content_type="application/json")
     wrapped = field(body, "generateContentRequest")
     inner: dict[str, Any] = wrapped if isinstance(wrapped, dict) else body

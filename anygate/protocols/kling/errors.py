@@ -24,5 +24,8 @@ def error_response(err: GatewayError, request_id: str) -> web.Response:
     """A Kling-shaped error."""
     body = {"code": _CODES[err.kind], "message": err.message, "request_id": request_id, "data": None}
     return web.Response(
-        body=orjson.dumps(body), status=err.status, content_type="application/json", headers={**err.headers, "x-request-id": request_id}
+        body=orjson.dumps(body),
+        status=err.status,
+        content_type="application/json",
+        headers={**err.headers, "x-request-id": request_id},
     )

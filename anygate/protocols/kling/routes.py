@@ -17,7 +17,12 @@ from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_tas
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "kling"
-_WORDS = {TaskState.PENDING: "submitted", TaskState.RUNNING: "processing", TaskState.SUCCEEDED: "succeed", TaskState.FAILED: "failed"}
+_WORDS = {
+    TaskState.PENDING: "submitted",
+    TaskState.RUNNING: "processing",
+    TaskState.SUCCEEDED: "succeed",
+    TaskState.FAILED: "failed",
+}
 
 
 def _envelope(data: dict[str, Any], request_id: str) -> dict[str, Any]:

@@ -18,11 +18,21 @@ _THREAD_PARTS: list[tuple[str, str, str, Mode]] = [
     ("POST", f"messages/{{message_id:{_ID}}}", "Modify a message of a thread of this key", "sync"),
     ("DELETE", f"messages/{{message_id:{_ID}}}", "Delete a message of a thread of this key", "sync"),
     ("GET", "runs", "The runs of a thread of this key", "sync"),
-    ("POST", "runs", "Run an assistant of this key on the thread (streamed with stream:true); its tokens are billed once it ends", "sync+stream"),
+    (
+        "POST",
+        "runs",
+        "Run an assistant of this key on the thread (streamed with stream:true); its tokens are billed once it ends",
+        "sync+stream",
+    ),
     ("GET", f"runs/{{run_id:{_ID}}}", "A run of a thread of this key", "sync"),
     ("POST", f"runs/{{run_id:{_ID}}}", "Modify a run of a thread of this key", "sync"),
     ("POST", f"runs/{{run_id:{_ID}}}/cancel", "Cancel a run", "sync"),
-    ("POST", f"runs/{{run_id:{_ID}}}/submit_tool_outputs", "Send a run its tool outputs (streamed with stream:true)", "sync+stream"),
+    (
+        "POST",
+        f"runs/{{run_id:{_ID}}}/submit_tool_outputs",
+        "Send a run its tool outputs (streamed with stream:true)",
+        "sync+stream",
+    ),
     ("GET", f"runs/{{run_id:{_ID}}}/steps", "The steps of a run", "sync"),
     ("GET", f"runs/{{run_id:{_ID}}}/steps/{{step_id:{_ID}}}", "A step of a run", "sync"),
 ]
@@ -50,20 +60,34 @@ FAMILY = Family(
             mode="sync+stream",
         ),
         Route("POST", "/openai/v1/embeddings", embeddings, "OpenAI embeddings, from every provider that makes them"),
+        Route("POST", "/openai/v1/images/generations", image_generations, "OpenAI image generation, from providers that draw"),
         Route(
-            "POST", "/openai/v1/images/generations", image_generations, "OpenAI image generation, from providers that draw"
+            "POST",
+            "/openai/v1/videos",
+            create_video,
+            "OpenAI video generation, a task over Kling or DashScope",
+            mode="async-task",
         ),
-        Route("POST", "/openai/v1/videos", create_video, "OpenAI video generation, a task over Kling or DashScope", mode="async-task"),
         Route("GET", "/openai/v1/videos/{video_id}", get_video, "A video task, as OpenAI's video object", mode="poll"),
         Route("GET", "/openai/v1/videos/{video_id}/content", video_content, "The finished video, streamed through"),
         Route("GET", "/openai/v1/responses/{response_id}", get_response, "A stored response of this key"),
         Route("DELETE", "/openai/v1/responses/{response_id}", delete_response, "Delete a stored response of this key"),
         Route(
-            "GET", "/openai/v1/responses/{response_id}/input_items", list_input_items, "The input items a stored response answered"
+            "GET",
+            "/openai/v1/responses/{response_id}/input_items",
+            list_input_items,
+            "The input items a stored response answered",
         ),
         Route("POST", "/openai/v1/audio/speech", audio.speech, "Text to speech, the audio streamed back; billed by characters"),
-        Route("POST", "/openai/v1/audio/transcriptions", audio.transcriptions, "Speech to text (multipart upload, streamed on); billed by minutes"),
-        Route("POST", "/openai/v1/audio/translations", audio.translations, "Speech to English text (multipart upload, streamed on)"),
+        Route(
+            "POST",
+            "/openai/v1/audio/transcriptions",
+            audio.transcriptions,
+            "Speech to text (multipart upload, streamed on); billed by minutes",
+        ),
+        Route(
+            "POST", "/openai/v1/audio/translations", audio.translations, "Speech to English text (multipart upload, streamed on)"
+        ),
         Route("POST", "/openai/v1/moderations", audio.moderations, "Moderation checks"),
         Route("POST", "/openai/v1/files", files.upload_file, "Upload a file (multipart, streamed on); it belongs to this key"),
         Route("GET", "/openai/v1/files", files.list_files, "The files of this key"),
@@ -77,13 +101,26 @@ FAMILY = Family(
         Route("POST", "/openai/v1/assistants", assistants.create_assistant, "Create an assistant, at its model's provider"),
         Route("GET", "/openai/v1/assistants", assistants.list_assistants, "The assistants of this key"),
         Route("GET", f"/openai/v1/assistants/{{assistant_id:{_ID}}}", assistants.assistant_object, "An assistant of this key"),
-        Route("POST", f"/openai/v1/assistants/{{assistant_id:{_ID}}}", assistants.assistant_object, "Modify an assistant of this key"),
-        Route("DELETE", f"/openai/v1/assistants/{{assistant_id:{_ID}}}", assistants.assistant_object, "Delete an assistant of this key"),
+        Route(
+            "POST",
+            f"/openai/v1/assistants/{{assistant_id:{_ID}}}",
+            assistants.assistant_object,
+            "Modify an assistant of this key",
+        ),
+        Route(
+            "DELETE",
+            f"/openai/v1/assistants/{{assistant_id:{_ID}}}",
+            assistants.assistant_object,
+            "Delete an assistant of this key",
+        ),
         Route("POST", "/openai/v1/threads", assistants.create_thread, "Create a thread"),
         Route("GET", _THREAD, assistants.thread_part, "A thread of this key"),
         Route("POST", _THREAD, assistants.thread_part, "Modify a thread of this key"),
         Route("DELETE", _THREAD, assistants.thread_part, "Delete a thread of this key"),
-        *[Route(method, f"{_THREAD}/{part}", assistants.thread_part, summary, mode) for method, part, summary, mode in _THREAD_PARTS],
+        *[
+            Route(method, f"{_THREAD}/{part}", assistants.thread_part, summary, mode)
+            for method, part, summary, mode in _THREAD_PARTS
+        ],
     ],
 )
 TASK_FAMILY = VideoTasks()

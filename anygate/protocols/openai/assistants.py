@@ -76,7 +76,12 @@ async def create_assistant(request: web.Request, call: Call) -> web.Response:
     passed = _upstream_model(call, body, None, "POST /openai/v1/assistants")
     await check_files(call, named_files(body))
     await admit(call, {})
-    answer = json_answer(call, FAMILY, passed, await send(call, FAMILY, passed, Passage("POST", "/assistants", json=body, headers=forwarded(request))))
+    answer = json_answer(
+        call,
+        FAMILY,
+        passed,
+        await send(call, FAMILY, passed, Passage("POST", "/assistants", json=body, headers=forwarded(request))),
+    )
     await remember(call, "assistant", answer, passed)
     return answered(call, FAMILY, passed, _shown(call, passed.provider, answer))
 
@@ -96,7 +101,9 @@ async def assistant_object(request: web.Request, call: Call) -> web.Response:
         _upstream_model(call, body, passed, f"POST /openai/v1/assistants/{assistant_id}")
     await check_files(call, named_files(body))
     await admit(call, {})
-    reply = await send(call, FAMILY, passed, Passage(request.method, f"/assistants/{assistant_id}", json=body, headers=forwarded(request)))
+    reply = await send(
+        call, FAMILY, passed, Passage(request.method, f"/assistants/{assistant_id}", json=body, headers=forwarded(request))
+    )
     answer = json_answer(call, FAMILY, passed, reply)
     if request.method == "DELETE":
         await upstream_objects.forget(call.gateway.engine, "assistant", assistant_id, passed.provider.name)
@@ -109,7 +116,9 @@ async def create_thread(request: web.Request, call: Call) -> web.Response:
     passed = model_less(call, "POST /openai/v1/threads")
     await check_files(call, named_files(body))
     await admit(call, {})
-    answer = json_answer(call, FAMILY, passed, await send(call, FAMILY, passed, Passage("POST", "/threads", json=body, headers=forwarded(request))))
+    answer = json_answer(
+        call, FAMILY, passed, await send(call, FAMILY, passed, Passage("POST", "/threads", json=body, headers=forwarded(request)))
+    )
     await remember(call, "thread", answer, passed)
     return answered(call, FAMILY, passed, answer)
 
@@ -184,8 +193,16 @@ async def _bill_runs(call: Call, passed: Passed, answer: dict[str, Any]) -> None
     items = answer.get("data") if answer.get("object") == "list" else [answer]
     runs = {}
     for item in items or []:
-        if isinstance(item, dict) and item.get("object") == "thread.run" and item.get("status") in _FINISHED and isinstance(item.get("id"), str):
+        if (
+            isinstance(item, dict)
+            and item.get("object") == "thread.run"
+            and item.get("status") in _FINISHED
+            and isinstance(item.get("id"), str)
+        ):
             usage = item.get("usage") if isinstance(item.get("usage"), dict) else {}
             assert isinstance(usage, dict)
-            runs[item["id"]] = (str(item.get("model") or ""), Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)))
+            runs[item["id"]] = (
+                str(item.get("model") or ""),
+                Usage(int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)),
+            )
     await bill_once(call, FAMILY, passed, "run", runs)

@@ -54,7 +54,9 @@ async def speech(request: web.Request, call: Call) -> web.StreamResponse:
         return await target.provider.pass_through(passage)
 
     target, reply = await attempt(call, AUDIO, plan, send_to)
-    return await relayed(request, call, AUDIO, on_target(target, _speech_price(target, text)), reply, Usage(estimate_tokens(text), estimated=True))
+    return await relayed(
+        request, call, AUDIO, on_target(target, _speech_price(target, text)), reply, Usage(estimate_tokens(text), estimated=True)
+    )
 
 
 async def transcriptions(request: web.Request, call: Call) -> web.StreamResponse:
@@ -75,7 +77,11 @@ async def _heard(request: web.Request, call: Call, path: str) -> web.StreamRespo
     passed = on_target(target)
     wanted = field_value(upload, "response_format") or "json"
     asked = _asked_format(wanted, target)
-    upload = with_field(with_field(upload, "model", target.model), "response_format", asked) if asked != wanted else with_field(upload, "model", target.model)
+    upload = (
+        with_field(with_field(upload, "model", target.model), "response_format", asked)
+        if asked != wanted
+        else with_field(upload, "model", target.model)
+    )
     reply = await send(call, AUDIO, passed, Passage("POST", path, upload=upload, headers=forwarded(request)))
     if reply.content_type != "application/json":  # a format that says nothing of the audio's length
         return await relayed(request, call, AUDIO, passed, reply)
@@ -102,7 +108,11 @@ def _heard_usage(target: Target, answer: dict[str, Any]) -> tuple[Usage, float]:
     usage = answer.get("usage") if isinstance(answer.get("usage"), dict) else {}
     assert isinstance(usage, dict)
     seconds = usage.get("seconds") if usage.get("type") == "duration" else answer.get("duration")
-    tokens = Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0)) if usage.get("type") == "tokens" else Usage()
+    tokens = (
+        Usage(int(usage.get("input_tokens") or 0), int(usage.get("output_tokens") or 0))
+        if usage.get("type") == "tokens"
+        else Usage()
+    )
     if isinstance(seconds, int | float) and target.minute_price is not None:
         return tokens, float(seconds) / 60 * target.minute_price
     return tokens, target.cost(tokens)

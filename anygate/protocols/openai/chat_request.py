@@ -63,7 +63,6 @@ def _content_parts(content: Any, where: str) -> list[Text | Image]:
     return parts
 
 
-
 def parse_request(body: dict[str, Any]) -> ChatRequest:
     """The canonical form of an OpenAI chat completion body (already checked for model and messages)."""
     _refuse_untranslatable(body)
@@ -261,4 +260,3 @@ def build_request(req: ChatRequest, upstream_model: str, reasoning_field: str | 
         body["stream"] = True
         body["stream_options"] = {"include_usage": True}
     return body
-

@@ -33,4 +33,6 @@ OPENAI_CHAT = WireCodec(
 
 # The same format for upstreams that want an assistant turn with tool calls to bring its thinking back
 # as `reasoning_content` (DeepSeek): a client of this family is still relayed to them as it is.
-OPENAI_CHAT_REPLAYING_REASONING = replace(OPENAI_CHAT, build_request=lambda req, model: build_request(req, model, "reasoning_content"))
+OPENAI_CHAT_REPLAYING_REASONING = replace(
+    OPENAI_CHAT, build_request=lambda req, model: build_request(req, model, "reasoning_content")
+)

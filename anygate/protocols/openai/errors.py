@@ -34,7 +34,9 @@ def _message(err: GatewayError) -> str:
     if not isinstance(err, ContextOverflow) or "maximum context length" in err.message:
         return err.message
     if err.tokens and err.limit:
-        return f"This model's maximum context length is {err.limit} tokens. However, your messages resulted in {err.tokens} tokens."
+        return (
+            f"This model's maximum context length is {err.limit} tokens. However, your messages resulted in {err.tokens} tokens."
+        )
     return f"This model's maximum context length was exceeded: {err.message}"
 
 

@@ -136,7 +136,9 @@ async def _fetch_images(call: Call, urls: list[str]) -> dict[str, Any]:
     that asked for `b64_json`."""
     images = []
     for url in urls:
-        resp = await call.gateway.outbound.open_asset(url, "image", allow_private=call.gateway.settings.fetch_allow_private, timeout=_FETCH_TIMEOUT)
+        resp = await call.gateway.outbound.open_asset(
+            url, "image", allow_private=call.gateway.settings.fetch_allow_private, timeout=_FETCH_TIMEOUT
+        )
         try:
             data = await read_bounded(resp, MAX_IMAGE_BYTES)
         except (aiohttp.ClientError, TimeoutError) as exc:

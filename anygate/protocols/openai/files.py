@@ -57,7 +57,9 @@ async def upload_file(request: web.Request, call: Call) -> web.Response:
     return answered(call, FILES, passed, answer)
 
 
-async def _batch_lines(call: Call, passed: Passed, chunks: AsyncIterator[bytes], failure: list[Exception]) -> AsyncIterator[bytes]:
+async def _batch_lines(
+    call: Call, passed: Passed, chunks: AsyncIterator[bytes], failure: list[Exception]
+) -> AsyncIterator[bytes]:
     """A batch file's lines, each request's public model swapped for the upstream's (the key must be
     allowed it, and the file's provider must serve it); a refused line ends the upload (kept in `failure`)."""
     try:
@@ -76,7 +78,9 @@ async def _swapped(call: Call, passed: Passed, chunks: AsyncIterator[bytes]) -> 
         lines = held.split(b"\n")
         held = lines.pop()
         if len(held) > MAX_BATCH_LINE_BYTES:
-            raise invalid_request(f"Line {number + len(lines) + 1} of the batch file is longer than {MAX_BATCH_LINE_BYTES // 2**20} MB")
+            raise invalid_request(
+                f"Line {number + len(lines) + 1} of the batch file is longer than {MAX_BATCH_LINE_BYTES // 2**20} MB"
+            )
         out = []
         for line in lines:
             number += 1
@@ -99,7 +103,9 @@ def _batch_line(call: Call, passed: Passed, line: bytes, number: int) -> bytes:
         raise invalid_request(f"Line {number} of the batch file has no body.model")
     targets = [t for t in call.gateway.models.plan(body["model"], call.key) if t.provider is passed.provider]
     if not targets:
-        raise invalid_request(f"Line {number} of the batch file: the model '{body['model']}' is not served by this gateway's batch provider")
+        raise invalid_request(
+            f"Line {number} of the batch file: the model '{body['model']}' is not served by this gateway's batch provider"
+        )
     body["model"] = targets[0].model
     return orjson.dumps(request)
 
@@ -130,7 +136,9 @@ async def create_batch(request: web.Request, call: Call) -> web.Response:
         raise invalid_request("'input_file_id' is required", "input_file_id")
     passed = await holder(call, "file", file_id, "File")
     if not await upstream_objects.held(call.gateway.engine, BATCH_INPUT, [file_id], call.key.id):
-        raise invalid_request(f"The file '{file_id}' was not uploaded with purpose 'batch', so its requests were not checked", "input_file_id")
+        raise invalid_request(
+            f"The file '{file_id}' was not uploaded with purpose 'batch', so its requests were not checked", "input_file_id"
+        )
     await admit(call, {})
     reply = await send(call, BATCHES, passed, Passage("POST", "/batches", json=body, headers=forwarded(request)))
     answer = json_answer(call, BATCHES, passed, reply)

@@ -31,10 +31,19 @@ def _model(info: ModelInfo) -> dict[str, Any]:
 async def list_models(request: web.Request, call: Call) -> web.StreamResponse:
     """The models this key may use, as OpenAI lists them (one page holds them all)."""
     data = [_model(info) for info in catalogue(call.gateway, call.key)]
-    page = {"object": "list", "data": data, "has_more": False, "first_id": data[0]["id"] if data else None, "last_id": data[-1]["id"] if data else None}
+    page = {
+        "object": "list",
+        "data": data,
+        "has_more": False,
+        "first_id": data[0]["id"] if data else None,
+        "last_id": data[-1]["id"] if data else None,
+    }
     return web.Response(body=orjson.dumps(page), content_type="application/json")
 
 
 async def retrieve_model(request: web.Request, call: Call) -> web.StreamResponse:
     """One model this key may use; 404 in OpenAI's shape for any other."""
-    return web.Response(body=orjson.dumps(_model(find_model(call.gateway, call.key, request.match_info["model"]))), content_type="application/json")
+    return web.Response(
+        body=orjson.dumps(_model(find_model(call.gateway, call.key, request.match_info["model"]))),
+        content_type="application/json",
+    )

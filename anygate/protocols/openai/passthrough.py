@@ -71,7 +71,11 @@ def model_targets(call: Call, model: Any, route: str) -> list[Target]:
     """The targets of `model` (the key may use it) whose providers take `route`; 400 when none does."""
     if not isinstance(model, str) or not model:
         raise invalid_request("You must provide a model parameter", "model")
-    plan = [t for t in call.gateway.models.plan(model, call.key) if isinstance(t.provider, PassesThrough) and _group(route) in t.provider.passes]
+    plan = [
+        t
+        for t in call.gateway.models.plan(model, call.key)
+        if isinstance(t.provider, PassesThrough) and _group(route) in t.provider.passes
+    ]
     if not plan:
         raise invalid_request(f"The model '{model}' is not served on {route}", "model")
     return plan
@@ -109,7 +113,9 @@ def json_answer(call: Call, family: str, passed: Passed, reply: Reply) -> dict[s
     try:
         if reply.body is None:
             raise GatewayError(
-                ErrorKind.UPSTREAM, f"upstream '{passed.provider.name}' answered with {reply.content_type}, not JSON", code="upstream_bad_response"
+                ErrorKind.UPSTREAM,
+                f"upstream '{passed.provider.name}' answered with {reply.content_type}, not JSON",
+                code="upstream_bad_response",
             )
         return json_object(reply.body, passed.provider.name)
     except GatewayError as err:
@@ -222,9 +228,13 @@ async def bill_once(call: Call, family: str, passed: Passed, kind: str, finished
     the key sees each finished, at the prices of the target serving that upstream model."""
     if not finished:
         return
-    new = await upstream_objects.remember(call.gateway.engine, f"{kind}-billed", list(finished), passed.provider.name, call.key.id)
+    new = await upstream_objects.remember(
+        call.gateway.engine, f"{kind}-billed", list(finished), passed.provider.name, call.key.id
+    )
     targets = [t for t in call.gateway.models.targets() if t.provider is passed.provider]
     for job in new:
         model, usage = finished[job]
         target = next((t for t in targets if t.model == model), None)
-        record_usage(call, family, on_target(target, target.cost(usage)) if target else Passed("", model, passed.provider), usage, 200)
+        record_usage(
+            call, family, on_target(target, target.cost(usage)) if target else Passed("", model, passed.provider), usage, 200
+        )

@@ -74,16 +74,28 @@ async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: byt
     try:
         response = json_object(raw, target.provider.name)
         if not isinstance(response.get("id"), str):
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{target.provider.name}' sent a response without an id", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{target.provider.name}' sent a response without an id",
+                code="upstream_bad_response",
+            )
     except GatewayError as err:
         record_usage(call, FAMILY, target, Usage(), err.status)
         raise
-    record_usage(call, FAMILY, target, responses_usage(response) or Usage(estimate_prompt(body.get("input")), estimated=True), 200)
+    record_usage(
+        call, FAMILY, target, responses_usage(response) or Usage(estimate_prompt(body.get("input")), estimated=True), 200
+    )
     await keep(response)
-    return web.Response(body=renamed(raw, target.public_model, target.model), content_type="application/json", headers={"x-request-id": call.request_id})
+    return web.Response(
+        body=renamed(raw, target.public_model, target.model),
+        content_type="application/json",
+        headers={"x-request-id": call.request_id},
+    )
 
 
-async def relay_stream(request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, keep: Keep) -> web.StreamResponse:
+async def relay_stream(
+    request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, keep: Keep
+) -> web.StreamResponse:
     """Relay the event stream byte for byte; the final response is stored before its event is sent."""
     splitter = SseDataSplitter()
     usage: Usage | None = None
@@ -106,7 +118,9 @@ async def relay_stream(request: web.Request, call: Call, target: Target, body: d
                         ended, usage = True, responses_usage(final)
                         status = 502 if kind == "response.failed" else 200
                         await keep(final)
-                        await record_before_end(call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status)
+                        await record_before_end(
+                            call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status
+                        )
                     elif kind == "error":
                         ended, status = True, 502
                 await streaming.write(response, names.feed(chunk) if names else chunk)

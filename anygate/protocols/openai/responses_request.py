@@ -64,7 +64,6 @@ def _parts(content: Any, where: str) -> list[Text | Image]:
     return parts
 
 
-
 def _reasoning_item(item: dict[str, Any]) -> Thinking:
     summary = "".join(str(s.get("text", "")) for s in objects(item.get("summary"), "reasoning.summary"))
     encrypted = item.get("encrypted_content")
@@ -72,10 +71,21 @@ def _reasoning_item(item: dict[str, Any]) -> Thinking:
 
 
 _CALLS = ("function_call", "custom_tool_call", "local_shell_call", "shell_call", "apply_patch_call")
-_OUTPUTS = ("function_call_output", "custom_tool_call_output", "local_shell_call_output", "shell_call_output", "apply_patch_call_output")
+_OUTPUTS = (
+    "function_call_output",
+    "custom_tool_call_output",
+    "local_shell_call_output",
+    "shell_call_output",
+    "apply_patch_call_output",
+)
 # calls that ran at OpenAI: their results are already in the conversation's text, and nothing can replay them
 _HOSTED_CALLS = (
-    "web_search_call", "file_search_call", "code_interpreter_call", "image_generation_call", "mcp_call", "mcp_list_tools",
+    "web_search_call",
+    "file_search_call",
+    "code_interpreter_call",
+    "image_generation_call",
+    "mcp_call",
+    "mcp_list_tools",
 )
 
 

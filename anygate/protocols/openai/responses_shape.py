@@ -52,7 +52,11 @@ def _message(item_id: str, text: str, status: str = "completed") -> dict[str, An
 
 
 def _reasoning(item_id: str, text: str, signature: str | None) -> dict[str, Any]:
-    item: dict[str, Any] = {"type": "reasoning", "id": item_id, "summary": [{"type": "summary_text", "text": text}] if text else []}
+    item: dict[str, Any] = {
+        "type": "reasoning",
+        "id": item_id,
+        "summary": [{"type": "summary_text", "text": text}] if text else [],
+    }
     if signature:
         item["encrypted_content"] = signature  # what the upstream needs to see this reasoning again
     return item
@@ -150,7 +154,11 @@ class ResponsesShape:
     def fail(self, err: GatewayError, output: list[dict[str, Any]]) -> dict[str, Any]:
         """The response object of a response that failed part-way; kept as `final`."""
         error = error_object(err)
-        self.final = {**self.frame("failed"), "output": output, "error": {"code": error.get("code") or error["type"], "message": error["message"]}}
+        self.final = {
+            **self.frame("failed"),
+            "output": output,
+            "error": {"code": error.get("code") or error["type"], "message": error["message"]},
+        }
         return self.final
 
     # The client side of a wire format (core.codec.ClientCodec), for the hub.

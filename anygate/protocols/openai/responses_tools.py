@@ -64,7 +64,10 @@ _APPLY_PATCH_SCHEMA = {
     "properties": {
         "type": {"type": "string", "enum": ["create_file", "update_file", "delete_file"]},
         "path": {"type": "string", "description": "The file's path."},
-        "diff": {"type": "string", "description": "The change as a V4A diff (for create_file, the whole new file); none for delete_file."},
+        "diff": {
+            "type": "string",
+            "description": "The change as a V4A diff (for create_file, the whole new file); none for delete_file.",
+        },
     },
     "required": ["type", "path"],
 }

@@ -25,7 +25,9 @@ def rendered(answer: dict[str, Any], kind: str) -> str:
     if kind == "text":
         return str(answer.get("text") or "") + "\n"
     if kind == "srt":
-        cues = [f"{n}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{text}\n" for n, (a, b, text) in enumerate(_segments(answer), start=1)]
+        cues = [
+            f"{n}\n{_stamp(a, ',')} --> {_stamp(b, ',')}\n{text}\n" for n, (a, b, text) in enumerate(_segments(answer), start=1)
+        ]
         return "\n".join(cues) + "\n"
     cues = [f"{_stamp(a, '.')} --> {_stamp(b, '.')}\n{text}\n" for a, b, text in _segments(answer)]
     return "WEBVTT\n\n" + "\n".join(cues) + "\n"

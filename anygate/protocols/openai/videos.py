@@ -27,7 +27,12 @@ from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_tas
 from anygate.tasks.targets import TaskTarget
 
 FAMILY = "openai-video"
-_STATUS = {TaskState.PENDING: "queued", TaskState.RUNNING: "in_progress", TaskState.SUCCEEDED: "completed", TaskState.FAILED: "failed"}
+_STATUS = {
+    TaskState.PENDING: "queued",
+    TaskState.RUNNING: "in_progress",
+    TaskState.SUCCEEDED: "completed",
+    TaskState.FAILED: "failed",
+}
 _RATIOS = {"1280x720": "16:9", "1920x1080": "16:9", "720x1280": "9:16", "1080x1920": "9:16", "1024x1024": "1:1"}
 MAX_SECONDS = 120  # longer than any video model makes in one task
 _FETCH_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=60)
@@ -40,7 +45,9 @@ def _seconds(body: dict[str, Any]) -> int:
     except (TypeError, ValueError, OverflowError):
         seconds = 0
     if isinstance(value, bool) or not 1 <= seconds <= MAX_SECONDS:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, f"'seconds' must be a whole number from 1 to {MAX_SECONDS}", param="seconds")
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"'seconds' must be a whole number from 1 to {MAX_SECONDS}", param="seconds"
+        )
     return seconds
 
 
@@ -127,9 +134,15 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
     try:
         form = await asyncio.wait_for(request.post(), request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT))
     except TimeoutError:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
+        ) from None
     except web.HTTPRequestEntityTooLarge:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({MAX_BODY_BYTES // 2**20} MB)", status=413) from None
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST,
+            f"The request body is larger than the gateway takes ({MAX_BODY_BYTES // 2**20} MB)",
+            status=413,
+        ) from None
     except (ValueError, AssertionError, HttpProcessingError) as exc:
         raise GatewayError(ErrorKind.INVALID_REQUEST, f"The form body cannot be read: {str(exc).strip()[:200]}") from None
     for name, value in form.items():
@@ -171,7 +184,9 @@ async def create_video(request: web.Request, call: Call) -> web.Response:
     dashscope = isinstance(target.provider, DashScopeProvider)
     kind = VIDEO if dashscope else _kling_kind(body, target)
     build = _dashscope_body if dashscope else _kling_body
-    task = await submit_task(call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"), idempotency_key(request))
+    task = await submit_task(
+        call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"), idempotency_key(request)
+    )
     return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
 
 
@@ -206,7 +221,11 @@ async def video_content(request: web.Request, call: Call) -> web.StreamResponse:
 def asset_url(result: dict[str, Any]) -> str | None:
     """The video URL in a Kling query (`data.task_result.videos[0].url`) or a DashScope one (`output.video_url`)."""
     data = result.get("data")
-    videos = data.get("task_result", {}).get("videos") if isinstance(data, dict) and isinstance(data.get("task_result"), dict) else None
+    videos = (
+        data.get("task_result", {}).get("videos")
+        if isinstance(data, dict) and isinstance(data.get("task_result"), dict)
+        else None
+    )
     if isinstance(videos, list) and videos and isinstance(videos[0], dict) and isinstance(videos[0].get("url"), str):
         return str(videos[0]["url"])
     output = result.get("output")
@@ -231,7 +250,9 @@ def video_object(task: TaskView) -> dict[str, Any]:
         "seconds": str(request.get("seconds", request.get("duration", 5))),
         "size": str(request.get("size", "1280x720")),
         "remixed_from_video_id": None,
-        "error": {"code": "video_generation_failed", "message": task.error or "failed"} if task.state is TaskState.FAILED else None,
+        "error": {"code": "video_generation_failed", "message": task.error or "failed"}
+        if task.state is TaskState.FAILED
+        else None,
     }
 
 
@@ -245,5 +266,11 @@ class VideoTasks:
         if task.state not in (TaskState.SUCCEEDED, TaskState.FAILED):
             return []
         kind = "video.completed" if task.state is TaskState.SUCCEEDED else "video.failed"
-        event = {"id": "evt_" + secrets.token_hex(12), "object": "event", "created_at": int(time.time()), "type": kind, "data": {"id": task.id}}
+        event = {
+            "id": "evt_" + secrets.token_hex(12),
+            "object": "event",
+            "created_at": int(time.time()),
+            "type": kind,
+            "data": {"id": task.id},
+        }
         return [(kind, event)]

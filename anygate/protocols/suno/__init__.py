@@ -12,7 +12,10 @@ FAMILY = Family(
     routes=[
         *(Route("POST", f"/suno/{route}", creator(route), f"Suno {route}: a task", mode="async-task") for route in TASKS),
         *(Route("POST", f"/suno/{route}", creator(route), f"Suno {route} (answered at once)") for route in SYNC),
-        *(Route("GET", f"/suno/query/{group}", querier(group), f"Suno {group} record, by ?taskId=", mode="poll") for group in RECORDS),
+        *(
+            Route("GET", f"/suno/query/{group}", querier(group), f"Suno {group} record, by ?taskId=", mode="poll")
+            for group in RECORDS
+        ),
     ],
 )
 TASK_FAMILY = SunoTasks()

@@ -12,5 +12,8 @@ def error_response(err: GatewayError, request_id: str) -> web.Response:
     """A Suno-shaped error."""
     body = {"code": err.status, "msg": err.message, "data": None}
     return web.Response(
-        body=orjson.dumps(body), status=err.status, content_type="application/json", headers={**err.headers, "x-request-id": request_id}
+        body=orjson.dumps(body),
+        status=err.status,
+        content_type="application/json",
+        headers={**err.headers, "x-request-id": request_id},
     )

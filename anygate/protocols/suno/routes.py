@@ -55,7 +55,9 @@ async def _target_and_body(call: Call, kind: str, body: dict[str, Any]) -> tuple
         target = call.gateway.tasks.models.default(call.key, kind)
     if earlier is not None:
         if earlier.provider != target.provider.name:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"task '{reference}' was made by another model's provider", param="taskId")
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, f"task '{reference}' was made by another model's provider", param="taskId"
+            )
         upstream["taskId"] = earlier.upstream_id
     if "model" in upstream:
         upstream["model"] = target.model
@@ -82,7 +84,9 @@ def creator(route: str) -> Any:
                 raise
             record_usage(call, FAMILY, unpriced, Usage(), 200)
             return web.json_response(_scrubbed(answer, call.request_id), headers={"x-request-id": call.request_id})
-        task = await submit_task(call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"), idempotency_key(request))
+        task = await submit_task(
+            call, FAMILY, route, target, body, lambda _: upstream, body.get("callBackUrl"), idempotency_key(request)
+        )
         return _ok({"taskId": task.id}, call)
 
     return create
@@ -128,7 +132,11 @@ def record(task: TaskView) -> dict[str, Any]:
     data["taskId"] = task.id
     group = TASKS[task.kind][1]
     if group == "cover":  # a number, as Suno's cover record has it
-        word = _word(task) if task.state is not TaskState.FAILED or task.upstream_status.endswith("FAILED") else "GENERATE_COVER_FAILED"
+        word = (
+            _word(task)
+            if task.state is not TaskState.FAILED or task.upstream_status.endswith("FAILED")
+            else "GENERATE_COVER_FAILED"
+        )
         data["successFlag"] = _COVER_CODES.get(word, 0)
     else:
         data["successFlag" if group in _FLAGGED else "status"] = _word(task)
@@ -159,7 +167,10 @@ def _callback_data(task: TaskView, response: Any) -> Any:
     if group == "mp4":
         return {"video_url": found.get("videoUrl") or found.get("video_url"), "task_id": task.id}
     if group == "vocal-removal":
-        return {"task_id": task.id, "vocal_removal_info": _snake(found.get("vocal_removal_info") or found.get("vocalRemovalInfo") or {})}
+        return {
+            "task_id": task.id,
+            "vocal_removal_info": _snake(found.get("vocal_removal_info") or found.get("vocalRemovalInfo") or {}),
+        }
     if group == "cover":
         return {"task_id": task.id, "images": found.get("images") or []}
     tracks = found.get("sunoData")
@@ -176,7 +187,18 @@ class SunoTasks:
     def events(self, task: TaskView, before: TaskStatus | None) -> list[tuple[str, dict[str, Any]]]:
         """The callback of the stage the task reached (stages the upstream skipped are skipped)."""
         if task.state is TaskState.FAILED:
-            return [("error", {"code": 501, "msg": task.error or "generation failed", "callbackType": "error", "task_id": task.id, "data": None})]
+            return [
+                (
+                    "error",
+                    {
+                        "code": 501,
+                        "msg": task.error or "generation failed",
+                        "callbackType": "error",
+                        "task_id": task.id,
+                        "data": None,
+                    },
+                )
+            ]
         stage = _STAGES.get(task.upstream_status)
         if stage is None:
             return []

@@ -71,7 +71,11 @@ class DashScopeProvider:
             parameters["size"] = body["size"].replace("x", "*")
         if isinstance(body.get("n"), int):
             parameters["n"] = body["n"]
-        request = {"model": upstream_model, "input": {"messages": [{"role": "user", "content": [{"text": prompt}]}]}, "parameters": parameters}
+        request = {
+            "model": upstream_model,
+            "input": {"messages": [{"role": "user", "content": [{"text": prompt}]}]},
+            "parameters": parameters,
+        }
         answer = await self.generate(request)
         output = answer.get("output") if isinstance(answer.get("output"), dict) else {}
         urls = [
@@ -81,7 +85,9 @@ class DashScopeProvider:
             if isinstance(part, dict) and isinstance(part.get("image"), str)
         ]
         if not urls:
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response"
+            )
         return urls
 
     async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:

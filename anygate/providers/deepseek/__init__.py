@@ -4,4 +4,12 @@
 from anygate.providers.openai.adapter import compatible
 from anygate.providers.openai.profile import Profile
 
-ADAPTER = compatible("deepseek", Profile("https://api.deepseek.com", reasoning_replay=True, effort="thinking_object", drops=frozenset({"store", "metadata", "service_tier"})))
+ADAPTER = compatible(
+    "deepseek",
+    Profile(
+        "https://api.deepseek.com",
+        reasoning_replay=True,
+        effort="thinking_object",
+        drops=frozenset({"store", "metadata", "service_tier"}),
+    ),
+)

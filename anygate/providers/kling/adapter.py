@@ -31,8 +31,21 @@ IMAGE_KINDS = ("generations", "omni-image")
 TOKEN_SECONDS = 1800
 KLING_IMAGES = "generations"
 KLING_WAIT_SECONDS = 180.0  # how long an OpenAI images call waits for its Kling task
-_RATIOS = {"1024x1024": "1:1", "1536x1024": "3:2", "1024x1536": "2:3", "1792x1024": "16:9", "1024x1792": "9:16", "1280x720": "16:9", "720x1280": "9:16"}
-_STATES = {"submitted": TaskState.PENDING, "processing": TaskState.RUNNING, "succeed": TaskState.SUCCEEDED, "failed": TaskState.FAILED}
+_RATIOS = {
+    "1024x1024": "1:1",
+    "1536x1024": "3:2",
+    "1024x1536": "2:3",
+    "1792x1024": "16:9",
+    "1024x1792": "9:16",
+    "1280x720": "16:9",
+    "720x1280": "9:16",
+}
+_STATES = {
+    "submitted": TaskState.PENDING,
+    "processing": TaskState.RUNNING,
+    "succeed": TaskState.SUCCEEDED,
+    "failed": TaskState.FAILED,
+}
 
 
 def path_of(kind: str) -> str:
@@ -130,7 +143,9 @@ class KlingProvider:
         data = self._data(answer)
         task_id = data.get("task_id")
         if not isinstance(task_id, str | int) or not str(task_id):
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a task id", code="upstream_bad_response"
+            )
         return Submitted(str(task_id), answer, task_status(data))
 
     async def draw(self, body: dict[str, Any], wait_seconds: float) -> list[str]:
@@ -143,21 +158,28 @@ class KlingProvider:
         while status.state not in (TaskState.SUCCEEDED, TaskState.FAILED):
             if time.monotonic() + pause > deadline:
                 raise GatewayError(
-                    ErrorKind.TIMEOUT, f"upstream '{self.name}' did not finish the images within {wait_seconds:.0f} s (its task {submitted.upstream_id})"
+                    ErrorKind.TIMEOUT,
+                    f"upstream '{self.name}' did not finish the images within {wait_seconds:.0f} s (its task {submitted.upstream_id})",
                 )
             await asyncio.sleep(pause)
             pause = min(pause * 2, 2.0)
             polled = await self.query(KLING_IMAGES, submitted.upstream_id)
             status, raw = polled.status, polled.raw
         if status.state is TaskState.FAILED:
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' could not make the images: {status.error}", code="upstream_error")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' could not make the images: {status.error}", code="upstream_error"
+            )
         images = ((raw.get("data") or {}).get("task_result") or {}).get("images") or []
         urls = [str(i["url"]) for i in images if isinstance(i, dict) and i.get("url")]
         if not urls:
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response"
+            )
         return urls
 
     async def query(self, kind: str, upstream_id: str) -> Polled:
         """The task's state."""
-        answer = await self._upstream.call_json("GET", f"{self._base}{path_of(kind)}/{quote(upstream_id, safe='')}", None, self._auth())
+        answer = await self._upstream.call_json(
+            "GET", f"{self._base}{path_of(kind)}/{quote(upstream_id, safe='')}", None, self._auth()
+        )
         return Polled(task_status(self._data(answer)), answer)

@@ -62,7 +62,9 @@ class MockProvider:
             raise GatewayError(ErrorKind.INVALID_REQUEST, f"'input' may hold at most {MAX_EMBEDDING_INPUTS} items", param="input")
         size = integer(body.get("dimensions"), "dimensions") or 16
         if not 1 <= size <= MAX_DIMENSIONS:
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"'dimensions' must be between 1 and {MAX_DIMENSIONS}", param="dimensions")
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, f"'dimensions' must be between 1 and {MAX_DIMENSIONS}", param="dimensions"
+            )
         vectors = [_vector(text, size) for text in texts]
         tokens = sum(estimate_tokens(t) for t in texts)
         return Reply(body=orjson.dumps(embeddings_response(vectors, upstream_model, tokens, body.get("encoding_format"))))

@@ -68,7 +68,9 @@ def _tool_calls(body: dict[str, Any], prompt: str) -> list[ToolCall]:
     tools = [t["function"] for t in body.get("tools") or [] if isinstance(t, dict) and isinstance(t.get("function"), dict)]
     for index, tool in enumerate(tools):  # as OpenAI refuses it
         if not isinstance(tool.get("name"), str):
-            raise GatewayError(ErrorKind.INVALID_REQUEST, f"tools[{index}].function.name must be a string", param=f"tools[{index}].function.name")
+            raise GatewayError(
+                ErrorKind.INVALID_REQUEST, f"tools[{index}].function.name must be a string", param=f"tools[{index}].function.name"
+            )
     choice = body.get("tool_choice", "auto")
     if not tools or choice == "none":
         return []

@@ -92,7 +92,14 @@ class MockObjects:
 
     def _file(self, data: bytes, filename: str, purpose: str) -> dict[str, Any]:
         item = self.files.add(
-            {"bytes": len(data), "filename": filename, "purpose": purpose, "status": "processed", "expires_at": None, "status_details": None}
+            {
+                "bytes": len(data),
+                "filename": filename,
+                "purpose": purpose,
+                "status": "processed",
+                "expires_at": None,
+                "status_details": None,
+            }
         )
         self.contents[item["id"]] = data
         for gone in set(self.contents) - set(self.files.items):
@@ -112,7 +119,9 @@ class MockObjects:
         """A batch, run at once: each line of its input answered by the mock model."""
         source = self.files.get(str(body.get("input_file_id")))
         if body.get("endpoint") not in ("/v1/chat/completions", "/v1/responses", "/v1/embeddings", "/v1/completions"):
-            raise invalid_request("'endpoint' must be one of /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions", param="endpoint")
+            raise invalid_request(
+                "'endpoint' must be one of /v1/chat/completions, /v1/responses, /v1/embeddings, /v1/completions", param="endpoint"
+            )
         lines: list[bytes] = []
         tokens = [0, 0]
         for raw in self.contents[source["id"]].splitlines():
@@ -124,20 +133,40 @@ class MockObjects:
             tokens[1] += said.completion_tokens
             reply = {"status_code": 200, "request_id": f"req_mock{len(lines)}", "body": {"object": "chat.completion", "choices": [
                 {"index": 0, "message": {"role": "assistant", "content": said.content}, "finish_reason": said.finish_reason}]}}  # fmt: skip
-            lines.append(orjson.dumps({"id": f"batch_req_{len(lines)}", "custom_id": request.get("custom_id"), "response": reply, "error": None}))
+            lines.append(
+                orjson.dumps(
+                    {"id": f"batch_req_{len(lines)}", "custom_id": request.get("custom_id"), "response": reply, "error": None}
+                )
+            )
         output = self._file(b"\n".join(lines) + b"\n", "batch_output.jsonl", "batch_output")
         now = int(time.time())
         return _json(
             self.batches.add(
                 {
-                    "endpoint": body["endpoint"], "errors": None, "input_file_id": source["id"],
-                    "completion_window": body.get("completion_window", "24h"), "status": "completed",
-                    "output_file_id": output["id"], "error_file_id": None, "in_progress_at": now, "expires_at": now + 86400,
-                    "finalizing_at": now, "completed_at": now, "failed_at": None, "expired_at": None, "cancelling_at": None,
-                    "cancelled_at": None, "request_counts": {"total": len(lines), "completed": len(lines), "failed": 0},
+                    "endpoint": body["endpoint"],
+                    "errors": None,
+                    "input_file_id": source["id"],
+                    "completion_window": body.get("completion_window", "24h"),
+                    "status": "completed",
+                    "output_file_id": output["id"],
+                    "error_file_id": None,
+                    "in_progress_at": now,
+                    "expires_at": now + 86400,
+                    "finalizing_at": now,
+                    "completed_at": now,
+                    "failed_at": None,
+                    "expired_at": None,
+                    "cancelling_at": None,
+                    "cancelled_at": None,
+                    "request_counts": {"total": len(lines), "completed": len(lines), "failed": 0},
                     "metadata": body.get("metadata"),
-                    "usage": {"input_tokens": tokens[0], "output_tokens": tokens[1], "total_tokens": sum(tokens),
-                              "input_tokens_details": {"cached_tokens": 0}, "output_tokens_details": {"reasoning_tokens": 0}},
+                    "usage": {
+                        "input_tokens": tokens[0],
+                        "output_tokens": tokens[1],
+                        "total_tokens": sum(tokens),
+                        "input_tokens_details": {"cached_tokens": 0},
+                        "output_tokens_details": {"reasoning_tokens": 0},
+                    },
                 }  # fmt: skip
             )
         )
@@ -160,7 +189,9 @@ class MockObjects:
             self.message(thread["id"], message)
         return _json(thread)
 
-    def message(self, thread_id: str, body: dict[str, Any], run_id: str | None = None, assistant_id: str | None = None) -> dict[str, Any]:
+    def message(
+        self, thread_id: str, body: dict[str, Any], run_id: str | None = None, assistant_id: str | None = None
+    ) -> dict[str, Any]:
         self.threads.get(thread_id)
         content = body.get("content")
         text = content if isinstance(content, str) else " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict))

@@ -31,7 +31,12 @@ async def serve(objects: MockObjects, passage: Passage) -> Reply:
         return await audio.transcript(passage.upload, "transcribe" if path.endswith("transcriptions") else "translate")
     if method == "POST" and path == "/moderations":
         return audio.moderation(body)
-    shelf = {"files": objects.files, "batches": objects.batches, "assistants": objects.assistants, "threads": objects.threads}.get(parts[0])
+    shelf = {
+        "files": objects.files,
+        "batches": objects.batches,
+        "assistants": objects.assistants,
+        "threads": objects.threads,
+    }.get(parts[0])
     if shelf is None:
         raise GatewayError(ErrorKind.NOT_FOUND, f"The mock has no route {method} {path}")
     if len(parts) == 1:

@@ -59,7 +59,9 @@ class _Embeddings(OpenAICompatible):
 class _Images(OpenAICompatible):
     async def generate_images(self, body: dict[str, Any], upstream_model: str) -> Reply:
         """POST /images/generations with the model swapped."""
-        return await self._upstream.post(self._url("images/generations", upstream_model), {**body, "model": upstream_model}, False)
+        return await self._upstream.post(
+            self._url("images/generations", upstream_model), {**body, "model": upstream_model}, False
+        )
 
 
 class _PassThrough(OpenAICompatible):

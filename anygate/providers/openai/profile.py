@@ -80,7 +80,8 @@ def _message(profile: Profile, message: Any) -> Any:
         message = dict(message)
         if profile.tool_call_ids == "alnum9":
             message["tool_calls"] = [
-                {**c, "id": short_id(c["id"])} if isinstance(c, dict) and isinstance(c.get("id"), str) else c for c in message["tool_calls"]
+                {**c, "id": short_id(c["id"])} if isinstance(c, dict) and isinstance(c.get("id"), str) else c
+                for c in message["tool_calls"]
             ]
         if profile.reasoning_replay and not isinstance(message.get("reasoning_content"), str):
             message["reasoning_content"] = ""  # required on such turns; the thinking was not kept

@@ -5,4 +5,6 @@ send OpenRouter's own fields (`provider` routing, `reasoning`, `models`): they a
 from anygate.providers.openai.adapter import compatible
 from anygate.providers.openai.profile import Profile
 
-ADAPTER = compatible("openrouter", Profile("https://openrouter.ai/api/v1", capabilities=frozenset({"embeddings"}), effort="reasoning_object"))
+ADAPTER = compatible(
+    "openrouter", Profile("https://openrouter.ai/api/v1", capabilities=frozenset({"embeddings"}), effort="reasoning_object")
+)

@@ -100,11 +100,15 @@ class SunoProvider:
         """Start a task."""
         path = TASKS[kind][0]
         extra = {"type": "split_stem"} if kind == "split-stem" else {}
-        answer = self._checked(await self._upstream.call_json("POST", self._base + path, {**body, **extra, "callBackUrl": NO_CALLBACK}))
+        answer = self._checked(
+            await self._upstream.call_json("POST", self._base + path, {**body, **extra, "callBackUrl": NO_CALLBACK})
+        )
         data = answer.get("data")
         task_id = data.get("taskId") if isinstance(data, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a taskId", code="upstream_bad_response")
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without a taskId", code="upstream_bad_response"
+            )
         return Submitted(task_id, answer, TaskStatus(TaskState.PENDING, "PENDING"))
 
     async def find(self, kind: str, body: dict[str, Any], reference: str) -> Submitted | None:
