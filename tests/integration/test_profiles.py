@@ -329,3 +329,11 @@ def test_a_route_no_profile_here_serves_is_a_clear_503(gateway: GatewayProcess, 
     with pytest.raises(openai.BadRequestError) as no_embeddings:
         client.embeddings.create(model="deepseek-chat", input="hello")
     assert "embeddings" in str(no_embeddings.value)
+
+
+def test_every_openai_compatible_type_is_in_this_run() -> None:
+    from anygate.providers import adapters
+    from anygate.providers.openai.adapter import OpenAICompatible
+
+    compatible = {t for t, a in adapters().items() if isinstance(a.build, type) and issubclass(a.build, OpenAICompatible)}
+    assert compatible - {"openai"} == {TYPES.get(p, p) for p in PROFILES}, "a profile without its conformance run"

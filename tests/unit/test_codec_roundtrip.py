@@ -155,3 +155,10 @@ def test_streams_survive_write_then_parse_in_any_chunking(events: list[StreamEve
     parser = codec.stream_parser()
     back = [e for piece in pieces for e in parser.feed(piece)] + parser.close()
     assert _answer(back) == _answer(events)
+
+
+def test_the_round_trips_cover_every_wire_format_a_provider_speaks() -> None:
+    from anygate.providers import adapters
+
+    spoken = {adapter.build.wire.name for adapter in adapters().values() if adapter.build is not None}  # type: ignore[attr-defined]
+    assert spoken == {codec.name for codec in CODECS}, "a provider speaks a format these round trips leave out"
