@@ -9,7 +9,7 @@ or a final text once the tool's result is in; a model id ending in `-400` fails 
   `tool_choice` is auto, none, any or a function; the seed is `random_seed`; its own ids are 9 long.
 - deepseek: thinks (`reasoning_content`), and refuses an assistant turn with tool calls that does not
   bring its `reasoning_content` back.
-- qwen: thinks when `enable_thinking` is true; openrouter: thinks (`reasoning`) when given a
+- qwen: thinks when `enable_thinking` is true, which is its default and refused on a whole answer; openrouter: thinks (`reasoning`) when given a
   `reasoning` object with an effort; groq: refuses `logprobs`, `top_logprobs` and `logit_bias`.
 - the others (xai, together, fireworks, vllm, ollama) answer as OpenAI does; xai and vllm think
   (`reasoning_content`, `reasoning`) when asked for an effort.
@@ -121,6 +121,18 @@ def _problem(profile: str, body: dict[str, Any]) -> web.Response | None:
                 and not isinstance(message.get("reasoning_content"), str)
             ):
                 return _error(400, "The `reasoning_content` in the thinking mode must be passed back to the API.")
+    if profile == "qwen" and body.get("enable_thinking", True) and not body.get("stream"):  # its open models think by default
+        return web.json_response(
+            {
+                "error": {
+                    "code": "invalid_parameter_error",
+                    "param": None,
+                    "message": "parameter.enable_thinking must be set to false for non-streaming calls",
+                    "type": "invalid_request_error",
+                }
+            },
+            status=400,
+        )
     if profile == "groq":
         for name in _GROQ_REFUSED:
             if name in body:

@@ -169,3 +169,11 @@ async def test_azure_calls_go_to_the_deployment_or_the_v1_api() -> None:
     )
     assert v1._chat_url == "https://res.openai.azure.com/openai/v1/chat/completions"
     assert versioned._upstream._headers["api-key"] == "k1" and "Authorization" not in versioned._upstream._headers
+
+
+def test_qwen_thinking_is_off_on_a_whole_call_unless_the_client_says_otherwise() -> None:
+    qwen = Profile("https://qwen.test", effort="enable_thinking", thinking_streams_only=True)
+    assert adapt(qwen, {"reasoning_effort": "high"}) == {"enable_thinking": False}
+    assert adapt(qwen, {"reasoning_effort": "high", "stream": True}) == {"enable_thinking": True, "stream": True}
+    assert adapt(qwen, {"messages": []}) == {"messages": [], "enable_thinking": False}
+    assert adapt(qwen, {"enable_thinking": True})["enable_thinking"] is True, "the client's own choice stands"

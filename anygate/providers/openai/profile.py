@@ -32,6 +32,7 @@ class Profile:
     tool_choice: Mapping[str, str] = field(default_factory=dict)  # `tool_choice` words it spells otherwise
     tool_call_ids: Literal["any", "alnum9"] = "any"  # the ids it accepts for tool calls it did not make
     reasoning_replay: bool = False  # an assistant turn with tool calls must bring its `reasoning_content` back
+    thinking_streams_only: bool = False  # `enable_thinking` must be false on a whole (non-streamed) call (Qwen)
     effort: EffortStyle = "reasoning_effort"
 
     @property
@@ -106,6 +107,8 @@ def adapt(profile: Profile, body: dict[str, Any]) -> dict[str, Any]:
     if isinstance(choice, str) and choice in profile.tool_choice:
         out["tool_choice"] = profile.tool_choice[choice]
     _effort(profile, out)
+    if profile.thinking_streams_only and not out.get("stream") and "enable_thinking" not in body:
+        out["enable_thinking"] = False  # its own default is true, which it refuses on a whole answer
     messages = out.get("messages")
     if (profile.tool_call_ids != "any" or profile.reasoning_replay) and isinstance(messages, list):
         out["messages"] = [_message(profile, m) for m in messages]
