@@ -226,7 +226,11 @@ function drawProviders(providers) {
   }
 }
 
+// The choices of a filter, rebuilt only when they changed (a list open in someone's hand stays put).
 function fillSelect(select, options) {
+  const wanted = JSON.stringify(options);
+  if (select.dataset.options === wanted) return;
+  select.dataset.options = wanted;
   const chosen = select.value;
   select.replaceChildren(new Option("any", ""), ...options.map(([value, label]) => new Option(label, value)));
   select.value = options.some(([value]) => value === chosen) ? chosen : "";

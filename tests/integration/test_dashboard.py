@@ -246,12 +246,13 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     assert (saved["max_concurrency"], saved["budget_usd"], saved["rpd"], saved["rpm"]) == (3, 0.5, None, 100)
     _wait(lambda: page()["keys"]["browser-team"]["in_flight"] == "0 of 3")
 
-    narrow = requests.post(
+    narrow_key = requests.post(
         gateway.url + "/admin/v1/keys",
         json={"name": "narrow", "models": ["mock-fast"], "rpm": 1},
         headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         timeout=10,
-    ).json()["key"]
+    ).json()
+    narrow = narrow_key["key"]
     time.sleep(2.5)  # the key cache refreshes every 2 s: the new limits hold from here
 
     # calls of every outcome
@@ -325,9 +326,12 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     Select(find("#filter-status")).select_by_value("429")
     _wait(lambda: (rows := page()["requests"]) and all(r["status"] == 429 for r in rows))
     Select(find("#filter-status")).select_by_value("")
-    Select(find("#filter-key")).select_by_visible_text(
-        next(t for t in (o.text for o in Select(find("#filter-key")).options) if t.startswith("narrow"))
+    _wait(
+        lambda: browser.execute_script("return [...document.getElementById('filter-key').options].map((o) => o.value)").count(
+            narrow_key["id"]
+        )
     )
+    Select(find("#filter-key")).select_by_value(narrow_key["id"])
     _wait(
         lambda: (
             (rows := page()["requests"])
