@@ -6,7 +6,7 @@ import importlib.util
 import os
 import pkgutil
 import re
-from datetime import date, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -45,22 +45,19 @@ def provider_types() -> tuple[str, ...]:
 
 
 class ProviderConfig(_Strict):
-    """One upstream provider."""
+    """One upstream provider: what every type takes. A type that takes more declares its own model,
+    a subclass of this one, as `SETTINGS` in its package's `settings.py`."""
 
     type: str
     base_url: str | None = None
     api_key: str | None = None
-    responses_api: bool = False
     passthrough: bool = True  # may take the calls that name no model (files, batches, assistants, threads)
-    access_key: str | None = None
-    secret_key: str | None = None
     connect_timeout_seconds: float = Field(default=10.0, gt=0)  # to open the connection
     first_byte_timeout_seconds: float = Field(default=600.0, gt=0)  # to the answer's headers, and a stream's first chunk
     idle_timeout_seconds: float = Field(default=300.0, gt=0)  # the longest silence once the answer has begun
     # the whole call, a stream's last chunk included; none by default (first byte and idle bound a hang,
     # and a total costs a timer per call)
     timeout_seconds: float | None = Field(default=None, gt=0)
-    api_version: str | None = None  # azure: the deployments API's version (none: the v1 API)
 
     @field_validator("type")
     @classmethod
@@ -69,20 +66,45 @@ class ProviderConfig(_Strict):
             raise ValueError(f"'{value}' is not a provider type of this build; the types are {', '.join(provider_types())}")
         return value
 
-    @field_validator("api_version", mode="before")
-    @classmethod
-    def _version_as_written(cls, value: Any) -> Any:
-        return value.isoformat() if isinstance(value, date) else value  # YAML reads 2024-10-21 as a date
+    def secrets(self) -> list[str | None]:
+        """The secrets this provider's configuration holds, to be kept out of logs and error messages."""
+        return [self.api_key]
 
-    @model_validator(mode="after")
-    def _azure(self) -> ProviderConfig:
-        if self.type == "azure" and not self.base_url:
-            raise ValueError(
-                "an azure provider needs base_url: its resource's endpoint, e.g. https://my-resource.openai.azure.com"
-            )
-        if self.api_version is not None and self.type != "azure":
-            raise ValueError("api_version is for an azure provider only")
-        return self
+
+def provider_settings(type_name: str) -> type[ProviderConfig]:
+    """The configuration model of a provider type: its package's `settings.py` SETTINGS, or the common one."""
+    module = f"anygate.providers.{type_name}.settings"
+    if importlib.util.find_spec(module) is None:  # runs the type's package, whose __init__ imports nothing
+        return ProviderConfig
+    model = importlib.import_module(module).SETTINGS
+    assert isinstance(model, type) and issubclass(model, ProviderConfig), module
+    return model
+
+
+def _typed_providers(providers: dict[Any, Any]) -> tuple[dict[Any, Any], list[str]]:
+    """Each provider validated with its type's model, and what is wrong with those that are not valid
+    (in their place, an unvalidated stand-in, so that the rest of the file can still be checked)."""
+    built: dict[Any, Any] = {}
+    problems: list[str] = []
+    for name, raw in providers.items():
+        kind = raw.get("type") if isinstance(raw, dict) else None
+        if not isinstance(kind, str) or kind not in provider_types():
+            built[name] = raw  # the common model says what is wrong with it
+            continue
+        try:
+            built[name] = provider_settings(kind).model_validate(raw)
+        except ValidationError as exc:
+            problems += described(exc, ("providers", name))
+            built[name] = ProviderConfig.model_construct(type=kind)
+    return built, problems
+
+
+class _ProviderProblems(Exception):
+    """What is wrong with the providers, each line with its key path (pydantic passes it through)."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("; ".join(problems))
+        self.problems = problems
 
 
 class TargetConfig(_Strict):
@@ -199,8 +221,20 @@ class Settings(_Strict):
     def secrets(self) -> list[str | None]:
         """Every secret the configuration holds, to be kept out of logs."""
         urls = [urlsplit(u) for u in (self.database, self.redis) if u]
-        keys = [value for p in self.providers.values() for value in (p.api_key, p.access_key, p.secret_key)]
+        keys = [value for p in self.providers.values() for value in p.secrets()]
         return [self.admin_key, self.metrics_token, *keys, *(u.password for u in urls)]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _providers_by_type(cls, data: Any) -> Any:
+        """Each provider validated with its type's own model (a type it does not know is left to the
+        common model, which names the types there are)."""
+        if not isinstance(data, dict) or not isinstance(data.get("providers"), dict):
+            return data
+        built, problems = _typed_providers(data["providers"])
+        if problems:
+            raise _ProviderProblems(problems)
+        return {**data, "providers": built}
 
     @field_validator("database")
     @classmethod
@@ -273,22 +307,35 @@ def settings_from_data(data: Any, source: str) -> Settings:
     data = _interpolate(data, "", problems)
     if problems:
         raise ConfigError([f"{source}: {p}" for p in problems])
+    if isinstance(data.get("providers"), dict):  # each with its type's model, every problem reported at once
+        typed, problems = _typed_providers(data["providers"])
+        data = {**data, "providers": typed}
     try:
-        return Settings.model_validate({**data, "source": source})
+        settings = Settings.model_validate({**data, "source": source})
     except ValidationError as exc:
-        for err in exc.errors():
-            where = _loc(err["loc"]) or "(top level)"
-            if err["type"] == "extra_forbidden":
-                problems.append(f"{source}: {where}: unknown key")
-            elif err["type"] == "value_error" and not err["loc"]:
-                problems.extend(f"{source}: {p}" for p in str(err["ctx"]["error"]).split("; "))
-            elif err["type"] == "value_error":  # a check of ours: its message says it all
-                problems.append(f"{source}: {where}: {err['msg'].removeprefix('Value error, ')}")
-            elif err["loc"] and str(err["loc"][-1]) in SECRET_FIELDS:  # a mistyped secret is still a secret
-                problems.append(f"{source}: {where}: {err['msg']} (got a value of type {type(err.get('input')).__name__})")
-            else:
-                problems.append(f"{source}: {where}: {err['msg']} (got {err.get('input')!r})")
-        raise ConfigError(problems) from None
+        problems += described(exc)
+    if problems:
+        raise ConfigError([f"{source}: {p}" for p in problems]) from None
+    return settings
+
+
+def described(exc: ValidationError, prefix: tuple[int | str, ...] = ()) -> list[str]:
+    """One line per error: its key path (under `prefix`) and what is wrong, never a secret's value."""
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = (*prefix, *err["loc"])
+        where = _loc(loc) or "(top level)"
+        if err["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown key")
+        elif err["type"] == "value_error" and not loc:
+            problems.extend(str(err["ctx"]["error"]).split("; "))
+        elif err["type"] == "value_error":  # a check of ours: its message says it all
+            problems.append(f"{where}: {err['msg'].removeprefix('Value error, ')}")
+        elif loc and str(loc[-1]) in SECRET_FIELDS:  # a mistyped secret is still a secret
+            problems.append(f"{where}: {err['msg']} (got a value of type {type(err.get('input')).__name__})")
+        else:
+            problems.append(f"{where}: {err['msg']} (got {err.get('input')!r})")
+    return problems
 
 
 def resolve_config_path(explicit: str | None) -> Path | None:

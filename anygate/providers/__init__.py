@@ -1,4 +1,5 @@
-"""Upstream providers: one folder per type, each exposing `ADAPTER`; discovered, never switched on."""
+"""Upstream providers: one folder per type, its `plugin.py` exposing `ADAPTER` (its `__init__` imports
+nothing, so a type's `settings.py` can be read without its code); discovered, never switched on."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def adapters() -> dict[str, ProviderAdapter]:
     for info in pkgutil.iter_modules(__path__):
         if not info.ispkg:
             continue
-        module = importlib.import_module(f"{__name__}.{info.name}")
+        module = importlib.import_module(f"{__name__}.{info.name}.plugin")
         adapter = getattr(module, "ADAPTER", None)
         if isinstance(adapter, ProviderAdapter):
             found[adapter.type] = adapter

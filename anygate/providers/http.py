@@ -25,7 +25,7 @@ class HttpUpstream:
         self.name = name
         self._http = http
         self._headers = {"Content-Type": "application/json", **headers}
-        self._secrets = tuple(s for s in (config.api_key, config.secret_key) if s)
+        self._secrets = tuple(s for s in config.secrets() if s)
         # sock_read bounds the wait for the headers; once they are in, it becomes the idle timeout
         self._timeout = aiohttp.ClientTimeout(
             total=config.timeout_seconds, connect=config.connect_timeout_seconds, sock_read=config.first_byte_timeout_seconds

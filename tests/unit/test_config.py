@@ -11,6 +11,7 @@ import pytest
 from anygate.config import ConfigError, Settings, load_settings, settings_from_data
 from anygate.defaults import default_config_data
 from anygate.logs import JsonFormatter, protect
+from anygate.providers.openai.settings import OpenAISettings
 from tests.gateway_process import anygate
 
 CONTRACT_EXAMPLE = """
@@ -54,7 +55,8 @@ def test_contract_example_loads_with_variables(tmp_path: Path, monkeypatch: pyte
         monkeypatch.setenv(name, value)
     settings = load_settings(str(_write(tmp_path, CONTRACT_EXAMPLE)))
     assert settings.admin_key == "adm"
-    assert settings.providers["openai"].api_key == "sk-o" and settings.providers["openai"].responses_api
+    openai = settings.providers["openai"]
+    assert isinstance(openai, OpenAISettings) and openai.api_key == "sk-o" and openai.responses_api
     assert [t.provider for t in settings.models["claude-sonnet"]] == ["anthropic", "local", "openai"]
     assert settings.models["claude-sonnet"][2].priority == 1
     assert settings.source == str(tmp_path / "anygate.yaml")
@@ -74,9 +76,11 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
             "providers:\n  a: {type: azure, api_key: k}\n",
             "providers.a: an azure provider needs base_url: its resource's endpoint",
         ),
+        ("providers:\n  o: {type: openai, api_version: '2024-10-21'}\n", "providers.o.api_version: unknown key"),
+        ("providers:\n  m: {type: mock, responses_api: true}\n", "providers.m.responses_api: unknown key"),
         (
-            "providers:\n  o: {type: openai, api_version: '2024-10-21'}\n",
-            "providers.o: api_version is for an azure provider only",
+            "providers:\n  k: {type: kling, access_key: 5}\n",
+            "providers.k.access_key: Input should be a valid string (got a value of type int)",
         ),
         (
             "providers:\n  o: {type: bedrock}\n",
@@ -170,7 +174,7 @@ def test_configured_secrets_are_masked_in_every_log_line() -> None:
 
 def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.MonkeyPatch) -> None:
     """anygate.example.yaml loads, and names every field of every section, provider and target."""
-    from anygate.config import ProviderConfig, TargetConfig
+    from anygate.config import TargetConfig, provider_settings, provider_types
 
     for var in (
         "ANYGATE_ADMIN_KEY",
@@ -191,6 +195,25 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
     fields = set(Settings.model_fields) - {"source"}
     for section in ("routing", "tasks", "retention", "limits", "server", "metering"):
         fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
-    fields |= set(ProviderConfig.model_fields) | set(TargetConfig.model_fields)
+    fields |= {f for t in provider_types() for f in provider_settings(t).model_fields} | set(TargetConfig.model_fields)
     assert fields - named == set()
     assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 9
+
+
+def test_each_type_is_checked_with_its_own_model() -> None:
+    from anygate.providers.kling.settings import KlingSettings
+
+    settings = settings_from_data(
+        {"providers": {"k": {"type": "kling", "access_key": "ak-123456", "secret_key": "sk-abcdef"}, "m": {"type": "mock"}}},
+        "t.yaml",
+    )
+    assert isinstance(settings.providers["k"], KlingSettings) and type(settings.providers["m"]).__name__ == "ProviderConfig"
+    assert {"ak-123456", "sk-abcdef"} <= set(settings.secrets()), "a type's own secrets are kept out of logs too"
+    with pytest.raises(ConfigError) as problems:
+        settings_from_data(
+            {"providers": {"k": {"type": "kling", "colour": "red"}}, "models": {"m": [{"provider": "k"}]}}, "t.yaml"
+        )
+    assert problems.value.problems == [
+        "t.yaml: providers.k.colour: unknown key",
+        "t.yaml: models.m[0].model: Field required (got {'provider': 'k'})",
+    ], "the provider's problem and the rest of the file's, at once"

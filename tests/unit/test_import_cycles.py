@@ -117,3 +117,13 @@ def test_the_graph_knows_the_edges_that_made_the_old_cycle() -> None:
     assert "anygate.protocols.anthropic" not in graph["anygate.protocols.anthropic.messages"], (
         "a package's own modules do not run it again"
     )
+
+
+def test_a_provider_packages_init_imports_nothing() -> None:
+    """So that reading a type's settings.py (when the configuration is checked) runs none of its code."""
+    packages = [p for p in (ROOT / "providers").iterdir() if (p / "__init__.py").exists()]
+    assert len(packages) >= 18
+    for package in packages:
+        body = ast.parse((package / "__init__.py").read_text()).body
+        assert [type(node) for node in body] == [ast.Expr], f"{package.name}/__init__.py holds more than its docstring"
+        assert (package / "plugin.py").exists(), f"{package.name} has no plugin.py to register it"

@@ -145,20 +145,20 @@ def test_a_type_passes_through_only_the_routes_its_profile_names() -> None:
 async def test_azure_calls_go_to_the_deployment_or_the_v1_api() -> None:
     import aiohttp
 
-    from anygate.config import ProviderConfig
     from anygate.providers.azure.adapter import AzureCompatible
+    from anygate.providers.azure.settings import AzureSettings
 
     build = adapters()["azure"].build
     assert build is not None
     async with aiohttp.ClientSession() as http:
         versioned = build(
             "az",
-            ProviderConfig(type="azure", base_url="https://res.openai.azure.com/", api_key="k1", api_version="2024-10-21"),
+            AzureSettings(type="azure", base_url="https://res.openai.azure.com/", api_key="k1", api_version="2024-10-21"),
             http,
         )
-        v1 = build("az1", ProviderConfig(type="azure", base_url="https://res.openai.azure.com", api_key="k2"), http)
+        v1 = build("az1", AzureSettings(type="azure", base_url="https://res.openai.azure.com", api_key="k2"), http)
         given_v1 = build(
-            "az2", ProviderConfig(type="azure", base_url="https://res.openai.azure.com/openai/v1", api_key="k3"), http
+            "az2", AzureSettings(type="azure", base_url="https://res.openai.azure.com/openai/v1", api_key="k3"), http
         )
     assert isinstance(versioned, AzureCompatible) and isinstance(v1, AzureCompatible) and isinstance(given_v1, AzureCompatible)
     deployment = "https://res.openai.azure.com/openai/deployments/my%20deploy/embeddings?api-version=2024-10-21"

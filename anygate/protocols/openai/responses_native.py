@@ -29,7 +29,7 @@ _ENDINGS = {"response.completed", "response.incomplete", "response.failed"}
 
 
 def _serves(target: Target) -> bool:
-    return isinstance(target.provider, AnswersResponses) and target.provider.config.responses_api
+    return isinstance(target.provider, AnswersResponses) and getattr(target.provider.config, "responses_api", False) is True
 
 
 async def _send(target: Target, body: dict[str, Any], stream: bool, headers: dict[str, str] | None) -> Reply:

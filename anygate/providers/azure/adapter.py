@@ -11,6 +11,7 @@ from urllib.parse import quote
 import aiohttp
 
 from anygate.config import ProviderConfig
+from anygate.providers.azure.settings import AzureSettings
 from anygate.providers.base import Reply
 from anygate.providers.openai.adapter import OpenAICompatible
 from anygate.providers.openai.profile import adapt
@@ -21,6 +22,7 @@ class AzureCompatible(OpenAICompatible):
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         super().__init__(name, config, http)
+        assert isinstance(config, AzureSettings), "an azure provider is configured by its own model"
         self._version = quote(config.api_version, safe="") if config.api_version else None
         if self._version is None and not self._base.endswith("/openai/v1"):
             self._base += "/openai/v1"

@@ -23,6 +23,7 @@ import orjson
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.http import HttpUpstream
+from anygate.providers.kling.settings import KlingSettings
 from anygate.tasks.contract import Polled, Submitted, TaskState, TaskStatus
 
 DEFAULT_BASE_URL = "https://api-singapore.klingai.com"
@@ -100,13 +101,15 @@ class KlingProvider:
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
-        self.config = config
+        self.config: ProviderConfig = config
+        assert isinstance(config, KlingSettings), "a kling provider is configured by its own model"
+        self._keys = config
         self._upstream = HttpUpstream(name, config, http, {})
         self._base = (config.base_url or DEFAULT_BASE_URL).rstrip("/")
         self._token = ("", 0.0)  # (JWT, when it runs out)
 
     def _auth(self) -> dict[str, str]:
-        config = self.config
+        config = self._keys
         if config.access_key and config.secret_key:
             now = time.time()
             if self._token[1] - now < 300:

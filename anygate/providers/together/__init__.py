@@ -1,13 +1,1 @@
 """The `together` provider type: Together AI's OpenAI-compatible API, with embeddings and images."""
-
-from anygate.providers.openai.adapter import compatible
-from anygate.providers.openai.profile import Profile
-
-ADAPTER = compatible(
-    "together",
-    Profile(
-        "https://api.together.xyz/v1",
-        capabilities=frozenset({"embeddings", "images"}),
-        drops=frozenset({"store", "metadata", "service_tier"}),
-    ),
-)

@@ -1,0 +1,6 @@
+"""The registration of the `kling` provider type (the registry imports this module)."""
+
+from anygate.providers.base import ProviderAdapter
+from anygate.providers.kling.adapter import KlingProvider
+
+ADAPTER = ProviderAdapter(type="kling", build_tasks=KlingProvider)

@@ -1,0 +1,6 @@
+"""The registration of the `mock` provider type (the registry imports this module)."""
+
+from anygate.providers.base import ProviderAdapter
+from anygate.providers.mock.adapter import MockProvider
+
+ADAPTER = ProviderAdapter(type="mock", build=MockProvider)
