@@ -14,7 +14,7 @@ import requests
 
 from tests.gateway_process import GatewayProcess
 from tests.integration.conftest import ADMIN_KEY
-from tests.integration.usage import eventually
+from tests.integration.usage import eventually, fresh_minute
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -40,6 +40,7 @@ def test_a_key_from_creation_to_revocation(gateway: GatewayProcess) -> None:
     changed = _admin(gateway, "PATCH", f"/keys/{key['id']}", {"rpm": 1, "expires_at": "2999-01-01T00:00:00Z"})
     assert changed.status_code == 200 and changed.json()["rpm"] == 1 and changed.json()["expires_at"] == "2999-01-01T00:00:00Z"
     time.sleep(2.5)  # the key cache refreshes every 2 s
+    fresh_minute()
     assert [_chat(gateway, key["key"]) for _ in range(2)][-1] == 429, "the new limit holds"
     shown = _admin(gateway, "GET", f"/keys/{key['id']}").json()
     assert shown["rpm"] == 1 and "key" not in shown and "webhook_secret" not in shown
@@ -110,6 +111,7 @@ def test_every_call_is_listed_refused_ones_too_and_filtered(gateway: GatewayProc
     ).json()
     key = created["key"]
     time.sleep(2.5)  # the key cache refreshes every 2 s
+    fresh_minute()  # the rpm of 3 is met within one minute
     outcomes = {
         "ok": _call(gateway, key, "mock-fast", f"{tag}-ok").status_code,
         "fallback": _call(gateway, key, "fallback", f"{tag}-fallback").status_code,

@@ -19,6 +19,7 @@ from tests.fakes.openai_upstream import FakeOpenAI
 from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
 from tests.integration.conftest import ADMIN_KEY, gateway_config
+from tests.integration.usage import fresh_minute
 
 HELLO = {"model": "gpt-test", "messages": [{"role": "user", "content": "hi"}]}
 
@@ -31,6 +32,7 @@ def _chat(gateway: GatewayProcess, key: str, body: dict[str, Any] = HELLO) -> re
 
 def test_requests_per_minute_in_every_family(gateway: GatewayProcess) -> None:
     key = gateway.create_key("--rpm", "3")["key"]
+    fresh_minute()
     assert [_chat(gateway, key).status_code for _ in range(3)] == [200, 200, 200]
     refused = _chat(gateway, key)
     assert refused.status_code == 429
@@ -53,6 +55,7 @@ def test_requests_per_minute_in_every_family(gateway: GatewayProcess) -> None:
 
 def test_tokens_per_minute_count_the_real_usage(gateway: GatewayProcess) -> None:
     key = gateway.create_key("--tpm", "40")["key"]  # one fake answer uses 31 tokens
+    fresh_minute()
     assert _chat(gateway, key).status_code == 200
     refused = _chat(gateway, key)
     assert refused.status_code == 429 and refused.headers["x-ratelimit-limit-tokens"] == "40"

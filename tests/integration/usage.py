@@ -64,3 +64,11 @@ def key_records(gateway: GatewayProcess, key_id: str, count: int, *columns: Any)
         time.sleep(0.3)
         rows = asyncio.run(read())
     return rows
+
+
+def fresh_minute(needed: float = 15.0) -> None:
+    """Wait, when fewer than `needed` seconds are left of this minute, for the next one to begin: a
+    per-minute limit counts calendar minutes, and a test's calls must not straddle two of them."""
+    left = 60.0 - time.time() % 60.0
+    if left < needed:
+        time.sleep(left + 0.05)
