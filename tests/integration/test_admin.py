@@ -46,6 +46,12 @@ def test_a_key_from_creation_to_revocation(gateway: GatewayProcess) -> None:
     assert shown["rpm"] == 1 and "key" not in shown and "webhook_secret" not in shown
     assert _admin(gateway, "DELETE", f"/keys/{key['id']}").json()["status"] == "revoked"
     assert eventually(lambda: _chat(gateway, key["key"]) == 401)
+
+    def recorded() -> bool:
+        rows = _admin(gateway, "GET", "/usage", key_id=key["id"]).json()["data"]
+        return bool(rows) and rows[0]["requests"] >= 2
+
+    assert eventually(recorded), "records are written in batches"
     totals = _admin(gateway, "GET", "/usage", key_id=key["id"]).json()["data"]
     assert totals[0]["model"] == "mock-fast" and totals[0]["requests"] >= 2 and totals[0]["budget_usd"] == 5
     days = _admin(gateway, "GET", "/usage", key_id=key["id"], group="day").json()["data"]
