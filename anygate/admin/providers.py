@@ -10,6 +10,7 @@ import orjson
 from aiohttp import web
 from sqlalchemy import case, func, select
 
+from anygate.providers import adapters
 from anygate.server.call import Call
 from anygate.store.tables import UsageRecord
 
@@ -61,8 +62,8 @@ def _health(available: bool, breakers: list[str], recent: dict[str, Any]) -> str
 
 
 async def list_providers(_: web.Request, call: Call) -> web.Response:
-    """The providers in configuration order; each target with its public model and breaker state; each
-    provider's health and its calls of the last HEALTH_WINDOW_SECONDS."""
+    """The providers in configuration order: what each serves (its type's capabilities), its health and
+    its calls of the last HEALTH_WINDOW_SECONDS; each target with its public model and breaker state."""
     gateway = call.gateway
     targets: dict[str, list[dict[str, Any]]] = {}
     for target in gateway.models.targets():
@@ -76,6 +77,7 @@ async def list_providers(_: web.Request, call: Call) -> web.Response:
             }
         )
     counts, errors = await _recent(call, time.time() - HEALTH_WINDOW_SECONDS)
+    known = adapters()
     data = []
     for name, config in gateway.settings.providers.items():
         recent = {
@@ -89,6 +91,7 @@ async def list_providers(_: web.Request, call: Call) -> web.Response:
             {
                 "name": name,
                 "type": config.type,
+                "serves": sorted(adapter.capabilities) if (adapter := known.get(config.type)) else [],
                 "available": available,
                 "health": _health(available, [t["breaker"]["state"] for t in mine], recent),
                 "targets": mine,

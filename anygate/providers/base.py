@@ -131,9 +131,12 @@ class Reply:
 
 @dataclass(frozen=True, slots=True)
 class ProviderAdapter:
-    """The registration of one provider type: its name and how to build a configured provider, for
-    generation calls (`build`) or for tasks (`build_tasks`)."""
+    """The registration of one provider type: its name, how to build a configured provider, for
+    generation calls (`build`) or for tasks (`build_tasks`), and what it serves, as data: `chat`,
+    `embeddings`, `images`, `responses`, `count_tokens`, the PASS_THROUGH_ROUTES it has, and `task:<kind>`
+    for each task kind (a unit test holds this to what the built classes offer)."""
 
     type: str
     build: Callable[[str, ProviderConfig, aiohttp.ClientSession], Provider] | None = None
     build_tasks: Callable[[str, ProviderConfig, aiohttp.ClientSession], TaskProvider] | None = None
+    capabilities: frozenset[str] = frozenset()

@@ -264,6 +264,10 @@ def test_providers_show_their_health_breakers_and_latest_failure(gateway: Gatewa
         and mock["recent"]["last_failure"] is None
     )
     assert mock["recent"]["mean_latency_ms"] > 0 and mock["available"] is True
+    assert {"chat", "embeddings", "images", "files"} <= set(mock["serves"]) and set(shown["claude"]["serves"]) == {
+        "chat",
+        "count_tokens",
+    }
 
 
 def test_keys_show_their_spend_and_calls_in_flight(gateway: GatewayProcess) -> None:

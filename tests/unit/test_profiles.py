@@ -177,3 +177,30 @@ def test_qwen_thinking_is_off_on_a_whole_call_unless_the_client_says_otherwise()
     assert adapt(qwen, {"reasoning_effort": "high", "stream": True}) == {"enable_thinking": True, "stream": True}
     assert adapt(qwen, {"messages": []}) == {"messages": [], "enable_thinking": False}
     assert adapt(qwen, {"enable_thinking": True})["enable_thinking"] is True, "the client's own choice stands"
+
+
+def _offered(adapter: Any) -> set[str]:
+    """What a provider type's classes can do, read from their methods and their task kinds."""
+    offered: set[str] = set()
+    build, tasks = adapter.build, adapter.build_tasks
+    if build is not None:
+        offered.add("chat")
+        methods = {
+            "embed": "embeddings",
+            "generate_images": "images",
+            "send_responses": "responses",
+            "count_tokens": "count_tokens",
+        }
+        offered |= {capability for method, capability in methods.items() if hasattr(build, method)}
+        if hasattr(build, "pass_through"):
+            offered |= set(build.passes)
+    if tasks is not None:
+        offered |= {f"task:{kind}" for kind in tasks.kinds}
+    return offered
+
+
+def test_each_type_declares_as_data_exactly_what_its_classes_serve() -> None:
+    for name, adapter in adapters().items():
+        assert adapter.capabilities == _offered(adapter), name
+    assert adapters()["mistral"].capabilities == {"chat", "embeddings"}
+    assert {"task:video-synthesis"} <= adapters()["dashscope"].capabilities

@@ -3,4 +3,4 @@
 from anygate.providers.anthropic.adapter import AnthropicProvider
 from anygate.providers.base import ProviderAdapter
 
-ADAPTER = ProviderAdapter(type="anthropic", build=AnthropicProvider)
+ADAPTER = ProviderAdapter(type="anthropic", build=AnthropicProvider, capabilities=frozenset({"chat", "count_tokens"}))

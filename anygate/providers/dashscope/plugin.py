@@ -3,4 +3,6 @@
 from anygate.providers.base import ProviderAdapter
 from anygate.providers.dashscope.adapter import DashScopeProvider
 
-ADAPTER = ProviderAdapter(type="dashscope", build_tasks=DashScopeProvider)
+ADAPTER = ProviderAdapter(
+    type="dashscope", build_tasks=DashScopeProvider, capabilities=frozenset(f"task:{kind}" for kind in DashScopeProvider.kinds)
+)

@@ -3,4 +3,4 @@
 from anygate.providers.base import ProviderAdapter
 from anygate.providers.gemini.adapter import GeminiProvider
 
-ADAPTER = ProviderAdapter(type="gemini", build=GeminiProvider)
+ADAPTER = ProviderAdapter(type="gemini", build=GeminiProvider, capabilities=frozenset({"chat", "embeddings", "count_tokens"}))

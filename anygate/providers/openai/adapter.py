@@ -100,4 +100,6 @@ def provider_class(type_name: str, profile: Profile, base: type[OpenAICompatible
 def compatible(type_name: str, profile: Profile, base: type[OpenAICompatible] = OpenAICompatible) -> ProviderAdapter:
     """The registration of an OpenAI-compatible provider type: its name, its profile, and the class
     that makes its calls when they differ from OpenAI's in more than the body (Azure's URLs)."""
-    return ProviderAdapter(type=type_name, build=provider_class(type_name, profile, base))
+    return ProviderAdapter(
+        type=type_name, build=provider_class(type_name, profile, base), capabilities=frozenset({"chat", *profile.capabilities})
+    )
