@@ -91,6 +91,7 @@ class Turn:
         self.text = ""
         self.thinking = ""
         self.history: Any = None  # the assistant's turn as this family sends it back
+        self.usage = (0, 0)  # the tokens in and out the client was told of for the second (whole) call
 
 
 def _openai_chat(gateway: GatewayProcess, key: str, model: str, stream: bool) -> tuple[Turn, str]:
@@ -124,6 +125,7 @@ def _openai_chat(gateway: GatewayProcess, key: str, model: str, stream: bool) ->
         {"role": "tool", "tool_call_id": turn.calls[0][0], "content": RESULT},
     ]
     final = client.chat.completions.create(model=model, messages=messages, tools=tools)
+    turn.usage = (final.usage.prompt_tokens, final.usage.completion_tokens) if final.usage else (0, 0)
     return turn, final.choices[0].message.content or ""
 
 
@@ -146,6 +148,7 @@ def _responses(gateway: GatewayProcess, key: str, model: str, stream: bool) -> t
     given += [item.model_dump(exclude_none=True) for item in response.output]
     given.append({"type": "function_call_output", "call_id": turn.calls[0][0], "output": RESULT})
     final = client.responses.create(model=model, input=given, tools=tools, store=False)
+    turn.usage = (final.usage.input_tokens, final.usage.output_tokens) if final.usage else (0, 0)
     return turn, final.output_text
 
 
@@ -175,6 +178,7 @@ def _anthropic(gateway: GatewayProcess, key: str, model: str, stream: bool) -> t
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": turn.calls[0][0], "content": RESULT}]},
     ]
     final = client.messages.create(model=model, messages=messages, tools=tools, max_tokens=256)
+    turn.usage = (final.usage.input_tokens, final.usage.output_tokens)
     return turn, "".join(b.text for b in final.content if b.type == "text")
 
 
@@ -207,6 +211,8 @@ def _gemini(gateway: GatewayProcess, key: str, model: str, stream: bool) -> tupl
     answer = types.Part.from_function_response(name="get_weather", response={"result": RESULT})
     contents += [types.Content(role="model", parts=parts), types.Content(role="user", parts=[answer])]
     final = client.models.generate_content(model=model, contents=contents, config=types.GenerateContentConfig(tools=[tool]))
+    meta = final.usage_metadata
+    turn.usage = (meta.prompt_token_count or 0, meta.candidates_token_count or 0) if meta else (0, 0)
     return turn, final.text or ""
 
 
@@ -222,6 +228,7 @@ def test_a_tool_conversation_with_thinking(
     turn, final = CONVERSATIONS[family](gateway, key, f"{profile}-chat", stream)
     assert [(n, a) for _, n, a in turn.calls] == [("get_weather", {"city": "Paris"})], turn.calls
     assert final == f"The weather in Paris is fine (from {profile}).", final
+    assert turn.usage == (21, 9), f"the upstream's usage reaches the {family} client"
     thinks = profile in THINKS and (stream or profile != "qwen")  # Qwen thinks in streams only
     assert turn.thinking == (THINKING if thinks else ""), f"{profile} thinking reaches the {family} client as its own"
     first, second = fake.requests[profile][-2:]
