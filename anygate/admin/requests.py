@@ -158,7 +158,7 @@ async def find_calls(call: Call, wanted: RequestFilter, limit: int) -> list[dict
     )
     async with call.gateway.engine.connect() as conn:
         metered = [_usage_call(row) for row in await conn.execute(query)]
-    refused = [_refused_call(r) for r in await call.gateway.refusals.latest() if wanted.matches(_refused_call(r))]
+    refused = [c for c in map(_refused_call, await call.gateway.refusals.latest()) if wanted.matches(c)]
     return sorted(metered + refused, key=lambda c: c["created_at"], reverse=True)[:limit]
 
 
