@@ -91,7 +91,7 @@ async def list_all(_: web.Request, call: Call) -> web.Response:
     """Every key, oldest first, with what it has spent and how many of its calls are being answered now
     (by this instance's workers)."""
     gateway = call.gateway
-    metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics
+    metrics = await gateway.all_metrics()
     async with gateway.engine.connect() as conn:
         spent: dict[str, float] = {key_id: amount for key_id, amount in await conn.execute(select(ApiKey.id, ApiKey.spent_usd))}
     data = [

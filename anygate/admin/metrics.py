@@ -45,5 +45,5 @@ async def scrape(gateway: Gateway) -> str:
         ),
         *counter("anygate_webhook_deliveries", "Webhook deliveries by state.", [((("state", s),), n) for s, n in hooks], "gauge"),
     ]
-    metrics = await gateway.shared_metrics.total() if gateway.shared_metrics else gateway.metrics
+    metrics = await gateway.all_metrics()
     return render(metrics, extra)

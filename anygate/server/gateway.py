@@ -125,6 +125,10 @@ class Gateway:
         self.stopping = True
         cut_all(self.streams)
 
+    async def all_metrics(self) -> Metrics:
+        """The counts of every worker of this instance (this worker's alone without --workers)."""
+        return await self.shared_metrics.total() if self.shared_metrics else self.metrics
+
     async def _share(self) -> None:
         """Write this worker's metrics and refusals for the other workers to read."""
         assert self.shared_metrics is not None
