@@ -14,6 +14,25 @@ from anygate.metrics import Metrics, add_up, snapshot
 SHARE_SECONDS = 1.0
 
 
+def write_whole(path: Path, value: Any) -> None:
+    """`value` as JSON in `path`, atomically: a reader sees the old file or the new one, never half."""
+    partial = path.with_name(path.name + ".partial")
+    partial.write_bytes(orjson.dumps(value))
+    partial.replace(path)
+
+
+def read_every(folder: Path, pattern: str) -> list[Any]:
+    """The JSON of each worker's file in `folder` that matches `pattern`; one that cannot be read is
+    left out (a worker's file being replaced: the next read has it)."""
+    found: list[Any] = []
+    for path in folder.glob(pattern):
+        try:
+            found.append(orjson.loads(path.read_bytes()))
+        except (OSError, orjson.JSONDecodeError):
+            continue
+    return found
+
+
 class SharedMetrics:
     """This worker's snapshot file in the shared folder, and the sum of all of them."""
 
@@ -24,17 +43,9 @@ class SharedMetrics:
 
     async def write(self) -> None:
         """Write this worker's snapshot (atomically: a reader never sees half of it)."""
-        partial = self._mine.with_suffix(".tmp")
-        partial.write_bytes(orjson.dumps(snapshot(self._metrics)))
-        partial.replace(self._mine)
+        write_whole(self._mine, snapshot(self._metrics))
 
     async def total(self) -> Metrics:
         """Every worker's counts added up, this worker's as of now."""
         await self.write()
-        snapshots: list[dict[str, Any]] = []
-        for path in self._folder.glob("*.json"):
-            try:
-                snapshots.append(orjson.loads(path.read_bytes()))
-            except (OSError, orjson.JSONDecodeError):
-                continue  # a worker's file being replaced: its next scrape will count it
-        return add_up(snapshots)
+        return add_up(read_every(self._folder, "*.json"))

@@ -11,7 +11,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
-import orjson
+from anygate.metrics_share import read_every, write_whole
 
 KEPT = 1000  # refusals kept per worker
 
@@ -36,21 +36,11 @@ class Refusals:
         if self._mine is None or self._added == self._shared:
             return
         self._shared = self._added
-        partial = self._mine.with_suffix(".partial")
-        partial.write_bytes(orjson.dumps(list(self._kept)))
-        partial.replace(self._mine)
+        write_whole(self._mine, list(self._kept))
 
     async def latest(self) -> list[dict[str, Any]]:
         """Every worker's kept refusals (this one's as of now), in no particular order."""
         if self._folder is None:
             return list(self._kept)
         await self.write()
-        found: list[dict[str, Any]] = list(self._kept)
-        for path in self._folder.glob("*.refused"):
-            if path == self._mine:
-                continue
-            try:
-                found.extend(orjson.loads(path.read_bytes()))
-            except (OSError, orjson.JSONDecodeError):
-                continue  # a worker's file being replaced: the next read has it
-        return found
+        return [refusal for kept in read_every(self._folder, "*.refused") for refusal in kept]
