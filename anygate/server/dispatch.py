@@ -18,6 +18,7 @@ from anygate.metering.record import record_failure
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import replay
+from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.image_fetch import inline_remote_images
 
@@ -78,6 +79,14 @@ class Generation:
             await inline_remote_images(self._canonical, gateway.outbound, gateway.settings.fetch_allow_private)
             self._inlined = True
         return self._canonical
+
+    async def admit(self, plan: list[Target]) -> None:
+        """Let the call in against `plan` (admission.admit), after reading it when no target of the plan
+        takes it as it is: a request the hub cannot read is refused before it is counted, the same way
+        in every family."""
+        if not any(self.relays(target) for target in plan):
+            await self.canonical()
+        await admit(self.call, self.body, plan)
 
     async def upstream_request(self, target: Target) -> tuple[dict[str, Any], dict[str, str] | None]:
         """The body (and forwarded headers) to send to `target`."""

@@ -216,3 +216,23 @@ def test_serve_says_at_start_when_redis_does_not_answer(tmp_path: Path) -> None:
     (line,) = [json.loads(x) for x in gateway.log().splitlines() if "does not answer" in x]
     assert line["level"] == "error" and "limits are refused with 503s" in line["msg"]
     assert "hunter2" not in gateway.log() and ":***@" in line["msg"]
+
+
+def test_a_request_the_hub_cannot_read_is_refused_before_it_is_counted(gateway: GatewayProcess) -> None:
+    """Every family reads a request bound for another family's upstream before admitting it: the 400
+    leaves the key's requests of the minute untouched."""
+    key = gateway.create_key("--rpm", "1")["key"]
+    fresh_minute()
+    unreadable = [
+        ("/openai/v1/chat/completions", {"model": "claude-alias", "messages": [{"role": "wizard", "content": "hi"}]}),
+        ("/openai/v1/responses", {"model": "claude-alias", "input": [{"role": "wizard", "content": "hi"}]}),
+        ("/anthropic/v1/messages", {**HELLO, "max_tokens": 5, "messages": [{"role": "wizard", "content": "hi"}]}),
+        ("/gemini/v1beta/models/gpt-test:generateContent", {"contents": [{"parts": "hi"}]}),
+    ]
+    headers = {"Authorization": f"Bearer {key}", "x-api-key": key, "x-goog-api-key": key}
+    for path, body in unreadable:
+        refused = requests.post(gateway.url + path, json=body, headers=headers, timeout=10)
+        assert refused.status_code == 400, (path, refused.text)
+        assert "role" in refused.text or "parts" in refused.text, (path, refused.text)
+    assert _chat(gateway, key).status_code == 200, "the refused requests were not counted"
+    assert _chat(gateway, key).status_code == 429

@@ -49,13 +49,13 @@ async def messages(request: web.Request, call: Call) -> web.StreamResponse:
     body = await read_json_object(request)
     model = _validate(body)
     plan = call.gateway.models.plan(model, call.key)
-    await admit(call, body, plan)
     stream = body.get("stream") is True
 
     def same_family(target: Target) -> dict[str, Any]:
         return {**body, "model": target.model}
 
     generation = Generation(call, ANTHROPIC, body, stream, same_family, _forwarded(request))
+    await generation.admit(plan)
     target, reply = await obtain(generation, plan)
     if not generation.relays(target):
         return await translate_reply(request, generation, target, reply)

@@ -26,7 +26,6 @@ async def _start(request: web.Request, call: Call, stream: bool) -> tuple[Genera
         raise GatewayError(ErrorKind.INVALID_REQUEST, "contents is required and must not be empty")
     model = request.match_info["model"]
     plan = call.gateway.models.plan(model, call.key)
-    await admit(call, body, plan)
     json_array = stream and request.query.get("alt") != "sse"
     body = {**body, "model": model, "stream": stream, "json_array": json_array}
 
@@ -35,6 +34,7 @@ async def _start(request: web.Request, call: Call, stream: bool) -> tuple[Genera
 
     # the gateway asks Gemini upstreams for SSE only, so a JSON-array stream is always rebuilt
     generation = Generation(call, GEMINI, body, stream, None if json_array else same_family)
+    await generation.admit(plan)
     target, reply = await obtain(generation, plan)
     return generation, target, reply
 

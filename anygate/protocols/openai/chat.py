@@ -16,7 +16,6 @@ from anygate.protocols.openai.file_refs import check_files, parts_files
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
 from anygate.server import streaming
-from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import relay_whole, translate_reply
@@ -46,7 +45,6 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
     plan = call.gateway.models.plan(model, call.key)
     if files := parts_files(body.get("messages"), "content"):
         await check_files(call, files)
-    await admit(call, body, plan)
     client_wants_usage = False
     relayed = body
     if stream:
@@ -59,6 +57,7 @@ async def chat_completions(request: web.Request, call: Call) -> web.StreamRespon
         return {**relayed, "model": target.model}
 
     generation = Generation(call, OPENAI_CHAT, body, stream, same_family)
+    await generation.admit(plan)
     target, reply = await obtain(generation, plan)
     if not generation.relays(target):
         return await translate_reply(request, generation, target, reply)

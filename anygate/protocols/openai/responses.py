@@ -18,7 +18,6 @@ from anygate.protocols.openai.responses_request import input_items
 from anygate.protocols.openai.responses_shape import ResponsesShape, new_id
 from anygate.protocols.openai.responses_store import Stored, load, remove, save
 from anygate.routing.table import Target
-from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import translate_reply
@@ -95,9 +94,7 @@ async def create_response(request: web.Request, call: Call) -> web.StreamRespons
 
     shape = ResponsesShape(body, model)
     generation = Generation(call, shape, expanded, stream, native_body, native=NATIVE_RESPONSES)
-    if not any(generation.relays(t) for t in plan):
-        await generation.canonical()  # a request the hub cannot read is refused before it is counted
-    await admit(call, expanded, plan)
+    await generation.admit(plan)
     target, reply = await obtain(generation, plan)
 
     async def keep(final: dict[str, Any] | None) -> None:
