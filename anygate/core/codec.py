@@ -63,7 +63,8 @@ class StreamWriter(Protocol):
 
 
 class ClientCodec(Protocol):
-    """The client side of a wire format: reading a client's request and answering it, whole or streamed."""
+    """The client side of a wire format: reading a client's request and answering it whole. A family
+    whose answers also stream is a StreamingClientCodec."""
 
     @property
     def name(self) -> str:
@@ -78,12 +79,12 @@ class ClientCodec(Protocol):
         """The whole answer in the client's format."""
         ...
 
+
+class StreamingClientCodec(ClientCodec, Protocol):
+    """A client format whose answers may also be streamed."""
+
     def stream_writer(self, req: ChatRequest, model: str, request_id: str) -> StreamWriter:
         """A writer of the answer as the client's stream."""
-        ...
-
-    def stream_error(self, err: GatewayError, request_id: str) -> bytes:
-        """The in-stream error event of the client's format."""
         ...
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Literal
 
 from aiohttp import web
 
+from anygate.core.codec import WireCodec
 from anygate.core.errors import GatewayError
 
 if TYPE_CHECKING:
@@ -32,9 +33,11 @@ class Route:
 
 @dataclass(frozen=True, slots=True)
 class Family:
-    """One client API family: where its routes live and the shape of its errors."""
+    """One client API family: where its routes live, the shape of its errors, and the wire formats its
+    clients speak that upstreams speak too (the hub's codecs, which the tests enumerate from here)."""
 
     name: str
     prefix: str
     render_error: Callable[[GatewayError, str], web.Response]
     routes: list[Route] = field(default_factory=list)
+    wires: tuple[WireCodec, ...] = ()

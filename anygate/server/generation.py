@@ -4,13 +4,13 @@ answer back into the client's, whole or as a stream."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from aiohttp import web
 
 from anygate.core.chat import Thinking
-from anygate.core.codec import StreamBroken, WireCodec
+from anygate.core.codec import StreamBroken, StreamingClientCodec, WireCodec
 from anygate.core.errors import GatewayError
 from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
@@ -64,7 +64,7 @@ async def translate_reply(
         whole = client.build_response(answer, public_model, call.request_id)
         return web.Response(body=orjson.dumps(whole), content_type="application/json", headers={"x-request-id": call.request_id})
     parser = upstream.stream_parser()
-    writer = client.stream_writer(canonical, public_model, call.request_id)
+    writer = cast(StreamingClientCodec, client).stream_writer(canonical, public_model, call.request_id)  # see Generation
     tally = _Tally()
     status = 200
     try:

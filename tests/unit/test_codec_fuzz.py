@@ -4,7 +4,7 @@ never another exception, which would be a 500."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,10 +12,13 @@ from hypothesis import strategies as st
 from anygate.core.chat import ChatRequest
 from anygate.core.codec import WireCodec
 from anygate.core.errors import GatewayError
-from anygate.protocols.anthropic.codec import ANTHROPIC
-from anygate.protocols.gemini.codec import GEMINI
-from anygate.protocols.openai.codec import OPENAI_CHAT
+from anygate.protocols import families
 from anygate.protocols.openai.responses_shape import ResponsesShape
+from anygate.providers import adapters
+
+CLIENT_WIRES = [wire for family in families() for wire in family.wires]
+# the wire formats provider classes speak, variants included (a provider type's `build` is its class)
+UPSTREAM_WIRES = list({id(w): w for w in (cast(Any, a.build).wire for a in adapters().values() if a.build)}.values())
 
 KEYS = [
     "role",
@@ -90,7 +93,7 @@ bodies = st.dictionaries(st.sampled_from(TOP), json_values, max_size=5)
 
 
 @settings(max_examples=300, deadline=None)
-@given(bodies, st.sampled_from([OPENAI_CHAT, ANTHROPIC, GEMINI]))
+@given(bodies, st.sampled_from(CLIENT_WIRES))
 def test_any_json_is_read_or_refused_cleanly(body: dict[str, Any], codec: WireCodec) -> None:
     _read_or_refused(codec.parse_request, {"model": "m", "messages": [], **body})
 
@@ -108,7 +111,7 @@ def _read_or_refused(parse: Callable[[dict[str, Any]], ChatRequest], body: dict[
     except GatewayError as err:
         assert 400 <= err.status < 500
         return
-    for target in (OPENAI_CHAT, ANTHROPIC, GEMINI):
+    for target in UPSTREAM_WIRES:
         try:
             target.build_request(request, "upstream")
         except GatewayError as err:

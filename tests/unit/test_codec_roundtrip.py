@@ -8,7 +8,7 @@ written in a family's wire format, cut into random pieces and parsed back, gives
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 import orjson
 from hypothesis import given, settings
@@ -18,11 +18,13 @@ from anygate.core.chat import ChatRequest, Image, Message, Part, Text, Thinking,
 from anygate.core.codec import WireCodec
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage
+from anygate.protocols import families
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.openai.codec import OPENAI_CHAT
+from anygate.providers import adapters
 
-CODECS = [OPENAI_CHAT, ANTHROPIC, GEMINI]
+CODECS = [wire for family in families() for wire in family.wires]  # a new one must state its losses in _expected
 words = st.text(alphabet="abcdefghij klmnop", min_size=1, max_size=12).filter(str.strip)
 names = st.sampled_from(["get_weather", "get_time", "lookup"])
 args = st.dictionaries(st.sampled_from(["city", "n", "flag"]), st.one_of(words, st.integers(0, 9), st.booleans()), max_size=3)
@@ -90,6 +92,12 @@ def _expected(req: ChatRequest, codec: WireCodec) -> ChatRequest:
                 if isinstance(part, ToolResult):
                     part.content = [Text(orjson.dumps(orjson.loads(part.content[0].text)).decode())]  # type: ignore[union-attr]
     return out
+
+
+def test_the_registry_has_a_codec_for_every_wire_an_upstream_speaks() -> None:
+    assert {c.name for c in CODECS} == {"openai_chat", "anthropic", "gemini"}
+    upstream_wires = {cast(Any, a.build).wire.name for a in adapters().values() if a.build}  # `build` is the class
+    assert upstream_wires <= {c.name for c in CODECS}
 
 
 @settings(max_examples=60, deadline=None)

@@ -9,7 +9,10 @@ import pytest
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import settings_from_data
+from anygate.core.chat import ChatRequest, ChatResponse, Message, Text
+from anygate.core.codec import ClientCodec
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.usage import Usage
 from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.providers.base import Reply
 from anygate.routing.table import ModelTable
@@ -81,3 +84,31 @@ async def test_a_retry_after_longer_than_allowed_moves_on_or_gives_up() -> None:
     call, plan = _setup({"max_attempts": 3, "max_retry_wait_seconds": 2}, first, second)
     target, _ = await obtain(Generation(call, OPENAI_CHAT, {"model": "m"}, False, lambda t: {"model": t.model}), plan)
     assert target.model == "b" and first.calls == 1, "another target needs no wait"
+
+
+class _WholeOnly:
+    """A client family that never streams: it implements only ClientCodec."""
+
+    name = "whole_only"
+
+    def parse_request(self, body: dict[str, Any]) -> ChatRequest:
+        return ChatRequest(body["model"], [Message("user", [Text(body["ask"])])])
+
+    def build_response(self, resp: ChatResponse, model: str, request_id: str) -> dict[str, Any]:
+        return {"said": "".join(p.text for p in resp.parts if isinstance(p, Text))}
+
+
+async def test_a_family_that_never_streams_implements_only_the_whole_answer() -> None:
+    codec: ClientCodec = _WholeOnly()
+    upstream = _Flaky("a", 0, DOWN)
+    call, plan = _setup({}, upstream)
+    with pytest.raises(GatewayError) as refused:
+        Generation(call, codec, {"model": "m", "ask": "hi"}, True, None)
+    assert (refused.value.status, refused.value.param) == (400, "stream")
+    generation = Generation(call, codec, {"model": "m", "ask": "hi"}, False, None)
+    body, _ = await generation.upstream_request(plan[0])
+    assert body["messages"] == [{"role": "user", "content": "hi"}] and body["model"] == "a"
+    target, reply = await obtain(generation, plan)
+    assert target is plan[0] and reply.body == b"{}" and upstream.calls == 1
+    answer = ChatResponse("r1", "a", [Text("hello")], "stop", Usage(1, 1))
+    assert codec.build_response(answer, "m", "req_1") == {"said": "hello"}

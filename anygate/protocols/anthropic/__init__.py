@@ -1,5 +1,6 @@
 """The Anthropic client family: Messages, token counting and the models list under /anthropic/v1."""
 
+from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.anthropic.errors import error_response
 from anygate.protocols.anthropic.messages import count_tokens, messages
 from anygate.protocols.anthropic.models import list_models, retrieve_model
@@ -9,6 +10,7 @@ FAMILY = Family(
     name="anthropic",
     prefix="/anthropic/",
     render_error=error_response,
+    wires=(ANTHROPIC,),
     routes=[
         Route(
             "GET",

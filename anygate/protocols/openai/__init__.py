@@ -3,6 +3,7 @@ the extended routes (embeddings, images, videos, audio, moderations, files, batc
 
 from anygate.protocols.openai import assistants, audio, files
 from anygate.protocols.openai.chat import chat_completions
+from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.errors import error_response
 from anygate.protocols.openai.extended import embeddings, image_generations
 from anygate.protocols.openai.models import list_models, retrieve_model
@@ -42,6 +43,7 @@ FAMILY = Family(
     name="openai",
     prefix="/openai/",
     render_error=error_response,
+    wires=(OPENAI_CHAT,),
     routes=[
         Route("GET", "/openai/v1/models", list_models, "OpenAI list models: the models this key may use"),
         Route("GET", "/openai/v1/models/{model:.+}", retrieve_model, "OpenAI retrieve a model"),

@@ -161,7 +161,7 @@ class ResponsesShape:
         }
         return self.final
 
-    # The client side of a wire format (core.codec.ClientCodec), for the hub.
+    # The client side of a wire format (core.codec.StreamingClientCodec), for the hub.
 
     def parse_request(self, body: dict[str, Any]) -> ChatRequest:
         """The canonical form of the request (its `input` already expanded); its tools are kept for the answer."""
@@ -175,10 +175,6 @@ class ResponsesShape:
     def stream_writer(self, _req: ChatRequest, _model: str, _request_id: str) -> ResponsesStreamWriter:
         """The writer of this response's event stream."""
         return ResponsesStreamWriter(self)
-
-    def stream_error(self, err: GatewayError, _request_id: str) -> bytes:
-        """A `response.failed` event on its own (the stream had not begun)."""
-        return ResponsesStreamWriter(self).error(err)
 
 
 class ResponsesStreamWriter:
