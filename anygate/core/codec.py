@@ -89,20 +89,26 @@ class StreamingClientCodec(ClientCodec, Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class WireCodec:
-    """The six conversions of one wire format."""
+class UpstreamWire:
+    """The upstream side of a wire format: what the hub needs to call a provider that speaks it."""
 
     name: str
-    parse_request: Callable[[dict[str, Any]], ChatRequest]
     build_request: Callable[[ChatRequest, str], dict[str, Any]]
     parse_response: Callable[[dict[str, Any]], ChatResponse]
-    build_response: Callable[[ChatResponse, str, str], dict[str, Any]]
     stream_parser: Callable[[], StreamParser]
-    stream_writer: Callable[[ChatRequest, str, str], StreamWriter]  # (client's request, public model, request id)
-    stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)
     response_usage: Callable[[dict[str, Any]], Usage | None]  # the usage in a whole response body, if any
     inline_images: bool = False  # the format takes images only as bytes, so URLs must be fetched first
     # the capabilities of the request's server tools (core/server_tools.py) that the upstream runs itself
     runs: Callable[[ChatRequest], list[str]] | None = None
     # headers a translated request needs (such as the beta flags of Anthropic's server tools)
     request_headers: Callable[[ChatRequest], dict[str, str]] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WireCodec(UpstreamWire):
+    """A wire format that clients speak too: the upstream side and the client side (the six conversions)."""
+
+    parse_request: Callable[[dict[str, Any]], ChatRequest]
+    build_response: Callable[[ChatResponse, str, str], dict[str, Any]]
+    stream_writer: Callable[[ChatRequest, str, str], StreamWriter]  # (client's request, public model, request id)
+    stream_error: Callable[[GatewayError, str], bytes]  # the in-stream error event (error, request id)

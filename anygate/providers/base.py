@@ -9,7 +9,7 @@ from typing import Any, Protocol, runtime_checkable
 import aiohttp
 
 from anygate.config import ProviderConfig
-from anygate.core.codec import WireCodec
+from anygate.core.codec import UpstreamWire
 from anygate.tasks.contract import TaskProvider
 
 
@@ -18,7 +18,11 @@ class Provider(Protocol):
 
     name: str
     config: ProviderConfig
-    wire: WireCodec
+
+    @property
+    def wire(self) -> UpstreamWire:
+        """The format it takes generation requests in."""
+        ...
 
     def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
         """Send one generation request (with headers forwarded from the client on the same-family path);
@@ -49,7 +53,10 @@ class CountsTokens(Protocol):
     """A provider that counts a request's input tokens itself, with the count route of its own wire
     (`wire`): a client of the same family gets the upstream's count rather than an estimate."""
 
-    wire: WireCodec
+    @property
+    def wire(self) -> UpstreamWire:
+        """The format of its count route."""
+        ...
 
     async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
         """Count the tokens of a count request in the provider's wire format, for `upstream_model`."""

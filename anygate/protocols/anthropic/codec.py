@@ -21,15 +21,15 @@ def _usage(body: dict[str, Any]) -> Usage | None:
 
 
 ANTHROPIC = WireCodec(
-    "anthropic",
-    parse_request,
-    build_request,
-    parse_response,
-    build_response,
-    MessagesStreamParser,
-    _writer,
-    stream_error_event,
-    _usage,
+    name="anthropic",
+    build_request=build_request,
+    parse_response=parse_response,
+    stream_parser=MessagesStreamParser,
+    response_usage=_usage,
     runs=runs,
     request_headers=request_headers,
+    parse_request=parse_request,
+    build_response=build_response,
+    stream_writer=_writer,
+    stream_error=stream_error_event,
 )

@@ -21,15 +21,15 @@ def _usage(body: dict[str, Any]) -> Usage | None:
 
 
 GEMINI = WireCodec(
-    "gemini",
-    parse_request,
-    build_request,
-    parse_response,
-    build_response,
-    GeminiStreamParser,
-    _writer,
-    stream_error_event,
-    _usage,
+    name="gemini",
+    build_request=build_request,
+    parse_response=parse_response,
+    stream_parser=GeminiStreamParser,
+    response_usage=_usage,
     inline_images=True,
     runs=runs,
+    parse_request=parse_request,
+    build_response=build_response,
+    stream_writer=_writer,
+    stream_error=stream_error_event,
 )

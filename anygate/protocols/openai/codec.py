@@ -28,7 +28,15 @@ def _usage(body: dict[str, Any]) -> Usage | None:
 
 
 OPENAI_CHAT = WireCodec(
-    "openai_chat", parse_request, build_request, parse_response, build_response, ChatStreamParser, _writer, _stream_error, _usage
+    name="openai_chat",
+    build_request=build_request,
+    parse_response=parse_response,
+    stream_parser=ChatStreamParser,
+    response_usage=_usage,
+    parse_request=parse_request,
+    build_response=build_response,
+    stream_writer=_writer,
+    stream_error=_stream_error,
 )
 
 # The same format for upstreams that want an assistant turn with tool calls to bring its thinking back

@@ -13,7 +13,7 @@ import aiohttp
 import orjson
 
 from anygate.config import ProviderConfig
-from anygate.core.codec import WireCodec
+from anygate.core.codec import UpstreamWire
 from anygate.protocols.openai.codec import OPENAI_CHAT, OPENAI_CHAT_REPLAYING_REASONING
 from anygate.providers.base import PASS_THROUGH_ROUTES, Passage, ProviderAdapter, Reply
 from anygate.providers.http import HttpUpstream
@@ -24,7 +24,7 @@ from anygate.providers.openai.profile import OPENAI, Capability, Profile, adapt
 class OpenAICompatible:
     """One configured OpenAI-compatible upstream: chat completions."""
 
-    wire: WireCodec = OPENAI_CHAT
+    wire: UpstreamWire = OPENAI_CHAT
     profile: Profile = OPENAI
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
