@@ -32,24 +32,34 @@ class HttpUpstream:
         )
         self._idle = config.idle_timeout_seconds
 
-    def post(self, url: str, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Awaitable[Reply]:
-        """POST `body`; raises GatewayError when the upstream fails before answering."""
-        return self._call("POST", url, orjson.dumps(body), stream, headers)
+    def post(
+        self,
+        url: str,
+        body: dict[str, Any],
+        stream: bool,
+        headers: dict[str, str] | None = None,
+        stream_type: str = "text/event-stream",
+    ) -> Awaitable[Reply]:
+        """POST `body`; a stream is relayed when it comes as `stream_type`. Raises GatewayError when the
+        upstream fails before answering."""
+        return self._call("POST", url, orjson.dumps(body), stream, headers, stream_type)
 
     async def call_json(
         self, method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
         """One call answered with a JSON object (a task submit or query); GatewayError otherwise."""
-        reply = await self._call(method, url, orjson.dumps(body) if body is not None else None, False, headers)
+        reply = await self._call(method, url, orjson.dumps(body) if body is not None else None, False, headers, "")
         return json_object(reply.body or b"", self.name)
 
-    async def _call(self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None) -> Reply:
+    async def _call(
+        self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None, stream_type: str
+    ) -> Reply:
         resp = await self._open(method, url, data, headers)
-        if stream and resp.content_type == "text/event-stream":
+        if stream and resp.content_type == stream_type:
             return await self._stream(resp)
         raw = await self._whole(resp)
         if resp.content_type != "application/json" or stream:
-            wanted = "an event stream" if stream else "JSON"
+            wanted = stream_type if stream else "JSON"
             raise GatewayError(
                 ErrorKind.UPSTREAM,
                 f"upstream '{self.name}' answered with {resp.content_type or 'no content type'}, not {wanted}",

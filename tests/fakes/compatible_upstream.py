@@ -17,6 +17,8 @@ or a final text once the tool's result is in; a model id ending in `-400` fails 
   /{profile}/openai/deployments/{deployment}/chat/completions?api-version= (404 without a version;
   the deployment is the model) or at /{profile}/openai/v1/chat/completions; its answers carry content
   filter results, and its streams begin with a chunk of no choices.
+- ollama's own chat API at /{profile}/api/chat (see `ollama_chat`): tool calls with object arguments
+  and no ids, results that name their tool, `think` for thinking, `options`, and streams of JSON lines.
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ class FakeCompatible:
         self.app.router.add_post("/{profile}/chat/completions", self.chat)
         self.app.router.add_post("/{profile}/openai/v1/chat/completions", self.chat)
         self.app.router.add_post("/{profile}/openai/deployments/{deployment}/chat/completions", self.chat)
+        self.app.router.add_post("/{profile}/api/chat", self.ollama_chat)
         self.requests: dict[str, list[dict[str, Any]]] = {}  # profile -> the bodies it got, oldest first
 
     async def chat(self, request: web.Request) -> web.StreamResponse:
@@ -260,3 +263,62 @@ class FakeCompatible:
         await chunk({}, finish, _usage() if wants_usage else None)
         await response.write(b"data: [DONE]\n\n")
         return response
+
+    async def ollama_chat(self, request: web.Request) -> web.StreamResponse:
+        """Ollama's POST /api/chat: a 400 (`{"error": ...}`) for what the real one refuses (arguments
+        that are not objects, images that are not base64, `think` to a model that cannot); streamed as
+        JSON lines unless `stream` is false."""
+        profile = request.match_info["profile"]
+        body = orjson.loads(await request.read())
+        self.requests.setdefault(profile, []).append(body)
+        problem = _ollama_problem(body)
+        if problem is not None:
+            return web.json_response({"error": problem}, status=400)
+        message = _answer(profile, {**body, "messages": body["messages"]})
+        message.pop("reasoning_content", None)
+        if body.get("think"):
+            message["thinking"] = THINKING
+        message["content"] = message["content"] or ""
+        for call in message.get("tool_calls") or []:
+            del call["id"], call["type"]
+            call["function"]["arguments"] = orjson.loads(call["function"]["arguments"])
+        done = {
+            "done": True,
+            "done_reason": "stop",
+            "total_duration": 1_000_000,
+            "prompt_eval_count": 21,
+            "eval_count": 9,
+        }
+        base = {"model": body["model"], "created_at": "2026-11-30T12:00:00.000000Z"}
+        if body.get("stream") is False:
+            return web.json_response({**base, "message": message, **done})
+        response = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        await response.prepare(request)
+        pieces: list[dict[str, Any]] = []
+        if message.get("thinking"):
+            pieces += [{"thinking": THINKING[:20]}, {"thinking": THINKING[20:]}]
+        if message["content"]:
+            pieces += [{"content": message["content"][:8]}, {"content": message["content"][8:]}]
+        if message.get("tool_calls"):
+            pieces.append({"tool_calls": message["tool_calls"]})
+        lines = [{**base, "message": {"role": "assistant", "content": "", **p}, "done": False} for p in pieces]
+        lines.append({**base, "message": {"role": "assistant", "content": ""}, **done})
+        blob = b"".join(orjson.dumps(line) + b"\n" for line in lines)
+        for cut in range(0, len(blob), 97):  # lines cut anywhere, as TCP may
+            await response.write(blob[cut : cut + 97])
+        return response
+
+
+def _ollama_problem(body: dict[str, Any]) -> str | None:
+    if str(body.get("model", "")).endswith("-400"):
+        return f"model '{body['model']}': 'temperature' is out of range"
+    for message in body["messages"]:
+        for call in message.get("tool_calls") or []:
+            if not isinstance(call["function"]["arguments"], dict):
+                return "json: cannot unmarshal string into Go struct field ToolCallFunction.messages.tool_calls.function.arguments of type api.ToolCallFunctionArguments"
+        if message.get("role") == "tool" and not message.get("tool_name"):
+            return "a tool message must name its tool (tool_name)"
+        for image in message.get("images") or []:
+            if not isinstance(image, str) or image.startswith(("http", "data:")):
+                return "illegal base64 data at input byte 4"
+    return None

@@ -30,13 +30,25 @@ PROFILES = [
     "qwen",
     "vllm",
     "ollama",
+    "ollamanative",
     "azure",
     "azurev1",
 ]
-TYPES = {"azurev1": "azure"}  # a provider name that is not its type: Azure's v1 API (no api_version)
-EXTRA = {"azure": {"api_version": "2024-10-21"}}
+# provider names that are not their type: Azure's v1 API (no api_version), Ollama's own /api/chat
+TYPES = {"azurev1": "azure", "ollamanative": "ollama"}
+EXTRA: dict[str, dict[str, Any]] = {
+    "azure": {"api_version": "2024-10-21"},
+    "ollamanative": {"native_chat": True, "num_ctx": 8192},
+}
 MAX_COMPLETION_TOKENS = {"groq", "vllm", "azure", "azurev1"}  # the profiles that take OpenAI's field for the output cap
-THINKS = {"deepseek", "qwen", "openrouter", "xai", "vllm"}  # they think when asked for an effort (deepseek always)
+THINKS = {
+    "deepseek",
+    "qwen",
+    "openrouter",
+    "xai",
+    "vllm",
+    "ollamanative",
+}  # they think when asked for an effort (deepseek always)
 FAMILIES = ["openai", "responses", "anthropic", "gemini"]
 PARAMS = {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}
 PROMPT = "What is the weather in Paris? Use get_weather."
@@ -61,7 +73,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeCompatible) -> I
         "providers": {
             p: {
                 "type": TYPES.get(p, p),
-                "base_url": f"{url}/{p}",
+                "base_url": f"{url}/{p}" + ("/v1" if p == "ollamanative" else ""),
                 "api_key": f"sk-{p}-key",
                 "first_byte_timeout_seconds": 5,
                 **EXTRA.get(p, {}),
@@ -232,6 +244,11 @@ def test_a_tool_conversation_with_thinking(
     thinks = profile in THINKS and (stream or profile != "qwen")  # Qwen thinks in streams only
     assert turn.thinking == (THINKING if thinks else ""), f"{profile} thinking reaches the {family} client as its own"
     first, second = fake.requests[profile][-2:]
+    if profile == "ollamanative":  # its own API: no tool_choice, thinking asked with `think`, options
+        assert first["think"] in ("high", "low") and first["options"]["num_ctx"] == 8192 and first["stream"] is stream
+        assert [m["tool_name"] for m in second["messages"] if m["role"] == "tool"] == ["get_weather"]
+        assert [c["function"]["arguments"] for m in second["messages"] for c in m.get("tool_calls") or []] == [{"city": "Paris"}]
+        return
     assert first["tool_choice"] == ("any" if profile == "mistral" else "required")
     if profile == "mistral":
         assert "stream_options" not in first and "max_completion_tokens" not in first and "reasoning_effort" not in first
@@ -249,13 +266,15 @@ def test_each_profile_sends_its_own_field_names(gateway: GatewayProcess, key: st
             reasoning_effort="low",
         )
     sent = {p: fake.requests[p][-1] for p in PROFILES}
+    native = sent.pop("ollamanative")
+    assert native["options"] == {"num_predict": 50, "seed": 7, "num_ctx": 8192} and native["think"] == "low"
     assert sent["mistral"]["random_seed"] == 7 and "seed" not in sent["mistral"] and sent["mistral"]["max_tokens"] == 50
     assert sent["deepseek"]["thinking"] == {"type": "enabled"} and "reasoning_effort" not in sent["deepseek"]
     assert sent["openrouter"]["reasoning"] == {"effort": "low"} and "reasoning_effort" not in sent["openrouter"]
     assert sent["qwen"]["enable_thinking"] is False and sent["qwen"]["max_tokens"] == 50, "off on a whole call"
     assert {p: sent[p]["max_completion_tokens"] for p in MAX_COMPLETION_TOKENS} == dict.fromkeys(MAX_COMPLETION_TOKENS, 50)
     assert {p: s.get("max_tokens") for p, s in sent.items() if p not in MAX_COMPLETION_TOKENS} == dict.fromkeys(
-        set(PROFILES) - MAX_COMPLETION_TOKENS, 50
+        set(PROFILES) - MAX_COMPLETION_TOKENS - {"ollamanative"}, 50
     )
     assert sent["azure"]["model"] == "azure-model", "the deployment in the URL is the target's model"
 
@@ -268,7 +287,7 @@ def test_a_deepseek_client_that_keeps_its_thinking_sends_it_back(gateway: Gatewa
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("profile", ["mistral", "deepseek", "vllm"])
+@pytest.mark.parametrize("profile", ["mistral", "deepseek", "vllm", "ollamanative"])
 def test_an_upstream_refusal_reaches_the_client_in_its_shape(
     gateway: GatewayProcess, key: str, profile: str, family: str
 ) -> None:

@@ -15,10 +15,13 @@ from anygate.core.errors import GatewayError
 from anygate.protocols import families
 from anygate.protocols.openai.responses_shape import ResponsesShape
 from anygate.providers import adapters
+from anygate.providers.ollama.chat_wire import OLLAMA_CHAT
 
 CLIENT_WIRES = [wire for family in families() for wire in family.wires]
-# the wire formats provider classes speak, variants included (a provider type's `build` is its class)
-UPSTREAM_WIRES = list({id(w): w for w in (cast(Any, a.build).wire for a in adapters().values() if a.build)}.values())
+# the wire formats provider classes speak, variants included (a provider type's `build` is its class),
+# and the one a setting chooses (Ollama's native chat)
+CLASS_WIRES = (cast(Any, a.build).wire for a in adapters().values() if a.build)
+UPSTREAM_WIRES = list({id(w): w for w in (*CLASS_WIRES, OLLAMA_CHAT)}.values())
 
 KEYS = [
     "role",

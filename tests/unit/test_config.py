@@ -197,7 +197,7 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
         fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
     fields |= {f for t in provider_types() for f in provider_settings(t).model_fields} | set(TargetConfig.model_fields)
     assert fields - named == set()
-    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 9
+    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 10
 
 
 def test_each_type_is_checked_with_its_own_model() -> None:

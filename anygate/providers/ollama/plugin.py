@@ -1,5 +1,6 @@
 """The registration of the `ollama` provider type (the registry imports this module)."""
 
+from anygate.providers.ollama.adapter import OllamaCompatible
 from anygate.providers.openai.adapter import compatible
 from anygate.providers.openai.profile import Profile
 
@@ -10,4 +11,5 @@ ADAPTER = compatible(
         capabilities=frozenset({"embeddings"}),
         drops=frozenset({"store", "metadata", "service_tier"}),
     ),
+    OllamaCompatible,
 )
