@@ -204,3 +204,67 @@ def test_num_ctx_needs_the_native_api() -> None:
         settings_from_data(config(num_ctx=8192), "test")
     settings = settings_from_data(config(num_ctx=8192, native_chat=True), "test")
     assert settings.providers["o"].num_ctx == 8192  # type: ignore[attr-defined]
+
+
+def test_what_the_first_tests_leave_unsaid() -> None:
+    """Turns between turns, joins, defaults and refusals, each with the value it must have."""
+    req = ChatRequest(
+        "m",
+        [
+            Message("user", [Text("a"), Text("b")]),
+            Message("system", [Text("now in French")]),
+            Message("assistant", [Thinking("x"), Thinking("y"), ToolCall("c1", "f", {})]),
+            Message("user", [ToolResult("unknown", [Text("r")])]),
+        ],
+        tools=[Tool("f")],
+        top_p=0.5,
+        reasoning=Reasoning(effort="unheard-of"),
+    )
+    body = build_request(req, "m")
+    assert [m["role"] for m in body["messages"]] == ["user", "system", "assistant", "tool"]
+    assert body["messages"][0]["content"] == "ab" and body["messages"][1]["content"] == "now in French"
+    assert body["messages"][2]["thinking"] == "xy" and body["messages"][3]["tool_name"] == ""
+    assert body["tools"][0]["function"] == {"name": "f", "parameters": {"type": "object", "properties": {}}}
+    assert body["options"] == {"top_p": 0.5} and body["think"] == "medium"
+    plain = OLLAMA_CHAT.parse_response({"model": "m", "message": {"content": "hi"}, "done_reason": "load"})
+    assert plain.finish == "stop" and plain.model == "m" and plain.parts == [Text("hi")]
+    with pytest.raises(GatewayError) as no_function:
+        OLLAMA_CHAT.parse_response({"message": {"tool_calls": [{"name": "f"}]}})
+    assert no_function.value.code == "upstream_bad_response" and "without a function" in no_function.value.message
+    with pytest.raises(GatewayError, match="without a function"):
+        OLLAMA_CHAT.parse_response({"message": {"tool_calls": ["f"]}})
+    with pytest.raises(GatewayError) as no_message:
+        OLLAMA_CHAT.parse_response({})
+    assert no_message.value.code == "upstream_bad_response"
+    unnamed = OLLAMA_CHAT.parse_response({"message": {"tool_calls": [{"function": {"arguments": {}}}]}})
+    assert isinstance(unnamed.parts[0], ToolCall) and unnamed.parts[0].name == ""
+
+
+def test_a_stream_numbers_calls_across_lines_and_ends_as_it_should() -> None:
+    calls: list[dict[str, object]] = [{"function": {"name": n, "arguments": {}}} for n in ("a", "b")]
+    stream = _lines(
+        {"message": {"tool_calls": calls}, "done": False},
+        {"message": {"tool_calls": [{"function": {"name": "c", "arguments": {}}}]}, "done": False},
+        {"message": {}, "done": True, "done_reason": "stop"},
+    )
+    parser = OLLAMA_CHAT.stream_parser()
+    events = parser.feed(stream) + parser.close()
+    starts = [e for e in events if isinstance(e, ToolCallStart)]
+    assert [(s.index, s.name, s.id.split("_")[1]) for s in starts] == [(0, "a", "0"), (1, "b", "1"), (2, "c", "2")]
+    assert [e.index for e in events if isinstance(e, ToolCallDelta)] == [0, 1, 2]
+    assert events[-1] == StreamEnd("tool_calls", Usage())
+    one = OLLAMA_CHAT.stream_parser()
+    one_call = _lines({"message": {"tool_calls": calls[:1]}, "done": False}, {"message": {}, "done": True})
+    assert (one.feed(one_call) + one.close())[-1] == StreamEnd("tool_calls", Usage())
+    text = OLLAMA_CHAT.stream_parser()
+    assert text.feed(_lines({"message": {"content": "hi"}, "done": True, "done_reason": "stop"}))[-1] == StreamEnd(
+        "stop", Usage()
+    )
+    for line, code in (
+        (b"[1]\n", "upstream_bad_response"),
+        (b"{]\n", "upstream_bad_response"),
+        (b'{"error":"x"}\n', "upstream_error"),
+    ):
+        with pytest.raises(GatewayError) as failed:
+            OLLAMA_CHAT.stream_parser().feed(line)
+        assert failed.value.code == code
