@@ -287,7 +287,7 @@ def test_a_deepseek_client_that_keeps_its_thinking_sends_it_back(gateway: Gatewa
 
 
 @pytest.mark.parametrize("family", FAMILIES)
-@pytest.mark.parametrize("profile", ["mistral", "deepseek", "vllm", "ollamanative"])
+@pytest.mark.parametrize("profile", PROFILES)
 def test_an_upstream_refusal_reaches_the_client_in_its_shape(
     gateway: GatewayProcess, key: str, profile: str, family: str
 ) -> None:
