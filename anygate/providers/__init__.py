@@ -22,3 +22,13 @@ def adapters() -> dict[str, ProviderAdapter]:
         if isinstance(adapter, ProviderAdapter):
             found[adapter.type] = adapter
     return found
+
+
+@cache
+def declared_kinds(attribute: str) -> tuple[str, ...]:
+    """The task kinds the task provider types declare under `attribute` (`image_kinds`, `video_kinds`:
+    the kinds that answer OpenAI's images or videos API), in registry order."""
+    kinds: list[str] = []
+    for adapter in adapters().values():
+        kinds += sorted(getattr(adapter.build_tasks, attribute, frozenset()))
+    return tuple(kinds)

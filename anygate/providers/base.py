@@ -73,6 +73,41 @@ class AnswersResponses(Protocol):
         ...
 
 
+@runtime_checkable
+class DrawsImagesByTask(Protocol):
+    """A task provider that answers OpenAI's images API with an image task of one of its `image_kinds`:
+    submitted, waited for, and its images' URLs returned."""
+
+    image_kinds: frozenset[str]
+
+    async def draw_images(self, body: dict[str, Any], upstream_model: str) -> list[str]:
+        """The URLs of the images an OpenAI images/generations body asks for."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class VideoAsk:
+    """An OpenAI videos request, read and checked: what every video provider takes from it."""
+
+    body: dict[str, Any]  # as the client sent it, for the fields a provider takes as they are
+    prompt: str
+    seconds: int
+    size: str
+    first_frame: str | None
+    last_frame: str | None
+
+
+@runtime_checkable
+class MakesVideos(Protocol):
+    """A task provider that answers OpenAI's videos API with a video task of one of its `video_kinds`."""
+
+    video_kinds: frozenset[str]
+
+    def video_task(self, ask: VideoAsk, upstream_model: str, kinds: frozenset[str]) -> tuple[str, dict[str, Any]]:
+        """The task kind for `ask` on a target that runs `kinds`, and the upstream body of that task."""
+        ...
+
+
 @dataclass(frozen=True, slots=True)
 class Upload:
     """A multipart form on its way upstream: its fields (in order), then one file whose bytes arrive as
@@ -140,8 +175,9 @@ class Reply:
 class ProviderAdapter:
     """The registration of one provider type: its name, how to build a configured provider, for
     generation calls (`build`) or for tasks (`build_tasks`), and what it serves, as data: `chat`,
-    `embeddings`, `images`, `responses`, `count_tokens`, the PASS_THROUGH_ROUTES it has, and `task:<kind>`
-    for each task kind (a unit test holds this to what the built classes offer)."""
+    `embeddings`, `images`, `responses`, `count_tokens`, the PASS_THROUGH_ROUTES it has, `task:<kind>`
+    for each task kind, and `images` / `videos` for a task provider that answers OpenAI's images or
+    videos API (a unit test holds this to what the built classes offer)."""
 
     type: str
     build: Callable[[str, ProviderConfig, aiohttp.ClientSession], Provider] | None = None

@@ -39,6 +39,7 @@ def gateway(
         "models": {
             "kling-3.0": [{"provider": "kling", "model": "kling-ok", "task_price": 0.4}],
             "kling-v3-omni": [{"provider": "kling", "model": "kling-v3-omni", "task_price": 0.6}],
+            "kling-text": [{"provider": "kling", "model": "kling-ok", "task_price": 0.4, "tasks": ["text2video"]}],
             "wan-video": [{"provider": "dashscope", "model": "wan-ok", "task_price": 0.5}],
             "qwen-image": [{"provider": "dashscope", "model": "qwen-image-plus", "task_price": 0.04}],
         },
@@ -106,6 +107,11 @@ def test_first_and_last_frames_reach_kling(client: OpenAI, fake_kling: FakeKling
     assert sent["body"]["model_name"] == "kling-v3-omni" and sent["body"]["sound"] == "off"
     with pytest.raises(BadRequestError):
         client.videos.create(model="kling-3.0", prompt="x", extra_body={"frame_images": [{"role": "first_frame"}]})  # type: ignore[arg-type]
+    sent_before = len(fake_kling.requests)
+    with pytest.raises(BadRequestError) as text_only:
+        client.videos.create(model="kling-text", prompt="x", extra_body={"frame_images": frames[:1]})  # type: ignore[arg-type]
+    assert "The model 'kling-text' does not run 'image2video' tasks" in str(text_only.value)
+    assert len(fake_kling.requests) == sent_before, "nothing was submitted"
 
 
 def test_a_dashscope_video(client: OpenAI, fake_dashscope: FakeDashScope) -> None:

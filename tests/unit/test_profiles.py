@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from anygate.providers import adapters
+from anygate.providers import adapters, declared_kinds
 from anygate.providers.openai.profile import OPENAI, Profile, adapt, short_id
 
 MISTRAL = Profile(
@@ -196,6 +196,9 @@ def _offered(adapter: Any) -> set[str]:
             offered |= set(build.passes)
     if tasks is not None:
         offered |= {f"task:{kind}" for kind in tasks.kinds}
+        offered |= {
+            capability for method, capability in (("draw_images", "images"), ("video_task", "videos")) if hasattr(tasks, method)
+        }
     return offered
 
 
@@ -203,4 +206,6 @@ def test_each_type_declares_as_data_exactly_what_its_classes_serve() -> None:
     for name, adapter in adapters().items():
         assert adapter.capabilities == _offered(adapter), name
     assert adapters()["mistral"].capabilities == {"chat", "embeddings"}
-    assert {"task:video-synthesis"} <= adapters()["dashscope"].capabilities
+    assert {"task:video-synthesis", "images", "videos"} <= adapters()["dashscope"].capabilities
+    assert declared_kinds("image_kinds") == ("image-generation", "generations")
+    assert declared_kinds("video_kinds") == ("video-synthesis", "image2video", "omni-video", "text2video")

@@ -15,9 +15,8 @@ from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import read_bounded
 from anygate.core.usage import Usage, estimate_tokens
 from anygate.metering.record import record_failure, record_usage
-from anygate.providers.base import DrawsImages, Embeds, Reply
-from anygate.providers.dashscope.adapter import IMAGE, DashScopeProvider
-from anygate.providers.kling.adapter import KLING_IMAGES, KLING_WAIT_SECONDS, KlingProvider, kling_image_body
+from anygate.providers import declared_kinds
+from anygate.providers.base import DrawsImages, DrawsImagesByTask, Embeds, Reply
 from anygate.providers.openai_shapes import images_response, images_response_urls
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
@@ -91,30 +90,21 @@ async def image_generations(request: web.Request, call: Call) -> web.Response:
         return await target.provider.generate_images(body, target.model)
 
     body = await read_json_object(request)
-    if call.gateway.tasks.models.runs(_model(body), IMAGE):
-        return await _draw_on_dashscope(call, body)
-    if call.gateway.tasks.models.runs(_model(body), KLING_IMAGES):
-        return await _draw_on_kling(call, body)
+    if any(call.gateway.tasks.models.runs(_model(body), kind) for kind in declared_kinds("image_kinds")):
+        return await _draw_by_task(call, body)
     return await _serve(body, call, "openai-images", "image generation", lambda t: isinstance(t.provider, DrawsImages), send)
 
 
-async def _draw_on_dashscope(call: Call, body: dict[str, Any]) -> web.Response:
-    """Images from a DashScope image model, translated both ways."""
-    target = call.gateway.tasks.models.resolve(_model(body), call.key, IMAGE)
+async def _draw_by_task(call: Call, body: dict[str, Any]) -> web.Response:
+    """Images from a task model whose provider draws them (DashScope's image generation, Kling's image
+    task waited for within the request)."""
+    target = call.gateway.tasks.models.resolve(_model(body), call.key, *declared_kinds("image_kinds"))
     provider = target.provider
-    assert isinstance(provider, DashScopeProvider)
-    return await _drawn(call, body, target, lambda: provider.draw(body, target.model))
-
-
-async def _draw_on_kling(call: Call, body: dict[str, Any]) -> web.Response:
-    """Images from a Kling image model: its task is submitted and waited for within the request (at
-    most KLING_WAIT_SECONDS)."""
-    target = call.gateway.tasks.models.resolve(_model(body), call.key, KLING_IMAGES)
-    provider = target.provider
-    assert isinstance(provider, KlingProvider)
-    if not isinstance(body.get("prompt"), str) or not body["prompt"]:
-        raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
-    return await _drawn(call, body, target, lambda: provider.draw(kling_image_body(body, target.model), KLING_WAIT_SECONDS))
+    if not isinstance(provider, DrawsImagesByTask):
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"The model '{target.public_model}' does not support image generation", param="model"
+        )
+    return await _drawn(call, body, target, lambda: provider.draw_images(body, target.model))
 
 
 async def _drawn(call: Call, body: dict[str, Any], target: TaskTarget, draw: Callable[[], Awaitable[list[str]]]) -> web.Response:

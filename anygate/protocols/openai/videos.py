@@ -16,15 +16,14 @@ import aiohttp
 from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
-from anygate.core.data_url import split_data_url
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.providers.dashscope.adapter import VIDEO, DashScopeProvider
+from anygate.providers import declared_kinds
+from anygate.providers.base import MakesVideos, VideoAsk
 from anygate.server.call import Call
 from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, read_json_object
 from anygate.server.streaming import ClientGone, start, write
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
 from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
-from anygate.tasks.targets import TaskTarget
 
 FAMILY = "openai-video"
 _STATUS = {
@@ -33,7 +32,6 @@ _STATUS = {
     TaskState.SUCCEEDED: "completed",
     TaskState.FAILED: "failed",
 }
-_RATIOS = {"1280x720": "16:9", "1920x1080": "16:9", "720x1280": "9:16", "1080x1920": "9:16", "1024x1024": "1:1"}
 MAX_SECONDS = 120  # longer than any video model makes in one task
 _FETCH_TIMEOUT = aiohttp.ClientTimeout(total=None, connect=10, sock_read=60)
 
@@ -77,52 +75,6 @@ def _frames(body: dict[str, Any]) -> tuple[str | None, str | None]:
         else:
             first = first or url
     return first or _image(body), last
-
-
-def _kling_image(image: str) -> str:
-    inline = split_data_url(image)
-    return inline[1] if inline else image  # Kling takes a URL or bare base64
-
-
-def _kling_kind(body: dict[str, Any], target: TaskTarget) -> str:
-    """Kling's route for the request: omni-video for an Omni model, else image2video when it brings a
-    frame, else text2video."""
-    if "omni-video" in target.kinds and ("omni" in target.model.lower() or not target.kinds & {"text2video", "image2video"}):
-        return "omni-video"
-    return "image2video" if any(_frames(body)) else "text2video"
-
-
-def _kling_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
-    size = str(body.get("size", "1280x720"))
-    out: dict[str, Any] = {
-        "model_name": target.model,
-        "prompt": body.get("prompt", ""),
-        "duration": str(_seconds(body)),
-        "aspect_ratio": body.get("aspect_ratio") or _RATIOS.get(size, "16:9"),
-    }
-    for name in ("mode", "negative_prompt", "sound", "generate_audio", "cfg_scale"):
-        if name in body:
-            out[name] = body[name]
-    first, last = _frames(body)
-    if _kling_kind(body, target) == "omni-video":
-        frames = [(first, "first_frame"), (last, "end_frame")]
-        listed = [{"image_url": _kling_image(url), "type": role} for url, role in frames if url]
-        if listed:
-            out["image_list"] = listed
-        return out
-    if first:
-        out["image"] = _kling_image(first)
-    if last:
-        out["image_tail"] = _kling_image(last)
-    return out
-
-
-def _dashscope_body(body: dict[str, Any], target: TaskTarget) -> dict[str, Any]:
-    inputs: dict[str, Any] = {"prompt": body.get("prompt", "")}
-    if image := _image(body):
-        inputs["img_url"] = image
-    size = str(body.get("size", "1280x720")).replace("x", "*")
-    return {"model": target.model, "input": inputs, "parameters": {"size": size, "duration": _seconds(body)}}
 
 
 async def _read_body(request: web.Request) -> dict[str, Any]:
@@ -180,12 +132,18 @@ async def create_video(request: web.Request, call: Call) -> web.Response:
     if not isinstance(body.get("prompt"), str) or not body["prompt"]:
         raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
     first, last = _frames(body)
-    target = resolve(call, body.get("model"), "image2video" if first or last else "text2video", "omni-video", VIDEO)
-    dashscope = isinstance(target.provider, DashScopeProvider)
-    kind = VIDEO if dashscope else _kling_kind(body, target)
-    build = _dashscope_body if dashscope else _kling_body
+    ask = VideoAsk(body, body["prompt"], _seconds(body), str(body.get("size", "1280x720")), first, last)
+    target = resolve(call, body.get("model"), *declared_kinds("video_kinds"))
+    provider = target.provider
+    if not isinstance(provider, MakesVideos):
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The model '{target.public_model}' does not make videos", param="model")
+    kind, upstream = provider.video_task(ask, target.model, target.kinds)
+    if kind not in target.kinds:
+        raise GatewayError(
+            ErrorKind.INVALID_REQUEST, f"The model '{target.public_model}' does not run '{kind}' tasks", param="model"
+        )
     task = await submit_task(
-        call, FAMILY, kind, target, body, lambda t: build(body, t), body.get("callback_url"), idempotency_key(request)
+        call, FAMILY, kind, target.priced_for(kind), body, lambda _: upstream, body.get("callback_url"), idempotency_key(request)
     )
     return web.json_response(video_object(task), headers={"x-request-id": call.request_id})
 

@@ -14,6 +14,7 @@ import aiohttp
 
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.base import VideoAsk
 from anygate.providers.http import HttpUpstream
 from anygate.tasks.contract import Polled, Submitted, TaskState, TaskStatus
 
@@ -49,6 +50,8 @@ class DashScopeProvider:
     """One configured DashScope upstream: Bearer key on every call."""
 
     kinds = frozenset({VIDEO, IMAGE})
+    image_kinds = frozenset({IMAGE})  # how it answers OpenAI's images API
+    video_kinds = frozenset({VIDEO})  # and its videos API
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
@@ -61,7 +64,7 @@ class DashScopeProvider:
         """Synchronous image generation: the upstream's answer as it came."""
         return await self._upstream.call_json("POST", self._base + _PATHS[IMAGE], body)
 
-    async def draw(self, body: dict[str, Any], upstream_model: str) -> list[str]:
+    async def draw_images(self, body: dict[str, Any], upstream_model: str) -> list[str]:
         """An OpenAI images/generations body through image generation: the URLs of the images."""
         prompt = body.get("prompt")
         if not isinstance(prompt, str) or not prompt:
@@ -89,6 +92,14 @@ class DashScopeProvider:
                 ErrorKind.UPSTREAM, f"upstream '{self.name}' answered without images", code="upstream_bad_response"
             )
         return urls
+
+    def video_task(self, ask: VideoAsk, upstream_model: str, kinds: frozenset[str]) -> tuple[str, dict[str, Any]]:
+        """An OpenAI videos request as a video synthesis task (a first frame makes it image-to-video)."""
+        inputs: dict[str, Any] = {"prompt": ask.prompt}
+        if ask.first_frame:
+            inputs["img_url"] = ask.first_frame
+        parameters = {"size": ask.size.replace("x", "*"), "duration": ask.seconds}
+        return VIDEO, {"model": upstream_model, "input": inputs, "parameters": parameters}
 
     async def submit(self, kind: str, body: dict[str, Any], reference: str) -> Submitted:
         """Start a video synthesis task."""

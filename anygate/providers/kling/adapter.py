@@ -22,7 +22,9 @@ import orjson
 
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.providers.base import VideoAsk
 from anygate.providers.http import HttpUpstream
+from anygate.providers.kling.openai_media import image_body, video_body, video_kind
 from anygate.providers.kling.settings import KlingSettings
 from anygate.tasks.contract import Polled, Submitted, TaskState, TaskStatus
 
@@ -32,15 +34,6 @@ IMAGE_KINDS = ("generations", "omni-image")
 TOKEN_SECONDS = 1800
 KLING_IMAGES = "generations"
 KLING_WAIT_SECONDS = 180.0  # how long an OpenAI images call waits for its Kling task
-_RATIOS = {
-    "1024x1024": "1:1",
-    "1536x1024": "3:2",
-    "1024x1536": "2:3",
-    "1792x1024": "16:9",
-    "1024x1792": "9:16",
-    "1280x720": "16:9",
-    "720x1280": "9:16",
-}
 _STATES = {
     "submitted": TaskState.PENDING,
     "processing": TaskState.RUNNING,
@@ -83,21 +76,12 @@ def external_id(body: dict[str, Any], reference: str) -> str:
     return own if isinstance(own, str) and own else reference
 
 
-def kling_image_body(body: dict[str, Any], model: str) -> dict[str, Any]:
-    """An OpenAI images request as Kling's image generation takes it."""
-    out: dict[str, Any] = {"model_name": model, "prompt": body["prompt"], "n": body.get("n", 1)}
-    size = body.get("size")
-    out["aspect_ratio"] = body.get("aspect_ratio") or _RATIOS.get(str(size), "1:1")
-    for name in ("negative_prompt", "resolution", "image", "image_reference", "image_fidelity"):
-        if name in body:
-            out[name] = body[name]
-    return out
-
-
 class KlingProvider:
     """One configured Kling upstream."""
 
     kinds = frozenset(VIDEO_KINDS + IMAGE_KINDS)
+    image_kinds = frozenset({KLING_IMAGES})  # how it answers OpenAI's images API
+    video_kinds = frozenset(VIDEO_KINDS)  # and its videos API
 
     def __init__(self, name: str, config: ProviderConfig, http: aiohttp.ClientSession) -> None:
         self.name = name
@@ -151,7 +135,18 @@ class KlingProvider:
             )
         return Submitted(str(task_id), answer, task_status(data))
 
-    async def draw(self, body: dict[str, Any], wait_seconds: float) -> list[str]:
+    def video_task(self, ask: VideoAsk, upstream_model: str, kinds: frozenset[str]) -> tuple[str, dict[str, Any]]:
+        """An OpenAI videos request as a text-to-video, image-to-video or Omni video task."""
+        kind = video_kind(ask, upstream_model, kinds)
+        return kind, video_body(ask, upstream_model, kind)
+
+    async def draw_images(self, body: dict[str, Any], upstream_model: str) -> list[str]:
+        """The images of an OpenAI images request: its task submitted and waited for (at most KLING_WAIT_SECONDS)."""
+        if not isinstance(body.get("prompt"), str) or not body["prompt"]:
+            raise GatewayError(ErrorKind.INVALID_REQUEST, "'prompt' is required", param="prompt")
+        return await self._draw(image_body(body, upstream_model), KLING_WAIT_SECONDS)
+
+    async def _draw(self, body: dict[str, Any], wait_seconds: float) -> list[str]:
         """Generate images: submit the task and poll it (every half second, then up to every two)
         until it ends; its image URLs. 504 when it is not done within `wait_seconds`."""
         submitted = await self.submit(KLING_IMAGES, body, secrets.token_hex(16))
