@@ -296,7 +296,9 @@ def test_an_operator_sees_every_call_and_manages_keys(browser: Any, dashboard_ga
     def every_outcome_shown() -> dict[str, Any] | None:
         find("#refresh").click()
         seen = page()
-        return seen if {200, 400, 401, 403, 404, 429, broken.status_code} <= {r["status"] for r in seen["requests"]} else None
+        shown = {200, 400, 401, 403, 404, 429, broken.status_code} <= {r["status"] for r in seen["requests"]}
+        spent = {"browser-team", "narrow"} <= {s for s, _ in seen["spend"]["bars"]}  # usage is written in batches
+        return seen if shown and spent else None
 
     seen = _wait(every_outcome_shown)
     by_status = {r["status"]: r for r in seen["requests"]}
