@@ -197,7 +197,7 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
         fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
     fields |= {f for t in provider_types() for f in provider_settings(t).model_fields} | set(TargetConfig.model_fields)
     assert fields - named == set()
-    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 10
+    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 11
 
 
 def test_each_type_is_checked_with_its_own_model() -> None:
@@ -217,3 +217,18 @@ def test_each_type_is_checked_with_its_own_model() -> None:
         "t.yaml: providers.k.colour: unknown key",
         "t.yaml: models.m[0].model: Field required (got {'provider': 'k'})",
     ], "the provider's problem and the rest of the file's, at once"
+
+
+def test_a_vertex_provider_names_its_project_and_signs_in_with_google_credentials() -> None:
+    def problems(**given: object) -> str:
+        data = {"database": "sqlite:///:memory:", "providers": {"v": {"type": "vertex", **given}}, "models": {}}
+        with pytest.raises(ConfigError) as failed:
+            settings_from_data(data, "test")
+        return str(failed.value)
+
+    assert "providers.v.project" in problems()
+    assert "not api_key" in problems(project="p", api_key="AIza-x")
+    assert "providers.v.publisher" in problems(project="p", publisher="meta")
+    data = {"database": "sqlite:///:memory:", "providers": {"v": {"type": "vertex", "project": "p"}}, "models": {}}
+    made = settings_from_data(data, "test").providers["v"]
+    assert (made.location, made.publisher, made.credentials_file) == ("us-central1", "google", None)  # type: ignore[attr-defined]
