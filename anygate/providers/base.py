@@ -31,6 +31,16 @@ class Provider(Protocol):
 
 
 @runtime_checkable
+class SpeaksPerModel(Protocol):
+    """A provider whose models take different wire formats (Claude and Gemini on Vertex, Claude and
+    the Converse API on Bedrock): each target is called in its model's."""
+
+    def wire_for(self, upstream_model: str) -> UpstreamWire:
+        """The format calls for `upstream_model` are made in."""
+        ...
+
+
+@runtime_checkable
 class Embeds(Protocol):
     """A provider that makes embeddings, answering in OpenAI's embeddings shape."""
 
@@ -50,13 +60,8 @@ class DrawsImages(Protocol):
 
 @runtime_checkable
 class CountsTokens(Protocol):
-    """A provider that counts a request's input tokens itself, with the count route of its own wire
-    (`wire`): a client of the same family gets the upstream's count rather than an estimate."""
-
-    @property
-    def wire(self) -> UpstreamWire:
-        """The format of its count route."""
-        ...
+    """A provider that counts a request's input tokens itself, with the count route of a target's wire:
+    a client of the same family gets the upstream's count rather than an estimate."""
 
     async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
         """Count the tokens of a count request in the provider's wire format, for `upstream_model`."""

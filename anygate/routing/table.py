@@ -9,9 +9,10 @@ from itertools import groupby
 
 from anygate.auth.keys import KeyRecord
 from anygate.config import Settings, TargetConfig
+from anygate.core.codec import UpstreamWire
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
-from anygate.providers.base import Provider
+from anygate.providers.base import Provider, SpeaksPerModel
 from anygate.routing.breaker import Breaker
 
 
@@ -23,6 +24,7 @@ class Target:
     public_model: str
     provider: Provider
     model: str
+    wire: UpstreamWire  # the format its calls are made in (the provider's, or the one it speaks for this model)
     input_price: float
     output_price: float
     weight: float = 1.0
@@ -140,10 +142,12 @@ def check_model(model: str, key: KeyRecord, known: bool) -> None:
 
 
 def _target(public: str, config: TargetConfig, providers: dict[str, Provider]) -> Target:
+    provider = providers[config.provider]
     return Target(
         public,
-        providers[config.provider],
+        provider,
         config.model,
+        provider.wire_for(config.model) if isinstance(provider, SpeaksPerModel) else provider.wire,
         config.input_price or 0.0,
         config.output_price or 0.0,
         config.weight,

@@ -65,7 +65,7 @@ class Generation:
         """Whether this target gets the client's own body (same family) rather than a translation."""
         if self.same_family_body is None:
             return False
-        return self.native.serves(target) if self.native is not None else target.provider.wire.name == self.client.name
+        return self.native.serves(target) if self.native is not None else target.wire.name == self.client.name
 
     def send(self, target: Target, body: dict[str, Any], headers: dict[str, str] | None) -> Awaitable[Reply]:
         """One upstream call to `target`, at its native endpoint when it takes the client's own format."""
@@ -79,7 +79,7 @@ class Generation:
             canonical = self.client.parse_request(self.body)
             await replay.restore(self.call, canonical)
             self._canonical = canonical
-        if target is not None and target.provider.wire.inline_images and not self._inlined:
+        if target is not None and target.wire.inline_images and not self._inlined:
             gateway = self.call.gateway
             await inline_remote_images(self._canonical, gateway.outbound, gateway.settings.fetch_allow_private)
             self._inlined = True
@@ -99,7 +99,7 @@ class Generation:
             assert self.same_family_body is not None
             return self.same_family_body(target), self.headers or None
         canonical = await self.canonical(target)
-        wire = target.provider.wire
+        wire = target.wire
         if canonical.hosted_tools:
             run = {canonical.server_tools[c] for c in wire.runs(canonical)} if wire.runs is not None else set()
             dropped = [t for t in canonical.hosted_tools if t not in run]

@@ -51,7 +51,7 @@ async def translate_reply(
     sees as finished is, for instance, already stored)."""
     call, client, body = generation.call, generation.client, generation.body
     canonical = await generation.canonical()
-    upstream = target.provider.wire
+    upstream = target.wire
     public_model = target.public_model
     if reply.chunks is None:
         try:

@@ -12,6 +12,7 @@ import pytest
 from anygate.auth.keys import KeyRecord
 from anygate.config import settings_from_data
 from anygate.core.usage import Usage
+from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.routing.breaker import Breaker, BreakerState, share_breakers
 from anygate.routing.table import ModelTable
 
@@ -79,6 +80,8 @@ def test_a_success_forgets_the_failures_before_it() -> None:
 
 
 class _Provider:
+    wire = OPENAI_CHAT
+
     def __init__(self, name: str) -> None:
         self.name = name
 

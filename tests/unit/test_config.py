@@ -231,4 +231,4 @@ def test_a_vertex_provider_names_its_project_and_signs_in_with_google_credential
     assert "providers.v.publisher" in problems(project="p", publisher="meta")
     data = {"database": "sqlite:///:memory:", "providers": {"v": {"type": "vertex", "project": "p"}}, "models": {}}
     made = settings_from_data(data, "test").providers["v"]
-    assert (made.location, made.publisher, made.credentials_file) == ("us-central1", "google", None)  # type: ignore[attr-defined]
+    assert (made.location, made.publisher, made.credentials_file) == ("us-central1", None, None)  # type: ignore[attr-defined]

@@ -71,7 +71,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     target = call.gateway.models.plan(model, call.key)[0]
     await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
     provider = target.provider
-    if isinstance(provider, CountsTokens) and provider.wire is ANTHROPIC:
+    if isinstance(provider, CountsTokens) and target.wire is ANTHROPIC:
         reply = await provider.count_tokens(target.model, body, _forwarded(request))
         return web.Response(body=reply.body or b"{}", content_type="application/json")
     canonical = ANTHROPIC.parse_request({**body, "max_tokens": 1})

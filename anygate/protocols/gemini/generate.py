@@ -61,7 +61,7 @@ async def count_tokens(request: web.Request, call: Call) -> web.StreamResponse:
     model = request.match_info["model"]
     target = call.gateway.models.plan(model, call.key)[0]
     await admit(call, body, free=True)  # free, but not unlimited: it counts against the key's request limits
-    if isinstance(target.provider, CountsTokens) and target.provider.wire is GEMINI:
+    if isinstance(target.provider, CountsTokens) and target.wire is GEMINI:
         given = field(body, "generateContentRequest")  # the SDKs send it camelCase or snake_case
         reply = await target.provider.count_tokens(
             target.model, {"generateContentRequest": given} if isinstance(given, dict) else body

@@ -13,7 +13,8 @@ class VertexSettings(ProviderConfig):
     project: str  # the Google Cloud project the calls are billed to
     location: str = "us-central1"  # the region (or `global`) whose endpoint serves the models
     credentials_file: str | None = None  # a service account's JSON key; none: Application Default Credentials
-    publisher: Literal["google", "anthropic"] = "google"  # Gemini models, or Claude's (one provider each)
+    # whose models it serves: none, by each model's id (claude-… is Anthropic's, any other Google's)
+    publisher: Literal["google", "anthropic"] | None = None
 
     @model_validator(mode="after")
     def _no_api_key(self) -> "VertexSettings":
