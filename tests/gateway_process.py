@@ -42,8 +42,9 @@ _KEY_OPTIONS: dict[str, tuple[str, Callable[[str], Any]]] = {
 class GatewayProcess:
     """`anygate serve` in a subprocess on a free loopback port, with helpers to make keys."""
 
-    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+    def __init__(self, workdir: Path, config: dict[str, Any], env: dict[str, str] | None = None) -> None:
         self.workdir = workdir
+        self.env = env or {}  # added to the test's own environment
         self.config = config
         self.config_path = workdir / "anygate.yaml"
         self.config_path.write_text(yaml.safe_dump(config))
@@ -65,7 +66,7 @@ class GatewayProcess:
             stdout=log,
             stderr=subprocess.STDOUT,
             text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -7,6 +7,7 @@ from typing import Any
 
 import aiohttp
 import orjson
+from yarl import URL
 
 from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
@@ -44,6 +45,13 @@ class HttpUpstream:
         upstream fails before answering."""
         return self._call("POST", url, orjson.dumps(body), stream, headers, stream_type)
 
+    def post_signed(
+        self, url: str, data: bytes, stream: bool, headers: dict[str, str], stream_type: str = "text/event-stream"
+    ) -> Awaitable[Reply]:
+        """POST `data` to `url` exactly as they were signed: the URL's path as it is written (not
+        requoted), the body's bytes as they are."""
+        return self._call("POST", URL(url, encoded=True), data, stream, headers, stream_type)
+
     async def call_json(
         self, method: str, url: str, body: dict[str, Any] | None = None, headers: dict[str, str] | None = None
     ) -> dict[str, Any]:
@@ -52,7 +60,7 @@ class HttpUpstream:
         return json_object(reply.body or b"", self.name)
 
     async def _call(
-        self, method: str, url: str, data: bytes | None, stream: bool, headers: dict[str, str] | None, stream_type: str
+        self, method: str, url: str | URL, data: bytes | None, stream: bool, headers: dict[str, str] | None, stream_type: str
     ) -> Reply:
         resp = await self._open(method, url, data, headers)
         if stream and resp.content_type == stream_type:
@@ -80,7 +88,7 @@ class HttpUpstream:
         )
 
     async def _open(
-        self, method: str, url: str, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str] | None
+        self, method: str, url: str | URL, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str] | None
     ) -> aiohttp.ClientResponse:
         """The upstream's response once its headers are in and say it succeeded; GatewayError otherwise."""
         try:

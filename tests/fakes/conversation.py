@@ -5,6 +5,7 @@ thinking first when the request asks for it. Usage is always 21 tokens in, 9 out
 
 from __future__ import annotations
 
+import re
 import secrets
 from typing import Any
 
@@ -148,3 +149,99 @@ def gemini_whole(model: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     """The whole answer."""
     last = gemini_chunks(model, parts)[-1]
     return {**last, "candidates": [{**last["candidates"][0], "content": {"role": "model", "parts": parts}}]}
+
+
+# Bedrock Converse
+
+_CONVERSE_FIELDS = {
+    "messages",
+    "system",
+    "inferenceConfig",
+    "toolConfig",
+    "guardrailConfig",
+    "additionalModelRequestFields",
+    "additionalModelResponseFieldPaths",
+    "promptVariables",
+    "requestMetadata",
+    "performanceConfig",
+    "serviceTier",
+    "outputConfig",
+}
+
+
+def converse_problem(body: dict[str, Any]) -> str | None:
+    """What Converse refuses in `body` (a ValidationException's message), if anything."""
+    if extra := set(body) - _CONVERSE_FIELDS:
+        return f"Malformed input request: extraneous key [{sorted(extra)[0]}] is not permitted"
+    messages = body.get("messages") or []
+    if not messages or messages[0].get("role") != "user":
+        return "A conversation must start with a user message. Try again with a conversation that starts with a user message."
+    tools_used = False
+    for i, message in enumerate(messages):
+        if i and message["role"] == messages[i - 1]["role"]:
+            return "A conversation must alternate between user and assistant roles."
+        for j, block in enumerate(message["content"]):
+            if len(block) != 1:
+                return f"messages.{i}.content.{j}: a content block has exactly one member"
+            if "text" in block and not block["text"].strip():
+                return f"The text field in the ContentBlock object at messages.{i}.content.{j} is blank."
+            use = block.get("toolUse") or block.get("toolResult")
+            if use is not None:
+                tools_used = True
+                if not re.fullmatch(r"[a-zA-Z0-9_.:-]{1,64}", use["toolUseId"]):
+                    return f"messages.{i}.content.{j}.toolUseId: failed to satisfy constraint"
+    if tools_used and not body.get("toolConfig"):
+        return "The toolConfig field must be defined when using toolUse and toolResult content blocks."
+    return None
+
+
+def converse_blocks(profile: str, body: dict[str, Any], thinks: bool) -> list[dict[str, Any]]:
+    """The content blocks of the answer to a Converse body (`thinks`: the model reasons when asked)."""
+    last = body["messages"][-1]["content"]
+    blocks: list[dict[str, Any]] = []
+    config = (body.get("additionalModelRequestFields") or {}).get("reasoningConfig") or {}
+    if thinks and config.get("type") == "enabled":
+        blocks.append({"reasoningContent": {"reasoningText": {"text": THINKING}}})
+    if any("toolResult" in b for b in last):
+        blocks.append({"text": final_text(profile)})
+    elif body.get("toolConfig"):
+        blocks.append(
+            {"toolUse": {"toolUseId": "tooluse_" + secrets.token_hex(8), "name": "get_weather", "input": {"city": "Paris"}}}
+        )
+    else:
+        blocks.append({"text": f"Hello from {profile}!"})
+    return blocks
+
+
+def converse_answer(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    """A whole Converse answer."""
+    stop = "tool_use" if "toolUse" in blocks[-1] else "end_turn"
+    usage = {"inputTokens": IN, "outputTokens": OUT, "totalTokens": IN + OUT}
+    return {
+        "output": {"message": {"role": "assistant", "content": blocks}},
+        "stopReason": stop,
+        "usage": usage,
+        "metrics": {"latencyMs": 120},
+    }
+
+
+def converse_events(blocks: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+    """The (event type, payload) pairs of the same answer streamed by ConverseStream."""
+    whole = converse_answer(blocks)
+    events: list[tuple[str, dict[str, Any]]] = [("messageStart", {"role": "assistant"})]
+    for index, block in enumerate(blocks):
+        if "reasoningContent" in block:
+            deltas = [{"reasoningContent": {"text": p}} for p in (THINKING[:20], THINKING[20:])]
+        elif "text" in block:
+            deltas = [{"text": p} for p in (block["text"][:8], block["text"][8:])]
+        else:
+            use = block["toolUse"]
+            start = {"toolUse": {"toolUseId": use["toolUseId"], "name": use["name"]}}
+            events.append(("contentBlockStart", {"start": start, "contentBlockIndex": index}))
+            raw = orjson.dumps(use["input"]).decode()
+            deltas = [{"toolUse": {"input": p}} for p in (raw[:5], raw[5:])]
+        events += [("contentBlockDelta", {"delta": d, "contentBlockIndex": index}) for d in deltas]
+        events.append(("contentBlockStop", {"contentBlockIndex": index}))
+    events.append(("messageStop", {"stopReason": whole["stopReason"]}))
+    events.append(("metadata", {"usage": whole["usage"], "metrics": {"latencyMs": 120}}))
+    return events
