@@ -8,7 +8,7 @@ written in a family's wire format, cut into random pieces and parsed back, gives
 from __future__ import annotations
 
 import copy
-from typing import Any, cast
+from typing import Any
 
 import orjson
 from hypothesis import given, settings
@@ -94,12 +94,6 @@ def _expected(req: ChatRequest, codec: WireCodec) -> ChatRequest:
     return out
 
 
-def test_the_registry_has_a_codec_for_every_wire_an_upstream_speaks() -> None:
-    assert {c.name for c in CODECS} == {"openai_chat", "anthropic", "gemini"}
-    upstream_wires = {cast(Any, a.build).wire.name for a in adapters().values() if a.build}  # `build` is the class
-    assert upstream_wires <= {c.name for c in CODECS}
-
-
 @settings(max_examples=60, deadline=None)
 @given(requests(), st.sampled_from(CODECS))
 def test_requests_survive_build_then_parse(req: ChatRequest, codec: WireCodec) -> None:
@@ -166,7 +160,10 @@ def test_streams_survive_write_then_parse_in_any_chunking(events: list[StreamEve
 
 
 def test_the_round_trips_cover_every_wire_format_a_provider_speaks() -> None:
-    from anygate.providers import adapters
 
     spoken = {adapter.build.wire.name for adapter in adapters().values() if adapter.build is not None}  # type: ignore[attr-defined]
-    assert spoken == {codec.name for codec in CODECS}, "a provider speaks a format these round trips leave out"
+    # formats no client speaks have no writer to round-trip with: their own tests read their recorded
+    # shapes (tests/unit/test_bedrock_converse.py; Ollama's, a setting's, in tests/unit/test_ollama_wire.py)
+    assert spoken - {"bedrock_converse"} == {codec.name for codec in CODECS}, (
+        "a provider speaks a format these round trips leave out"
+    )

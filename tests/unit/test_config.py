@@ -83,8 +83,8 @@ def test_unset_variable_is_named_with_its_key_path(tmp_path: Path, monkeypatch: 
             "providers.k.access_key: Input should be a valid string (got a value of type int)",
         ),
         (
-            "providers:\n  o: {type: bedrock}\n",
-            "providers.o.type: 'bedrock' is not a provider type of this build; the types are anthropic, azure, dashscope",
+            "providers:\n  o: {type: watsonx}\n",
+            "providers.o.type: 'watsonx' is not a provider type of this build; the types are anthropic, azure, bedrock",
         ),
         ("providers: {}\nmodels:\n  m: [{provider: ghost, model: x}]\n", "models.m[0].provider: unknown provider 'ghost'"),
         (
@@ -197,7 +197,7 @@ def test_the_example_config_is_valid_and_shows_every_option(monkeypatch: pytest.
         fields |= set(Settings.model_fields[section].annotation.model_fields)  # type: ignore[union-attr]
     fields |= {f for t in provider_types() for f in provider_settings(t).model_fields} | set(TargetConfig.model_fields)
     assert fields - named == set()
-    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 11
+    assert settings.models["gpt-4o-mini"][0].display_name == "GPT-4o mini" and len(settings.providers) == 12
 
 
 def test_each_type_is_checked_with_its_own_model() -> None:
