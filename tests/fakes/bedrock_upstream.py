@@ -6,7 +6,7 @@ session token. POST / is STS's AssumeRole (signed the same way, for service `sts
 temporary key. The models live at /model/{modelId}/{action}: Claude (`anthropic.claude` in the id) at
 invoke / invoke-with-response-stream with Anthropic's Messages body (no `model` or `stream`, a known
 `anthropic_version`), its stream's events base64 in `chunk` events; the others at converse /
-converse-stream, refusing what Converse refuses. Streams use AWS's event-stream framing. A model id
+converse-stream, refusing what Converse refuses; Titan and Cohere embedding models at invoke. Streams use AWS's event-stream framing. A model id
 ending in `-400` fails with a ValidationException, in `-429` with a ThrottlingException; `-midstream`
 breaks off its stream with a throttlingException message. Answers come from tests/fakes/conversation.py.
 """
@@ -135,9 +135,35 @@ class FakeBedrock:
             return _aws_error(400, "ValidationException", "The model cannot take this request: 'temperature' is out of range.")
         if model.endswith("-429"):
             return _aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+        if "embed" in model:
+            return self._embed(model, action, body)
         if "anthropic.claude" in model:
             return await self._claude(request, model, action, body)
         return await self._converse(request, model, action, body)
+
+    def _embed(self, model: str, action: str, body: dict[str, Any]) -> web.Response:
+        """Titan Embed (one text) and Cohere Embed (at most 96), through invoke."""
+        if action != "invoke":
+            return _aws_error(400, "ValidationException", "embedding models are invoked")
+        if "titan-embed" in model:
+            if set(body) - {"inputText", "dimensions", "normalize", "embeddingTypes"} or not body.get("inputText"):
+                return _aws_error(400, "ValidationException", "Malformed input request: #: required key [inputText] not found")
+            return web.json_response({"embedding": [0.125] * body.get("dimensions", 4), "inputTextTokenCount": 3})
+        allowed = {"texts", "input_type", "truncate", "embedding_types", "images"} | (
+            {"output_dimension"} if "embed-v4" in model else set()
+        )
+        if set(body) - allowed or not 0 < len(body.get("texts", [])) <= 96 or "input_type" not in body:
+            return _aws_error(
+                400, "ValidationException", "Malformed input request: texts must hold 1 to 96 texts, with input_type"
+            )
+        vectors = [[0.5] * body.get("output_dimension", 4) for _ in body["texts"]]
+        if body.get("embedding_types"):
+            return web.json_response(
+                {"id": "emb-1", "embeddings": {"float": vectors}, "texts": body["texts"], "response_type": "embeddings_by_type"}
+            )
+        return web.json_response(
+            {"id": "emb-1", "embeddings": vectors, "texts": body["texts"], "response_type": "embeddings_floats"}
+        )
 
     async def _claude(self, request: web.Request, model: str, action: str, body: dict[str, Any]) -> web.StreamResponse:
         if action not in ("invoke", "invoke-with-response-stream"):

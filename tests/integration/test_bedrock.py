@@ -56,6 +56,8 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "key-nova": [{"provider": "bedrock-key", "model": MODELS["bedrock-nova"]}],
     }
     models["env-llama"] = [{"provider": "bedrock-env", "model": MODELS["bedrock-llama"]}]
+    models["titan-embed"] = [{"provider": "bedrock", "model": "amazon.titan-embed-text-v2:0"}]
+    models["cohere-embed"] = [{"provider": "bedrock", "model": "cohere.embed-v4:0"}]
     env = {
         "AWS_ACCESS_KEY_ID": ACCESS_KEY,
         "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
@@ -150,3 +152,20 @@ def test_the_official_bedrock_client_speaks_what_the_fake_checks(fake: FakeBedro
     with client.messages.stream(model=CLAUDE, max_tokens=50, messages=[{"role": "user", "content": "hi"}]) as events:
         assert events.get_final_text() == "Hello from bedrock-claude!"
     assert fake.requests[-1]["path"] == f"/model/{CLAUDE}/invoke-with-response-stream"
+
+
+def test_embeddings_from_titan_and_cohere(gateway: GatewayProcess, key: str, fake: FakeBedrock) -> None:
+    client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
+    titan = client.embeddings.create(model="titan-embed", input=[f"text {i}" for i in range(10)], dimensions=3)
+    assert [d.embedding for d in titan.data] == [[0.125] * 3] * 10 and [d.index for d in titan.data] == list(range(10))
+    assert titan.usage.prompt_tokens == 30, "Titan's own token counts"
+    titan_calls = [r for r in fake.requests if r["model"] == "amazon.titan-embed-text-v2:0"]
+    assert len(titan_calls) == 10 and titan_calls[-1]["body"] == {"inputText": "text 9", "dimensions": 3}
+    cohere = client.embeddings.create(model="cohere-embed", input=[f"doc {i}" for i in range(100)], dimensions=2)
+    assert len(cohere.data) == 100 and cohere.data[99].embedding == [0.5, 0.5]
+    batches = [r["body"] for r in fake.requests if r["model"] == "cohere.embed-v4:0"][-2:]
+    assert [len(b["texts"]) for b in batches] == [96, 4] and batches[0]["input_type"] == "search_document"
+    assert batches[0]["output_dimension"] == 2
+    with pytest.raises(openai.BadRequestError) as refused:
+        client.embeddings.create(model="bedrock-llama-chat", input="hi")
+    assert "not an embedding model of Bedrock" in str(refused.value)

@@ -8,6 +8,7 @@ carry Anthropic's events, turned back into Anthropic's SSE here so that the rest
 
 from __future__ import annotations
 
+import asyncio
 import base64
 from collections.abc import AsyncIterator
 from typing import Any
@@ -19,13 +20,17 @@ import orjson
 from anygate.config import ProviderConfig
 from anygate.core.codec import UpstreamWire
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.shapes import integer
+from anygate.core.usage import estimate_tokens
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.providers.base import Reply
 from anygate.providers.bedrock.converse import BEDROCK_CONVERSE
+from anygate.providers.bedrock.embeddings import COHERE_BATCH, cohere_body, cohere_vectors, family_of, titan_body, titan_vector
 from anygate.providers.bedrock.eventstream import CONTENT_TYPE, EventStreamReader
 from anygate.providers.bedrock.settings import BedrockSettings
 from anygate.providers.bedrock.signing import AwsSigner
 from anygate.providers.http import HttpUpstream
+from anygate.providers.openai_shapes import embedding_texts, embeddings_response
 
 ANTHROPIC_VERSION = "bedrock-2023-05-31"
 
@@ -73,6 +78,47 @@ class BedrockProvider:
         """Anthropic's Messages format for Claude, Converse for the rest."""
         return ANTHROPIC if is_claude(upstream_model) else BEDROCK_CONVERSE
 
+    async def _post(self, model: str, action: str, payload: dict[str, Any], stream: bool) -> Reply:
+        """One signed call of `action` on `model`."""
+        url = f"{self._base}/model/{quote(model, safe=':')}/{action}"
+        data = orjson.dumps(payload)
+        return await self._upstream.post_signed(url, data, stream, await self._signer.headers(url, data), CONTENT_TYPE)
+
+    async def _invoke(self, model: str, payload: dict[str, Any]) -> bytes:
+        """One InvokeModel call, answered whole."""
+        return (await self._post(model, "invoke", payload, False)).body or b""
+
+    async def embed(self, body: dict[str, Any], upstream_model: str) -> Reply:
+        """An OpenAI embeddings body through Titan (a call per text, eight at a time) or Cohere (96
+        texts a call), answered in OpenAI's shape."""
+        family = family_of(upstream_model)
+        texts = embedding_texts(body)
+        dimensions = integer(body.get("dimensions"), "dimensions")
+        vectors: list[list[float]] = []
+        tokens = 0
+        if family == "titan":
+            for start in range(0, len(texts), 8):
+                batch = texts[start : start + 8]
+                answers = await asyncio.gather(*(self._invoke(upstream_model, titan_body(t, dimensions)) for t in batch))
+                for text, raw in zip(batch, answers, strict=True):
+                    vector, counted = titan_vector(raw, self.name)
+                    vectors.append(vector)
+                    tokens += counted if counted is not None else estimate_tokens(text)
+        else:
+            for start in range(0, len(texts), COHERE_BATCH):
+                batch = texts[start : start + COHERE_BATCH]
+                vectors += cohere_vectors(
+                    await self._invoke(upstream_model, cohere_body(batch, dimensions, upstream_model)), self.name
+                )
+            tokens = sum(estimate_tokens(t) for t in texts)  # Cohere's answer counts none
+        if len(vectors) != len(texts):
+            raise GatewayError(
+                ErrorKind.UPSTREAM,
+                f"upstream '{self.name}' sent {len(vectors)} embeddings for {len(texts)} texts",
+                code="upstream_bad_response",
+            )
+        return Reply(body=orjson.dumps(embeddings_response(vectors, upstream_model, tokens, body.get("encoding_format"))))
+
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """The model's invoke (Claude) or converse call, signed."""
         model = str(body.get("model", ""))
@@ -85,10 +131,7 @@ class BedrockProvider:
             action = "invoke-with-response-stream" if stream else "invoke"
         else:
             action = "converse-stream" if stream else "converse"
-        url = f"{self._base}/model/{quote(model, safe=':')}/{action}"
-        data = orjson.dumps(payload)
-        auth = await self._signer.headers(url, data)
-        reply = await self._upstream.post_signed(url, data, stream, auth, CONTENT_TYPE)
+        reply = await self._post(model, action, payload, stream)
         if reply.chunks is not None and is_claude(model):
             reply.chunks = anthropic_sse(reply.chunks)
         return reply
