@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# anygate's overhead benchmark, in one run on this machine: nginx as a fixed-response upstream, the
+# anygate's overhead benchmark, in one run on this machine: nginx as a fixed-response upstream (for
+# OpenAI, and for Bedrock's Converse and Vertex's Gemini with its token endpoint, so that a cloud's
+# per-call cost, SigV4 signing or the token's header, shows against the same translation), the
 # bare aiohttp pass-through proxy (the floor for a Python gateway) and anygate on one worker, each
 # driven by wrk. Prints a table of throughput and latency with anygate's ratio to the bare proxy.
 # Each figure is the median of ROUNDS runs, the targets taking turns, since this machine is shared.
@@ -66,6 +68,8 @@ for round in $(seq 1 "$ROUNDS"); do
   run anygate-stream "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_stream.json" "$KEY"
   run anthropic-to-openai "$CONC" http://127.0.0.1:19083/anthropic/v1/messages "$B/body_anthropic.json" "$KEY"
   run anthropic-to-openai-stream "$CONC" http://127.0.0.1:19083/anthropic/v1/messages "$W/body_anthropic_stream.json" "$KEY"
+  run openai-to-bedrock "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_bedrock.json" "$KEY"
+  run openai-to-vertex "$CONC" http://127.0.0.1:19083/openai/v1/chat/completions "$W/body_vertex.json" "$KEY"
   run bare-1conn 1 http://127.0.0.1:19081/v1/chat/completions "$B/body_openai.json"
   run anygate-1conn 1 http://127.0.0.1:19083/openai/v1/chat/completions "$B/body_openai.json" "$KEY"
 done
@@ -78,7 +82,7 @@ TTFB_TRANS=$(ttfb http://127.0.0.1:19083/anthropic/v1/messages "$W/body_anthropi
 ratio() { "$PY" -c "print(f'{$1/$2:.2f}')"; }
 printf '\n%-34s %10s %9s %9s %8s %s\n' "path ($CONC conns, ${WORKERS:-1} worker(s), median of $ROUNDS)" "rps" "p50 ms" "p99 ms" "ratio" "errors"
 for pair in "nginx:" "bare:" "anygate:bare" "bare-stream:" "anygate-stream:bare-stream" "anthropic-to-openai:bare" \
-  "anthropic-to-openai-stream:bare-stream" "bare-1conn:" "anygate-1conn:bare-1conn"; do
+  "anthropic-to-openai-stream:bare-stream" "openai-to-bedrock:bare" "openai-to-vertex:bare" "bare-1conn:" "anygate-1conn:bare-1conn"; do
   name=${pair%%:*}; base=${pair#*:}
   r=$(field "$name" rps); rt="-"
   [[ -n $base ]] && rt=$(ratio "$r" "$(field "$base" rps)")
