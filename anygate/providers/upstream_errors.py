@@ -36,7 +36,7 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
     """The GatewayError for an upstream's non-2xx answer.
 
     The upstream's 4xx that are the request's fault are passed on with their message; failures of the
-    upstream itself become 502/503/504; an upstream refusing the gateway's own credentials is a 502.
+    upstream itself (5xx, and its 408 and 424) become 502/503/504; an upstream refusing the gateway's own credentials is a 502.
     """
     if status in (401, 403):
         return GatewayError(
@@ -49,9 +49,9 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
     for secret in secrets:
         if message and secret:
             message = message.replace(secret, "***")
-    if status >= 500:
-        kind = kind_for_status(status)
-        mapped = {503: 503, 529: 503, 504: 504}.get(status, 502)
+    if status >= 500 or status in (408, 424):  # an upstream's own timeout (408), a model that failed (Bedrock's 424)
+        kind = ErrorKind.TIMEOUT if status == 408 else kind_for_status(status)
+        mapped = {503: 503, 529: 503, 504: 504, 408: 504}.get(status, 502)
         detail = f": {message[:_MAX_MESSAGE]}" if message else ""
         return GatewayError(
             kind, f"upstream '{provider}' failed with HTTP {status}{detail}", status=mapped, code="upstream_error"

@@ -6,7 +6,7 @@ session token. POST / is STS's AssumeRole (signed the same way, for service `sts
 temporary key. The models live at /model/{modelId}/{action}: Claude (`anthropic.claude` in the id) at
 invoke / invoke-with-response-stream with Anthropic's Messages body (no `model` or `stream`, a known
 `anthropic_version`), its stream's events base64 in `chunk` events; the others at converse /
-converse-stream, refusing what Converse refuses; Titan and Cohere embedding models at invoke. Streams use AWS's event-stream framing. A model id
+converse-stream, refusing what Converse refuses; count-tokens counts an InvokeModel body; Titan and Cohere embedding models at invoke. Streams use AWS's event-stream framing. A model id
 ending in `-400` fails with a ValidationException, in `-429` with a ThrottlingException; `-midstream`
 breaks off its stream with a throttlingException message. Answers come from tests/fakes/conversation.py.
 """
@@ -135,11 +135,25 @@ class FakeBedrock:
             return _aws_error(400, "ValidationException", "The model cannot take this request: 'temperature' is out of range.")
         if model.endswith("-429"):
             return _aws_error(429, "ThrottlingException", "Too many requests, please wait before trying again.")
+        if action == "count-tokens":
+            return self._count(model, body)
         if "embed" in model:
             return self._embed(model, action, body)
         if "anthropic.claude" in model:
             return await self._claude(request, model, action, body)
         return await self._converse(request, model, action, body)
+
+    def _count(self, model: str, body: dict[str, Any]) -> web.Response:
+        """CountTokens of an InvokeModel body, for a foundation model (not an inference profile)."""
+        if model.split(".")[0] in ("us", "eu", "apac", "global"):
+            return _aws_error(400, "ValidationException", "The provided model identifier is invalid.")
+        try:
+            counted = orjson.loads(base64.b64decode(body["input"]["invokeModel"]["body"]))
+        except (KeyError, TypeError, ValueError):
+            return _aws_error(400, "ValidationException", "Malformed input request: input.invokeModel.body")
+        if counted.get("anthropic_version") not in VERSIONS or "max_tokens" not in counted or not counted.get("messages"):
+            return _aws_error(400, "ValidationException", "the body to count is not an InvokeModel body of Claude")
+        return web.json_response({"inputTokens": 42})
 
     def _embed(self, model: str, action: str, body: dict[str, Any]) -> web.Response:
         """Titan Embed (one text) and Cohere Embed (at most 96), through invoke."""

@@ -23,6 +23,7 @@ from tests.integration.test_profiles import CONVERSATIONS, FAMILIES
 CLAUDE = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"  # a cross-region inference profile
 MODELS = {"bedrock-claude": CLAUDE, "bedrock-nova": "us.amazon.nova-pro-v1:0", "bedrock-llama": "meta.llama3-3-70b-instruct-v1:0"}
 ROLE = "arn:aws:iam::123456789012:role/bedrock"
+PROFILE_KEY, PROFILE_SECRET = "AKIAFAKEPROFILE00002", "profile/secret/0000000000000000000000000"
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +45,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "bedrock-role": {**common, **keys, "role_arn": ROLE},
         "bedrock-key": {**common, "api_key": API_KEY},
         "bedrock-env": common,  # the standard chain: here, the environment's keys
+        "bedrock-profile": {**common, "aws_profile": "team"},  # a profile of the shared credentials file
     }
     models = {f"{name}-chat": [{"provider": "bedrock", "model": model}] for name, model in MODELS.items()}
     models |= {
@@ -56,6 +58,11 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "key-nova": [{"provider": "bedrock-key", "model": MODELS["bedrock-nova"]}],
     }
     models["env-llama"] = [{"provider": "bedrock-env", "model": MODELS["bedrock-llama"]}]
+    models["profile-llama"] = [{"provider": "bedrock-profile", "model": MODELS["bedrock-llama"]}]
+    (workdir / "aws-credentials").write_text(
+        f"[team]\naws_access_key_id = {PROFILE_KEY}\naws_secret_access_key = {PROFILE_SECRET}\n"
+    )
+    fake.keys[PROFILE_KEY] = PROFILE_SECRET
     models["titan-embed"] = [{"provider": "bedrock", "model": "amazon.titan-embed-text-v2:0"}]
     models["cohere-embed"] = [{"provider": "bedrock", "model": "cohere.embed-v4:0"}]
     env = {
@@ -64,7 +71,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "AWS_ENDPOINT_URL_STS": fake.url,  # where an assumed role asks for its keys
         "AWS_EC2_METADATA_DISABLED": "true",  # nothing beyond loopback is ever asked
         "AWS_CONFIG_FILE": str(workdir / "no-aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "no-aws-credentials"),
+        "AWS_SHARED_CREDENTIALS_FILE": str(workdir / "aws-credentials"),
     }
     config = {"database": f"sqlite:///{workdir}/anygate.db", "providers": providers, "models": models}
     process = GatewayProcess(workdir, config, env=env)
@@ -102,7 +109,7 @@ def test_a_tool_conversation_with_thinking(
         assert uses == results and len(uses) == 1, "the call and its result keep one id"
 
 
-@pytest.mark.parametrize("model", ["role-claude", "key-nova", "env-llama"])
+@pytest.mark.parametrize("model", ["role-claude", "key-nova", "env-llama", "profile-llama"])
 def test_every_way_of_signing_in(gateway: GatewayProcess, key: str, fake: FakeBedrock, model: str) -> None:
     client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
     for _ in range(3):
@@ -115,10 +122,9 @@ def test_every_way_of_signing_in(gateway: GatewayProcess, key: str, fake: FakeBe
         assert fake.assumed == [ROLE], "the role is assumed once, its keys kept"
         assert sent["Authorization"].startswith("AWS4-HMAC-SHA256 Credential=ASIA") and sent["X-Amz-Security-Token"]
     else:
-        assert (
-            sent["Authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={ACCESS_KEY}/")
-            and "/us-west-2/bedrock/" in sent["Authorization"]
-        )
+        expected = PROFILE_KEY if model == "profile-llama" else ACCESS_KEY  # a named profile, not the environment
+        assert sent["Authorization"].startswith(f"AWS4-HMAC-SHA256 Credential={expected}/")
+        assert "/us-west-2/bedrock/" in sent["Authorization"]
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -169,3 +175,11 @@ def test_embeddings_from_titan_and_cohere(gateway: GatewayProcess, key: str, fak
     with pytest.raises(openai.BadRequestError) as refused:
         client.embeddings.create(model="bedrock-llama-chat", input="hi")
     assert "not an embedding model of Bedrock" in str(refused.value)
+
+
+def test_claude_counts_through_count_tokens(gateway: GatewayProcess, key: str, fake: FakeBedrock) -> None:
+    client = anthropic.Anthropic(base_url=gateway.url + "/anthropic", api_key=key, max_retries=0)
+    counted = client.messages.count_tokens(model="bedrock-claude-chat", messages=[{"role": "user", "content": "hi"}])
+    assert counted.input_tokens == 42
+    sent = fake.requests[-1]
+    assert sent["path"] == "/model/anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens", "the profile's foundation model"

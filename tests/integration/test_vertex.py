@@ -48,8 +48,10 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeVertex) -> Itera
     models = {f"{name}-chat": [{"provider": "vertex", "model": model}] for name, (_, model) in PUBLISHERS.items()}
     models |= {f"{name}-bad": [{"provider": "vertex", "model": model + "-400"}] for name, (_, model) in PUBLISHERS.items()}
     models["vertex-embed"] = [{"provider": "vertex", "model": "gemini-embedding-001"}]
-    config = {"database": f"sqlite:///{workdir}/anygate.db", "providers": {"vertex": vertex}, "models": models}
-    process = GatewayProcess(workdir, config)
+    models["adc-gemini"] = [{"provider": "vertex-adc", "model": "gemini-2.5-pro"}]
+    adc = {k: v for k, v in vertex.items() if k != "credentials_file"}  # Application Default Credentials
+    config = {"database": f"sqlite:///{workdir}/anygate.db", "providers": {"vertex": vertex, "vertex-adc": adc}, "models": models}
+    process = GatewayProcess(workdir, config, env={"GOOGLE_APPLICATION_CREDENTIALS": key_file})
     yield process.start()
     process.stop()
 
@@ -189,3 +191,10 @@ def _token(fake: FakeVertex, folder: Path) -> str:
     )
     credentials.refresh(Request())
     return str(credentials.token)
+
+
+def test_application_default_credentials(gateway: GatewayProcess, key: str, fake: FakeVertex) -> None:
+    client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
+    answer = client.chat.completions.create(model="adc-gemini", messages=[{"role": "user", "content": "hi"}])
+    assert answer.choices[0].message.content == "Hello from vertex-gemini!"
+    assert fake.requests["google"][-1]["headers"]["Authorization"].startswith("Bearer ya29.fake-")

@@ -136,3 +136,10 @@ def test_an_overflow_is_worded_for_each_family_even_without_figures() -> None:
         gemini_body(err)["error"]["message"]
         == "The input token count exceeds the maximum number of tokens allowed: Too much input for this model"
     )
+
+
+def test_an_upstreams_own_timeout_and_model_failure_are_its_failures() -> None:
+    timeout = upstream_error("bedrock", 408, b'{"message":"Model has timed out in processing the request."}')
+    assert (timeout.status, timeout.code, timeout.kind) == (504, "upstream_error", ErrorKind.TIMEOUT)
+    failed = upstream_error("bedrock", 424, b'{"message":"The model returned an error."}')
+    assert (failed.status, failed.code) == (502, "upstream_error") and "The model returned an error." in failed.message

@@ -40,6 +40,13 @@ def is_claude(model: str) -> bool:
     return "anthropic.claude" in model
 
 
+def foundation_model(model: str) -> str:
+    """The foundation model of a cross-region inference profile id (`us.anthropic.claude-…` is
+    `anthropic.claude-…`); any other id as it is."""
+    prefix, _, rest = model.rsplit("/", 1)[-1].partition(".")  # an ARN's last part is the profile's id
+    return rest if prefix in ("us", "eu", "apac", "global", "us-gov", "jp", "au", "ca") and "." in rest else f"{prefix}.{rest}"
+
+
 async def anthropic_sse(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """InvokeModelWithResponseStream's event stream as Anthropic's SSE: each `chunk` event's bytes are
     one Anthropic event; an exception raises its GatewayError."""
@@ -77,6 +84,20 @@ class BedrockProvider:
     def wire_for(self, upstream_model: str) -> UpstreamWire:
         """Anthropic's Messages format for Claude, Converse for the rest."""
         return ANTHROPIC if is_claude(upstream_model) else BEDROCK_CONVERSE
+
+    async def count_tokens(self, upstream_model: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> Reply:
+        """Claude's count of a Messages body through CountTokens (for the foundation model an inference
+        profile names), answered in Anthropic's shape."""
+        counted = {"max_tokens": 1, **{k: v for k, v in body.items() if k != "model"}, "anthropic_version": ANTHROPIC_VERSION}
+        payload = {"input": {"invokeModel": {"body": base64.b64encode(orjson.dumps(counted)).decode()}}}
+        raw = (await self._post(foundation_model(upstream_model), "count-tokens", payload, False)).body or b""
+        try:
+            tokens = int(orjson.loads(raw)["inputTokens"])
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            raise GatewayError(
+                ErrorKind.UPSTREAM, f"upstream '{self.name}' sent no count", code="upstream_bad_response"
+            ) from None
+        return Reply(body=orjson.dumps({"input_tokens": tokens}))
 
     async def _post(self, model: str, action: str, payload: dict[str, Any], stream: bool) -> Reply:
         """One signed call of `action` on `model`."""

@@ -3,4 +3,4 @@
 from anygate.providers.base import ProviderAdapter
 from anygate.providers.bedrock.adapter import BedrockProvider
 
-ADAPTER = ProviderAdapter(type="bedrock", build=BedrockProvider, capabilities=frozenset({"chat", "embeddings"}))
+ADAPTER = ProviderAdapter(type="bedrock", build=BedrockProvider, capabilities=frozenset({"chat", "embeddings", "count_tokens"}))
