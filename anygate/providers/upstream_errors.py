@@ -41,7 +41,7 @@ def upstream_error(provider: str, status: int, body: bytes, secrets: tuple[str, 
     if status in (401, 403):
         return GatewayError(
             ErrorKind.UPSTREAM,
-            f"upstream '{provider}' refused the gateway's credentials (HTTP {status}); check the provider's api_key",
+            f"upstream '{provider}' refused the gateway's credentials (HTTP {status}); check the provider's credentials (its api_key, or its cloud's keys and permissions)",
             status=502,
             code="upstream_auth_failed",
         )

@@ -46,6 +46,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "bedrock-key": {**common, "api_key": API_KEY},
         "bedrock-env": common,  # the standard chain: here, the environment's keys
         "bedrock-profile": {**common, "aws_profile": "team"},  # a profile of the shared credentials file
+        "bedrock-wrong": {**common, "aws_access_key_id": ACCESS_KEY, "aws_secret_access_key": "not-the-secret"},
     }
     models = {f"{name}-chat": [{"provider": "bedrock", "model": model}] for name, model in MODELS.items()}
     models |= {
@@ -58,6 +59,7 @@ def gateway(tmp_path_factory: pytest.TempPathFactory, fake: FakeBedrock) -> Iter
         "key-nova": [{"provider": "bedrock-key", "model": MODELS["bedrock-nova"]}],
     }
     models["env-llama"] = [{"provider": "bedrock-env", "model": MODELS["bedrock-llama"]}]
+    models["wrong-llama"] = [{"provider": "bedrock-wrong", "model": MODELS["bedrock-llama"]}]
     models["profile-llama"] = [{"provider": "bedrock-profile", "model": MODELS["bedrock-llama"]}]
     (workdir / "aws-credentials").write_text(
         f"[team]\naws_access_key_id = {PROFILE_KEY}\naws_secret_access_key = {PROFILE_SECRET}\n"
@@ -183,3 +185,11 @@ def test_claude_counts_through_count_tokens(gateway: GatewayProcess, key: str, f
     assert counted.input_tokens == 42
     sent = fake.requests[-1]
     assert sent["path"] == "/model/anthropic.claude-sonnet-4-5-20250929-v1:0/count-tokens", "the profile's foundation model"
+
+
+def test_a_signature_bedrock_refuses_is_the_gateways_fault_not_the_clients(gateway: GatewayProcess, key: str) -> None:
+    client = openai.OpenAI(base_url=gateway.url + "/openai/v1", api_key=key, max_retries=0)
+    with pytest.raises(openai.APIStatusError) as refused:
+        client.chat.completions.create(model="wrong-llama", messages=[{"role": "user", "content": "hi"}])
+    assert refused.value.status_code == 502 and "refused the gateway's credentials" in str(refused.value)
+    assert "not-the-secret" not in str(refused.value)
