@@ -2,10 +2,13 @@
 # fixed answers, and the streamed request bodies that ask for its streaming model.
 
 # bench_config FILE DATABASE-PATH [EXTRA-YAML]: write anygate's config (a fresh database), with the
-# clouds' providers too (Bedrock signed with a fixed key pair, Vertex with a service-account key made here)
+# clouds' providers too (Bedrock signed with a fixed key pair, Vertex with a service-account key made
+# here) unless CLOUDS=0 (to measure a build from before them)
 bench_config() {
-  local key_file
+  local key_file clouds=""
   key_file=$(dirname "$1")/vertex-key.json
+  [[ ${CLOUDS:-1} == 1 ]] && clouds="  bedrock: {type: bedrock, base_url: \"http://127.0.0.1:19080\", region: us-east-1, aws_access_key_id: AKIABENCH, aws_secret_access_key: bench-secret}
+  vertex: {type: vertex, base_url: \"http://127.0.0.1:19080\", project: bench, credentials_file: \"$key_file\"}"
   "$(dirname "${BASH_SOURCE[0]}")/../.venv/bin/python" - "$key_file" <<'PY'
 import json, sys
 from cryptography.hazmat.primitives import serialization
@@ -20,13 +23,12 @@ database: sqlite:///$2
 providers:
   up: {type: openai, base_url: "http://127.0.0.1:19080/v1", api_key: sk-bench}
   up-stream: {type: openai, base_url: "http://127.0.0.1:19080/stream/v1", api_key: sk-bench}
-  bedrock: {type: bedrock, base_url: "http://127.0.0.1:19080", region: us-east-1, aws_access_key_id: AKIABENCH, aws_secret_access_key: bench-secret}
-  vertex: {type: vertex, base_url: "http://127.0.0.1:19080", project: bench, credentials_file: "$key_file"}
+$clouds
 models:
   bench-model: [{provider: up, model: bench-up, input_price: 1, output_price: 2}]
   bench-stream: [{provider: up-stream, model: bench-up}]
-  bench-bedrock: [{provider: bedrock, model: meta.llama3-bench, input_price: 1, output_price: 2}]
-  bench-vertex: [{provider: vertex, model: gemini-bench, input_price: 1, output_price: 2}]
+${clouds:+  bench-bedrock: [{provider: bedrock, model: meta.llama3-bench, input_price: 1, output_price: 2\}]
+  bench-vertex: [{provider: vertex, model: gemini-bench, input_price: 1, output_price: 2\}]}
 ${3:-}
 YAML
   rm -f "$2"
