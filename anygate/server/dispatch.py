@@ -85,12 +85,17 @@ class Generation:
             self._inlined = True
         return self._canonical
 
-    async def admit(self, plan: list[Target]) -> None:
+    def admit(self, plan: list[Target]) -> Awaitable[None]:
         """Let the call in against `plan` (admission.admit), after reading it when no target of the plan
         takes it as it is: a request the hub cannot read is refused before it is counted, the same way
         in every family."""
-        if not any(self.relays(target) for target in plan):
-            await self.canonical()
+        for target in plan:
+            if self.relays(target):
+                return admit(self.call, self.body, plan)  # awaited by the caller: no frame of ours between
+        return self._read_then_admit(plan)
+
+    async def _read_then_admit(self, plan: list[Target]) -> None:
+        await self.canonical()
         await admit(self.call, self.body, plan)
 
     async def upstream_request(self, target: Target) -> tuple[dict[str, Any], dict[str, str] | None]:
