@@ -1,7 +1,11 @@
-"""The HTTP call every HTTP upstream makes: one POST of JSON on the pooled client, failures mapped."""
+"""The HTTP call every HTTP upstream makes: one POST of JSON on the pooled client, failures mapped.
+
+JSON calls (the hot path: generation, and a task's submit and query) go over providers/h1_client.py;
+the pass-through routes, whose uploads stream from the client, over aiohttp's client."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -13,6 +17,7 @@ from anygate.config import ProviderConfig
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import read_bounded
 from anygate.providers.base import Reply
+from anygate.providers.h1_client import H1Pool, H1Response
 from anygate.providers.upstream_errors import json_object, timed_out, unreachable, upstream_error
 
 _ERROR_BODY_LIMIT = 64 * 1024
@@ -32,6 +37,10 @@ class HttpUpstream:
             total=config.timeout_seconds, connect=config.connect_timeout_seconds, sock_read=config.first_byte_timeout_seconds
         )
         self._idle = config.idle_timeout_seconds
+        self._connect = config.connect_timeout_seconds
+        self._first_byte = config.first_byte_timeout_seconds
+        self._total = config.timeout_seconds
+        self._pool = H1Pool()
 
     def post(
         self,
@@ -62,10 +71,12 @@ class HttpUpstream:
     async def _call(
         self, method: str, url: str | URL, data: bytes | None, stream: bool, headers: dict[str, str] | None, stream_type: str
     ) -> Reply:
-        resp = await self._open(method, url, data, headers)
+        resp = await self._start(method, url, data, headers)
         if stream and resp.content_type == stream_type:
-            return await self._stream(resp)
-        raw = await self._whole(resp)
+            return await self._first_chunk(resp)
+        raw = await self._read(resp, _BODY_LIMIT)
+        if raw is None:
+            raise _too_large(self.name)
         if resp.content_type != "application/json" or stream:
             wanted = stream_type if stream else "JSON"
             raise GatewayError(
@@ -74,6 +85,74 @@ class HttpUpstream:
                 code="upstream_bad_response",
             )
         return Reply(body=raw)
+
+    async def _start(self, method: str, url: str | URL, data: bytes | None, headers: dict[str, str] | None) -> H1Response:
+        """The upstream's response once its headers are in and say it succeeded; GatewayError otherwise."""
+        deadline = time.monotonic() + self._total if self._total else None
+        resp: H1Response | None = None
+        try:
+            resp = await self._pool.request(
+                method, url, {**self._headers, **headers} if headers else self._headers, data, self._connect, deadline
+            )
+            await resp.start(self._first_byte)
+        except TimeoutError:
+            if resp is not None:
+                resp.close()
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            raise unreachable(self.name, type(exc).__name__) from None
+        if resp.status >= 400:
+            try:
+                body = await self._read(resp, _ERROR_BODY_LIMIT) or b""
+            except GatewayError:
+                body = b""
+            raise self._refusal(resp.status, body, resp.headers.get("retry-after"))
+        if resp.status >= 300:
+            resp.close()
+            raise _redirected(self.name, resp.status)
+        return resp
+
+    async def _read(self, resp: H1Response, limit: int) -> bytes | None:
+        """The whole body, bounded in size and in each wait (the first-byte timeout); None when too large."""
+        try:
+            raw = await resp.read(limit, self._first_byte)
+        except TimeoutError:
+            resp.close()
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            resp.close()
+            raise unreachable(self.name, type(exc).__name__) from None
+        if raw is None:
+            resp.close()
+        else:
+            resp.release()
+        return raw
+
+    async def _first_chunk(self, resp: H1Response) -> Reply:
+        """The stream's reply, once its first chunk is in (within the first-byte timeout): until then a
+        silent upstream can still be retried. The rest comes within the idle timeout of each other."""
+        try:
+            first = await resp.chunk(self._first_byte)
+        except TimeoutError:
+            resp.close()
+            raise timed_out(self.name) from None
+        except aiohttp.ClientError as exc:
+            resp.close()
+            raise unreachable(self.name, type(exc).__name__) from None
+
+        async def close() -> None:
+            if resp.complete:
+                resp.release()
+            else:
+                resp.close()  # abandon the upstream stream: the client went away or the relay failed
+
+        return Reply(chunks=_Resumed(first, resp.chunks(self._idle)), close=close)
+
+    def _refusal(self, status: int, body: bytes, retry_after: str | None) -> GatewayError:
+        error = upstream_error(self.name, status, body, self._secrets)
+        if retry_after is not None:  # a 429 or 503 that says when to come back
+            error.headers["Retry-After"] = retry_after
+        return error
 
     async def pass_through(
         self, method: str, url: str, data: bytes | AsyncIterable[bytes] | None, headers: dict[str, str]
@@ -108,12 +187,7 @@ class HttpUpstream:
             raise await self._failure(resp)
         if resp.status >= 300:
             resp.release()
-            raise GatewayError(
-                ErrorKind.UPSTREAM,
-                f"upstream '{self.name}' answered with a redirect (HTTP {resp.status}), which the gateway does not follow; "
-                "check the provider's base_url",
-                code="upstream_bad_response",
-            )
+            raise _redirected(self.name, resp.status)
         return resp
 
     async def _whole(self, resp: aiohttp.ClientResponse) -> bytes:
@@ -127,28 +201,8 @@ class HttpUpstream:
         finally:
             resp.release()
         if raw is None:
-            raise GatewayError(
-                ErrorKind.UPSTREAM,
-                f"upstream '{self.name}' answered with more than {_BODY_LIMIT // 2**20} MB",
-                code="upstream_bad_response",
-            )
+            raise _too_large(self.name)
         return raw
-
-    async def _stream(self, resp: aiohttp.ClientResponse) -> Reply:
-        """The stream's reply, once its first chunk is in: until then a silent upstream can still be retried."""
-        try:
-            first = await resp.content.readany()  # waits at most the first-byte timeout, as the headers did
-        except TimeoutError:
-            resp.close()
-            raise timed_out(self.name) from None
-        except aiohttp.ClientError as exc:
-            resp.close()
-            raise unreachable(self.name, type(exc).__name__) from None
-        if resp.connection is not None:  # from now on a silence is judged by the idle timeout, the running timer too
-            protocol = resp.connection.protocol
-            protocol.read_timeout = self._idle  # type: ignore[union-attr]
-            protocol.start_timeout()  # type: ignore[union-attr]
-        return Reply(chunks=_Resumed(first, resp.content.iter_any()), close=_closer(resp))
 
     async def _failure(self, resp: aiohttp.ClientResponse) -> GatewayError:
         try:
@@ -157,10 +211,24 @@ class HttpUpstream:
             body = b""
         finally:
             resp.release()
-        error = upstream_error(self.name, resp.status, body, self._secrets)
-        if "Retry-After" in resp.headers:  # a 429 or 503 that says when to come back
-            error.headers["Retry-After"] = resp.headers["Retry-After"]
-        return error
+        return self._refusal(resp.status, body, resp.headers.get("Retry-After"))
+
+
+def _too_large(provider: str) -> GatewayError:
+    return GatewayError(
+        ErrorKind.UPSTREAM,
+        f"upstream '{provider}' answered with more than {_BODY_LIMIT // 2**20} MB",
+        code="upstream_bad_response",
+    )
+
+
+def _redirected(provider: str, status: int) -> GatewayError:
+    return GatewayError(
+        ErrorKind.UPSTREAM,
+        f"upstream '{provider}' answered with a redirect (HTTP {status}), which the gateway does not follow; "
+        "check the provider's base_url",
+        code="upstream_bad_response",
+    )
 
 
 class _Resumed:

@@ -22,6 +22,7 @@ from anygate.periodic import Periodic
 from anygate.protocols import task_families
 from anygate.providers import adapters
 from anygate.providers.base import Provider
+from anygate.providers.h1_client import close_pools
 from anygate.routing.breaker import share_breakers
 from anygate.routing.table import ModelTable
 from anygate.server.call import Call
@@ -150,5 +151,6 @@ class Gateway:
         await self.limiter.close()
         if self._http is not None:
             await self._http.close()
+        close_pools()
         await self.outbound.close()
         await self.engine.dispose()
