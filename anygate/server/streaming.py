@@ -49,20 +49,30 @@ def _watch(request: web.Request, call: Call) -> None:
     """Look every WATCH_SECONDS whether the client is still there: one that left while the upstream was
     silent would otherwise be noticed only when the upstream next speaks (minutes, for a model that
     thinks). Its upstream stream is closed, which ends the relay as a 499."""
-    loop = asyncio.get_running_loop()
+    asyncio.get_running_loop().call_later(WATCH_SECONDS, _Watch(request, call).look)
 
-    def look() -> None:
+
+class _Watch:
+    """The watch of one stream's client. Not a closure that schedules itself: that would be a reference
+    cycle holding the call and its request until a full garbage collection, one per stream."""
+
+    __slots__ = ("request", "call")
+
+    def __init__(self, request: web.Request, call: Call) -> None:
+        self.request = request
+        self.call = call
+
+    def look(self) -> None:
+        call = self.call
         if call.done:
             return
-        transport = request.transport
+        transport = self.request.transport
         if transport is not None and not transport.is_closing():
-            loop.call_later(WATCH_SECONDS, look)
+            asyncio.get_running_loop().call_later(WATCH_SECONDS, self.look)
         elif call.abandon is not None:
             task: asyncio.Future[None] = asyncio.ensure_future(call.abandon())
             _abandoning.add(task)
             task.add_done_callback(_abandoning.discard)
-
-    loop.call_later(WATCH_SECONDS, look)
 
 
 def upstream_read_error(call: Call, provider: str, exc: BaseException) -> GatewayError:
