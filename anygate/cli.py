@@ -138,9 +138,12 @@ def serve(
     config: ConfigOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080,
-    workers: Annotated[int, typer.Option(help="Worker processes (one per core is a good start).", min=1)] = 1,
+    workers: Annotated[
+        str, typer.Option(help="Worker processes: a number, or auto for one per core this process may run on.")
+    ] = "1",
 ) -> None:
     """Run the gateway."""
+    count = worker_count(workers)
     settings = _settings(config)
     problem = port_problem(host, port) or asyncio.run(database_problem(settings.database))
     if problem:
@@ -149,7 +152,18 @@ def serve(
     setup_logging()
     from anygate.server.run import serve as run_server
 
-    run_server(settings, host, port, workers)
+    run_server(settings, host, port, count)
+
+
+def worker_count(given: str) -> int:
+    """The number of worker processes `--workers` asks for: a positive number, or `auto` (the cores
+    this process may run on)."""
+    if given == "auto":
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+        return max(len(cores), 1)
+    if not given.isdigit() or int(given) < 1:
+        raise typer.BadParameter(f"'{given}' is neither a positive number nor auto", param_hint="--workers")
+    return int(given)
 
 
 @keys_app.command("create")

@@ -6,6 +6,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 COMMANDS = [[], ["serve"], ["keys"], ["keys", "create"], ["keys", "list"], ["usage"], ["verify"], ["config", "check"]]
 SCRIPT = """
 import contextlib, io, sys
@@ -36,3 +38,16 @@ def test_help_has_no_type_markers() -> None:
     assert re.findall(r"<(?:str|bool|int|float)[^>]*>", result.stdout) == []
     assert re.search(r"--port\s+N\s", result.stdout) and re.search(r"--budget\s+AMOUNT\s", result.stdout)
     assert re.search(r"--json\s+Print JSON", result.stdout)
+
+
+def test_workers_are_a_number_or_one_per_core() -> None:
+    import os
+
+    import typer
+
+    from anygate.cli import worker_count
+
+    assert worker_count("3") == 3 and worker_count("auto") == len(os.sched_getaffinity(0))
+    for wrong in ("0", "-1", "two", ""):
+        with pytest.raises(typer.BadParameter):
+            worker_count(wrong)
