@@ -211,21 +211,22 @@ def build_messages(req: ChatRequest, reasoning_field: str | None = None) -> list
     return out
 
 
+def function_tools(tools: list[Tool]) -> list[dict[str, Any]]:
+    """Tools as OpenAI's chat completions declares them (and the APIs that copied it, as Ollama's)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, **({"description": t.description} if t.description else {}), "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
 def build_request(req: ChatRequest, upstream_model: str, reasoning_field: str | None = None) -> dict[str, Any]:
     """An OpenAI chat completion body for a canonical request (see build_messages for `reasoning_field`)."""
     body: dict[str, Any] = {"model": upstream_model, "messages": build_messages(req, reasoning_field)}
     if req.tools:
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    **({"description": t.description} if t.description else {}),
-                    "parameters": t.parameters,
-                },
-            }
-            for t in req.tools
-        ]
+        body["tools"] = function_tools(req.tools)
     choice = req.tool_choice
     if choice is not None and req.tools:  # OpenAI refuses tool_choice without tools
         if choice.mode == "tool":

@@ -15,6 +15,7 @@ from anygate.core.chat import ChatRequest, Image, Part, Text, Thinking, ToolCall
 from anygate.core.codec import UpstreamWire
 from anygate.core.reasoning import effort_for_budget
 from anygate.core.usage import Usage
+from anygate.protocols.openai.chat_request import function_tools
 from anygate.providers.ollama.answer import parse_response, usage_from_ollama
 from anygate.providers.ollama.stream import OllamaStreamParser
 
@@ -84,17 +85,7 @@ def build_request(req: ChatRequest, upstream_model: str) -> dict[str, Any]:
     body: dict[str, Any] = {"model": upstream_model, "messages": _messages(req), "stream": req.stream}
     choice = req.tool_choice
     if req.tools and not (choice is not None and choice.mode == "none"):  # the API has no tool_choice
-        body["tools"] = [
-            {
-                "type": "function",
-                "function": {
-                    "name": t.name,
-                    **({"description": t.description} if t.description else {}),
-                    "parameters": t.parameters,
-                },
-            }
-            for t in req.tools
-        ]
+        body["tools"] = function_tools(req.tools)
     options = {
         "num_predict": req.max_tokens,
         "temperature": req.temperature,
