@@ -1,0 +1,243 @@
+"""The upstream client (providers/h1_client.py) against raw servers on loopback that answer as real
+ones may: kept-alive and reused, chunked, ended by the connection's close, over TLS, too slow, too
+large, malformed, or gone; and a reader slower than the upstream."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import ipaddress
+import ssl
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import pytest
+from aiohttp import ClientOSError, ClientPayloadError, ServerDisconnectedError
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+from anygate.providers import h1_client
+from anygate.providers.h1_client import H1Pool
+
+Answer = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def _request(reader: asyncio.StreamReader) -> bytes:
+    """One request's head and body (by its Content-Length)."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next((int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")), 0)
+    return head + await reader.readexactly(length)
+
+
+async def _serve(answer: Answer, tls: ssl.SSLContext | None = None) -> tuple[asyncio.Server, int, list[bytes]]:
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        seen.append(b"connection")
+        try:
+            await answer(reader, writer)
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass
+        finally:
+            writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0, ssl=tls)
+    return server, server.sockets[0].getsockname()[1], seen
+
+
+async def _ok_twice(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    for _ in range(2):
+        request = await _request(reader)
+        assert request.startswith(b"POST /v1/x?a=1 HTTP/1.1\r\n") and request.endswith(b'{"q":1}')
+        writer.write(b'HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: 9\r\n\r\n{"ok":1}\n')
+        await writer.drain()
+
+
+async def test_a_kept_alive_connection_is_reused() -> None:
+    server, port, seen = await _serve(_ok_twice)
+    pool = H1Pool()
+    for _ in range(2):
+        resp = await pool.request(
+            "POST", f"http://127.0.0.1:{port}/v1/x?a=1", {"Content-Type": "application/json"}, b'{"q":1}', 5
+        )
+        await resp.start(5)
+        assert (resp.status, resp.content_type) == (200, "application/json")
+        assert await resp.read(1000, 5) == b'{"ok":1}\n'
+        resp.release()
+    assert seen == [b"connection"], "one connection for both calls"
+    pool.close()
+    server.close()
+
+
+async def _chunked_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
+    for piece in (b"data: 1\n\n", b"data: 2\n\n"):
+        writer.write(b"%x\r\n%b\r\n" % (len(piece), piece))
+        await writer.drain()
+        await asyncio.sleep(0.01)
+    writer.write(b"0\r\n\r\n")
+    await writer.drain()
+
+
+async def _until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _request(reader)
+    writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + b'{"a":"' + b"x" * 5000 + b'"}')
+    await writer.drain()
+
+
+async def test_chunked_streams_and_bodies_that_end_with_the_connection() -> None:
+    server, port, _ = await _serve(_chunked_then_close)
+    pool = H1Pool()
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/s", {}, b"{}", 5)
+    await resp.start(5)
+    assert resp.content_type == "text/event-stream"
+    assert b"".join([chunk async for chunk in resp.chunks(5)]) == b"data: 1\n\ndata: 2\n\n" and resp.complete
+    resp.release()
+    server.close()
+    server, port, _ = await _serve(_until_close)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    body = await resp.read(10_000, 5)
+    assert body is not None and len(body) == 5008 and resp.complete
+    resp.release()
+    server.close()
+
+
+async def test_bounded_waits_and_sizes() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        await asyncio.sleep(5)
+
+    async def large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000)
+        await writer.drain()
+
+    async def large_chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%b\r\n" % (5000, b"y" * 5000) * 4 + b"0\r\n\r\n"
+        )
+        await writer.drain()
+
+    pool = H1Pool()
+    server, port, _ = await _serve(silent)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    with pytest.raises(TimeoutError):
+        await resp.start(0.2)
+    resp.close()
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5, deadline=time.monotonic() + 0.2)
+    with pytest.raises(TimeoutError):
+        await resp.start(None)  # the whole call's deadline bounds it too
+    resp.close()
+    server.close()
+    for answer in (large, large_chunked):
+        server, port, _ = await _serve(answer)
+        resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+        await resp.start(5)
+        assert await resp.read(10_000, 5) is None, "past the limit: no truncated body"
+        resp.close()
+        server.close()
+    with pytest.raises(ClientOSError, match="cannot connect"):
+        await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)  # nothing listens there any more
+    with pytest.raises(ValueError, match="line break"):
+        await pool.request("POST", f"http://127.0.0.1:{port}/", {"X-Key": "a\r\nX-Evil: 1"}, b"{}", 5)
+
+
+async def test_malformed_and_broken_answers() -> None:
+    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+        await writer.drain()
+
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
+        await writer.drain()
+
+    pool = H1Pool()
+    server, port, _ = await _serve(garbage)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    with pytest.raises(ClientPayloadError, match="not valid HTTP"):
+        await resp.start(5)
+    server.close()
+    server, port, _ = await _serve(cut)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    with pytest.raises(ServerDisconnectedError):
+        await resp.read(1000, 5)
+    resp.release()  # not reused: it did not end cleanly
+    assert not pool._idle.get(("http", "127.0.0.1", port))
+    server.close()
+
+
+async def test_a_slow_reader_pauses_the_upstream() -> None:
+    sent = asyncio.Event()
+
+    async def firehose(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nContent-Length: 30000000\r\n\r\n")
+        for _ in range(300):
+            writer.write(b"z" * 100_000)
+            await writer.drain()
+        sent.set()
+
+    server, port, _ = await _serve(firehose)
+    pool = H1Pool()
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    await asyncio.sleep(0.3)
+    assert not sent.is_set() and resp._buffered <= 3 * (1 << 20), "the upstream waits while the reader is behind"
+    total = 0
+    async for chunk in resp.chunks(5):
+        total += len(chunk)
+    assert total == 30_000_000 and sent.is_set()
+    resp.release()
+    pool.close()
+    server.close()
+
+
+def _certificate(folder: Path) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """A server context for 127.0.0.1 with a self-signed certificate, and a client context trusting it."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(1)
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    (folder / "cert.pem").write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    server = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    client = ssl.create_default_context(cafile=str(folder / "cert.pem"))
+    return server, client
+
+
+async def test_tls_is_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    server_tls, client_tls = _certificate(tmp_path)
+    server, port, _ = await _serve(_ok_twice, server_tls)
+    pool = H1Pool()
+    with pytest.raises(ClientOSError, match="CERTIFICATE_VERIFY_FAILED"):  # the system's trust store knows it not
+        await pool.request("POST", f"https://127.0.0.1:{port}/v1/x?a=1", {}, b'{"q":1}', 5)
+    monkeypatch.setattr(h1_client, "_tls", client_tls)
+    resp = await pool.request("POST", f"https://127.0.0.1:{port}/v1/x?a=1", {}, b'{"q":1}', 5)
+    await resp.start(5)
+    assert resp.status == 200 and await resp.read(100, 5) == b'{"ok":1}\n'
+    resp.release()
+    pool.close()
+    server.close()
