@@ -241,3 +241,78 @@ async def test_tls_is_verified(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     resp.release()
     pool.close()
     server.close()
+
+
+async def test_what_is_reused_and_what_is_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A connection the upstream will close, or closed, or that waited too long, or that talked out of
+    turn is never used again; a body exactly at the limit is whole."""
+
+    async def close_after(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+
+    async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        await asyncio.sleep(0.1)
+        writer.write(b"HTTP/1.1 200 OK\r\n")  # nothing was asked
+        await writer.drain()
+        await _request(reader)
+
+    pool = H1Pool()
+    for answer in (close_after, chatty):
+        server, port, seen = await _serve(answer)
+        key = ("http", "127.0.0.1", port)
+        resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+        await resp.start(5)
+        assert await resp.read(2, 5) == b"ok", "a body exactly at the limit is whole"
+        resp.release()
+        if answer is close_after:
+            assert not pool._idle.get(key), "Connection: close is not kept"
+        else:
+            await asyncio.sleep(0.3)
+            assert pool._reused(key) is None, "a connection that talked out of turn was closed"
+        server.close()
+    server, port, seen = await _serve(_ok_twice)
+    monkeypatch.setattr(h1_client, "_IDLE_SECONDS", 0.0)
+    for _ in range(2):
+        resp = await pool.request("POST", f"http://127.0.0.1:{port}/v1/x?a=1", {}, b'{"q":1}', 5)
+        await resp.start(5)
+        await resp.read(100, 5)
+        resp.release()
+    assert seen == [b"connection", b"connection"], "a connection idle past its time is not reused"
+    server.close()
+
+
+async def test_a_chunked_body_cut_short_is_an_error_and_timeouts_are_kept() -> None:
+    async def cut_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        await writer.drain()
+
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        await asyncio.sleep(5)
+
+    pool = H1Pool()
+    server, port, _ = await _serve(cut_stream)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    assert await resp.chunk(5) == b"hello"
+    with pytest.raises(ServerDisconnectedError):
+        await resp.chunk(5)
+    assert not resp.complete
+    server.close()
+    server, port, _ = await _serve(silent)
+    for timeout, deadline in ((0.2, None), (5.0, 0.2)):
+        resp = await pool.request(
+            "POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5, deadline=time.monotonic() + deadline if deadline else None
+        )
+        started = time.monotonic()
+        with pytest.raises(TimeoutError):
+            await resp.start(timeout)
+        assert time.monotonic() - started < 0.8, "the shorter of the wait's timeout and the call's deadline"
+        resp.close()
+    server.close()
