@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from anygate.core.errors import ErrorKind, GatewayError
+
+MAX_EVENT_BYTES = 16 * 1024 * 1024  # the longest event kept waiting for its end (an image's base64 is the largest)
+
+
+def event_too_long() -> GatewayError:
+    """The error for an upstream whose event goes on past MAX_EVENT_BYTES without ending."""
+    return GatewayError(
+        ErrorKind.UPSTREAM,
+        f"upstream sent a stream event longer than {MAX_EVENT_BYTES // 2**20} MB",
+        code="upstream_bad_response",
+    )
+
 
 def _data(event: bytes) -> bytes:
     if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line
@@ -21,6 +34,8 @@ class SseDataSplitter:
         if b"\r" in buffer:
             buffer = buffer.replace(b"\r\n", b"\n")
         *complete, self._buffer = buffer.split(b"\n\n")
+        if len(self._buffer) > MAX_EVENT_BYTES:
+            raise event_too_long()
         return [data for event in complete if (data := _data(event))]
 
     def flush(self) -> list[bytes]:

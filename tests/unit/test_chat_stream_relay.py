@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -75,3 +76,21 @@ def test_comments_and_event_lines_pass_through() -> None:
         == b": keep-alive\n\nevent: message\ndata: [DONE]\n\n"
     )
     assert relay.done
+
+
+def test_an_event_that_never_ends_is_refused_at_the_bound() -> None:
+    """A hostile upstream cannot make the gateway keep an endless event: both the relay's splitting and
+    the parsers' stop at MAX_EVENT_BYTES with an upstream_bad_response."""
+    from anygate.core.errors import GatewayError
+    from anygate.core.sse import MAX_EVENT_BYTES, SseDataSplitter
+
+    piece = b"data: " + b"x" * (1 << 20)
+    for feed in (ChatStreamRelay(False).feed, SseDataSplitter().feed):
+        with pytest.raises(GatewayError) as refused:
+            for _ in range(MAX_EVENT_BYTES // len(piece) + 2):
+                feed(piece)
+        assert refused.value.code == "upstream_bad_response" and "longer than 16 MB" in refused.value.message
+    relay = ChatStreamRelay(False)
+    with pytest.raises(GatewayError):  # an event cut short after complete ones
+        relay.feed(b'data: {"a":1}\n\n' + b"y" * (MAX_EVENT_BYTES + 1))
+    assert SseDataSplitter().feed(b"data: " + b"z" * (MAX_EVENT_BYTES - 100) + b"\n\n") != [], "a long event that ends is read"

@@ -99,6 +99,9 @@ async def _relay(
                     code="upstream_stream_truncated",
                 )
                 await streaming.write(response, stream_error_event(truncated))
+        except GatewayError as failed:  # an event too long to keep
+            status = failed.status
+            await streaming.write(response, stream_error_event(failed))
         except streaming.UPSTREAM_READ_ERRORS as exc:
             err = streaming.upstream_read_error(call, target.provider.name, exc)
             status = err.status

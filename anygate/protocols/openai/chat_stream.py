@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from anygate.core.sse import MAX_EVENT_BYTES, event_too_long
 from anygate.core.usage import Usage
 from anygate.protocols.openai.usage import usage_from_openai
 
@@ -34,7 +35,8 @@ class ChatStreamRelay:
         return max(self.events - 3, 0)
 
     def feed(self, chunk: bytes) -> bytes:
-        """The complete events of `chunk` (with what was buffered) that go to the client.
+        """The complete events of `chunk` (with what was buffered) that go to the client; a GatewayError
+        when an event goes on past MAX_EVENT_BYTES.
 
         Runs of plain events pass on as one block; only an event that may carry usage or an error
         is parsed, on its own.
@@ -44,9 +46,13 @@ class ChatStreamRelay:
             buffer = buffer.replace(b"\r\n", b"\n")
         complete = buffer.rfind(b"\n\n") + 2
         if complete < 2:
+            if len(buffer) > MAX_EVENT_BYTES:
+                raise event_too_long()
             self._buffer = buffer
             return b""
         self._buffer = buffer[complete:]
+        if len(self._buffer) > MAX_EVENT_BYTES:
+            raise event_too_long()
         self.events += buffer.count(b"\n\n", 0, complete)
         if buffer.endswith(b"[DONE]\n\n", 0, complete):
             self.done = True

@@ -109,7 +109,10 @@ async def relay_stream(
             assert reply.chunks is not None
             async for chunk in reply.chunks:
                 for data in splitter.feed(chunk):
-                    event = orjson.loads(data) if data.startswith(b"{") else None
+                    try:
+                        event = orjson.loads(data) if data.startswith(b"{") else None
+                    except orjson.JSONDecodeError:  # relayed as it came; only what can be read is looked at
+                        event = None
                     kind = event.get("type") if isinstance(event, dict) else None
                     if isinstance(event, dict) and isinstance(event.get("sequence_number"), int):
                         sequence = event["sequence_number"] + 1
