@@ -143,8 +143,9 @@ class BedrockProvider:
     async def send(self, body: dict[str, Any], stream: bool, headers: dict[str, str] | None = None) -> Reply:
         """The model's invoke (Claude) or converse call, signed."""
         model = str(body.get("model", ""))
+        claude = is_claude(model)
         payload = {k: v for k, v in body.items() if k not in ("model", "stream")}
-        if is_claude(model):
+        if claude:
             payload["anthropic_version"] = ANTHROPIC_VERSION
             betas = (headers or {}).get("anthropic-beta")
             if betas:
@@ -153,6 +154,6 @@ class BedrockProvider:
         else:
             action = "converse-stream" if stream else "converse"
         reply = await self._post(model, action, payload, stream)
-        if reply.chunks is not None and is_claude(model):
+        if reply.chunks is not None and claude:
             reply.chunks = anthropic_sse(reply.chunks)
         return reply

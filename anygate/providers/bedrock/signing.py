@@ -3,7 +3,8 @@ key as a Bearer header.
 
 Credentials are resolved once, in a thread (the chain may read files or ask the instance's metadata
 service; an assumed role asks STS), and looked at again at most once a minute, in a thread too,
-so that botocore renews them before they expire; a call itself only signs (about 40 µs)."""
+so that botocore renews them before they expire; a call itself only signs (about 40 µs), with a signer
+made once for each of those looks."""
 
 from __future__ import annotations
 
@@ -40,9 +41,10 @@ class AwsSigner:
         self.region = region_of(settings)
         self._bearer = {"Authorization": f"Bearer {settings.api_key}"} if settings.api_key else None
         self._credentials: Any = None  # botocore's, resolved at the first call
-        self._frozen: Any = None  # their current values
+        self._signer: Any = None  # botocore's SigV4Auth over their current values
         self._recheck_at = 0.0
         self._lock = asyncio.Lock()
+        self._request: Any = None  # botocore's AWSRequest, imported with the credentials
 
     async def headers(self, url: str, body: bytes) -> dict[str, str]:
         """The headers that authenticate a POST of `body` (JSON) to `url`."""
@@ -52,22 +54,22 @@ class AwsSigner:
             async with self._lock:
                 if time.monotonic() >= self._recheck_at:
                     await asyncio.to_thread(self._refresh)
-        from botocore.auth import SigV4Auth
-        from botocore.awsrequest import AWSRequest
-
-        request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
-        SigV4Auth(self._frozen, SERVICE, self.region).add_auth(request)
+        request = self._request(method="POST", url=url, data=body, headers={"Content-Type": "application/json"})
+        self._signer.add_auth(request)
         return {name: str(value) for name, value in request.headers.items() if name != "Content-Type"}
 
     def _refresh(self) -> None:
         """Resolve the credentials (the first time) and take their current values, renewed by botocore
         when they are about to expire."""
+        from botocore.auth import SigV4Auth
+        from botocore.awsrequest import AWSRequest
         from botocore.exceptions import BotoCoreError, ClientError
 
+        self._request = AWSRequest
         try:
             if self._credentials is None:
                 self._credentials = self._resolve()
-            self._frozen = self._credentials.get_frozen_credentials()
+            self._signer = SigV4Auth(self._credentials.get_frozen_credentials(), SERVICE, self.region)
         except (BotoCoreError, ClientError, OSError, ValueError) as exc:
             raise GatewayError(
                 ErrorKind.UPSTREAM,
