@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 import orjson
@@ -20,6 +20,7 @@ from anygate.providers.base import Reply
 from anygate.providers.h1_client import H1Pool, H1Response
 from anygate.providers.upstream_errors import json_object, timed_out, unreachable, upstream_error
 
+T = TypeVar("T")
 _ERROR_BODY_LIMIT = 64 * 1024
 _BODY_LIMIT = 256 * 1024 * 1024  # a whole answer (a batch of images in base64 is the largest)
 
@@ -112,16 +113,21 @@ class HttpUpstream:
             raise _redirected(self.name, resp.status)
         return resp
 
-    async def _read(self, resp: H1Response, limit: int) -> bytes | None:
-        """The whole body, bounded in size and in each wait (the first-byte timeout); None when too large."""
+    async def _failing(self, resp: H1Response, reading: Awaitable[T]) -> T:
+        """What `reading` (a read of `resp`) gives; when the upstream fails meanwhile, `resp` is closed and
+        the failure is the gateway's error for it."""
         try:
-            raw = await resp.read(limit, self._first_byte)
+            return await reading
         except TimeoutError:
             resp.close()
             raise timed_out(self.name) from None
         except aiohttp.ClientError as exc:
             resp.close()
             raise unreachable(self.name, type(exc).__name__) from None
+
+    async def _read(self, resp: H1Response, limit: int) -> bytes | None:
+        """The whole body, bounded in size and in each wait (the first-byte timeout); None when too large."""
+        raw = await self._failing(resp, resp.read(limit, self._first_byte))
         if raw is None:
             resp.close()
         else:
@@ -131,20 +137,10 @@ class HttpUpstream:
     async def _first_chunk(self, resp: H1Response) -> Reply:
         """The stream's reply, once its first chunk is in (within the first-byte timeout): until then a
         silent upstream can still be retried. The rest comes within the idle timeout of each other."""
-        try:
-            first = await resp.chunk(self._first_byte)
-        except TimeoutError:
-            resp.close()
-            raise timed_out(self.name) from None
-        except aiohttp.ClientError as exc:
-            resp.close()
-            raise unreachable(self.name, type(exc).__name__) from None
+        first = await self._failing(resp, resp.chunk(self._first_byte))
 
         async def close() -> None:
-            if resp.complete:
-                resp.release()
-            else:
-                resp.close()  # abandon the upstream stream: the client went away or the relay failed
+            resp.release()  # the connection goes back when the stream was read to its end; else it is closed
 
         return Reply(chunks=_Resumed(first, resp.chunks(self._idle)), close=close)
 
