@@ -165,7 +165,9 @@ SECRET_FIELDS = ("api_key", "access_key", "secret_key", "admin_key", "metrics_to
 class ServerConfig(_Strict):
     """Beyond the contract: how long a client may take to send a request, and how many may connect."""
 
-    header_timeout_seconds: float = Field(default=30.0, gt=0)  # from connecting to the end of the first request's headers
+    header_timeout_seconds: float = Field(
+        default=30.0, gt=0
+    )  # from connecting (or a request's first byte) to the end of its headers
     body_timeout_seconds: float = Field(default=120.0, gt=0)  # to send a request's whole body
     max_connections: int | None = Field(default=None, ge=1)  # unset: what the process's open-file limit leaves (at most 10,000)
     # on SIGTERM, how long requests in flight may take to end; streams still open then end with an error event

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from aiohttp import web
-
 from anygate.admin import keys
 from anygate.admin.providers import list_providers
 from anygate.admin.requests import recent_requests, request_detail
 from anygate.admin.tasks import list_tasks, retry_webhook, show_task
 from anygate.protocols.openai.errors import error_response
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.server.endpoints import admin_index
 from anygate.server.family import Family, Route

@@ -7,7 +7,6 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from aiohttp import web
 from sqlalchemy import select
 
 from anygate.auth.keys import (
@@ -24,6 +23,7 @@ from anygate.auth.keys import (
 )
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.metering.report import usage_by_day, usage_totals
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 from anygate.store.tables import ApiKey

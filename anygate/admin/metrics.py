@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import hmac
 
-from aiohttp import web
 from sqlalchemy import func, select
 
 from anygate.auth.extract import key_from_request
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metrics import counter, render
+from anygate.server import web
 from anygate.server.gateway import Gateway
 from anygate.store.tables import Task, WebhookDelivery
 

@@ -7,10 +7,10 @@ import time
 from typing import Any
 
 import orjson
-from aiohttp import web
 from sqlalchemy import case, func, select
 
 from anygate.providers import adapters
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.store.tables import UsageRecord
 

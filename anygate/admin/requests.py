@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from aiohttp import web
 from sqlalchemy import Select, select
 
 from anygate.admin.keys import parse_time
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.server.refusals import KEPT
 from anygate.store.tables import UsageRecord

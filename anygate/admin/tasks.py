@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 from sqlalchemy import select, update
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.store.tables import Task, WebhookDelivery
 from anygate.tasks.store import deliveries_of

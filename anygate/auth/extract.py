@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiohttp import web
+from anygate.server import web
 
 
 def key_from_request(request: web.Request) -> str | None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from importlib import resources
 
-from aiohttp import web
+from anygate.server import web
+from anygate.server.router import Router
 
 _FILES = {"index.html": "text/html", "app.js": "text/javascript", "style.css": "text/css"}
 _HEADERS = {
@@ -14,7 +15,7 @@ _HEADERS = {
 }
 
 
-def add_dashboard(app: web.Application) -> None:
+def add_dashboard(router: Router) -> None:
     """GET /dashboard and its assets (no key needed to load the page; every call it makes needs the admin key)."""
     package = resources.files("anygate.dashboard")
     files = {name: (package.joinpath(name).read_bytes(), kind) for name, kind in _FILES.items()}
@@ -22,9 +23,9 @@ def add_dashboard(app: web.Application) -> None:
     async def page(request: web.Request) -> web.Response:
         name = request.match_info.get("name", "index.html")
         if name not in files:
-            raise web.HTTPNotFound()
+            return web.Response(status=404, text="404: Not Found")
         body, kind = files[name]
         return web.Response(body=body, content_type=kind, charset="utf-8", headers=_HEADERS)
 
-    app.router.add_get("/dashboard", page)
-    app.router.add_get("/dashboard/{name}", page)
+    router.add("GET", "/dashboard", page)
+    router.add("GET", "/dashboard/{name}", page)

@@ -1,4 +1,5 @@
-"""The aiohttp application: one route table from every family, wrapped with auth and error rendering."""
+"""The application: one route table from every family, wrapped with auth and error rendering, and the
+gateway's start and stop around it."""
 
 from __future__ import annotations
 
@@ -11,9 +12,7 @@ import secrets
 import time
 from typing import Any
 
-import aiohttp
 import orjson
-from aiohttp import web, web_response
 
 from anygate import __version__
 from anygate.admin.family import FAMILY as ADMIN_FAMILY
@@ -23,20 +22,17 @@ from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.dashboard.serve import add_dashboard
 from anygate.metering.record import ERROR_KEPT
 from anygate.protocols import families
+from anygate.server import web
 from anygate.server.authenticate import authenticate, authenticate_admin
 from anygate.server.call import Call
 from anygate.server.endpoints import public_index
 from anygate.server.family import Family, Route
 from anygate.server.gateway import Gateway
-from anygate.server.json_body import BODY_TIMEOUT, MAX_BODY_BYTES
+from anygate.server.router import Router
 from anygate.server.streaming import CLIENT_CLOSED, ClientGone
 
 log = logging.getLogger(__name__)
 
-GATEWAY = web.AppKey("gateway", Gateway)
-# The `Server` header of every response, aiohttp's own error answers included, says "anygate", not the
-# versions of Python and aiohttp; set where aiohttp reads it, so that no response pays for a hook.
-web_response.SERVER_SOFTWARE = "anygate"  # type: ignore[attr-defined]
 AUTH_STYLES = ["Authorization: Bearer <key>", "x-api-key: <key>", "x-goog-api-key: <key>", "?key=<key>"]
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")  # also what lets the access line skip JSON escaping
 
@@ -107,7 +103,7 @@ def _handler(route: Route, family: Family, gateway: Gateway) -> Any:
             error = err.message
             await _written(call)
             return family.render_error(err, request_id)
-        except (ClientGone, ConnectionResetError, aiohttp.ClientConnectionResetError):
+        except (ClientGone, ConnectionResetError):
             status = CLIENT_CLOSED  # the client left: there is no one to answer, and nothing went wrong here
             return web.Response(status=CLIENT_CLOSED)
         except asyncio.CancelledError:  # the client left, or a shutdown's grace ran out
@@ -173,69 +169,71 @@ def _family_of(path: str, all_families: list[Family]) -> Family:
     return next(f for f in all_families if f.name == "openai")
 
 
-def create_app(settings: Settings, metrics_dir: str | None = None) -> web.Application:
-    """Build the whole gateway application from settings; nothing happens until it is started.
-    With `metrics_dir` (one of several workers) the metrics of every worker are added up at a scrape."""
-    gateway = Gateway(settings, metrics_dir)
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[GATEWAY] = gateway
-    app[BODY_TIMEOUT] = settings.server.body_timeout_seconds
+class App:
+    """The gateway's routes and its start and stop (which the server calls around serving)."""
 
-    async def on_startup(_: web.Application) -> None:
-        await gateway.start()
+    def __init__(self, settings: Settings, metrics_dir: str | None = None) -> None:
+        self.settings = settings
+        self.gateway = gateway = Gateway(settings, metrics_dir)
+        all_families = [*families(), ADMIN_FAMILY]
+        index = orjson.dumps(public_index(families()))
+
+        async def unknown_route(request: web.Request) -> web.StreamResponse:
+            err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")
+            return _family_of(request.path, all_families).render_error(err, _request_id(request))
+
+        async def health(_: web.Request) -> web.StreamResponse:
+            return web.json_response({"status": "ok", "version": __version__})
+
+        async def endpoints(_: web.Request) -> web.StreamResponse:
+            return web.Response(body=index, content_type="application/json")
+
+        async def root(_: web.Request) -> web.StreamResponse:
+            """Where a person (or a probe) landing on the bare address finds their way."""
+            links = {"health": "/health", "endpoints": "/api-endpoints.json", "dashboard": "/dashboard", "metrics": "/metrics"}
+            bases = {"openai": "/openai/v1", "anthropic": "/anthropic", "gemini": "/gemini"}
+            return web.json_response(
+                {"name": "anygate", "version": __version__, "status": "ok", "links": links, "sdk_base_urls": bases}
+            )
+
+        async def metrics(request: web.Request) -> web.StreamResponse:
+            try:
+                check_scraper(request, gateway)
+            except GatewayError as err:
+                return _family_of("/openai/", all_families).render_error(err, _request_id(request))
+            headers = {"Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-cache"}
+            return web.Response(body=(await scrape(gateway)).encode(), headers=headers)
+
+        self.router = router = Router(unknown_route)
+        router.add("GET", "/", root)
+        router.add("GET", "/health", health)
+        router.add("GET", "/metrics", metrics)
+        add_dashboard(router)
+        router.add("GET", "/api-endpoints.json", endpoints)
+        for family in all_families:
+            for route in family.routes:
+                router.add(route.method, route.path, _handler(route, family, gateway))
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        """Answer one request."""
+        return await self.router.resolve(request)(request)
+
+    async def start(self) -> None:
+        """Start the gateway (before the first request)."""
+        await self.gateway.start()
         # Everything built so far lives as long as the process: keep it out of the collector's full
         # passes, which otherwise rescan it all and stall the event loop for tens of milliseconds.
         gc.collect()
         gc.freeze()
 
-    async def on_shutdown(_: web.Application) -> None:
-        """The listener is closed; requests in flight have the grace period to end, after which aiohttp
-        cancels them. Streams are cut a little before, so that each can still send its error event."""
-        grace = settings.server.shutdown_grace_seconds
-        gateway.stopping_handle = asyncio.get_running_loop().call_later(grace - min(1.0, grace / 10), gateway.cut_streams)
-
-    async def on_cleanup(_: web.Application) -> None:
-        await gateway.stop()
-
-    app.on_startup.append(on_startup)
-    app.on_shutdown.append(on_shutdown)
-    app.on_cleanup.append(on_cleanup)
-    all_families = [*families(), ADMIN_FAMILY]
-    index = orjson.dumps(public_index(families()))
-
-    async def health(_: web.Request) -> web.Response:
-        return web.json_response({"status": "ok", "version": __version__})
-
-    async def endpoints(_: web.Request) -> web.Response:
-        return web.Response(body=index, content_type="application/json")
-
-    async def root(_: web.Request) -> web.Response:
-        """Where a person (or a probe) landing on the bare address finds their way."""
-        links = {"health": "/health", "endpoints": "/api-endpoints.json", "dashboard": "/dashboard", "metrics": "/metrics"}
-        bases = {"openai": "/openai/v1", "anthropic": "/anthropic", "gemini": "/gemini"}
-        return web.json_response(
-            {"name": "anygate", "version": __version__, "status": "ok", "links": links, "sdk_base_urls": bases}
+    def stopping(self) -> None:
+        """The listener is closed; requests in flight have the grace period to end, after which they are
+        cancelled. Streams are cut a little before, so that each can still send its error event."""
+        grace = self.settings.server.shutdown_grace_seconds
+        self.gateway.stopping_handle = asyncio.get_running_loop().call_later(
+            grace - min(1.0, grace / 10), self.gateway.cut_streams
         )
 
-    async def unknown_route(request: web.Request) -> web.Response:
-        err = GatewayError(ErrorKind.NOT_FOUND, f"Unknown route: {request.method} {request.path}")
-        return _family_of(request.path, all_families).render_error(err, _request_id(request))
-
-    async def metrics(request: web.Request) -> web.Response:
-        try:
-            check_scraper(request, gateway)
-        except GatewayError as err:
-            return _family_of("/openai/", all_families).render_error(err, _request_id(request))
-        headers = {"Content-Type": "text/plain; version=0.0.4; charset=utf-8", "Cache-Control": "no-cache"}
-        return web.Response(body=(await scrape(gateway)).encode(), headers=headers)
-
-    app.router.add_get("/", root)
-    app.router.add_get("/health", health)
-    app.router.add_get("/metrics", metrics)
-    add_dashboard(app)
-    app.router.add_get("/api-endpoints.json", endpoints)
-    for family in all_families:
-        for route in family.routes:
-            app.router.add_route(route.method, route.path, _handler(route, family, gateway))
-    app.router.add_route("*", "/{tail:.*}", unknown_route)
-    return app
+    async def stop(self) -> None:
+        """Stop the gateway (after the last request): usage written, connections closed."""
+        await self.gateway.stop()

@@ -5,12 +5,11 @@ from __future__ import annotations
 import hmac
 import time
 
-from aiohttp import web
-
 from anygate.auth.cache import KeyCache
 from anygate.auth.extract import key_from_request
 from anygate.auth.keys import KeyRecord
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 
 
 async def authenticate(request: web.Request, keys: KeyCache) -> KeyRecord:

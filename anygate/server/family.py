@@ -6,10 +6,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
-from aiohttp import web
-
 from anygate.core.codec import WireCodec
 from anygate.core.errors import GatewayError
+from anygate.server import web
 
 if TYPE_CHECKING:
     from anygate.server.call import Call

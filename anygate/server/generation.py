@@ -7,7 +7,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 import orjson
-from aiohttp import web
 
 from anygate.core.chat import Thinking
 from anygate.core.codec import StreamBroken, StreamingClientCodec, WireCodec
@@ -18,7 +17,7 @@ from anygate.metering.record import record_before_end, record_failure, record_us
 from anygate.providers.base import Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
-from anygate.server import replay, streaming
+from anygate.server import replay, streaming, web
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation
 from anygate.server.model_names import renamed, renamer

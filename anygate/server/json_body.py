@@ -6,13 +6,11 @@ import asyncio
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 
-BODY_TIMEOUT = web.AppKey("body_timeout", float)  # seconds a client may take to send a body (server.body_timeout_seconds)
-DEFAULT_BODY_TIMEOUT = 120.0
-MAX_BODY_BYTES = 64 * 1024 * 1024  # the application's client_max_size
+MAX_BODY_BYTES = web.MAX_BODY_BYTES
 MAX_DEPTH = 254  # orjson writes at most this many levels: a body the gateway could not send on is refused
 
 
@@ -20,15 +18,17 @@ async def read_json_object(request: web.Request) -> dict[str, Any]:
     """The request body as a JSON object; GatewayError 400 when it is empty, not JSON, not an object or
     nested too deeply, 413 when it is larger than the gateway takes."""
     try:
-        if request.content.is_eof():  # came with the headers, as most bodies do: nothing to wait for
+        if request.body_complete:  # came with the headers, as most bodies do: nothing to wait for
             raw = await request.read()
         else:
-            raw = await asyncio.wait_for(request.read(), request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT))
+            raw = await asyncio.wait_for(request.read(), request.body_timeout)
     except TimeoutError:
         raise GatewayError(
             ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
         ) from None
-    except web.HTTPRequestEntityTooLarge:
+    except web.BadBody as exc:
+        raise GatewayError(ErrorKind.INVALID_REQUEST, f"The request body could not be read: {exc}") from None
+    except web.BodyTooLarge:
         limit = MAX_BODY_BYTES // (1024 * 1024)
         raise GatewayError(
             ErrorKind.INVALID_REQUEST, f"The request body is larger than the gateway takes ({limit} MB)", status=413

@@ -1,23 +1,25 @@
-"""The listening socket, with the bounds aiohttp's server does not have: at most `max_connections` open
-at once (a connection past it is answered 503 and closed), and a connection whose first request's
-headers are not in within `header_timeout_seconds` is answered 408 and closed. With the body timeout
-(`server.json_body`) and aiohttp's keep-alive timeout, no connection can be held open by a client that
-sends slowly or not at all."""
+"""The listening socket and its connections: at most `max_connections` open at once (a connection past
+it is answered 503 and closed); a connection that takes longer than `header_timeout_seconds` to send a
+request's headers is answered 408 and closed, and one idle between requests for KEEPALIVE_SECONDS is
+closed. With the body timeout (server/json_body.py), no client that sends slowly or not at all can
+hold a connection. The deadlines are looked at by one sweep a second, not a timer per request."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import resource
+import time
+from email.utils import formatdate
 from typing import Any
 
-from aiohttp import web
-
 from anygate.config import ServerConfig
+from anygate.server.connection import HttpConnection
+from anygate.server.web import Handler
 
 log = logging.getLogger(__name__)
-_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
-_LATE = b"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n"
+KEEPALIVE_SECONDS = 75.0
+_BUSY = b"HTTP/1.1 503 Service Unavailable\r\nServer: anygate\r\nConnection: close\r\nRetry-After: 1\r\nContent-Length: 0\r\n\r\n"
 _RESERVED_FILES = 256  # descriptors kept for the database, upstream connections and logs
 
 
@@ -29,54 +31,6 @@ def connection_cap(configured: int | None) -> int:
     return max(64, min(soft - _RESERVED_FILES, 10_000)) if soft != resource.RLIM_INFINITY else 10_000
 
 
-class _Guarded(asyncio.Protocol):
-    """aiohttp's protocol for one connection until its first request's headers are in: refused when the
-    server holds too many connections, closed when the headers are late. Then it hands the transport to
-    aiohttp's protocol itself, so that the rest of the connection costs nothing here."""
-
-    __slots__ = ("_header_timeout", "_inner", "_tail", "_timer", "_transport")
-
-    def __init__(self, inner: Any, header_timeout: float) -> None:
-        self._inner = inner
-        self._header_timeout = header_timeout
-        self._timer: asyncio.TimerHandle | None = None
-        self._tail = b""
-        self._transport: Any = None
-
-    def connection_made(self, transport: Any) -> None:  # asyncio's or uvloop's transport
-        self._transport = transport
-        self._timer = asyncio.get_running_loop().call_later(self._header_timeout, self._too_slow)
-        self._inner.connection_made(transport)
-
-    def _too_slow(self) -> None:
-        self._timer = None
-        if not self._transport.is_closing():
-            self._transport.write(_LATE)
-            self._transport.close()
-
-    def data_received(self, data: bytes) -> None:
-        self._tail = self._tail[-3:] + data
-        if self._timer is not None and b"\r\n\r\n" in self._tail:  # the headers are in: aiohttp's own timeouts take over
-            self._timer.cancel()
-            self._timer = None
-            self._transport.set_protocol(self._inner)
-        self._inner.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self._inner.eof_received()  # type: ignore[no-any-return]
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
-        self._inner.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        self._inner.pause_writing()
-
-    def resume_writing(self) -> None:
-        self._inner.resume_writing()
-
-
 class _Busy(asyncio.Protocol):
     """A connection past the cap: answered 503 and closed."""
 
@@ -85,34 +39,70 @@ class _Busy(asyncio.Protocol):
         transport.close()
 
 
-class GuardedSite(web.BaseSite):
-    """A TCP site whose connections are counted and timed (see the module's docstring)."""
+class HttpServer:
+    """The gateway's HTTP/1.1 server: `handler` answers each request."""
 
-    def __init__(self, runner: web.BaseRunner, host: str, port: int, reuse_port: bool, settings: ServerConfig) -> None:
-        super().__init__(runner, backlog=1024)
-        self._host, self._port, self._reuse_port = host, port, reuse_port
+    def __init__(self, handler: Handler, settings: ServerConfig) -> None:
+        self.handler = handler
+        self.header_timeout = settings.header_timeout_seconds
+        self.body_timeout = settings.body_timeout_seconds
+        self.keepalive_timeout = KEEPALIVE_SECONDS
+        self.connections: set[HttpConnection] = set()
+        self.stopping = False
+        self.standing = b""  # the headers of every response: Server and Date (renewed by the sweep)
+        self.port = 0
         self._cap = connection_cap(settings.max_connections)
-        self._header_timeout = settings.header_timeout_seconds
         self._warned = False
+        self._listener: asyncio.Server | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._sweep_every = min(1.0, self.header_timeout / 4)
 
-    @property
-    def name(self) -> str:
-        return f"http://{self._host}:{self._port}"
-
-    async def start(self) -> None:
-        await super().start()
-        server = self._runner.server
-        assert server is not None
-
-        def protocol() -> asyncio.Protocol:
-            if len(server.connections) < self._cap:
-                self._warned = False
-                return _Guarded(server(), self._header_timeout)
-            if not self._warned:
-                self._warned = True
-                log.error("%d connections are open, the most allowed (server.max_connections): new ones get a 503", self._cap)
-            return _Busy()
-
-        self._server = await asyncio.get_running_loop().create_server(
-            protocol, self._host, self._port, backlog=self._backlog, reuse_address=True, reuse_port=self._reuse_port or None
+    async def start(self, host: str, port: int, reuse_port: bool = False) -> None:
+        """Listen on host:port (sharing the port with other workers when `reuse_port`)."""
+        self._sweep()
+        self._listener = await asyncio.get_running_loop().create_server(
+            self._protocol, host, port, backlog=1024, reuse_address=True, reuse_port=reuse_port or None
         )
+        self.port = int(self._listener.sockets[0].getsockname()[1])  # the one chosen, when started on port 0
+
+    def _protocol(self) -> asyncio.Protocol:
+        if len(self.connections) < self._cap:
+            self._warned = False
+            return HttpConnection(self)
+        if not self._warned:
+            self._warned = True
+            log.error("%d connections are open, the most allowed (server.max_connections): new ones get a 503", self._cap)
+        return _Busy()
+
+    def _sweep(self) -> None:
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        self.standing = b"Server: anygate\r\nDate: %b\r\n" % formatdate(time.time(), usegmt=True).encode()
+        for connection in [c for c in self.connections if c.deadline is not None and c.deadline <= now]:
+            connection.expire()
+        self._sweeper = loop.call_later(self._sweep_every, self._sweep)
+
+    def stop_listening(self) -> None:
+        """Take no new connections, and close those waiting between requests (a shutdown's first step)."""
+        self.stopping = True
+        if self._listener is not None:
+            self._listener.close()
+        for connection in list(self.connections):
+            if connection.task is None:
+                connection.close()
+
+    async def finish(self, grace: float) -> None:
+        """Wait up to `grace` seconds for the requests in flight, cancel those still running, close everything."""
+        tasks = [c.task for c in self.connections if c.task is not None]
+        if tasks:
+            _, late = await asyncio.wait(tasks, timeout=grace)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late, timeout=5)
+        for connection in list(self.connections):
+            connection.close()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self._listener is not None:
+            await self._listener.wait_closed()

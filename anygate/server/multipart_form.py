@@ -11,11 +11,11 @@ import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 from typing import IO, Any
 
-from aiohttp import BodyPartReader, MultipartReader, web
+from aiohttp import BodyPartReader, MultipartReader
 
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.providers.base import Upload
-from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT
+from anygate.server import web
 
 MAX_FIELD_BYTES = 64 * 1024
 MAX_FIELDS = 64
@@ -38,7 +38,7 @@ async def read_upload(request: web.Request, needs: Collection[str], limit: int, 
         raise invalid_request("This route takes a multipart/form-data body with a file")
     if request.content_length is not None and request.content_length > limit + MAX_FIELDS * MAX_FIELD_BYTES:
         raise too_large(limit)
-    idle = request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT)
+    idle = request.body_timeout
     reader = await request.multipart()
     fields: list[tuple[str, str]] = []
     while True:

@@ -12,12 +12,10 @@ import sys
 import tempfile
 from types import FrameType
 
-from aiohttp import web
-
 from anygate.config import Settings
 from anygate.logs import counted, setup_logging
-from anygate.server.app import create_app
-from anygate.server.listener import GuardedSite
+from anygate.server.app import App
+from anygate.server.listener import HttpServer
 from anygate.server.preflight import without_password
 
 log = logging.getLogger("anygate")
@@ -36,31 +34,31 @@ def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metri
     _install_uvloop()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    main = loop.create_task(_serve_until_stopped(create_app(settings, metrics_dir), settings, host, port, reuse_port))
     try:
-        loop.run_until_complete(main)
-    except (web.GracefulExit, KeyboardInterrupt):  # SIGTERM or SIGINT: finish what is in flight, then stop
-        pass
+        loop.run_until_complete(_serve_until_stopped(App(settings, metrics_dir), settings, host, port, reuse_port))
     finally:
-        main.cancel()
-        loop.run_until_complete(asyncio.gather(main, return_exceptions=True))
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
 
-async def _serve_until_stopped(app: web.Application, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
-    """Serve `app` (aiohttp's runner, the listener's bounds) until cancelled, then shut down gracefully."""
-    runner = web.AppRunner(
-        app, handle_signals=True, access_log=None, shutdown_timeout=settings.server.shutdown_grace_seconds, keepalive_timeout=75
-    )
-    await runner.setup()
+async def _serve_until_stopped(app: App, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
+    """Serve `app` until SIGTERM or SIGINT, then stop gracefully: no new connections, the requests in
+    flight given the grace period, the gateway's usage written."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    server = HttpServer(app.handle, settings.server)
+    await app.start()
     try:
-        await GuardedSite(runner, host, port, reuse_port, settings.server).start()
+        await server.start(host, port, reuse_port)
         log.info("anygate listening on http://%s:%d (process %d)", host, port, os.getpid())
-        while True:
-            await asyncio.sleep(3600)
+        await stop.wait()
+        server.stop_listening()
+        app.stopping()
+        await server.finish(settings.server.shutdown_grace_seconds)
     finally:
-        await runner.cleanup()
+        await app.stop()
         log.info("anygate stopped (process %d): requests in flight finished, usage written", os.getpid())
 
 

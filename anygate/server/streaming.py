@@ -6,10 +6,10 @@ import asyncio
 import time
 
 import aiohttp
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers.upstream_errors import timed_out, unreachable
+from anygate.server import web
 from anygate.server.call import Call
 
 CLIENT_CLOSED = 499  # the status recorded for a call whose client went away
@@ -25,7 +25,7 @@ async def write(response: web.StreamResponse, data: bytes) -> None:
     """Write to the client; ClientGone when it has left."""
     try:
         await response.write(data)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+    except ConnectionResetError:
         raise ClientGone from None
 
 
@@ -35,7 +35,7 @@ async def start(request: web.Request, call: Call, content_type: str = "text/even
     response = web.StreamResponse(headers=headers)
     try:
         await response.prepare(request)
-    except (ConnectionResetError, aiohttp.ClientConnectionResetError):
+    except ConnectionResetError:
         raise ClientGone from None
     call.first_byte_seconds = time.time() - call.started
     call.gateway.metrics.stream_started(call.family, call.first_byte_seconds)

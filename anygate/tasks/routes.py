@@ -6,10 +6,10 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from aiohttp import web
 from sqlalchemy.exc import IntegrityError
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.tasks.contract import FINISHED, TaskState, TaskView

@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from anygate.config import settings_from_data
-from anygate.server.app import create_app
-from tests.fakes.server_thread import ServerThread
+from anygate.server.app import App
+from tests.fakes.server_thread import GatewayThread
 
 ADMIN = "admin-garbage-test-key-0123456789"
 
@@ -33,7 +33,7 @@ def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[ht
         },
         "garbage.yaml",
     )
-    server = ServerThread(create_app(config)).start()
+    server = GatewayThread(App(config)).start()
     client = httpx.Client(timeout=30)
     created = client.post(server.url + "/admin/v1/keys", json={"name": "g"}, headers={"Authorization": f"Bearer {ADMIN}"})
     yield client, server.url, created.json()["key"]

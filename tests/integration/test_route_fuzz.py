@@ -17,12 +17,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from anygate.config import settings_from_data
-from anygate.server.app import create_app
+from anygate.server.app import App
 from tests.fakes.dashscope_upstream import UPSTREAM_KEY as DASHSCOPE_KEY
 from tests.fakes.dashscope_upstream import FakeDashScope
 from tests.fakes.kling_upstream import API_KEY as KLING_KEY
 from tests.fakes.kling_upstream import FakeKling
-from tests.fakes.server_thread import ServerThread
+from tests.fakes.server_thread import GatewayThread
 from tests.fakes.suno_upstream import UPSTREAM_KEY as SUNO_KEY
 from tests.fakes.suno_upstream import FakeSuno
 
@@ -190,7 +190,7 @@ def served(
         },
         "fuzz.yaml",
     )
-    server = ServerThread(create_app(config)).start()
+    server = GatewayThread(App(config)).start()
     client = httpx.Client(timeout=30)  # one client: making one costs ~60 ms (its TLS context)
     created = client.post(
         server.url + "/admin/v1/keys", json={"name": "fuzz"}, headers={"Authorization": f"Bearer {ADMIN}"}

@@ -10,15 +10,17 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
-from aiohttp.test_utils import TestServer
+from yarl import URL
 
+from anygate.config import ServerConfig
 from anygate.core.errors import GatewayError
 from anygate.protocols.openai.transcript_formats import rendered
 from anygate.providers.base import Upload
 from anygate.providers.multipart import form_body
-from anygate.server.json_body import BODY_TIMEOUT
+from anygate.server import web
+from anygate.server.listener import HttpServer
 from anygate.server.multipart_form import MAX_FIELD_BYTES, MAX_FIELDS, field_value, read_upload, with_field
+from anygate.server.router import Router
 
 LIMIT = 1024 * 1024
 
@@ -40,7 +42,7 @@ async def _read(request: web.Request) -> web.Response:
 
 
 async def _parse(request: web.Request) -> web.Response:
-    """How a server (aiohttp's own parser) reads a written form."""
+    """How a server reads a written form (aiohttp's multipart parser, under the gateway's `post()`)."""
     form = await request.post()
     out: list[Any] = []
     for name, value in form.items():
@@ -50,16 +52,25 @@ async def _parse(request: web.Request) -> web.Response:
     return web.json_response(out)
 
 
+async def _nowhere(_: web.Request) -> web.Response:
+    return web.Response(status=404)
+
+
 @pytest.fixture
-async def server() -> AsyncIterator[TestServer]:
-    app = web.Application()
-    app[BODY_TIMEOUT] = 0.3
-    app.router.add_post("/read", _read)
-    app.router.add_post("/parse", _parse)
-    server = TestServer(app, host="127.0.0.1")
-    await server.start_server()
-    yield server
-    await server.close()
+async def server() -> AsyncIterator[URL]:
+    """The gateway's own server, with a body timeout of 0.3 s, answering /read and /parse."""
+    router = Router(_nowhere)
+    router.add("POST", "/read", _read)
+    router.add("POST", "/parse", _parse)
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        return await router.resolve(request)(request)
+
+    http = HttpServer(handle, ServerConfig(body_timeout_seconds=0.3))
+    await http.start("127.0.0.1", 0)
+    yield URL(f"http://127.0.0.1:{http.port}")
+    http.stop_listening()
+    await http.finish(1)
 
 
 def _form(*parts: tuple[str, Any]) -> aiohttp.FormData:
@@ -72,15 +83,15 @@ def _form(*parts: tuple[str, Any]) -> aiohttp.FormData:
     return form
 
 
-async def _post(server: TestServer, form: aiohttp.FormData, *needs: str) -> dict[str, Any]:
+async def _post(server: URL, form: aiohttp.FormData, *needs: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as http:
         params = [("need", n) for n in needs]
-        async with http.post(server.make_url("/read"), data=form, params=params) as resp:
+        async with http.post(server / "read", data=form, params=params) as resp:
             result: dict[str, Any] = await resp.json()
             return result
 
 
-async def test_a_file_after_the_needed_fields_streams_and_the_fields_after_it_come_later(server: TestServer) -> None:
+async def test_a_file_after_the_needed_fields_streams_and_the_fields_after_it_come_later(server: URL) -> None:
     form = _form(("model", "whisper"), ("file", ("a.wav", b"RIFF" + b"\1" * 5000, "audio/wav")), ("language", "en"))
     got = await _post(server, form, "model")
     assert got["fields"] == [["model", "whisper"]] and got["rest"] == [["language", "en"]]
@@ -88,7 +99,7 @@ async def test_a_file_after_the_needed_fields_streams_and_the_fields_after_it_co
     assert got["name"] == "a.wav" and got["type"] == "audio/wav"
 
 
-async def test_a_file_before_a_needed_field_is_spooled_and_every_field_is_read_first(server: TestServer) -> None:
+async def test_a_file_before_a_needed_field_is_spooled_and_every_field_is_read_first(server: URL) -> None:
     form = _form(("file", ("b.bin", b"\2" * 3000, "application/weird type")), ("model", "m"), ("purpose", "batch"))
     got = await _post(server, form, "model")
     assert got["fields"] == [["model", "m"], ["purpose", "batch"]] and got["rest"] == []
@@ -96,7 +107,7 @@ async def test_a_file_before_a_needed_field_is_spooled_and_every_field_is_read_f
 
 
 @pytest.mark.parametrize("needs", [(), ("model",)])
-async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(server: TestServer, needs: tuple[str, ...]) -> None:
+async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(server: URL, needs: tuple[str, ...]) -> None:
     async def body() -> AsyncIterator[bytes]:  # no Content-Length, so only the reading finds it
         yield b'--x\r\nContent-Disposition: form-data; name="file"; filename="big"\r\n\r\n'
         for _ in range(11):
@@ -104,7 +115,7 @@ async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(serv
         yield b'\r\n--x\r\nContent-Disposition: form-data; name="model"\r\n\r\nm\r\n--x--\r\n'
 
     async with aiohttp.ClientSession() as http:
-        url = server.make_url("/read").with_query([("need", n) for n in needs])
+        url = (server / "read").with_query([("need", n) for n in needs])
         async with http.post(url, data=body(), headers={"Content-Type": "multipart/form-data; boundary=x"}) as resp:
             got = await resp.json()
     assert got["status"] == 413 and got["message"] == "The file is larger than this route takes (1 MB)"
@@ -131,15 +142,15 @@ async def test_a_file_over_the_limit_is_refused_whether_streamed_or_spooled(serv
     ],
 )
 async def test_forms_that_are_not_one_file_and_a_few_short_fields_are_refused(
-    server: TestServer, form: aiohttp.FormData, message: str
+    server: URL, form: aiohttp.FormData, message: str
 ) -> None:
     got = await _post(server, form, "model")
     assert (got["status"], got["message"], got["kind"]) == (400, message, "invalid_request")
 
 
-async def test_a_body_that_is_not_a_form_is_refused(server: TestServer) -> None:
+async def test_a_body_that_is_not_a_form_is_refused(server: URL) -> None:
     async with aiohttp.ClientSession() as http:
-        async with http.post(server.make_url("/read"), json={"model": "m"}) as resp:
+        async with http.post(server / "read", json={"model": "m"}) as resp:
             assert (await resp.json())["message"] == "This route takes a multipart/form-data body with a file"
 
 
@@ -154,7 +165,7 @@ def _upload(fields: list[tuple[str, str]], rest: list[tuple[str, str]], filename
     return Upload(fields, "file", filename, "text/plain", chunks(), after)
 
 
-async def test_a_written_form_reads_back_the_same_with_awkward_names(server: TestServer) -> None:
+async def test_a_written_form_reads_back_the_same_with_awkward_names(server: URL) -> None:
     upload = with_field(
         _upload([("model", "public"), ("prénom", "é")], [("late", "1"), ("later", "2")], 'a "b"\r\n.txt'), "model", "upstream"
     )
@@ -162,7 +173,7 @@ async def test_a_written_form_reads_back_the_same_with_awkward_names(server: Tes
     content_type, body = form_body(with_field(upload, "added", 7))
     assert content_type.startswith("multipart/form-data; boundary=anygate-")
     async with aiohttp.ClientSession() as http:
-        async with http.post(server.make_url("/parse"), data=body, headers={"Content-Type": content_type}) as resp:
+        async with http.post(server / "parse", data=body, headers={"Content-Type": content_type}) as resp:
             parsed = await resp.json()
     assert parsed == [
         ["model", "upstream"],
@@ -198,7 +209,7 @@ def test_a_transcript_without_segments_is_one_cue_over_its_duration() -> None:
     assert rendered({"segments": [{"start": 1}]}, "srt") == "1\n00:00:01,000 --> 00:00:00,000\n\n\n"
 
 
-async def _raw(server: TestServer, *pieces: bytes, needs: tuple[str, ...] = ("model",), pause: int = -1) -> dict[str, Any]:
+async def _raw(server: URL, *pieces: bytes, needs: tuple[str, ...] = ("model",), pause: int = -1) -> dict[str, Any]:
     """A hand-written form, sent in `pieces`; the client goes quiet for a second before piece `pause`."""
 
     async def body() -> AsyncIterator[bytes]:
@@ -208,7 +219,7 @@ async def _raw(server: TestServer, *pieces: bytes, needs: tuple[str, ...] = ("mo
             yield piece
 
     async with aiohttp.ClientSession() as http:
-        url = server.make_url("/read").with_query([("need", n) for n in needs])
+        url = (server / "read").with_query([("need", n) for n in needs])
         async with http.post(url, data=body(), headers={"Content-Type": "multipart/form-data; boundary=x"}) as resp:
             result: dict[str, Any] = await resp.json()
             return result
@@ -221,7 +232,7 @@ END = b"\r\n--x--\r\n"
 
 @pytest.mark.parametrize(("pause", "needs"), [(1, ("model",)), (2, ("model",)), (2, ("absent",)), (3, ("model",))])
 async def test_a_client_that_goes_quiet_mid_form_gets_a_408_and_its_connection_closed(
-    server: TestServer, pause: int, needs: tuple[str, ...]
+    server: URL, pause: int, needs: tuple[str, ...]
 ) -> None:
     got = await _raw(server, MODEL[:20], MODEL[20:] + FILE + b"abc", b"def", b"ghi" + END + MODEL, needs=needs, pause=pause)
     assert (
@@ -231,19 +242,19 @@ async def test_a_client_that_goes_quiet_mid_form_gets_a_408_and_its_connection_c
     )
 
 
-async def test_a_file_part_without_a_type_or_a_filename_is_octet_stream_named_file(server: TestServer) -> None:
+async def test_a_file_part_without_a_type_or_a_filename_is_octet_stream_named_file(server: URL) -> None:
     got = await _raw(server, MODEL + b'--x\r\nContent-Disposition: form-data; name="file"; filename=""\r\n\r\nabc' + END)
     assert (got["name"], got["type"], got["size"]) == ("file", "application/octet-stream", 3)
 
 
-async def test_a_file_of_exactly_the_limit_and_fields_of_exactly_64_kb_are_taken(server: TestServer) -> None:
+async def test_a_file_of_exactly_the_limit_and_fields_of_exactly_64_kb_are_taken(server: URL) -> None:
     long = "x" * MAX_FIELD_BYTES
     form = _form(("model", long), ("file", ("a.bin", b"\1" * LIMIT, "application/octet-stream")), ("after", long))
     got = await _post(server, form, "model")
     assert got["size"] == LIMIT and got["fields"] == [["model", long]] and got["rest"] == [["after", long]]
 
 
-async def test_a_file_part_other_than_the_file_is_read_as_a_field(server: TestServer) -> None:
+async def test_a_file_part_other_than_the_file_is_read_as_a_field(server: URL) -> None:
     form = _form(
         ("note", ("note.txt", b"hello", "text/plain")), ("model", "m"), ("file", ("a.bin", b"12", "application/x-thing"))
     )
@@ -251,6 +262,6 @@ async def test_a_file_part_other_than_the_file_is_read_as_a_field(server: TestSe
     assert got["fields"] == [["note", "hello"], ["model", "m"]] and got["size"] == 2 and got["type"] == "application/x-thing"
 
 
-async def test_a_field_that_is_not_utf8_is_refused(server: TestServer) -> None:
+async def test_a_field_that_is_not_utf8_is_refused(server: URL) -> None:
     got = await _raw(server, b'--x\r\nContent-Disposition: form-data; name="model"\r\n\r\n\xff\xfe\r\n' + FILE + b"a" + END)
     assert (got["status"], got["message"]) == (400, "The form field 'model' is not UTF-8 text")

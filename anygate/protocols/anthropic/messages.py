@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.providers.base import CountsTokens
 from anygate.routing.table import Target
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain

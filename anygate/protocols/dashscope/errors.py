@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 
 _CODES = {
     ErrorKind.INVALID_REQUEST: "InvalidParameter",

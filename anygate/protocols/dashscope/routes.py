@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
 from anygate.metering.record import record_failure, record_usage
 from anygate.providers.dashscope.adapter import IMAGE, VIDEO, DashScopeProvider
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object

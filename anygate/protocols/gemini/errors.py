@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.context_overflow import ContextOverflow
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 
 _STATUS: dict[ErrorKind, str] = {
     ErrorKind.INVALID_REQUEST: "INVALID_ARGUMENT",

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.metering.token_count import count_tokens as count_local
 from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.gemini.request import field
 from anygate.providers.base import CountsTokens, Reply
 from anygate.routing.table import Target
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.routing.catalogue import ModelInfo, catalogue, find_model
+from anygate.server import web
 from anygate.server.call import Call
 
 _METHODS = ["generateContent", "streamGenerateContent", "countTokens"]

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.providers.kling.adapter import IMAGE_KINDS, VIDEO_KINDS
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView

@@ -8,7 +8,6 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import invalid_request
 from anygate.core.usage import Usage
@@ -29,6 +28,7 @@ from anygate.protocols.openai.passthrough import (
     send,
 )
 from anygate.providers.base import Passage, Provider
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_usage
 from anygate.protocols.openai.passthrough import (
@@ -23,6 +21,7 @@ from anygate.protocols.openai.passthrough import (
 from anygate.protocols.openai.transcript_formats import rendered
 from anygate.providers.base import Passage, PassesThrough, Reply
 from anygate.routing.table import Target
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import attempt

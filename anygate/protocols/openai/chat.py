@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage, estimate_prompt
 from anygate.metering.record import record_before_end, record_usage
@@ -15,7 +13,7 @@ from anygate.protocols.openai.errors import stream_error_event
 from anygate.protocols.openai.file_refs import check_files, parts_files
 from anygate.providers.base import Reply
 from anygate.routing.table import Target
-from anygate.server import streaming
+from anygate.server import streaming, web
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import relay_whole, translate_reply

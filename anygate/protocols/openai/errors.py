@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.context_overflow import ContextOverflow
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.server import web
 
 _TYPES: dict[ErrorKind, tuple[str, str | None]] = {
     ErrorKind.INVALID_REQUEST: ("invalid_request_error", None),

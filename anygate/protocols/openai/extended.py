@@ -9,7 +9,6 @@ from typing import Any
 
 import aiohttp
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.outbound import read_bounded
@@ -20,6 +19,7 @@ from anygate.providers.base import DrawsImages, DrawsImagesByTask, Embeds, Reply
 from anygate.providers.openai_shapes import images_response, images_response_urls
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import attempt

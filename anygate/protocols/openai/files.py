@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import GatewayError, invalid_request
 from anygate.core.usage import Usage
@@ -28,6 +27,7 @@ from anygate.protocols.openai.passthrough import (
     send,
 )
 from anygate.providers.base import Passage
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object

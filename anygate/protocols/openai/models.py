@@ -7,9 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.routing.catalogue import ModelInfo, catalogue, find_model
+from anygate.server import web
 from anygate.server.call import Call
 
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError, invalid_request
 from anygate.core.usage import Usage
@@ -16,7 +15,7 @@ from anygate.metering.record import record_failure, record_usage
 from anygate.providers.base import Passage, PassesThrough, Provider, Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
-from anygate.server import streaming
+from anygate.server import streaming, web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.dispatch import upstream_failed

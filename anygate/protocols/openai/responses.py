@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.protocols.openai.file_refs import check_files, parts_files
 from anygate.protocols.openai.responses_native import NATIVE_RESPONSES, native_input, relay_stream, relay_whole
@@ -18,6 +16,7 @@ from anygate.protocols.openai.responses_request import input_items
 from anygate.protocols.openai.responses_shape import ResponsesShape, new_id
 from anygate.protocols.openai.responses_store import Stored, load, remove, save
 from anygate.routing.table import Target
+from anygate.server import web
 from anygate.server.call import Call
 from anygate.server.dispatch import Generation, obtain
 from anygate.server.generation import translate_reply

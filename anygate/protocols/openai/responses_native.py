@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.sse import SseDataSplitter
@@ -19,7 +18,7 @@ from anygate.protocols.openai.responses_shape import is_ours
 from anygate.providers.base import AnswersResponses, Reply
 from anygate.providers.upstream_errors import json_object
 from anygate.routing.table import Target
-from anygate.server import streaming
+from anygate.server import streaming, web
 from anygate.server.call import Call
 from anygate.server.dispatch import NativeRoute
 from anygate.server.model_names import renamed, renamer

@@ -13,14 +13,14 @@ import time
 from typing import Any
 
 import aiohttp
-from aiohttp import web
 from aiohttp.http_exceptions import HttpProcessingError
 
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.providers import declared_kinds
 from anygate.providers.base import MakesVideos, VideoAsk
+from anygate.server import web
 from anygate.server.call import Call
-from anygate.server.json_body import BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT, MAX_BODY_BYTES, read_json_object
+from anygate.server.json_body import MAX_BODY_BYTES, read_json_object
 from anygate.server.streaming import ClientGone, start, write
 from anygate.tasks.contract import TaskState, TaskStatus, TaskView
 from anygate.tasks.routes import idempotency_key, load_task, resolve, submit_task
@@ -84,12 +84,12 @@ async def _read_body(request: web.Request) -> dict[str, Any]:
         return await read_json_object(request)
     body: dict[str, Any] = {}
     try:
-        form = await asyncio.wait_for(request.post(), request.app.get(BODY_TIMEOUT, DEFAULT_BODY_TIMEOUT))
+        form = await asyncio.wait_for(request.post(), request.body_timeout)
     except TimeoutError:
         raise GatewayError(
             ErrorKind.INVALID_REQUEST, "The request body did not arrive in time", status=408, headers={"Connection": "close"}
         ) from None
-    except web.HTTPRequestEntityTooLarge:
+    except web.BodyTooLarge:
         raise GatewayError(
             ErrorKind.INVALID_REQUEST,
             f"The request body is larger than the gateway takes ({MAX_BODY_BYTES // 2**20} MB)",

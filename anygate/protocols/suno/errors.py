@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import orjson
-from aiohttp import web
 
 from anygate.core.errors import GatewayError
+from anygate.server import web
 
 
 def error_response(err: GatewayError, request_id: str) -> web.Response:

@@ -12,13 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from aiohttp import web
-
 from anygate.core.errors import ErrorKind, GatewayError
 from anygate.core.usage import Usage
 from anygate.metering.record import record_failure, record_usage
 from anygate.protocols.suno.validation import check_callback_url, check_song
 from anygate.providers.suno.adapter import COVER_FLAGS, SYNC, TASKS, SunoProvider
+from anygate.server import web
 from anygate.server.admission import admit
 from anygate.server.call import Call
 from anygate.server.json_body import read_json_object
