@@ -1,6 +1,7 @@
 """One client connection of the gateway's HTTP/1.1 server: an asyncio.Protocol around httptools' parser
 (llhttp, Node's). Requests on a connection are answered one at a time, in order (pipelined ones wait,
-with reading paused); a response goes out as one write, a stream as one chunk per write.
+with reading paused); a response goes out as one write; what a stream writes in one turn of the event
+loop (its head, chunks that came together, its end) goes out as one write at the end of that turn.
 
 Bounds: the request line (MAX_LINE_BYTES, else 414), each header and all of them (MAX_FIELD_BYTES,
 MAX_HEADER_BYTES, MAX_HEADERS, else 431), the time to send a request's headers and to keep an idle
@@ -10,6 +11,7 @@ A handler is not cancelled when its client leaves (it sees the closed transport)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import deque
 from http import HTTPStatus
@@ -63,6 +65,9 @@ class HttpConnection(asyncio.Protocol):
         "_drain",
         "_refusal",
         "_task",
+        "_held",
+        "_held_bytes",
+        "_flush_due",
     )
 
     def __init__(self, server: HttpServer) -> None:
@@ -84,6 +89,9 @@ class HttpConnection(asyncio.Protocol):
         self._drain: asyncio.Future[None] | None = None
         self._refusal: _Refused | None = None  # malformed input that came while a request was answered
         self._task: asyncio.Task[None] | None = None  # the answer being made
+        self._held: list[bytes] = []  # written by a stream in this turn of the loop, sent at its end
+        self._held_bytes = 0
+        self._flush_due = False
 
     # asyncio's protocol
     def connection_made(self, transport: Any) -> None:  # asyncio's or uvloop's transport
@@ -118,6 +126,7 @@ class HttpConnection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.server.connections.discard(self)
         self.transport = None
+        self._held.clear()
         gone = ConnectionResetError("the client closed the connection")
         for request in (self._receiving, self._current, *self._pending):
             if request is not None:
@@ -270,14 +279,41 @@ class HttpConnection(asyncio.Protocol):
     def write_head(self, request: Request, response: StreamResponse) -> None:
         """Write the head of a stream."""
         standing = self._standing(request, response)
-        self.write(header_block(response.status, _REASONS.get(response.status, "Unknown"), response.headers.items(), standing))
+        head = header_block(response.status, _REASONS.get(response.status, "Unknown"), response.headers.items(), standing)
+        self.write_soon(head)
 
     def write(self, data: bytes) -> None:
-        """Send bytes; ConnectionResetError when the client has gone."""
+        """Send bytes now, after any held back; ConnectionResetError when the client has gone."""
         transport = self.transport
         if transport is None or transport.is_closing():
             raise ConnectionResetError("the client closed the connection")
+        if self._held:
+            data = b"".join((*self._held, data))
+            self._held.clear()
+            self._held_bytes = 0
         transport.write(data)
+
+    def write_soon(self, data: bytes) -> None:
+        """Send bytes at the end of this turn of the event loop, together with whatever else is written in
+        it (at once past _WHOLE_WRITE); ConnectionResetError when the client has gone."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            raise ConnectionResetError("the client closed the connection")
+        self._held.append(data)
+        self._held_bytes += len(data)
+        if self._held_bytes >= _WHOLE_WRITE:
+            self.flush()
+        elif not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Send what is held back."""
+        self._flush_due = False
+        if self._held and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(b"".join(self._held))
+        self._held.clear()
+        self._held_bytes = 0
 
     async def drain(self) -> None:
         """Wait until the client has read enough of what was written; ConnectionResetError when it left."""
@@ -306,8 +342,8 @@ class HttpConnection(asyncio.Protocol):
         body = f"{refused.status} {_REASONS[refused.status]}: {refused}\n".encode()
         standing = self.server.standing + b"Connection: close\r\nContent-Length: %d\r\n" % len(body)
         fields = [("Content-Type", "text/plain; charset=utf-8")]
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.write(header_block(refused.status, _REASONS[refused.status], fields, standing) + body)
+        with contextlib.suppress(ConnectionResetError):  # the client has gone: no one to tell
+            self.write(header_block(refused.status, _REASONS[refused.status], fields, standing) + body)
         self.close()
 
     def _wait_for_headers(self) -> None:
@@ -338,4 +374,5 @@ class HttpConnection(asyncio.Protocol):
         """Close the connection (what was written still goes out)."""
         self.keep_alive = False
         if self.transport is not None:
+            self.flush()
             self.transport.close()

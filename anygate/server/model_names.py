@@ -47,13 +47,17 @@ def rename_each(raw: bytes, names: dict[bytes, bytes]) -> bytes:
 
 
 class StreamRenamer:
-    """Renames the model fields of a stream, chunk by chunk."""
+    """Renames the model fields of a stream, chunk by chunk. A chunk whose every `"model` is the same
+    field as the first (a stream repeats its model in each event) is renamed by one bytes replace; any
+    other goes through the search."""
 
-    __slots__ = ("_public", "_tail")
+    __slots__ = ("_public", "_tail", "_field", "_renamed")
 
     def __init__(self, public_model: str) -> None:
         self._public = _escaped(public_model)
         self._tail = b""
+        self._field = b""  # the last model field seen, whole (`"model":"gpt-x"`), and what it becomes
+        self._renamed = b""
 
     def feed(self, chunk: bytes) -> bytes:
         """What of `chunk` (and the tail kept before it) can go to the client, renamed."""
@@ -63,14 +67,37 @@ class StreamRenamer:
         if cut < 0 or len(data) - cut >= _MAX_HELD or field:
             cut = len(data)
             if not (field and field.end() == cut):  # a field that ends the chunk keeps its closing quote
-                cut -= next((n for n in range(len(_KEY) - 1, 0, -1) if data.endswith(_KEY[:n])), 0)  # the key cut short
+                cut -= _key_begun(data)
         data, self._tail = data[:cut], data[cut:]
-        return rename(data, self._public)
+        return self._rename(data)
 
     def close(self) -> bytes:
         """Whatever is still held back, renamed where it can be."""
         rest, self._tail = self._tail, b""
-        return rename(rest, self._public)
+        return self._rename(rest)
+
+    def _rename(self, data: bytes) -> bytes:
+        keys = data.count(_KEY)
+        if not keys:
+            return data
+        if not self._field:
+            first = _FIELD.search(data)
+            if first is None:
+                return data
+            self._field = first.group(0)
+            self._renamed = first.group(0)[: first.start(1) - first.start(0)] + self._public + b'"'
+        out = data.replace(self._field, self._renamed)
+        grown = len(self._renamed) - len(self._field)
+        renamed = (len(out) - len(data)) // grown if grown else data.count(self._field)
+        if renamed == keys:
+            return out
+        return rename(data, self._public)
+
+
+def _key_begun(data: bytes) -> int:
+    """How many bytes at the end of `data` begin the key `"model` (0 when none do)."""
+    quote = data.rfind(b'"', max(len(data) - len(_KEY) + 1, 0))
+    return len(data) - quote if quote >= 0 and _KEY.startswith(data[quote:]) else 0
 
 
 def renamed(raw: bytes, public_model: str, upstream_model: str) -> bytes:

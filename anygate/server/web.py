@@ -256,7 +256,7 @@ class StreamResponse:
         assert connection is not None and not self._ended
         if not data:
             return
-        connection.write(b"%x\r\n%b\r\n" % (len(data), data) if self._chunked else data)
+        connection.write_soon(b"%x\r\n%b\r\n" % (len(data), data) if self._chunked else data)
         if connection.writing_paused:
             await connection.drain()
 
@@ -268,7 +268,7 @@ class StreamResponse:
             return
         self._ended = True
         if self._chunked:
-            connection.write(b"0\r\n\r\n")
+            connection.write_soon(b"0\r\n\r\n")
 
 
 class Response(StreamResponse):

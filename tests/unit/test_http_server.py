@@ -270,6 +270,27 @@ async def test_a_client_that_does_not_read_holds_the_writer_back_and_one_that_le
     assert EVENTS[-1] == "client gone" and len(EVENTS) < 256
 
 
+async def test_what_a_stream_writes_in_one_turn_goes_out_in_one_write_and_before_what_follows(server: HttpServer) -> None:
+    reader, writer = await _open(server)
+    writer.write(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    await _response(reader)
+    (connection,) = server.connections
+    transport = connection.transport
+    assert transport is not None
+    sent: list[bytes] = []
+    write = transport.write
+
+    def counted(data: bytes) -> None:
+        sent.append(bytes(data))
+        write(data)
+
+    transport.write = counted  # type: ignore[method-assign]
+    writer.write(b"POST /stream?n=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await _response(reader))[2] == b"data: 0\n\ndata: 1\n\ndata: 2\n\n" and (await _response(reader))[2] == b"GET /echo "
+    assert len(sent) == 2 and sent[0].startswith(b"HTTP/1.1 200 OK") and sent[0].endswith(b"0\r\n\r\n")
+    writer.close()
+
+
 async def test_a_body_left_unread_and_incomplete_closes_the_connection_after_the_answer(server: HttpServer) -> None:
     reader, writer = await _open(server)
     writer.write(b"GET /bad-path HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")

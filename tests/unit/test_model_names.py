@@ -42,3 +42,19 @@ def test_what_is_held_back_is_bounded_and_ids_are_escaped() -> None:
     long = b'{"models_list": "' + b"x" * 600
     assert names.feed(long) == long, "a tail too long to be a model field is not held"
     assert names.feed(b'{"modelish": 1') == b"{" and names.close() == b'"modelish": 1'
+
+
+def test_a_stream_that_repeats_its_field_is_renamed_whole_even_when_the_field_changes_or_text_quotes_it() -> None:
+    event = b'data: {"model":"up-1","choices":[{"delta":{"content":"%b"}}]}\n\n'
+    names = StreamRenamer("pub")
+    chunks = [
+        event % b"a" * 3,  # the field is learnt here
+        event % b"b" * 2,  # every "model in it is that field: one replace
+        event % b'say \\"model\\": \\"up-1\\"',  # text that quotes a field: the search, the text kept
+        event.replace(b"up-1", b"up-2") % b"c" + event % b"d",  # another id beside the learnt one
+        b'data: {"model": "up-1", "modelVersion":"v9"}\n\n',
+    ]
+    out = b"".join(names.feed(chunk) for chunk in chunks) + names.close()
+    expected = b"".join(chunks).replace(b'"model":"up-1"', b'"model":"pub"').replace(b'"model":"up-2"', b'"model":"pub"')
+    expected = expected.replace(b'"model": "up-1"', b'"model": "pub"').replace(b'"modelVersion":"v9"', b'"modelVersion":"pub"')
+    assert out == expected and out.count(b'\\"up-1\\"') == 1
