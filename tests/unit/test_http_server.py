@@ -284,7 +284,7 @@ async def test_what_a_stream_writes_in_one_turn_goes_out_in_one_write_and_before
         sent.append(bytes(data))
         write(data)
 
-    transport.write = counted  # type: ignore[method-assign]
+    transport.write = counted  # type: ignore[method-assign,assignment]
     writer.write(b"POST /stream?n=3 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\nGET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
     assert (await _response(reader))[2] == b"data: 0\n\ndata: 1\n\ndata: 2\n\n" and (await _response(reader))[2] == b"GET /echo "
     assert len(sent) == 2 and sent[0].startswith(b"HTTP/1.1 200 OK") and sent[0].endswith(b"0\r\n\r\n")
