@@ -33,10 +33,16 @@ class SseDataSplitter:
         buffer = self._buffer + chunk
         if b"\r" in buffer:
             buffer = buffer.replace(b"\r\n", b"\n")
-        *complete, self._buffer = buffer.split(b"\n\n")
+        end = buffer.rfind(b"\n\n")
+        complete, self._buffer = (buffer[:end], buffer[end + 2 :]) if end >= 0 else (b"", buffer)
         if len(self._buffer) > MAX_EVENT_BYTES:
             raise event_too_long()
-        return [data for event in complete if (data := _data(event))]
+        if end < 0:
+            return []
+        events = complete.split(b"\n\n")
+        if complete.count(b"\n") == 2 * len(events) - 2:  # events of one line each (most streams): read inline
+            return [data for event in events if event.startswith(b"data:") and (data := event[5:].strip())]
+        return [data for event in events if (data := _data(event))]
 
     def flush(self) -> list[bytes]:
         """The payload of a last event that the stream ended without terminating."""
