@@ -94,3 +94,23 @@ def test_an_event_that_never_ends_is_refused_at_the_bound() -> None:
     with pytest.raises(GatewayError):  # an event cut short after complete ones
         relay.feed(b'data: {"a":1}\n\n' + b"y" * (MAX_EVENT_BYTES + 1))
     assert SseDataSplitter().feed(b"data: " + b"z" * (MAX_EVENT_BYTES - 100) + b"\n\n") != [], "a long event that ends is read"
+
+
+@pytest.mark.parametrize(
+    ("stream", "payloads"),
+    [
+        (b'data: {"a":1}\n\ndata:{"b":2}  \n\n: ping\n\ndata: [DONE]\n\n', [b'{"a":1}', b'{"b":2}', b"[DONE]"]),
+        (b"event: message_start\ndata: {}\n\nevent: ping\n\ndata: x\n\n", [b"{}", b"x"]),
+        (b"data: a\ndata: b\n\nid: 7\ndata: c\n\n", [b"a\nb", b"c"]),
+        (b"data:\n\ndata:  \n\n\n\ndata: y\r\n\r\n", [b"y"]),
+        (b"data: a\n\n\ndata: b\n\n", [b"a", b"b"]),
+    ],
+)
+def test_the_sse_splitter_gives_each_event_s_data_however_the_stream_is_cut(stream: bytes, payloads: list[bytes]) -> None:
+    from anygate.core.sse import SseDataSplitter
+
+    for cut in range(len(stream) + 1):
+        for second_cut in (cut, min(cut + 3, len(stream))):
+            splitter = SseDataSplitter()
+            pieces = (stream[:cut], stream[cut:second_cut], stream[second_cut:])
+            assert [p for piece in pieces for p in splitter.feed(piece)] + splitter.flush() == payloads, (cut, second_cut)
