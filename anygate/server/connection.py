@@ -229,13 +229,20 @@ class HttpConnection(asyncio.Protocol):
             return
         try:
             if not response.prepared:
-                self.write_whole(request, response)
+                self._send(request, response)
             elif not response.ended:  # a stream its handler left unfinished cannot be delimited now
                 self.keep_alive = False
+        except ConnectionResetError:  # the client left (or the handler closed the connection) first
+            self.close()
+            return
+        self._finished(request)
+
+    def _send(self, request: Request, response: StreamResponse) -> None:
+        try:
+            self.write_whole(request, response)
         except ValueError:  # a header that would break the head
             log.exception("a response to %s %s could not be written", request.method, request.path)
             self.write_whole(request, Response(status=500, text="Internal gateway error"))
-        self._finished(request)
 
     def _finished(self, request: Request) -> None:
         self._current = self._task = None

@@ -10,7 +10,6 @@ from collections.abc import Awaitable
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-import redis.asyncio
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
@@ -103,6 +102,8 @@ async def _database_answers(url: str) -> str | None:
 
 
 async def _redis_answers(url: str) -> str | None:
+    import redis.asyncio  # only when Redis is configured
+
     client = redis.asyncio.from_url(url)
     try:
         await client.ping()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -31,7 +30,21 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(target, pool_size=5, max_overflow=10, pool_pre_ping=True)
 
 
+def head_revision() -> str:
+    """The newest migration's revision: the number its file name starts with (as each one's `revision` is)."""
+    return max(path.name.partition("_")[0] for path in (_MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+def _current(connection: Connection) -> str | None:
+    if not inspect(connection).has_table("alembic_version"):
+        return None
+    return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+
+
 def _upgrade(connection: Connection) -> None:
+    from alembic import command  # a large import (~12 MB), made only when the schema is behind
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(_MIGRATIONS))
     cfg.attributes["connection"] = connection
@@ -41,4 +54,5 @@ def _upgrade(connection: Connection) -> None:
 async def migrate(engine: AsyncEngine) -> None:
     """Bring the schema to the newest migration (idempotent; safe to run at every start)."""
     async with engine.begin() as conn:
-        await conn.run_sync(_upgrade)
+        if await conn.run_sync(_current) != head_revision():
+            await conn.run_sync(_upgrade)

@@ -252,3 +252,40 @@ async def test_racing_records_of_one_object_record_it_once(engine: AsyncEngine) 
     job = f"run_{time.time_ns()}"
     results = await asyncio.gather(*(upstream_objects.remember(engine, "run-billed", [job], "up", "key_a") for _ in range(5)))
     assert sorted(results) == [[], [], [], [], [job]]
+
+
+def test_the_head_revision_is_the_migration_no_other_revises_and_each_file_names_its_revision() -> None:
+    import ast
+    from pathlib import Path
+
+    from anygate.store.database import head_revision
+
+    versions = Path("anygate/store/migrations/versions")
+    revises: dict[str, str | None] = {}
+    for path in versions.glob("*.py"):
+        values = {
+            node.targets[0].id: ast.literal_eval(node.value)
+            for node in ast.parse(path.read_text()).body
+            if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
+        }
+        assert values["revision"] == path.name.partition("_")[0], path.name
+        revises[values["revision"]] = values["down_revision"]
+    (head,) = set(revises) - set(revises.values())
+    assert head_revision() == head and len(revises) >= 14
+
+
+async def test_a_schema_behind_the_newest_migration_is_brought_to_it(database_url: str) -> None:
+    from anygate.store.database import head_revision
+
+    engine = create_engine(database_url)
+    try:
+        await migrate(engine)
+        async with engine.begin() as conn:
+            await conn.execute(text("UPDATE alembic_version SET version_num = '0013'"))
+            await conn.execute(text("ALTER TABLE usage_records DROP COLUMN detail"))
+        await migrate(engine)  # behind: upgraded, the column back
+        async with engine.connect() as conn:
+            assert (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalar() == head_revision()
+            await conn.execute(text("SELECT detail FROM usage_records LIMIT 1"))
+    finally:
+        await engine.dispose()

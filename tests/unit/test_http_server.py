@@ -5,6 +5,7 @@ malformed input, back-pressure, a client that leaves, and a shutdown."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import re
 from collections.abc import AsyncIterator
 
@@ -58,6 +59,12 @@ async def _bad_header(_: web.Request) -> web.Response:
     return web.Response(text="x", headers={"X-Evil": "a\r\nSet-Cookie: stolen=1"})
 
 
+async def _hang_up(request: web.Request) -> web.Response:
+    assert request.transport is not None
+    request.transport.close()  # closing, not yet closed: the answer finds the connection going
+    return web.Response(text="too late")
+
+
 async def _parameters(request: web.Request) -> web.Response:
     return web.json_response({"match": request.match_info, "query": list(request.query.items())})
 
@@ -74,6 +81,7 @@ async def server() -> AsyncIterator[HttpServer]:
     router.add("POST", "/stream", _stream)
     router.add("GET", "/flood", _flood)
     router.add("GET", "/bad-header", _bad_header)
+    router.add("GET", "/hang-up", _hang_up)
     router.add("GET", "/things/{thing_id}/parts/{rest:.+}", _parameters)
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -296,6 +304,19 @@ async def test_a_body_left_unread_and_incomplete_closes_the_connection_after_the
     writer.write(b"GET /bad-path HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nonly part")
     status, headers, _ = await _response(reader)
     assert status == b"HTTP/1.1 404 Not Found" and headers["connection"] == "close" and await _closed(reader)
+
+
+async def test_an_answer_for_a_connection_already_going_is_dropped_without_a_failed_task(server: HttpServer) -> None:
+    loop = asyncio.get_running_loop()
+    failures: list[dict[str, object]] = []
+    loop.set_exception_handler(lambda _, context: failures.append(context))
+    reader, writer = await _open(server)
+    writer.write(b"GET /hang-up HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert await _closed(reader)
+    await asyncio.sleep(0.05)
+    gc.collect()  # a task whose exception was never retrieved reports it when collected
+    loop.set_exception_handler(None)
+    assert failures == [] and not server.connections
 
 
 async def test_connections_past_the_cap_are_refused(server: HttpServer) -> None:
