@@ -43,6 +43,15 @@ class _Refused(Exception):
         self.status = status
 
 
+def _origin_form(url: bytes) -> bytes:
+    """The path and query of a request target in absolute form (`http://host/path?query`, as proxies send it)."""
+    try:
+        parsed = httptools.parse_url(url)
+    except httptools.HttpParserInvalidURLError:
+        raise _Refused(400, "Malformed request: the request target is not a path or an absolute URL") from None
+    return (parsed.path or b"/") + (b"?" + parsed.query if parsed.query else b"")
+
+
 class HttpConnection(asyncio.Protocol):
     """The server side of one client connection."""
 
@@ -184,10 +193,11 @@ class HttpConnection(asyncio.Protocol):
         self.deadline = None
         self._answers_late = False
         version = (1, 1) if parser.get_http_version() == "1.1" else (1, 0)
+        target = self._url if self._url.startswith(b"/") else _origin_form(self._url)
         request = Request(
             self,
             parser.get_method().decode("latin-1"),
-            self._url.decode("utf-8", "replace"),
+            target.decode("utf-8", "replace"),
             CIMultiDict(self._headers),
             version,
             self.server.body_timeout,

@@ -190,6 +190,8 @@ async def test_head_has_the_length_but_no_body_and_route_parameters_are_decoded(
     assert status == b"HTTP/1.1 200 OK" and headers["content-length"] == "11"
     status, _, body = await _response(reader)  # straight after the HEAD's head: no body was sent
     assert body == b'{"match":{"thing_id":"a b","rest":"c/d/e"},"query":[["x","1 2"],["x",""],["y","\xc3\xa9"]]}'
+    writer.write(b"GET http://gateway.example:8080/echo?x=1 HTTP/1.1\r\nHost: x\r\n\r\n")  # absolute form
+    assert (await _response(reader))[2] == b"GET /echo "
     writer.write(b"DELETE /echo HTTP/1.1\r\nHost: x\r\n\r\n")
     assert (await _response(reader))[:3:2] == (b"HTTP/1.1 404 Not Found", b"no route for DELETE /echo")
     writer.close()
@@ -217,6 +219,7 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent(server: H
         ),
         (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"400 Bad Request", b"Malformed request"),
         (b"NOT A REQUEST\r\n\r\n", b"400 Bad Request", b"Malformed request"),
+        (b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", b"400 Bad Request", b"not a path or an absolute URL"),
         (
             b"POST /echo HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
             b"400 ",
