@@ -24,6 +24,11 @@ async def _echo(request: web.Request) -> web.Response:
         body = await request.read()
     except web.BadBody as exc:  # as the gateway's JSON reader answers it
         return web.Response(status=400, text=str(exc))
+    except web.BodyTooLarge:
+        return web.Response(status=413, text="too large")
+    except ConnectionResetError:
+        EVENTS.append("body cut off")
+        raise
     delay = float(request.query.get("sleep", "0"))
     if delay:
         await asyncio.sleep(delay)
@@ -65,6 +70,16 @@ async def _hang_up(request: web.Request) -> web.Response:
     return web.Response(text="too late")
 
 
+async def _fail(_: web.Request) -> web.Response:
+    raise RuntimeError("a bug")
+
+
+async def _unusual(request: web.Request) -> web.StreamResponse:
+    if request.query.get("close"):
+        return web.Response(text="bye", headers={"Connection": "close"})
+    return web.StreamResponse(status=int(request.query.get("status", "204")))  # never started: sent empty
+
+
 async def _parameters(request: web.Request) -> web.Response:
     return web.json_response({"match": request.match_info, "query": list(request.query.items())})
 
@@ -82,6 +97,8 @@ async def server() -> AsyncIterator[HttpServer]:
     router.add("GET", "/flood", _flood)
     router.add("GET", "/bad-header", _bad_header)
     router.add("GET", "/hang-up", _hang_up)
+    router.add("GET", "/fail", _fail)
+    router.add("GET", "/unusual", _unusual)
     router.add("GET", "/things/{thing_id}/parts/{rest:.+}", _parameters)
 
     async def handle(request: web.Request) -> web.StreamResponse:
@@ -217,6 +234,12 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent(server: H
             b"431 ",
             b"65536 bytes",
         ),
+        (b"GET /echo HTTP/1.1\r\nX-Max: " + b"a" * 8190 + b"\r\nConnection: close\r\n\r\n", b"200 OK", b"GET /echo "),
+        (
+            b"GET /echo HTTP/1.1\r\n" + b"".join(b"X-%d: 1\r\n" % n for n in range(128)) + b"Connection: close\r\n\r\n",
+            b"431 ",
+            b"128",
+        ),
         (b"GET / HTTP/1.1\r\nBad Header\r\n\r\n", b"400 Bad Request", b"Malformed request"),
         (b"NOT A REQUEST\r\n\r\n", b"400 Bad Request", b"Malformed request"),
         (b"GET http:// HTTP/1.1\r\nHost: x\r\n\r\n", b"400 Bad Request", b"not a path or an absolute URL"),
@@ -231,7 +254,7 @@ async def test_expect_100_continue_is_answered_before_the_body_is_sent(server: H
         (b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n\x00\x01garbage\r\n\r\n", b"200 OK", b"GET /echo "),
     ],
 )
-async def test_lines_headers_and_framing_out_of_bounds_are_refused_and_the_connection_closed(
+async def test_lines_headers_and_framing_at_and_past_their_bounds(
     server: HttpServer, request_bytes: bytes, status: bytes, says: bytes
 ) -> None:
     reader, writer = await _open(server)
@@ -356,3 +379,75 @@ async def test_an_upgrade_is_not_switched_to_the_request_is_answered_and_the_con
     status, headers, body = await _response(reader)
     assert status == b"HTTP/1.1 200 OK" and body == b"GET /echo " and headers["connection"] == "close"
     assert await _closed(reader)
+
+
+def test_responses_carry_the_type_and_length_they_are_given() -> None:
+    made = web.json_response({"a": "é"}, status=201, headers={"X-A": "b"})
+    assert (made.status, made.body, made.headers["Content-Type"], made.headers["X-A"]) == (
+        201,
+        b'{"a":"\xc3\xa9"}',
+        "application/json; charset=utf-8",
+        "b",
+    )
+    assert (
+        web.Response(text="hé").headers["Content-Type"] == "text/plain; charset=utf-8"
+        and web.Response(text="hé").body == b"h\xc3\xa9"
+    )
+    assert web.Response(text="x", content_type="text/html").headers["Content-Type"] == "text/html; charset=utf-8"
+    assert web.Response(body=b"x").headers["Content-Type"] == "application/octet-stream"
+    assert web.Response(body=b"x", content_type="application/json").headers["Content-Type"] == "application/json"
+    assert web.Response(body=b"x", headers={"content-type": "image/png"}).headers["Content-Type"] == "image/png"
+    empty = web.Response(status=204)
+    assert empty.body == b"" and "Content-Type" not in empty.headers and not empty.prepared
+
+
+async def test_a_failing_handler_is_a_500_and_the_connection_goes_on(server: HttpServer) -> None:
+    reader, writer = await _open(server)
+    writer.write(b"GET /fail HTTP/1.1\r\nHost: x\r\n\r\nGET /ec%68o HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, headers, body = await _response(reader)
+    assert (status, body, headers["content-type"]) == (
+        b"HTTP/1.1 500 Internal Server Error",
+        b"Internal gateway error",
+        "text/plain; charset=utf-8",
+    )
+    assert (await _response(reader))[2] == b"GET /echo ", "a percent-encoded path is routed as decoded"
+    writer.write(b"GET /unusual?status=599 HTTP/1.1\r\nHost: x\r\n\r\nGET /unusual HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await _response(reader))[:3:2] == (b"HTTP/1.1 599 Unknown", b"")
+    status, headers, _ = await _response(reader)
+    assert status == b"HTTP/1.1 204 No Content" and headers["content-length"] == "0"
+    writer.write(b"GET /unusual?close=1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    status, headers, body = await _response(reader)
+    assert body == b"bye" and headers["connection"] == "close" and await _closed(reader)
+
+
+async def test_a_body_over_the_limit_is_refused_by_read(server: HttpServer, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("anygate.server.web.MAX_BODY_BYTES", 1000)
+    reader, writer = await _open(server)
+    for size, answer in ((1000, b"POST /echo " + b"a" * 1000), (1001, b"too large")):
+        writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n%b" % (size, b"a" * size))
+        assert (await _response(reader))[2] == answer
+    writer.close()
+
+
+async def test_a_keep_alive_connection_outlives_sweeps_but_not_slow_headers_on_its_next_request(server: HttpServer) -> None:
+    reader, writer = await _open(server)
+    writer.write(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    await _response(reader)
+    await asyncio.sleep(0.7)  # several sweeps: idle, yet within the keep-alive time
+    writer.write(b"GET /echo HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert (await _response(reader))[2] == b"GET /echo "
+    writer.write(b"GET /echo HTTP/1.1\r\nHo")  # the next request's headers, then silence
+    answer = await asyncio.wait_for(reader.read(), 3)
+    assert answer.startswith(b"HTTP/1.1 408 Request Timeout")
+
+
+async def test_a_client_that_leaves_mid_body_is_seen_by_the_reader(server: HttpServer) -> None:
+    reader, writer = await _open(server)
+    writer.write(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\npart")
+    await asyncio.sleep(0.1)
+    writer.close()
+    for _ in range(40):
+        if EVENTS:
+            break
+        await asyncio.sleep(0.05)
+    assert EVENTS == ["body cut off"]
