@@ -2,7 +2,7 @@
 # CPU instructions per non-streamed request, counted by valgrind's callgrind: the bare proxy and
 # anygate, each after a warm-up, over the same COUNT requests (default 1000, 8 at a time); with
 # STREAM=1, per streamed request translated from an OpenAI upstream to an Anthropic client, against
-# the bare proxy relaying the same stream. Unlike
+# the bare proxy relaying the same stream (STREAM=same: the stream relayed to an OpenAI client). Unlike
 # throughput this does not move with the other tenants of a shared machine, so two builds can be
 # compared across runs (ANYGATE_SRC=<checkout> measures another checkout with this venv). anygate's
 # time-driven background work (key and spend refreshes) is measured over 10 idle seconds and taken
@@ -27,7 +27,11 @@ nginx -c "$B/nginx.conf" -p "$W"
 
 bench_config "$W/instructions.yaml" "$W/instructions.db"
 stream_bodies "$B" "$W"
-if [[ ${STREAM:-0} == 1 ]]; then
+if [[ ${STREAM:-0} == same ]]; then
+  WHAT="streamed request (OpenAI client, OpenAI upstream)"
+  BARE_PATH=/stream/v1/chat/completions BARE_BODY=$B/body_openai_stream.json
+  ANY_PATH=/openai/v1/chat/completions ANY_BODY=$W/body_stream.json
+elif [[ ${STREAM:-0} == 1 ]]; then
   WHAT="streamed request (Anthropic client, OpenAI upstream)"
   BARE_PATH=/stream/v1/chat/completions BARE_BODY=$B/body_openai_stream.json
   ANY_PATH=/anthropic/v1/messages ANY_BODY=$W/body_anthropic_stream.json
