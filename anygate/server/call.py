@@ -11,6 +11,7 @@ from anygate.metering.budget import Hold
 
 if TYPE_CHECKING:
     from anygate.server.gateway import Gateway
+    from anygate.server.web import Request
 
 
 @dataclass(slots=True, eq=False)  # compared and hashed by identity (a gateway keeps its open streams in a set)
@@ -30,6 +31,7 @@ class Call:
     upstream_seconds: float = 0.0  # spent waiting on upstreams until one answered (all attempts)
     first_byte_seconds: float = 0.0  # from the request to a stream's headers
     abandon: Callable[[], Awaitable[None]] | None = None  # closes the upstream stream being relayed
+    client: Request | None = None  # a stream's request, whose connection the stream watch looks at
     done: bool = False  # the handler has ended
     recorded: bool = False  # its usage record is queued
     model: str = ""  # the public model and provider that answered (or last failed), for the access line

@@ -28,7 +28,7 @@ from anygate.routing.table import ModelTable
 from anygate.server.call import Call
 from anygate.server.preflight import without_password
 from anygate.server.refusals import Refusals
-from anygate.server.streaming import cut_all
+from anygate.server.streaming import StreamWatch, cut_all
 from anygate.store.database import create_engine, migrate
 from anygate.store.retention import Retention
 from anygate.tasks.contract import TaskProvider
@@ -63,6 +63,7 @@ class Gateway:
         self._sharing = Periodic(self._share, SHARE_SECONDS, "sharing metrics") if self.shared_metrics else None
         self.access = AccessLog()
         self.streams: set[Call] = set()  # the streams being written to clients
+        self.stream_watch = StreamWatch(self.streams)
         self.stopping = False  # a shutdown's grace has ended: streams still open are being cut
         self.stopping_handle: asyncio.TimerHandle | None = None
         self.providers: dict[str, Provider] = {}
@@ -117,6 +118,7 @@ class Gateway:
         if self._sharing is not None:
             self._sharing.start()
         await self.spend.start()
+        self.stream_watch.start()
         self.keys.start()
         self.usage.start()
         self.retention.start()
@@ -141,6 +143,7 @@ class Gateway:
         if self.stopping_handle is not None:
             self.stopping_handle.cancel()
         self.access.flush()
+        self.stream_watch.stop()
         if self._sharing is not None:
             await self._sharing.stop()
         await self.tasks.stop()

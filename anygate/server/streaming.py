@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
@@ -40,39 +41,48 @@ async def start(request: web.Request, call: Call, content_type: str = "text/even
     call.first_byte_seconds = time.time() - call.started
     call.gateway.metrics.stream_started(call.family, call.first_byte_seconds)
     call.streaming = True
+    call.client = request
     call.gateway.streams.add(call)
-    _watch(request, call)
     return response
 
 
-def _watch(request: web.Request, call: Call) -> None:
-    """Look every WATCH_SECONDS whether the client is still there: one that left while the upstream was
-    silent would otherwise be noticed only when the upstream next speaks (minutes, for a model that
-    thinks). Its upstream stream is closed, which ends the relay as a 499."""
-    asyncio.get_running_loop().call_later(WATCH_SECONDS, _Watch(request, call).look)
+class StreamWatch:
+    """Looks every WATCH_SECONDS whether the clients of the streams being relayed are still there: one
+    that left while the upstream was silent would otherwise be noticed only when the upstream next
+    speaks (minutes, for a model that thinks). Its upstream stream is closed, which ends the relay as a
+    499. One look at every stream, rather than a timer per stream."""
+
+    def __init__(self, streams: set[Call]) -> None:
+        self._streams = streams
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        """Start looking."""
+        self._timer = asyncio.get_running_loop().call_later(WATCH_SECONDS, self._look)
+
+    def stop(self) -> None:
+        """Stop looking."""
+        if self._timer is not None:
+            self._timer.cancel()
+
+    def _look(self) -> None:
+        gone = [call for call in self._streams if call.client is not None and _left(call.client)]
+        for call in gone:
+            abandon, call.abandon = call.abandon, None  # once
+            if abandon is not None and not call.done:
+                _abandon(abandon)
+        self.start()
 
 
-class _Watch:
-    """The watch of one stream's client. Not a closure that schedules itself: that would be a reference
-    cycle holding the call and its request until a full garbage collection, one per stream."""
+def _left(request: web.Request) -> bool:
+    transport = request.transport
+    return transport is None or transport.is_closing()
 
-    __slots__ = ("request", "call")
 
-    def __init__(self, request: web.Request, call: Call) -> None:
-        self.request = request
-        self.call = call
-
-    def look(self) -> None:
-        call = self.call
-        if call.done:
-            return
-        transport = self.request.transport
-        if transport is not None and not transport.is_closing():
-            asyncio.get_running_loop().call_later(WATCH_SECONDS, self.look)
-        elif call.abandon is not None:
-            task: asyncio.Future[None] = asyncio.ensure_future(call.abandon())
-            _abandoning.add(task)
-            task.add_done_callback(_abandoning.discard)
+def _abandon(abandon: Callable[[], Awaitable[None]]) -> None:
+    task: asyncio.Future[None] = asyncio.ensure_future(abandon())
+    _abandoning.add(task)
+    task.add_done_callback(_abandoning.discard)
 
 
 def upstream_read_error(call: Call, provider: str, exc: BaseException) -> GatewayError:
@@ -89,9 +99,7 @@ def cut_all(calls: set[Call]) -> None:
     relay then ends its stream with its family's error event, and records the call as a 503."""
     for call in list(calls):
         if call.abandon is not None and not call.done:
-            task: asyncio.Future[None] = asyncio.ensure_future(call.abandon())
-            _abandoning.add(task)
-            task.add_done_callback(_abandoning.discard)
+            _abandon(call.abandon)
 
 
 UPSTREAM_READ_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
