@@ -377,11 +377,6 @@ class HttpConnection(asyncio.Protocol):
         else:
             self.close()
 
-    def close_if_idle(self) -> None:
-        """Close now unless a request is being answered (a shutdown's first step)."""
-        if self._current is None:
-            self.close()
-
     @property
     def task(self) -> asyncio.Task[None] | None:
         """The answer being made, if any."""
