@@ -104,6 +104,9 @@ def test_an_event_that_never_ends_is_refused_at_the_bound() -> None:
         (b"data: a\ndata: b\n\nid: 7\ndata: c\n\n", [b"a\nb", b"c"]),
         (b"data:\n\ndata:  \n\n\n\ndata: y\r\n\r\n", [b"y"]),
         (b"data: a\n\n\ndata: b\n\n", [b"a", b"b"]),
+        (b"event: e\ndata:1\n\ndata:2\n\n", [b"1", b"2"]),  # no space after the colon, in both readings
+        (b"data: a\r\n\r\ndata: b\r\n\r\n", [b"a", b"b"]),
+        (b"data: a\n\ndata: unterminated", [b"a", b"unterminated"]),  # the last event, given by flush
     ],
 )
 def test_the_sse_splitter_gives_each_event_s_data_however_the_stream_is_cut(stream: bytes, payloads: list[bytes]) -> None:
@@ -114,3 +117,13 @@ def test_the_sse_splitter_gives_each_event_s_data_however_the_stream_is_cut(stre
             splitter = SseDataSplitter()
             pieces = (stream[:cut], stream[cut:second_cut], stream[second_cut:])
             assert [p for piece in pieces for p in splitter.feed(piece)] + splitter.flush() == payloads, (cut, second_cut)
+
+
+def test_an_unfinished_event_is_kept_up_to_the_bound_and_not_a_byte_past_it() -> None:
+    from anygate.core.errors import GatewayError
+    from anygate.core.sse import MAX_EVENT_BYTES, SseDataSplitter
+
+    splitter = SseDataSplitter()
+    assert splitter.feed(b"data: \n\n" + b"x" * MAX_EVENT_BYTES) == []
+    with pytest.raises(GatewayError):
+        splitter.feed(b"x")

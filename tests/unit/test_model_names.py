@@ -58,3 +58,13 @@ def test_a_stream_that_repeats_its_field_is_renamed_whole_even_when_the_field_ch
     expected = b"".join(chunks).replace(b'"model":"up-1"', b'"model":"pub"').replace(b'"model":"up-2"', b'"model":"pub"')
     expected = expected.replace(b'"model": "up-1"', b'"model": "pub"').replace(b'"modelVersion":"v9"', b'"modelVersion":"pub"')
     assert out == expected and out.count(b'\\"up-1\\"') == 1
+
+
+def test_a_renamer_is_made_for_ids_that_differ_and_renames_ids_of_any_length() -> None:
+    names = renamer("pub1", "up-1")  # the same length: counted, not measured
+    assert names is not None
+    chunk = b'data: {"model":"up-1","n":1}\n\ndata: {"model":"up-1","n":2}\n\n'
+    assert names.feed(chunk) + names.close() == chunk.replace(b"up-1", b"pub1")
+    long = b'data: {"text":"' + b"x" * 600 + b'"}\n\ndata: {"model":"up'  # a field cut short after a long run
+    names = StreamRenamer("pub")
+    assert names.feed(long) + names.feed(b'-1"}\n\n') + names.close() == long[: -len(b'"up')] + b'"pub"}\n\n'
