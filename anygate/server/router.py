@@ -5,12 +5,10 @@ A GET route answers HEAD too; a path no route has (or none for its method) goes 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
 from urllib.parse import unquote
 
-from anygate.server.web import Request, StreamResponse
+from anygate.server.web import Handler, Request
 
-Answer = Callable[[Request], Awaitable[StreamResponse]]
 _PARAMETER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^{}]*\})+))?\}")
 
 
@@ -29,12 +27,12 @@ def compile_path(path: str) -> re.Pattern[str]:
 class Router:
     """The route table."""
 
-    def __init__(self, fallback: Answer) -> None:
-        self._fixed: dict[tuple[str, str], Answer] = {}
-        self._patterns: list[tuple[str, re.Pattern[str], Answer]] = []
+    def __init__(self, fallback: Handler) -> None:
+        self._fixed: dict[tuple[str, str], Handler] = {}
+        self._patterns: list[tuple[str, re.Pattern[str], Handler]] = []
         self._fallback = fallback
 
-    def add(self, method: str, path: str, answer: Answer) -> None:
+    def add(self, method: str, path: str, answer: Handler) -> None:
         """Route `method` (GET also routes HEAD) on `path` to `answer`."""
         methods = (method, "HEAD") if method == "GET" else (method,)
         for each in methods:
@@ -43,7 +41,7 @@ class Router:
             else:
                 self._fixed.setdefault((each, path), answer)
 
-    def resolve(self, request: Request) -> Answer:
+    def resolve(self, request: Request) -> Handler:
         """The handler of `request`, its path parameters set in `request.match_info` (decoded)."""
         fixed = self._fixed.get((request.method, request.path))
         if fixed is not None:

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from anygate.server.connection import HttpConnection
 
 MAX_BODY_BYTES = 64 * 1024 * 1024  # what `read()` and `post()` take; streamed uploads have their own limits
-DEFAULT_BODY_TIMEOUT = 120.0
 _STREAM_LIMIT = 2**16  # a streamed body's buffer: reading pauses past twice this
 _EMPTY_QUERY: MultiDictProxy[str] = MultiDictProxy(MultiDict())
 
@@ -60,13 +59,13 @@ class Request:
 
     def __init__(
         self,
-        connection: HttpConnection | None,
+        connection: HttpConnection,
         method: str,
         raw_path: str,
         headers: CIMultiDict[str],
-        version: tuple[int, int] = (1, 1),
-        body_timeout: float = DEFAULT_BODY_TIMEOUT,
-        keep_alive: bool = True,
+        version: tuple[int, int],
+        body_timeout: float,
+        keep_alive: bool,
     ) -> None:
         self._connection = connection
         self.keep_alive = keep_alive  # what the client asked for
@@ -101,7 +100,7 @@ class Request:
     @property
     def transport(self) -> asyncio.Transport | None:
         """The client's connection (None once it is gone)."""
-        return self._connection.transport if self._connection is not None else None
+        return self._connection.transport
 
     @property
     def content_type(self) -> str:
@@ -141,7 +140,6 @@ class Request:
     def content(self) -> StreamReader:
         """The body as a stream, read as it arrives (what aiohttp's multipart reader takes)."""
         if self._stream is None:
-            assert self._connection is not None
             self._stream = StreamReader(cast(Any, self._connection), _STREAM_LIMIT, loop=asyncio.get_running_loop())
             for chunk in self._chunks:
                 self._stream.feed_data(chunk)
@@ -241,7 +239,7 @@ class StreamResponse:
     async def prepare(self, request: Request) -> None:
         """Send the head; ConnectionResetError when the client has gone."""
         connection = request._connection
-        assert connection is not None and self._connection is None
+        assert self._connection is None
         self._connection = connection
         self._chunked = request.version >= (1, 1)
         if self._chunked:
