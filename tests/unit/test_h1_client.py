@@ -32,6 +32,22 @@ async def _request(reader: asyncio.StreamReader) -> bytes:
     return head + await reader.readexactly(length)
 
 
+def _says(answer: bytes) -> Answer:
+    """An upstream that reads one request and writes `answer` (then closes)."""
+
+    async def say(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        writer.write(answer)
+        await writer.drain()
+
+    return say
+
+
+async def _silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _request(reader)
+    await asyncio.sleep(5)
+
+
 async def _serve(answer: Answer, tls: ssl.SSLContext | None = None) -> tuple[asyncio.Server, int, list[bytes]]:
     seen: list[bytes] = []
 
@@ -83,10 +99,7 @@ async def _chunked_then_close(reader: asyncio.StreamReader, writer: asyncio.Stre
     await writer.drain()
 
 
-async def _until_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-    await _request(reader)
-    writer.write(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + b'{"a":"' + b"x" * 5000 + b'"}')
-    await writer.drain()
+_until_close = _says(b"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n" + b'{"a":"' + b"x" * 5000 + b'"}')
 
 
 async def test_chunked_streams_and_bodies_that_end_with_the_connection() -> None:
@@ -108,24 +121,13 @@ async def test_chunked_streams_and_bodies_that_end_with_the_connection() -> None
 
 
 async def test_bounded_waits_and_sizes() -> None:
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        await asyncio.sleep(5)
-
-    async def large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000)
-        await writer.drain()
-
-    async def large_chunked(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%b\r\n" % (5000, b"y" * 5000) * 4 + b"0\r\n\r\n"
-        )
-        await writer.drain()
+    large = _says(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n" + b"x" * 100000)
+    large_chunked = _says(
+        b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%b\r\n" % (5000, b"y" * 5000) * 4 + b"0\r\n\r\n"
+    )
 
     pool = H1Pool()
-    server, port, _ = await _serve(silent)
+    server, port, _ = await _serve(_silent)
     resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
     with pytest.raises(TimeoutError):
         await resp.start(0.2)
@@ -149,15 +151,8 @@ async def test_bounded_waits_and_sizes() -> None:
 
 
 async def test_malformed_and_broken_answers() -> None:
-    async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(b"NOT HTTP AT ALL\r\n\r\n")
-        await writer.drain()
-
-    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
-        await writer.drain()
+    garbage = _says(b"NOT HTTP AT ALL\r\n\r\n")
+    cut = _says(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
 
     pool = H1Pool()
     server, port, _ = await _serve(garbage)
@@ -247,10 +242,7 @@ async def test_what_is_reused_and_what_is_not(monkeypatch: pytest.MonkeyPatch) -
     """A connection the upstream will close, or closed, or that waited too long, or that talked out of
     turn is never used again; a body exactly at the limit is whole."""
 
-    async def close_after(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
-        await writer.drain()
+    close_after = _says(b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 2\r\n\r\nok")
 
     async def chatty(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await _request(reader)
@@ -287,14 +279,7 @@ async def test_what_is_reused_and_what_is_not(monkeypatch: pytest.MonkeyPatch) -
 
 
 async def test_a_chunked_body_cut_short_is_an_error_and_timeouts_are_kept() -> None:
-    async def cut_stream(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
-        await writer.drain()
-
-    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await _request(reader)
-        await asyncio.sleep(5)
+    cut_stream = _says(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
 
     pool = H1Pool()
     server, port, _ = await _serve(cut_stream)
@@ -305,7 +290,7 @@ async def test_a_chunked_body_cut_short_is_an_error_and_timeouts_are_kept() -> N
         await resp.chunk(5)
     assert not resp.complete
     server.close()
-    server, port, _ = await _serve(silent)
+    server, port, _ = await _serve(_silent)
     for timeout, deadline in ((0.2, None), (5.0, 0.2)):
         resp = await pool.request(
             "POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5, deadline=time.monotonic() + deadline if deadline else None
