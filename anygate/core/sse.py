@@ -16,36 +16,47 @@ def event_too_long() -> GatewayError:
     )
 
 
-def _data(event: bytes) -> bytes:
+def event_data(event: bytes) -> bytes:
+    """The `data:` payload of one event (its data lines joined), empty when it has none."""
     if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line
         return event[5:].strip()
     return b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
 
 
 class SseDataSplitter:
-    """Buffers a stream's bytes and hands out the `data:` payload of each complete event."""
+    """Buffers a stream's bytes and hands out its complete events, or the `data:` payload of each."""
 
     def __init__(self) -> None:
         self._buffer = b""
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The payloads of the events `chunk` completes (events without data are skipped)."""
-        buffer = self._buffer + chunk
-        if b"\r" in buffer:
-            buffer = buffer.replace(b"\r\n", b"\n")
-        end = buffer.rfind(b"\n\n")
-        complete, self._buffer = (buffer[:end], buffer[end + 2 :]) if end >= 0 else (b"", buffer)
-        if len(self._buffer) > MAX_EVENT_BYTES:
-            raise event_too_long()
-        if end < 0:
+        complete = self._complete(chunk)
+        if complete is None:
             return []
         events = complete.split(b"\n\n")
         if complete.count(b"\n") == 2 * len(events) - 2:  # events of one line each (most streams): read inline
             return [data for event in events if event.startswith(b"data:") and (data := event[5:].strip())]
-        return [data for event in events if (data := _data(event))]
+        return [data for event in events if (data := event_data(event))]
+
+    def events(self, chunk: bytes) -> list[bytes]:
+        """The events `chunk` completes, as they came (but for line ends, made `\\n`)."""
+        complete = self._complete(chunk)
+        return [] if complete is None else complete.split(b"\n\n")
 
     def flush(self) -> list[bytes]:
         """The payload of a last event that the stream ended without terminating."""
         rest, self._buffer = self._buffer.strip(), b""
-        data = _data(rest) if rest else b""
+        data = event_data(rest) if rest else b""
         return [data] if data else []
+
+    def _complete(self, chunk: bytes) -> bytes | None:
+        """The complete events that `chunk` ends, the rest kept for the next; None when it ends none."""
+        buffer = self._buffer + chunk
+        if b"\r" in buffer:
+            buffer = buffer.replace(b"\r\n", b"\n")
+        end = buffer.rfind(b"\n\n")
+        complete, self._buffer = (buffer[:end], buffer[end + 2 :]) if end >= 0 else (None, buffer)
+        if len(self._buffer) > MAX_EVENT_BYTES:
+            raise event_too_long()
+        return complete

@@ -6,7 +6,7 @@ order in the turn (`index`), independent of any family's block numbering.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from anygate.core.chat import FinishReason
 from anygate.core.usage import Usage
@@ -23,9 +23,10 @@ class StreamStart:
 
 @dataclass(slots=True)
 class TextDelta:
-    """More text."""
+    """More text; `json` is that text as a JSON string, when the upstream's own bytes for it are at hand."""
 
     text: str
+    json: bytes | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(slots=True)

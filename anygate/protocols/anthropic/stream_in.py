@@ -7,10 +7,9 @@ from typing import Any
 import orjson
 
 from anygate.core.chat import FinishReason
-from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.text_shape import ShapedStreamParser, learn
 from anygate.protocols.anthropic.messages_response import FINISH_FROM_ANTHROPIC, usage_from_anthropic
 
 _ERROR_KINDS = {
@@ -21,29 +20,41 @@ _ERROR_KINDS = {
 }
 
 
-class MessagesStreamParser:
-    """Reads Anthropic SSE; input usage from `message_start`, cumulative output usage from `message_delta`."""
+class MessagesStreamParser(ShapedStreamParser):
+    """Reads Anthropic SSE; input usage from `message_start`, cumulative output usage from `message_delta`.
+    Learns the shape of a block's text deltas, to read the like of them quickly."""
+
+    keeps_empty_text = True
 
     def __init__(self) -> None:
-        self._sse = SseDataSplitter()
+        super().__init__()
+        self._shape_block: object = None  # the block whose first text delta the text shape was learned from
         self._tools: dict[int, int] = {}  # content block index -> canonical tool index
         self._usage: dict[str, Any] = {}
         self._finish: FinishReason = "stop"
         self._stop_sequence: str | None = None
         self.ended = False
 
-    def feed(self, chunk: bytes) -> list[StreamEvent]:
-        """Events completed by `chunk`."""
-        return read_events(self._sse.feed(chunk), self._read)
-
-    def _read(self, data: bytes) -> list[StreamEvent]:
+    def _read(self, data: bytes, event: bytes | None) -> list[StreamEvent]:
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
             raise GatewayError(
                 ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
             ) from None
-        return self._event(payload) if isinstance(payload, dict) else []
+        if not isinstance(payload, dict):
+            return []
+        events = self._event(payload)
+        if event is not None and payload.get("type") == "content_block_delta" and payload.get("index") != self._shape_block:
+            self._learn_text(event, data, payload, events)
+        return events
+
+    def _learn_text(self, event: bytes, data: bytes, payload: dict[str, Any], events: list[StreamEvent]) -> None:
+        """From the first plain text delta of a block (tried once a block), the shape of the block's next ones."""
+        delta = payload.get("delta")
+        if isinstance(delta, dict) and delta.keys() == {"type", "text"} and len(events) == 1 and type(events[0]) is TextDelta:
+            self._shape_block = payload.get("index")
+            self._text_shape = learn(event, data, b'"text"', events[0].text, {**payload, "delta": {**delta, "text": ""}})
 
     def close(self) -> list[StreamEvent]:
         """Nothing more; an error when the upstream stopped before `message_stop`."""

@@ -9,18 +9,19 @@ import orjson
 from anygate.core.chat import FinishReason
 from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import SseDataSplitter
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
 from anygate.core.usage import Usage
 from anygate.protocols.openai.chat_response import FINISH_FROM_OPENAI
 from anygate.protocols.openai.usage import usage_from_openai
 
 
-class ChatStreamParser:
-    """Reads SSE chunks; numbers tool calls in order of appearance, whatever indices the upstream uses."""
+class ChatStreamParser(ShapedStreamParser):
+    """Reads SSE chunks; numbers tool calls in order of appearance, whatever indices the upstream uses.
+    Learns the shape of the first chunk that carries only text, to read the like of it quickly."""
 
     def __init__(self) -> None:
-        self._sse = SseDataSplitter()
+        super().__init__()
         self._started = False
         self._tools: dict[int, int] = {}  # the upstream's index -> canonical index of its latest call
         self._ids: dict[int, str | None] = {}
@@ -29,13 +30,9 @@ class ChatStreamParser:
         self._usage = Usage()
         self._ended = False
 
-    def feed(self, chunk: bytes) -> list[StreamEvent]:
-        """Events completed by `chunk`."""
-        return read_events(self._sse.feed(chunk), self._event)
-
     def close(self) -> list[StreamEvent]:
         """A final StreamEnd when the upstream finished its answer but did not send [DONE]."""
-        events = read_events(self._sse.flush(), self._event)
+        events = read_events(self._sse.flush(), lambda data: self._read(data, None))
         if not self._ended:
             if self._finish is None:
                 raise GatewayError(
@@ -51,7 +48,7 @@ class ChatStreamParser:
             finish = "tool_calls"
         return StreamEnd(finish, self._usage)
 
-    def _event(self, data: bytes) -> list[StreamEvent]:
+    def _read(self, data: bytes, event: bytes | None) -> list[StreamEvent]:
         if data == b"[DONE]":
             return [] if self._ended else [self._end()]
         try:
@@ -66,6 +63,8 @@ class ChatStreamParser:
             error = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream error: {error.get('message')}", code="upstream_error")
         events: list[StreamEvent] = []
+        if self._started and self._text_shape is None and event is not None:
+            self._text_shape = _plain_text_shape(event, data, chunk)
         if not self._started:
             self._started = True
             events.append(StreamStart(str(chunk.get("id", "")), str(chunk.get("model", ""))))
@@ -101,3 +100,16 @@ class ChatStreamParser:
         if isinstance(arguments, str) and arguments:
             events.append(ToolCallDelta(self._tools[wire_index], arguments))
         return events
+
+
+def _plain_text_shape(event: bytes, data: bytes, chunk: dict[str, Any]) -> TextShape | None:
+    """The shape of the `event` of a chunk (`data`) that carries only text (one choice, no finish, no
+    usage), for reading the next such events."""
+    choices = chunk.get("choices")
+    if chunk.get("usage") is not None or not isinstance(choices, list) or len(choices) != 1:
+        return None
+    choice = choices[0]
+    delta = choice.get("delta") if isinstance(choice, dict) else None
+    if not isinstance(delta, dict) or delta.keys() != {"content"} or not delta["content"] or choice.get("finish_reason"):
+        return None
+    return learn(event, data, b'"content"', delta["content"], {**chunk, "choices": [{**choice, "delta": {"content": ""}}]})
