@@ -17,10 +17,10 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
     return b"event: " + name.encode() + b"\ndata: " + orjson.dumps({"type": name, **data}) + b"\n\n"
 
 
-# the bulk of a stream, byte for byte what _event makes of a text delta, built without the dicts
-_TEXT_DELTA = (
-    b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}\n\n'
-)
+# the bulk of a stream, byte for byte what _event makes of a text delta, built without the dicts: this,
+# the text as a JSON string, then _TEXT_DELTA_END
+_TEXT_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":'
+_TEXT_DELTA_END = b"}}\n\n"
 
 
 class MessagesStreamWriter:
@@ -34,12 +34,13 @@ class MessagesStreamWriter:
         self._started = False
         self._block = -1
         self._open: str | None = None
+        self._text_delta = b""  # the head of a text delta in the open block, when that block is text
         self._tool_blocks: dict[int, int] = {}
 
     def write(self, event: StreamEvent) -> bytes:
         """The SSE events for one canonical event."""
-        if type(event) is TextDelta and self._open == "text":
-            return _TEXT_DELTA % (self._block, orjson.dumps(event.text))
+        if type(event) is TextDelta and self._text_delta:
+            return self._text_delta + (event.json or orjson.dumps(event.text)) + _TEXT_DELTA_END
         out = b"" if self._started or isinstance(event, StreamStart) else self._start(StreamStart("", self._model))
         if isinstance(event, StreamStart):
             return out + self._start(event)
@@ -94,6 +95,7 @@ class MessagesStreamWriter:
     def _open_block(self, kind: str, block: dict[str, Any]) -> bytes:
         self._block += 1
         self._open = kind
+        self._text_delta = _TEXT_DELTA % self._block if kind == "text" else b""
         return _event("content_block_start", {"index": self._block, "content_block": block})
 
     def _delta(self, delta: dict[str, Any]) -> bytes:
@@ -103,4 +105,5 @@ class MessagesStreamWriter:
         if self._open is None:
             return b""
         self._open = None
+        self._text_delta = b""
         return _event("content_block_stop", {"index": self._block})
