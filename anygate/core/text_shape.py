@@ -52,15 +52,16 @@ def learn(event: bytes, payload: bytes, key: bytes, text: str, blank: Any) -> Te
     """The shape of `event` (whose data is `payload`, JSON already read) around the payload's one string
     value of `key` (a JSON key with its quotes), which reads as `text`, when the payload with that string
     emptied parses to `blank`; None when it does not, or when the payload is not the event's one data line."""
+    # The payload must be the end of the event's last line, a data line: then it is its one data line
+    # (the data of two would be joined by a line end, which the event does not have where the joined
+    # data has it) and the line has nothing before the payload but the field name and spaces.
     head = event[: len(event) - len(payload)]
-    line = head[head.rfind(b"\n") + 1 :]  # the data line's field name: data must be the last and only data line
-    if not event.endswith(payload) or b"\n" in payload or not line.startswith(b"data:") or line[5:].strip():
+    if not event.endswith(payload) or not head[head.rfind(b"\n") + 1 :].startswith(b"data:"):
         return None
     marker = key + b":"
-    at = payload.find(marker)
-    if at < 0 or payload.find(marker, at + 1) >= 0:
+    if payload.count(marker) != 1:
         return None
-    start = len(payload) - len(payload[at + len(marker) :].lstrip())
+    start = len(payload) - len(payload[payload.find(marker) + len(marker) :].lstrip())
     string = _STRING.match(payload, start)
     if string is None:
         return None

@@ -17,7 +17,9 @@ from anygate.core.sse import SseDataSplitter, event_data
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta
 from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
+from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
 from anygate.protocols.openai.chat_stream_in import ChatStreamParser
+from anygate.protocols.openai.chat_stream_out import ChatStreamWriter
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":'
 TAIL = b'},"logprobs":null,"finish_reason":null}]}'
@@ -125,6 +127,7 @@ def test_a_space_after_the_key_is_learned_around() -> None:
     [
         (b"event: content_block_delta\ndata: " + chunk(b'"Hi"'), True),  # other fields before the data line
         (b": note\ndata:  " + chunk(b'"Hi"'), True),
+        (b"event: content_block_delta\nid: 7\ndata: " + chunk(b'"Hi"'), True),
         (b"data: " + chunk(b'"Hi"') + b" ", False),  # the payload is not the end of the event
         (b"data: " + chunk(b'"Hi"') + b"\nid: " + chunk(b'"Hi"'), False),  # it ends a line that is not data
         (b"data: " + chunk(b'"Hi"') + b"\nid:  " + chunk(b'"Hi"'), False),
@@ -258,3 +261,20 @@ def test_any_anthropic_stream_reads_as_a_full_parse_reads_it(deltas: list[tuple[
     except GatewayError as err:
         got = err.message
     assert got == expected
+
+
+@pytest.mark.parametrize("text", ["plain", 'q"uote\\back\nline', "é ✓ \U0001f600", "\u2028\x00"])
+def test_writers_write_a_text_delta_as_their_full_path_does_from_either_the_text_or_its_json(text: str) -> None:
+    chat = ChatStreamWriter("m", "req_1", include_usage=True)
+    anthropic = MessagesStreamWriter("m", "req_1")
+    for writer in (chat, anthropic):
+        writer.write(StreamStart("id", "m"))
+        writer.write(TextDelta("first"))  # opens the text block
+    upstream_json = json.dumps(text).encode()  # escaped otherwise than orjson would: \u escapes
+    assert chat.write(TextDelta(text)) == chat.write(TextDelta(text, orjson.dumps(text))) == chat._chunk({"content": text})
+    assert anthropic.write(TextDelta(text)) == anthropic._delta({"type": "text_delta", "text": text})
+    for out in (chat.write(TextDelta(text, upstream_json)), anthropic.write(TextDelta(text, upstream_json))):
+        assert upstream_json in out and out.endswith(b"\n\n") and out.count(b"\n\n") == 1
+        data = orjson.loads(out[out.index(b"data: ") + 6 :])
+        delta = data["delta"] if "delta" in data else data["choices"][0]["delta"]
+        assert delta.get("text", delta.get("content")) == text
