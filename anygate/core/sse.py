@@ -31,7 +31,7 @@ class SseDataSplitter:
 
     def feed(self, chunk: bytes) -> list[bytes]:
         """The payloads of the events `chunk` completes (events without data are skipped)."""
-        complete = self._complete(chunk)
+        complete = self.region(chunk)
         if complete is None:
             return []
         events = complete.split(b"\n\n")
@@ -39,19 +39,15 @@ class SseDataSplitter:
             return [data for event in events if event.startswith(b"data:") and (data := event[5:].strip())]
         return [data for event in events if (data := event_data(event))]
 
-    def events(self, chunk: bytes) -> list[bytes]:
-        """The events `chunk` completes, as they came (but for line ends, made `\\n`)."""
-        complete = self._complete(chunk)
-        return [] if complete is None else complete.split(b"\n\n")
-
     def flush(self) -> list[bytes]:
         """The payload of a last event that the stream ended without terminating."""
         rest, self._buffer = self._buffer.strip(), b""
         data = event_data(rest) if rest else b""
         return [data] if data else []
 
-    def _complete(self, chunk: bytes) -> bytes | None:
-        """The complete events that `chunk` ends, the rest kept for the next; None when it ends none."""
+    def region(self, chunk: bytes) -> bytes | None:
+        """The complete events that `chunk` ends, as they came (but for line ends, made `\\n`) and
+        separated by blank lines, the rest kept for the next; None when it ends none."""
         buffer = self._buffer + chunk
         if b"\r" in buffer:
             buffer = buffer.replace(b"\r\n", b"\n")

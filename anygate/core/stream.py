@@ -30,6 +30,19 @@ class TextDelta:
 
 
 @dataclass(slots=True)
+class TextRun:
+    """Text deltas in a row, as one read of the upstream brought them: each text, and the upstream's JSON
+    string of it (which writers that can take whole, in one join)."""
+
+    texts: list[str]
+    strings: list[bytes]
+
+    def deltas(self) -> list[TextDelta]:
+        """The run as the text deltas it stands for."""
+        return [TextDelta(text, string) for text, string in zip(self.texts, self.strings, strict=True)]
+
+
+@dataclass(slots=True)
 class ThinkingDelta:
     """More reasoning text, or the signature that closes it."""
 
@@ -64,4 +77,4 @@ class StreamEnd:
     stop_sequence: str | None = None
 
 
-StreamEvent = StreamStart | TextDelta | ThinkingDelta | ToolCallStart | ToolCallDelta | StreamEnd
+StreamEvent = StreamStart | TextDelta | TextRun | ThinkingDelta | ToolCallStart | ToolCallDelta | StreamEnd

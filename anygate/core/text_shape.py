@@ -18,7 +18,7 @@ import orjson
 from anygate.core.codec import StreamBroken
 from anygate.core.errors import GatewayError
 from anygate.core.sse import SseDataSplitter, event_data
-from anygate.core.stream import StreamEvent, TextDelta
+from anygate.core.stream import StreamEvent, TextDelta, TextRun
 
 _QUOTE = ord('"')
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string's extent (what is in it, orjson checks)
@@ -27,13 +27,18 @@ _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string's extent
 class TextShape:
     """An event's bytes with a hole where its text goes."""
 
-    __slots__ = ("_after", "_before", "_end", "_start")
+    __slots__ = ("_after", "_before", "_end", "_hole_end", "_next", "_start")
 
     def __init__(self, before: bytes, after: bytes) -> None:
         self._before = before
         self._after = after
         self._start = len(before)
         self._end = len(after)
+        # Runs are split where the hole ends, at the head of `after` (under the 100 bytes from which
+        # CPython's `split` sets its search up anew each time it looks again); what follows it, when
+        # the next event has this shape too, is the rest of `after`, a blank line and `before`.
+        self._hole_end = after[:90]
+        self._next = b"\x00" + after[len(self._hole_end) :] + b"\n\n" + before
 
     def delta(self, event: bytes) -> TextDelta | None:
         """The text of an event of this shape (the text may be empty), None when it has another shape."""
@@ -46,6 +51,36 @@ class TextShape:
                     return None
                 return TextDelta(text, literal)
         return None
+
+    def run(self, region: bytes) -> tuple[bytes, TextRun, bytes] | None:
+        """Of `region` (complete events), when three or more events of this shape come in a row: the
+        events up to the first of them, the texts of those between the first and the last as a run, and
+        the events from the last on (the first and last are read alone, which checks them); None when
+        there is no such row, or when one of the texts between is not one JSON string."""
+        pieces = region.split(self._hole_end)
+        inner = pieces[1:-1]  # each the rest of an event, the next event's `before` and its text
+        # NULs joined in, to count the pieces that start as they should in one search (a NUL within a
+        # piece is not in its JSON string, which the run then refuses)
+        if len(inner) < 2 or (b"\x00" + b"\x00".join(inner)).count(self._next) != len(inner):
+            return None
+        start = len(self._next) - 1
+        run = _strings_run([piece[start:] for piece in inner[:-1]])
+        if run is None:
+            return None
+        return pieces[0] + self._after, run, inner[-1][start - len(self._before) :] + self._hole_end + pieces[-1]
+
+
+def _strings_run(strings: list[bytes]) -> TextRun | None:
+    """The texts of `strings` when each is one JSON string, quote to quote; None when any is not."""
+    try:
+        texts = list(map(orjson.loads, strings))
+    except orjson.JSONDecodeError:
+        return None
+    # each parsed alone, so none holds a raw NUL: joined by NULs, the quotes around every one show
+    joined = b"\x00".join(strings)
+    if joined[:1] != b'"' or joined[-1:] != b'"' or joined.count(b'"\x00"') != len(strings) - 1:
+        return None
+    return TextRun(texts, strings)
 
 
 def learn(event: bytes, payload: bytes, key: bytes, text: str, blank: Any) -> TextShape | None:
@@ -84,18 +119,51 @@ class ShapedStreamParser:
 
     def feed(self, chunk: bytes) -> list[StreamEvent]:
         """Events completed by `chunk`."""
+        region = self._sse.region(chunk)
         events: list[StreamEvent] = []
-        for event in self._sse.events(chunk):
-            delta = None if self._text_shape is None else self._text_shape.delta(event)
-            if delta is not None:
-                if delta.text or self.keeps_empty_text:
-                    events.append(delta)
-            elif data := event_data(event):
-                try:
-                    events.extend(self._read(data, event))
-                except GatewayError as err:
-                    raise StreamBroken(err, events) from None
+        if region is None:
+            return events
+        at = 0
+        while self._text_shape is None:  # event by event until a shape is learned, then the rest at once
+            end = region.find(b"\n\n", at)
+            if end < 0:
+                self._read_one(region[at:], events)
+                return events
+            self._read_one(region[at:end], events)
+            at = end + 2
+        self._read_region(region[at:], events)
         return events
+
+    def _read_region(self, region: bytes, events: list[StreamEvent]) -> None:
+        """Adds the events of `region` (complete events) to `events`: where events of the text shape
+        come in a row, the texts of all but the first and last as one run, split out at once."""
+        assert self._text_shape is not None
+        parts = self._text_shape.run(region)
+        if parts is None:
+            for event in region.split(b"\n\n"):
+                self._read_one(event, events)
+            return
+        first, run, last = parts
+        for event in first.split(b"\n\n"):
+            self._read_one(event, events)
+        if self.keeps_empty_text or "" not in run.texts:
+            events.append(run)
+        else:
+            events.extend(delta for delta in run.deltas() if delta.text)
+        for event in last.split(b"\n\n"):
+            self._read_one(event, events)
+
+    def _read_one(self, event: bytes, events: list[StreamEvent]) -> None:
+        """Adds the events of one SSE event to `events`, read by the text shape if it fits."""
+        delta = None if self._text_shape is None else self._text_shape.delta(event)
+        if delta is not None:
+            if delta.text or self.keeps_empty_text:
+                events.append(delta)
+        elif data := event_data(event):
+            try:
+                events.extend(self._read(data, event))
+            except GatewayError as err:
+                raise StreamBroken(err, events) from None
 
     def _read(self, data: bytes, event: bytes | None) -> list[StreamEvent]:
         """The events of one event's `data` (`event` is None for a last, unterminated one)."""

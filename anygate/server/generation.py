@@ -11,7 +11,7 @@ import orjson
 from anygate.core.chat import Thinking
 from anygate.core.codec import StreamBroken, StreamingClientCodec, WireCodec
 from anygate.core.errors import GatewayError
-from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import StreamEnd, StreamEvent, TextDelta, TextRun, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.usage import Usage, estimate_prompt, estimate_tokens
 from anygate.metering.record import record_before_end, record_failure, record_usage
 from anygate.providers.base import Reply
@@ -138,6 +138,8 @@ class _Tally:
         for event in events:
             if type(event) is TextDelta or type(event) is ToolCallDelta:
                 self.pieces += 1
+            elif type(event) is TextRun:
+                self.pieces += len(event.strings)
             elif isinstance(event, StreamEnd):
                 self.usage = event.usage
                 ended = True
@@ -180,6 +182,8 @@ async def relay_same_family(
                         for event in parser.feed(chunk):
                             if type(event) is TextDelta or type(event) is ToolCallDelta:
                                 pieces += 1
+                            elif type(event) is TextRun:
+                                pieces += len(event.strings)
                             elif isinstance(event, StreamEnd):
                                 usage = event.usage
                                 await record_before_end(

@@ -16,7 +16,16 @@ from hypothesis import strategies as st
 
 from anygate.core.chat import ChatRequest, Image, Message, Part, Text, Thinking, Tool, ToolCall, ToolChoice, ToolResult
 from anygate.core.codec import WireCodec
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import (
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    TextRun,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
 from anygate.core.usage import Usage
 from anygate.protocols import families
 from anygate.protocols.anthropic.codec import ANTHROPIC
@@ -135,6 +144,8 @@ def _answer(events: list[StreamEvent]) -> dict[str, Any]:
     for event in events:
         if isinstance(event, TextDelta):
             text += event.text
+        elif isinstance(event, TextRun):
+            text += "".join(event.texts)
         elif isinstance(event, ThinkingDelta):
             thinking += event.text
         elif isinstance(event, ToolCallStart):

@@ -4,6 +4,7 @@ the text and however the upstream escapes it, and a full parse whenever the byte
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, cast
 
 import orjson
@@ -11,15 +12,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anygate.core.chat import ChatRequest
 from anygate.core.codec import StreamBroken, StreamParser
 from anygate.core.errors import GatewayError
 from anygate.core.sse import SseDataSplitter, event_data
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta
+from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, TextRun
 from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
+from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
 from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
+from anygate.protocols.gemini.codec import GEMINI
 from anygate.protocols.openai.chat_stream_in import ChatStreamParser
 from anygate.protocols.openai.chat_stream_out import ChatStreamWriter
+from anygate.protocols.openai.codec import OPENAI_CHAT
+from anygate.protocols.openai.responses_shape import ResponsesShape
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":'
 TAIL = b'},"logprobs":null,"finish_reason":null}]}'
@@ -55,9 +61,23 @@ def full_parse(stream: bytes, parser: ShapedStreamParser | None = None) -> list[
 def shaped_parse(
     stream: bytes, size: int, parser: ShapedStreamParser | None = None
 ) -> tuple[list[StreamEvent], ShapedStreamParser]:
+    """The events of `stream` fed in reads of `size` bytes, text runs spread into their deltas."""
     parser = parser or ChatStreamParser()
     events = [e for i in range(0, len(stream), size) for e in parser.feed(stream[i : i + size])]
-    return events + cast(StreamParser, parser).close(), parser
+    return flat(events + cast(StreamParser, parser).close()), parser
+
+
+def outcome(read: Callable[[], Any]) -> Any:
+    """What `read` returns, or the message of the GatewayError it raises."""
+    try:
+        return read()
+    except GatewayError as err:
+        return err.message
+
+
+def flat(events: list[StreamEvent]) -> list[StreamEvent]:
+    """`events` with each text run as the deltas it stands for."""
+    return [d for e in events for d in (e.deltas() if isinstance(e, TextRun) else [e])]
 
 
 def test_learned_shape_reads_later_text_with_the_upstream_bytes_kept() -> None:
@@ -146,6 +166,11 @@ def test_a_shape_is_learned_only_from_an_event_whose_last_line_is_its_one_data_l
         assert shape.delta(later) == TextDelta("Yo") and event_data(later) == chunk(b'"Yo"')
 
 
+def test_a_read_that_starts_with_a_blank_line_reads_as_a_full_parse() -> None:
+    stream = b"\n\n" + START + b"".join(event(b'"%d"' % i) for i in range(6)) + END
+    assert shaped_parse(stream, len(stream))[0] == full_parse(stream)
+
+
 def test_a_stream_of_text_reads_the_same_with_the_shape_and_keeps_each_deltas_bytes() -> None:
     texts = [b'"Hello"', b'" wor\\u006cd"', b'""', b'"\\n"', b'"\xc3\xa9"']
     stream = START + b"".join(event(t) for t in texts) + END
@@ -202,18 +227,11 @@ LITERALS = st.one_of(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(LITERALS, min_size=1, max_size=8), st.integers(min_value=1, max_value=400))
+@given(st.lists(LITERALS, min_size=1, max_size=8), st.one_of(st.integers(min_value=1, max_value=400), st.just(1 << 20)))
 def test_any_stream_reads_as_a_full_parse_reads_it(literals: list[bytes], size: int) -> None:
     stream = START + b"".join(event(literal) for literal in literals) + END
-    try:
-        expected: list[StreamEvent] | str = full_parse(stream)
-    except GatewayError as err:
-        expected = err.message
-    try:
-        got: list[StreamEvent] | str = shaped_parse(stream, size)[0]
-    except GatewayError as err:
-        got = err.message
-    assert got == expected
+    got = outcome(lambda: shaped_parse(stream, size)[0])
+    assert got == outcome(lambda: full_parse(stream))
     for delta in got if isinstance(got, list) else ():
         if isinstance(delta, TextDelta) and delta.json is not None:
             assert orjson.loads(delta.json) == delta.text and delta.json[:1] == delta.json[-1:] == b'"'
@@ -249,18 +267,14 @@ def test_an_anthropic_stream_learns_each_text_blocks_shape() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(LITERALS, st.integers(0, 2)), min_size=1, max_size=8), st.integers(min_value=1, max_value=400))
+@given(
+    st.lists(st.tuples(LITERALS, st.integers(0, 2)), min_size=1, max_size=8),
+    st.one_of(st.integers(min_value=1, max_value=400), st.just(1 << 20)),
+)
 def test_any_anthropic_stream_reads_as_a_full_parse_reads_it(deltas: list[tuple[bytes, int]], size: int) -> None:
     stream = ANTHROPIC_START + b"".join(anthropic_event(literal, index) for literal, index in deltas) + ANTHROPIC_END
-    try:
-        expected: list[StreamEvent] | str = full_parse(stream, MessagesStreamParser())
-    except GatewayError as err:
-        expected = err.message
-    try:
-        got: list[StreamEvent] | str = shaped_parse(stream, size, MessagesStreamParser())[0]
-    except GatewayError as err:
-        got = err.message
-    assert got == expected
+    got = outcome(lambda: shaped_parse(stream, size, MessagesStreamParser())[0])
+    assert got == outcome(lambda: full_parse(stream, MessagesStreamParser()))
 
 
 @pytest.mark.parametrize("text", ["plain", 'q"uote\\back\nline', "é ✓ \U0001f600", "\u2028\x00"])
@@ -278,3 +292,91 @@ def test_writers_write_a_text_delta_as_their_full_path_does_from_either_the_text
         data = orjson.loads(out[out.index(b"data: ") + 6 :])
         delta = data["delta"] if "delta" in data else data["choices"][0]["delta"]
         assert delta.get("text", delta.get("content")) == text
+
+
+def test_text_events_in_a_row_in_one_read_come_as_one_run_of_the_upstreams_strings() -> None:
+    strings = [b'"a"', b'"b\\"c"', b'"\\u00e9"', b'"d"', b'"e"', b'"f"']
+    stream = START + b"".join(event(s) for s in strings) + END
+    parser = ChatStreamParser()
+    events = parser.feed(stream) + parser.close()
+    # "a" teaches the shape; of the rest in a row, the first and last are read alone, the others at once
+    assert events[1:5] == [TextDelta("a"), TextDelta('b"c'), TextRun(["é", "d", "e"], strings[2:5]), TextDelta("f")]
+    assert isinstance(events[5], StreamEnd) and len(events) == 6
+    assert flat(events) == full_parse(stream)
+
+
+@pytest.mark.parametrize("bad", [b'"x","content":"y"', b'"x\\q"', b"7", b'"\n"'])
+def test_a_run_with_anything_but_json_strings_in_the_shape_is_read_event_by_event(bad: bytes) -> None:
+    stream = START + b"".join(event(s) for s in [b'"a"', b'"b"', b'"c"', bad, b'"d"', b'"e"']) + END
+    parser = ChatStreamParser()
+    assert outcome(lambda: parser.feed(stream) + parser.close()) == outcome(lambda: full_parse(stream))  # no run
+
+
+def test_a_run_after_other_events_in_its_read_and_of_a_shape_with_a_long_tail() -> None:
+    tail = b',"system_fingerprint":"fp_0123456789","service_tier":"default","x_padding":"' + b"p" * 60 + b'"}'
+    stream = (START + event(b'"a"') + END).replace(b"}]}\n\n", b"}]" + tail + b"\n\n")
+    first = stream[: stream.index(b'"a"') + 200]
+    first = first[: first.rindex(b"\n\n") + 2]  # up to the end of "a", which teaches the shape
+    texts = [b'"b"', b'"c"', b'"d"', b'"e"']
+    nothing = event(b'"x"').replace(b'{"content":"x"}', b"{}")  # an event of no text, in the same read
+    second = nothing + b"".join(event(t).replace(b"}]}\n\n", b"}]" + tail + b"\n\n") for t in texts)
+    parser = ChatStreamParser()
+    events = parser.feed(first) + parser.feed(second + stream[len(first) :]) + parser.close()
+    assert events[1:5] == [TextDelta("a"), TextDelta("b"), TextRun(["c", "d"], texts[1:3]), TextDelta("e")]
+    assert flat(events) == full_parse(first + second + stream[len(first) :])
+    # the same bytes but for the start of the tail in one event: the run ends before it
+    odd = second.replace(
+        b'"d"},"logprobs":null,"finish_reason":null}],"system', b'"d"},"logprobs":null,"finish_reason":null}],"xystem'
+    )
+    parser = ChatStreamParser()
+    events = parser.feed(first) + parser.feed(odd + stream[len(first) :]) + parser.close()
+    assert [e for e in events if isinstance(e, TextRun)] == [TextRun(["c"], [b'"c"'])]
+    assert flat(events) == full_parse(first + odd + stream[len(first) :])
+
+
+@pytest.mark.parametrize("spaced", [b' "x"', b'"x" '])
+def test_a_text_with_space_around_its_string_is_no_run_even_alone(spaced: bytes) -> None:
+    stream = START + event(b'"a"') + event(b'"b"') + event(spaced) + event(b'"d"') + END
+    parser = ChatStreamParser()
+    events = parser.feed(stream) + parser.close()
+    assert not any(isinstance(e, TextRun) for e in events)
+    assert events == full_parse(stream)
+
+
+@pytest.mark.parametrize(
+    "between",
+    [
+        b": note " + event(b'"x"'),  # a comment line holding an event's bytes: not an event
+        b"data: " + event(b'"x"'),  # a data line holding them after its own field: not JSON
+        event(b'"x"').replace(b"data: ", b"data:  "),  # another head: read on its own
+        event(b'"x"').replace(b'"c1"', b'"c2"'),
+        b"event: other\n" + event(b'"x"'),
+    ],
+)
+def test_events_that_hold_the_shapes_bytes_but_are_not_of_it_break_the_run(between: bytes) -> None:
+    stream = START + event(b'"a"') + event(b'"b"') + between + event(b'"c"') + event(b'"d"') + event(b'"e"') + END
+    assert outcome(lambda: shaped_parse(stream, len(stream))[0]) == outcome(lambda: full_parse(stream))
+
+
+@pytest.mark.parametrize("codec", [ANTHROPIC, OPENAI_CHAT, GEMINI, ResponsesShape({"model": "m"}, "m")])
+def test_every_writer_writes_a_run_as_it_writes_its_deltas(codec: Any) -> None:
+    run = TextRun(["x", 'q"', "é"], [b'"x"', b'"q\\""', b'"\\u00e9"'])
+    request = ChatRequest("m", [], stream=True, stream_usage=True)
+    one, each = codec.stream_writer(request, "m", "req_1"), codec.stream_writer(request, "m", "req_1")
+    for writer in (one, each):
+        writer.write(StreamStart("id", "m"))
+    assert _normal(one.write(run)) == _normal(b"".join(each.write(d) for d in run.deltas()))
+    for writer in (one, each):  # and inside a text block already open
+        writer.write(TextDelta("open"))
+    assert _normal(one.write(run)) == _normal(b"".join(each.write(d) for d in run.deltas()))
+
+
+def _normal(out: bytes) -> list[Any]:
+    """The JSON of each data line, without the item ids that each writer makes anew."""
+    return [_without_ids(orjson.loads(line[6:])) for line in out.split(b"\n") if line.startswith(b"data: {")]
+
+
+def _without_ids(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_ids(v) for k, v in value.items() if k not in ("id", "item_id")}
+    return [_without_ids(v) for v in value] if isinstance(value, list) else value

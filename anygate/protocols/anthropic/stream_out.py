@@ -7,7 +7,16 @@ from typing import Any
 import orjson
 
 from anygate.core.errors import GatewayError
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import (
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    TextRun,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
 from anygate.core.usage import Usage
 from anygate.protocols.anthropic.errors import stream_error_event
 from anygate.protocols.anthropic.messages_response import FINISH_TO_ANTHROPIC, message_id, usage_to_anthropic
@@ -41,6 +50,10 @@ class MessagesStreamWriter:
         """The SSE events for one canonical event."""
         if type(event) is TextDelta and self._text_delta:
             return self._text_delta + (event.json or orjson.dumps(event.text)) + _TEXT_DELTA_END
+        if type(event) is TextRun:
+            if self._text_delta:  # each string between the head and the end, in one join
+                return self._text_delta + (_TEXT_DELTA_END + self._text_delta).join(event.strings) + _TEXT_DELTA_END
+            return b"".join([self.write(delta) for delta in event.deltas()])
         out = b"" if self._started or isinstance(event, StreamStart) else self._start(StreamStart("", self._model))
         if isinstance(event, StreamStart):
             return out + self._start(event)

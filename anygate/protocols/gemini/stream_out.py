@@ -10,7 +10,16 @@ from typing import Any
 import orjson
 
 from anygate.core.errors import GatewayError
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import (
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    TextRun,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
 from anygate.core.tool_arguments import parse_arguments
 from anygate.protocols.gemini.errors import error_body
 from anygate.protocols.gemini.response import FINISH_TO_GEMINI, usage_to_gemini
@@ -57,6 +66,8 @@ class GeminiStreamWriter:
 
     def write(self, event: StreamEvent) -> bytes:
         """The chunks for one event."""
+        if isinstance(event, TextRun):
+            return b"".join([self.write(delta) for delta in event.deltas()])
         if isinstance(event, StreamStart):
             return b""
         if isinstance(event, ToolCallStart):

@@ -8,7 +8,16 @@ from typing import Any
 import orjson
 
 from anygate.core.errors import GatewayError
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import (
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    TextRun,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
 from anygate.protocols.openai.chat_response import FINISH_TO_OPENAI, completion_id
 from anygate.protocols.openai.errors import stream_error_event
 from anygate.protocols.openai.usage import usage_to_openai
@@ -42,6 +51,10 @@ class ChatStreamWriter:
         """The chunks for one event."""
         if type(event) is TextDelta and self._started:
             return self._text_before + (event.json or orjson.dumps(event.text)) + self._text_after
+        if type(event) is TextRun:
+            if self._started:  # each string between the chunk's head and tail, in one join
+                return self._text_before + (self._text_after + self._text_before).join(event.strings) + self._text_after
+            return b"".join([self.write(delta) for delta in event.deltas()])
         head = b""
         if not self._started:
             self._started = True

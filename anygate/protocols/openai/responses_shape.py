@@ -16,7 +16,16 @@ import orjson
 from anygate.core.chat import ChatRequest, ChatResponse, FinishReason, Part, Text, Thinking, ToolCall
 from anygate.core.errors import GatewayError
 from anygate.core.shapes import objects
-from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
+from anygate.core.stream import (
+    StreamEnd,
+    StreamEvent,
+    StreamStart,
+    TextDelta,
+    TextRun,
+    ThinkingDelta,
+    ToolCallDelta,
+    ToolCallStart,
+)
 from anygate.core.tool_arguments import parse_arguments
 from anygate.core.usage import Usage
 from anygate.protocols.openai.errors import error_object
@@ -207,6 +216,8 @@ class ResponsesStreamWriter:
         return self._event("response.created", response=frame) + self._event("response.in_progress", response=frame)
 
     def write(self, event: StreamEvent) -> bytes:
+        if isinstance(event, TextRun):
+            return b"".join([self.write(delta) for delta in event.deltas()])
         out = self._start()
         if isinstance(event, StreamStart):
             self._input = event.usage
