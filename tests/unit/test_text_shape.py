@@ -4,7 +4,7 @@ the text and however the upstream escapes it, and a full parse whenever the byte
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import orjson
@@ -12,12 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from anygate.core import text_shape
 from anygate.core.chat import ChatRequest
 from anygate.core.codec import StreamBroken, StreamParser
 from anygate.core.errors import GatewayError
 from anygate.core.sse import SseDataSplitter, event_data
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, TextRun
-from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
+from anygate.core.text_shape import ShapedStreamParser, TextShape, learn, scan_python
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
 from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
@@ -26,6 +27,38 @@ from anygate.protocols.openai.chat_stream_in import ChatStreamParser
 from anygate.protocols.openai.chat_stream_out import ChatStreamWriter
 from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.responses_shape import ResponsesShape
+from tests.conftest import REQUIRE_SERVICES
+
+Scan = Callable[[bytes, int, bytes, bytes], tuple[int, list[str], list[bytes]]]
+
+
+def _compiled() -> Scan | None:
+    try:
+        from anygate.core._text_scan import scan
+    except ImportError:
+        return None
+    return scan
+
+
+compiled_scan = _compiled()
+
+
+@pytest.fixture(params=["compiled", "python"], autouse=True)
+def scanner(request: pytest.FixtureRequest) -> Iterator[Scan]:
+    """Every test here twice: with the compiled scan of shaped events, and with its Python twin."""
+    if request.param == "compiled" and compiled_scan is None:
+        missing = (
+            "the compiled text scan (anygate/core/_text_scan.c) is not built: `pip install -e .` builds it with a C compiler"
+        )
+        if REQUIRE_SERVICES:
+            pytest.fail(f"{missing}; ANYGATE_REQUIRE_SERVICES=1 says it must be")
+        pytest.skip(missing)
+    chosen = compiled_scan if request.param == "compiled" else scan_python
+    assert chosen is not None
+    kept, text_shape.scan = text_shape.scan, chosen
+    yield chosen
+    text_shape.scan = kept
+
 
 HEAD = b'{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":'
 TAIL = b'},"logprobs":null,"finish_reason":null}]}'
@@ -75,6 +108,13 @@ def outcome(read: Callable[[], Any]) -> Any:
         return err.message
 
 
+def read_alone(shape: TextShape, event: bytes) -> TextDelta | None:
+    """What `shape` reads of one event: its text, None when the event is not of the shape."""
+    end, texts, strings = text_shape.scan(event, 0, shape.before, shape.after)
+    assert end in (0, len(event)) and len(texts) == len(strings) == (end > 0)
+    return TextDelta(texts[0], strings[0]) if texts else None
+
+
 def flat(events: list[StreamEvent]) -> list[StreamEvent]:
     """`events` with each text run as the deltas it stands for."""
     return [d for e in events for d in (e.deltas() if isinstance(e, TextRun) else [e])]
@@ -83,10 +123,10 @@ def flat(events: list[StreamEvent]) -> list[StreamEvent]:
 def test_learned_shape_reads_later_text_with_the_upstream_bytes_kept() -> None:
     shape = learn(b"data: " + chunk(b'"Hello"'), chunk(b'"Hello"'), b'"content"', "Hello", blank_of(chunk(b'"Hello"')))
     assert shape is not None
-    delta = shape.delta(b"data: " + chunk(b'"caf\\u00e9 \\"q\\"\\n"'))
+    delta = read_alone(shape, b"data: " + chunk(b'"caf\\u00e9 \\"q\\"\\n"'))
     assert delta == TextDelta('café "q"\n') and delta is not None and delta.json == b'"caf\\u00e9 \\"q\\"\\n"'
-    assert shape.delta(b"data: " + chunk(b'""')) == TextDelta("")
-    assert shape.delta(chunk(b'"no data: head"')) is None
+    assert read_alone(shape, b"data: " + chunk(b'""')) == TextDelta("")
+    assert read_alone(shape, chunk(b'"no data: head"')) is None
 
 
 @pytest.mark.parametrize(
@@ -106,15 +146,15 @@ def test_learned_shape_reads_later_text_with_the_upstream_bytes_kept() -> None:
 )
 def test_bytes_that_are_not_one_json_string_in_the_hole_are_not_read_by_the_shape(literal: bytes) -> None:
     shape = learn(b"data: " + chunk(b'"Hello"'), chunk(b'"Hello"'), b'"content"', "Hello", blank_of(chunk(b'"Hello"')))
-    assert shape is not None and shape.delta(b"data: " + chunk(literal)) is None
+    assert shape is not None and read_alone(shape, b"data: " + chunk(literal)) is None
 
 
 def test_other_bytes_around_the_text_are_not_read_by_the_shape() -> None:
     shape = learn(b"data: " + chunk(b'"Hello"'), chunk(b'"Hello"'), b'"content"', "Hello", blank_of(chunk(b'"Hello"')))
     assert shape is not None
-    assert shape.delta(b"data: " + chunk(b'"x"').replace(b'"finish_reason":null', b'"finish_reason":"stop"')) is None
-    assert shape.delta(b"data: " + chunk(b'"x"').replace(b'"c1"', b'"c2"')) is None
-    assert shape.delta(b"data: " + chunk(b'"x"')[:-1]) is None
+    assert read_alone(shape, b"data: " + chunk(b'"x"').replace(b'"finish_reason":null', b'"finish_reason":"stop"')) is None
+    assert read_alone(shape, b"data: " + chunk(b'"x"').replace(b'"c1"', b'"c2"')) is None
+    assert read_alone(shape, b"data: " + chunk(b'"x"')[:-1]) is None
 
 
 @pytest.mark.parametrize(
@@ -139,7 +179,7 @@ def test_a_space_after_the_key_is_learned_around() -> None:
     payload = b'{"choices": [{"delta": {"content": "Hi"}}]}'
     shape = learn(b"data:" + payload, payload, b'"content"', "Hi", {"choices": [{"delta": {"content": ""}}]})
     assert isinstance(shape, TextShape)
-    assert shape.delta(b'data:{"choices": [{"delta": {"content": "Yo"}}]}') == TextDelta("Yo")
+    assert read_alone(shape, b'data:{"choices": [{"delta": {"content": "Yo"}}]}') == TextDelta("Yo")
 
 
 @pytest.mark.parametrize(
@@ -163,7 +203,7 @@ def test_a_shape_is_learned_only_from_an_event_whose_last_line_is_its_one_data_l
     assert (shape is not None) is learned
     if shape is not None:
         later = event.replace(b'"Hi"', b'"Yo"')
-        assert shape.delta(later) == TextDelta("Yo") and event_data(later) == chunk(b'"Yo"')
+        assert read_alone(shape, later) == TextDelta("Yo") and event_data(later) == chunk(b'"Yo"')
 
 
 def test_a_read_that_starts_with_a_blank_line_reads_as_a_full_parse() -> None:
@@ -237,6 +277,47 @@ def test_any_stream_reads_as_a_full_parse_reads_it(literals: list[bytes], size: 
             assert orjson.loads(delta.json) == delta.text and delta.json[:1] == delta.json[-1:] == b'"'
 
 
+SHAPE = learn(b"data: " + chunk(b'"Hello"'), chunk(b'"Hello"'), b'"content"', "Hello", blank_of(chunk(b'"Hello"')))
+HOLES = st.one_of(LITERALS, st.binary(max_size=12), st.binary(max_size=6).map(lambda b: b'"' + b + b'"'))
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.data())
+def test_the_compiled_scan_reads_any_bytes_as_its_python_twin_does(data: st.DataObject) -> None:
+    assert SHAPE is not None
+    before = data.draw(st.one_of(st.just(SHAPE.before), st.binary(max_size=5)))
+    after = data.draw(st.one_of(st.just(SHAPE.after), st.binary(max_size=4)))
+    events = st.one_of(
+        HOLES.map(lambda hole: before + hole + after),  # of the shape, or its bytes around anything
+        st.binary(max_size=30),
+        st.sampled_from([b"", b"\n", before, after, before + b'"x"' + after + b"\n", before + b'"x"']),
+    )
+    drawn = data.draw(st.lists(events, max_size=8))
+    region = b"\n\n".join(drawn)
+    starts = [min(len(region), sum(len(e) + 2 for e in drawn[:k])) for k in range(len(drawn) + 1)]
+    at = data.draw(st.one_of(st.sampled_from(starts), st.integers(0, len(region))))  # an event's start, or anywhere
+    if compiled_scan is None:
+        pytest.skip("the compiled scan is not built")
+    got = compiled_scan(region, at, before, after)
+    assert got == scan_python(region, at, before, after)
+    end, texts, strings = got
+    assert at <= end <= len(region) and len(texts) == len(strings) and (end > at) == bool(texts)
+    assert [orjson.loads(string) for string in strings] == texts
+
+
+def test_the_compiled_scan_refuses_what_it_is_not_made_for() -> None:
+    if compiled_scan is None:
+        pytest.skip("the compiled scan is not built")
+    with pytest.raises(ValueError):
+        compiled_scan(b"data", 5, b"d", b"}")
+    with pytest.raises(ValueError):
+        compiled_scan(b"data", -1, b"d", b"}")
+    with pytest.raises(TypeError):
+        compiled_scan(bytearray(b"data"), 0, b"d", b"}")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        compiled_scan(b"data", 0, b"d")  # type: ignore[call-arg]
+
+
 def anthropic_event(literal: bytes, index: int = 0) -> bytes:
     return (
         b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":%s}}\n\n'
@@ -299,9 +380,10 @@ def test_text_events_in_a_row_in_one_read_come_as_one_run_of_the_upstreams_strin
     stream = START + b"".join(event(s) for s in strings) + END
     parser = ChatStreamParser()
     events = parser.feed(stream) + parser.close()
-    # "a" teaches the shape; of the rest in a row, the first and last are read alone, the others at once
-    assert events[1:5] == [TextDelta("a"), TextDelta('b"c'), TextRun(["é", "d", "e"], strings[2:5]), TextDelta("f")]
-    assert isinstance(events[5], StreamEnd) and len(events) == 6
+    # "a" teaches the shape (read whole, so without its string); the rest in a row are read at once
+    assert events[1:3] == [TextDelta("a"), TextRun(['b"c', "é", "d", "e", "f"], strings[1:])]
+    assert events[1].json is None  # type: ignore[union-attr]
+    assert isinstance(events[3], StreamEnd) and len(events) == 4
     assert flat(events) == full_parse(stream)
 
 
@@ -309,7 +391,7 @@ def test_text_events_in_a_row_in_one_read_come_as_one_run_of_the_upstreams_strin
 def test_a_run_with_anything_but_json_strings_in_the_shape_is_read_event_by_event(bad: bytes) -> None:
     stream = START + b"".join(event(s) for s in [b'"a"', b'"b"', b'"c"', bad, b'"d"', b'"e"']) + END
     parser = ChatStreamParser()
-    assert outcome(lambda: parser.feed(stream) + parser.close()) == outcome(lambda: full_parse(stream))  # no run
+    assert outcome(lambda: flat(parser.feed(stream) + parser.close())) == outcome(lambda: full_parse(stream))
 
 
 def test_a_run_after_other_events_in_its_read_and_of_a_shape_with_a_long_tail() -> None:
@@ -322,15 +404,17 @@ def test_a_run_after_other_events_in_its_read_and_of_a_shape_with_a_long_tail() 
     second = nothing + b"".join(event(t).replace(b"}]}\n\n", b"}]" + tail + b"\n\n") for t in texts)
     parser = ChatStreamParser()
     events = parser.feed(first) + parser.feed(second + stream[len(first) :]) + parser.close()
-    assert events[1:5] == [TextDelta("a"), TextDelta("b"), TextRun(["c", "d"], texts[1:3]), TextDelta("e")]
+    assert events[1:3] == [TextDelta("a"), TextRun(["b", "c", "d", "e"], texts)]
     assert flat(events) == full_parse(first + second + stream[len(first) :])
-    # the same bytes but for the start of the tail in one event: the run ends before it
+    # the same bytes but for one byte of the tail in one event: the run ends before it, which is read
+    # whole, and the next is read by the shape again
     odd = second.replace(
         b'"d"},"logprobs":null,"finish_reason":null}],"system', b'"d"},"logprobs":null,"finish_reason":null}],"xystem'
     )
     parser = ChatStreamParser()
     events = parser.feed(first) + parser.feed(odd + stream[len(first) :]) + parser.close()
-    assert [e for e in events if isinstance(e, TextRun)] == [TextRun(["c"], [b'"c"'])]
+    assert events[1:5] == [TextDelta("a"), TextRun(["b", "c"], texts[:2]), TextDelta("d"), TextDelta("e", b'"e"')]
+    assert events[3].json is None and events[4].json == b'"e"'  # type: ignore[union-attr]
     assert flat(events) == full_parse(first + odd + stream[len(first) :])
 
 
