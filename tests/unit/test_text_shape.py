@@ -19,6 +19,7 @@ from anygate.core.errors import GatewayError
 from anygate.core.sse import SseDataSplitter, event_data
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, TextRun
 from anygate.core.text_shape import ShapedStreamParser, TextShape, learn, scan_python
+from anygate.protocols.anthropic import stream_out
 from anygate.protocols.anthropic.codec import ANTHROPIC
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
 from anygate.protocols.anthropic.stream_out import MessagesStreamWriter
@@ -373,6 +374,17 @@ def test_writers_write_a_text_delta_as_their_full_path_does_from_either_the_text
         data = orjson.loads(out[out.index(b"data: ") + 6 :])
         delta = data["delta"] if "delta" in data else data["choices"][0]["delta"]
         assert delta.get("text", delta.get("content")) == text
+
+
+@pytest.mark.parametrize("index", [0, 7, 12])
+def test_the_anthropic_writers_byte_templates_are_what_it_writes_of_the_same_dicts(index: int) -> None:
+    text_block = {"index": index, "content_block": {"type": "text", "text": ""}}
+    assert stream_out._TEXT_BLOCK_START % index == stream_out._event("content_block_start", text_block)
+    assert stream_out._BLOCK_STOP % index == stream_out._event("content_block_stop", {"index": index})
+    delta = {"index": index, "delta": {"type": "text_delta", "text": 'a"\n'}}
+    text_delta = stream_out._TEXT_DELTA % index + orjson.dumps('a"\n') + stream_out._TEXT_DELTA_END
+    assert text_delta == stream_out._event("content_block_delta", delta)
+    assert stream_out._MESSAGE_STOP == b'event: message_stop\ndata: {"type":"message_stop"}\n\n'
 
 
 def test_text_events_in_a_row_in_one_read_come_as_one_run_of_the_upstreams_strings() -> None:

@@ -30,6 +30,12 @@ def _event(name: str, data: dict[str, Any]) -> bytes:
 # the text as a JSON string, then _TEXT_DELTA_END
 _TEXT_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":%d,"delta":{"type":"text_delta","text":'
 _TEXT_DELTA_END = b"}}\n\n"
+# and the other events every text stream has, likewise
+_TEXT_BLOCK_START = (
+    b'event: content_block_start\ndata: {"type":"content_block_start","index":%d,"content_block":{"type":"text","text":""}}\n\n'
+)
+_BLOCK_STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":%d}\n\n'
+_MESSAGE_STOP = _event("message_stop", {})
 
 
 class MessagesStreamWriter:
@@ -58,9 +64,8 @@ class MessagesStreamWriter:
         if isinstance(event, StreamStart):
             return out + self._start(event)
         if isinstance(event, TextDelta):
-            return (
-                out + self._ensure("text", {"type": "text", "text": ""}) + self._delta({"type": "text_delta", "text": event.text})
-            )
+            out += self._ensure("text", {"type": "text", "text": ""})
+            return out + self._text_delta + (event.json or orjson.dumps(event.text)) + _TEXT_DELTA_END
         if isinstance(event, ThinkingDelta):
             out += self._ensure("thinking", {"type": "thinking", "thinking": "", "signature": ""})
             if event.text:
@@ -81,7 +86,7 @@ class MessagesStreamWriter:
         assert isinstance(event, StreamEnd)
         usage = usage_to_anthropic(event.usage)
         delta = {"stop_reason": FINISH_TO_ANTHROPIC[event.finish], "stop_sequence": event.stop_sequence}
-        return out + self._close() + _event("message_delta", {"delta": delta, "usage": usage}) + _event("message_stop", {})
+        return out + self._close() + _event("message_delta", {"delta": delta, "usage": usage}) + _MESSAGE_STOP
 
     def error(self, err: GatewayError) -> bytes:
         """An `event: error` ending the stream."""
@@ -108,7 +113,10 @@ class MessagesStreamWriter:
     def _open_block(self, kind: str, block: dict[str, Any]) -> bytes:
         self._block += 1
         self._open = kind
-        self._text_delta = _TEXT_DELTA % self._block if kind == "text" else b""
+        if kind == "text":
+            self._text_delta = _TEXT_DELTA % self._block
+            return _TEXT_BLOCK_START % self._block
+        self._text_delta = b""
         return _event("content_block_start", {"index": self._block, "content_block": block})
 
     def _delta(self, delta: dict[str, Any]) -> bytes:
@@ -119,4 +127,4 @@ class MessagesStreamWriter:
             return b""
         self._open = None
         self._text_delta = b""
-        return _event("content_block_stop", {"index": self._block})
+        return _BLOCK_STOP % self._block
