@@ -54,41 +54,56 @@ class ChatStreamParser(ShapedStreamParser):
         try:
             chunk: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise GatewayError(
-                ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
-            ) from None
+            raise _unreadable() from None
         if not isinstance(chunk, dict):
             return []
         if "error" in chunk:
             error = chunk["error"] if isinstance(chunk["error"], dict) else {"message": str(chunk["error"])}
             raise GatewayError(ErrorKind.UPSTREAM, f"upstream error: {error.get('message')}", code="upstream_error")
         events: list[StreamEvent] = []
-        if self._started and self._text_shape is None and event is not None:
-            self._text_shape = _plain_text_shape(event, data, chunk)
         if not self._started:
             self._started = True
             events.append(StreamStart(str(chunk.get("id", "")), str(chunk.get("model", ""))))
-        if chunk.get("usage") is not None:
-            self._usage = usage_from_openai(chunk["usage"]) or self._usage
-        for choice in chunk.get("choices") or ():
-            delta = choice.get("delta") or {}
-            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
-            if reasoning and isinstance(reasoning, str):
-                events.append(ThinkingDelta(reasoning))
-            content = delta.get("content")
-            if content and isinstance(content, str):
-                events.append(TextDelta(content))
-            for call in delta.get("tool_calls") or ():
-                events.extend(self._tool_delta(call))
+        elif self._text_shape is None and event is not None:
+            self._text_shape = _plain_text_shape(event, data, chunk)
+        usage = chunk.get("usage")
+        if usage is not None:
+            self._usage = usage_from_openai(usage) or self._usage
+        choices = chunk.get("choices")
+        if not choices:
+            return events
+        if not isinstance(choices, list):
+            raise _unreadable()
+        for choice in choices:
+            if not isinstance(choice, dict):
+                raise _unreadable()
+            delta = choice.get("delta")
+            if delta:
+                if not isinstance(delta, dict):
+                    raise _unreadable()
+                reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                if reasoning and isinstance(reasoning, str):
+                    events.append(ThinkingDelta(reasoning))
+                content = delta.get("content")
+                if content and isinstance(content, str):
+                    events.append(TextDelta(content))
+                calls = delta.get("tool_calls")
+                if calls:
+                    if not isinstance(calls, list):
+                        raise _unreadable()
+                    for call in calls:
+                        events.extend(self._tool_delta(call))
             finish = choice.get("finish_reason")
             if finish:
-                self._finish = FINISH_FROM_OPENAI.get(finish, "stop")
+                self._finish = FINISH_FROM_OPENAI.get(finish, "stop") if isinstance(finish, str) else "stop"
         return events
 
-    def _tool_delta(self, call: dict[str, Any]) -> list[StreamEvent]:
-        wire_index = call.get("index", 0)
+    def _tool_delta(self, call: Any) -> list[StreamEvent]:
+        function = (call.get("function") or {}) if isinstance(call, dict) else None
+        wire_index = call.get("index", 0) if isinstance(call, dict) else None
+        if not isinstance(function, dict) or not isinstance(wire_index, int):
+            raise _unreadable()
         call_id = call.get("id")
-        function = call.get("function") or {}
         events: list[StreamEvent] = []
         # A new call: an index not seen yet, or (servers that put every call at index 0) a new id.
         if wire_index not in self._tools or (call_id and call_id != self._ids.get(wire_index)):
@@ -100,6 +115,10 @@ class ChatStreamParser(ShapedStreamParser):
         if isinstance(arguments, str) and arguments:
             events.append(ToolCallDelta(self._tools[wire_index], arguments))
         return events
+
+
+def _unreadable() -> GatewayError:
+    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
 
 
 def _plain_text_shape(event: bytes, data: bytes, chunk: dict[str, Any]) -> TextShape | None:
