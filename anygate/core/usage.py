@@ -24,6 +24,16 @@ class Usage:
     reasoning_tokens: int = 0
 
 
+def tokens(value: Any) -> int:
+    """A token count as an upstream's JSON gives it: a non-negative whole number, 0 for anything else
+    (a hostile upstream's string, list or negative count neither breaks the call nor lowers its bill)."""
+    if type(value) is int:
+        return max(value, 0)
+    if type(value) is float and 0 <= value < 2**63:
+        return int(value)
+    return 0
+
+
 def estimate_tokens(text: str) -> int:
     """A rough, deterministic token count (about four characters a token) for when no upstream count exists."""
     return (len(text) + 3) // 4 if text else 0

@@ -7,7 +7,7 @@ from typing import Any
 
 from anygate.core.chat import ChatResponse, FinishReason, Part, Text, Thinking, ToolCall
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.usage import Usage
+from anygate.core.usage import Usage, tokens
 
 FINISH_FROM_ANTHROPIC: dict[str, FinishReason] = {
     "end_turn": "stop",
@@ -31,11 +31,11 @@ def usage_from_anthropic(data: Any) -> Usage:
     """Anthropic's usage, with cache reads and writes counted into the input as the canonical form has it."""
     if not isinstance(data, dict):
         return Usage()
-    read = int(data.get("cache_read_input_tokens") or 0)
-    write = int(data.get("cache_creation_input_tokens") or 0)
+    read = tokens(data.get("cache_read_input_tokens"))
+    write = tokens(data.get("cache_creation_input_tokens"))
     return Usage(
-        input_tokens=int(data.get("input_tokens") or 0) + read + write,
-        output_tokens=int(data.get("output_tokens") or 0),
+        input_tokens=tokens(data.get("input_tokens")) + read + write,
+        output_tokens=tokens(data.get("output_tokens")),
         cached_tokens=read,
         cache_write_tokens=write,
     )

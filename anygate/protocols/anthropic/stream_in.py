@@ -39,9 +39,7 @@ class MessagesStreamParser(ShapedStreamParser):
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise GatewayError(
-                ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
-            ) from None
+            raise _unreadable() from None
         if not isinstance(payload, dict):
             return []
         events = self._event(payload)
@@ -67,30 +65,30 @@ class MessagesStreamParser(ShapedStreamParser):
     def _event(self, payload: dict[str, Any]) -> list[StreamEvent]:
         kind = payload.get("type")
         if kind == "message_start":
-            message = payload.get("message") or {}
+            message = _object(payload.get("message"))
             self._usage.update(message.get("usage") or {})
             return [StreamStart(str(message.get("id", "")), str(message.get("model", "")), usage_from_anthropic(self._usage))]
         if kind == "content_block_start":
-            block = payload.get("content_block") or {}
+            block = _object(payload.get("content_block"))
             if block.get("type") == "tool_use":
-                index = self._tools[payload.get("index", 0)] = len(self._tools)
+                index = self._tools[_index(payload)] = len(self._tools)
                 return [ToolCallStart(index, str(block.get("id")), str(block.get("name")))]
             if block.get("type") == "text" and block.get("text"):
                 return [TextDelta(block["text"])]
             return []
         if kind == "content_block_delta":
-            return self._delta(payload.get("index", 0), payload.get("delta") or {})
+            return self._delta(_index(payload), _object(payload.get("delta")))
         if kind == "message_delta":
-            delta = payload.get("delta") or {}
+            delta = _object(payload.get("delta"))
             self._finish = FINISH_FROM_ANTHROPIC.get(str(delta.get("stop_reason")), "stop")
             self._stop_sequence = delta.get("stop_sequence")
-            self._usage.update({k: v for k, v in (payload.get("usage") or {}).items() if v is not None})
+            self._usage.update({k: v for k, v in _object(payload.get("usage")).items() if v is not None})
             return []
         if kind == "message_stop":
             self.ended = True
             return [StreamEnd(self._finish, usage_from_anthropic(self._usage), self._stop_sequence)]
         if kind == "error":
-            error = payload.get("error") or {}
+            error = _object(payload.get("error"))
             kind_of = _ERROR_KINDS.get(str(error.get("type")), ErrorKind.UPSTREAM)
             raise GatewayError(kind_of, f"upstream error: {error.get('message')}", code="upstream_error")
         return []
@@ -106,3 +104,24 @@ class MessagesStreamParser(ShapedStreamParser):
         if kind == "signature_delta":
             return [ThinkingDelta(signature=str(delta.get("signature", "")))]
         return []
+
+
+def _object(value: Any) -> dict[str, Any]:
+    """An event's object field, {} when it is missing; an upstream error when it is anything else."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _unreadable()
+    return value
+
+
+def _index(payload: dict[str, Any]) -> int:
+    """A content block's index; an upstream error when it is not a number."""
+    index = payload.get("index", 0)
+    if not isinstance(index, int):
+        raise _unreadable()
+    return index
+
+
+def _unreadable() -> GatewayError:
+    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from anygate.core.chat import ChatResponse, FinishReason, Part, Text, Thinking, ToolCall
-from anygate.core.usage import Usage
+from anygate.core.usage import Usage, tokens
 
 _FILTERED = {
     "SAFETY",
@@ -40,11 +40,11 @@ def usage_from_gemini(data: Any) -> Usage:
     """Gemini's usageMetadata: thoughts count as output (and as reasoning), tool-use prompts as input."""
     if not isinstance(data, dict):
         return Usage()
-    thoughts = int(data.get("thoughtsTokenCount") or 0)
+    thoughts = tokens(data.get("thoughtsTokenCount"))
     return Usage(
-        input_tokens=int(data.get("promptTokenCount") or 0) + int(data.get("toolUsePromptTokenCount") or 0),
-        output_tokens=int(data.get("candidatesTokenCount") or 0) + thoughts,
-        cached_tokens=int(data.get("cachedContentTokenCount") or 0),
+        input_tokens=tokens(data.get("promptTokenCount")) + tokens(data.get("toolUsePromptTokenCount")),
+        output_tokens=tokens(data.get("candidatesTokenCount")) + thoughts,
+        cached_tokens=tokens(data.get("cachedContentTokenCount")),
         reasoning_tokens=thoughts,
     )
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from anygate.core.usage import Usage
+from anygate.core.usage import Usage, tokens
 
 
 def usage_from_openai(data: Any) -> Usage | None:
@@ -14,10 +14,10 @@ def usage_from_openai(data: Any) -> Usage | None:
     prompt = data.get("prompt_tokens_details")
     completion = data.get("completion_tokens_details")
     return Usage(
-        input_tokens=int(data.get("prompt_tokens") or 0),
-        output_tokens=int(data.get("completion_tokens") or 0),
-        cached_tokens=int((prompt.get("cached_tokens") if isinstance(prompt, dict) else 0) or 0),
-        reasoning_tokens=int((completion.get("reasoning_tokens") if isinstance(completion, dict) else 0) or 0),
+        input_tokens=tokens(data.get("prompt_tokens")),
+        output_tokens=tokens(data.get("completion_tokens")),
+        cached_tokens=tokens(prompt.get("cached_tokens")) if isinstance(prompt, dict) else 0,
+        reasoning_tokens=tokens(completion.get("reasoning_tokens")) if isinstance(completion, dict) else 0,
     )
 
 
