@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from anygate.core.codec import StreamBroken
-from anygate.core.stream import StreamStart, TextDelta
+from anygate.core.stream import StreamEnd, StreamStart, TextDelta
 from anygate.core.usage import Usage
 from anygate.protocols.anthropic.messages_response import usage_from_anthropic
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
+from anygate.protocols.gemini.stream_in import GeminiStreamParser
 from anygate.protocols.openai.chat_stream_in import ChatStreamParser
 from anygate.protocols.openai.usage import usage_from_openai
 
@@ -72,3 +73,26 @@ def test_an_anthropic_event_of_the_wrong_shape_breaks_the_stream_with_an_upstrea
 def test_token_counts_of_any_json_value_read_as_whole_non_negative_numbers(count: Any, read: int) -> None:
     assert usage_from_openai({"prompt_tokens": count, "completion_tokens": 1}) == Usage(read, 1)
     assert usage_from_anthropic({"input_tokens": count, "output_tokens": 1}) == Usage(read, 1)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b'{"candidates":[1]}',
+        b'{"candidates":5}',
+        b'{"candidates":[{"content":"x"}]}',
+        b'{"promptFeedback":"x"}',
+    ],
+)
+def test_a_gemini_chunk_of_the_wrong_shape_breaks_the_stream_with_an_upstream_error(payload: bytes) -> None:
+    with pytest.raises(StreamBroken) as broken:
+        GeminiStreamParser().feed(b"data: " + payload + b"\n\n")
+    assert broken.value.code == "upstream_bad_response" and broken.value.status == 502
+
+
+def test_gemini_parts_that_are_no_list_are_no_parts_and_a_finish_that_is_no_string_a_stop() -> None:
+    parser = GeminiStreamParser()
+    events = parser.feed(b'data: {"candidates":[{"content":{"parts":7}}]}\n\n')
+    events += parser.feed(b'data: {"candidates":[{"content":{"parts":[{"text":"hi"}]},"finishReason":[1]}]}\n\n')
+    events += parser.close()
+    assert events[1:] == [TextDelta("hi"), StreamEnd("stop", Usage())]

@@ -66,7 +66,7 @@ def usage_to_gemini(usage: Usage) -> dict[str, Any]:
 def parts_from_gemini(parts: Any, first_call: int = 0) -> list[Part]:
     """Canonical parts of a Gemini content's parts; calls without ids get ids numbered from `first_call`."""
     out: list[Part] = []
-    for part in parts or []:
+    for part in parts if isinstance(parts, list) else ():
         if not isinstance(part, dict):
             continue
         if isinstance(part.get("text"), str):

@@ -43,9 +43,7 @@ class GeminiStreamParser:
         try:
             chunk: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise GatewayError(
-                ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response"
-            ) from None
+            raise _unreadable() from None
         if isinstance(chunk, list) and chunk:
             chunk = chunk[0]
         if not isinstance(chunk, dict):
@@ -59,10 +57,16 @@ class GeminiStreamParser:
         if chunk.get("usageMetadata"):
             self._usage = usage_from_gemini(chunk["usageMetadata"])
         candidates = chunk.get("candidates") or []
-        if not candidates and (chunk.get("promptFeedback") or {}).get("blockReason"):
+        feedback = chunk.get("promptFeedback") or {}
+        if not isinstance(candidates, list) or not isinstance(feedback, dict):
+            raise _unreadable()
+        if not candidates and feedback.get("blockReason"):
             self._finish = "SAFETY"
         for candidate in candidates[:1]:
-            for part in parts_from_gemini((candidate.get("content") or {}).get("parts"), self._calls):
+            content = (candidate.get("content") or {}) if isinstance(candidate, dict) else None
+            if not isinstance(content, dict):
+                raise _unreadable()
+            for part in parts_from_gemini(content.get("parts"), self._calls):
                 if isinstance(part, ToolCall):
                     events.append(ToolCallStart(self._calls, part.id, part.name, part.signature))
                     events.append(ToolCallDelta(self._calls, dump_arguments(part.arguments)))
@@ -71,6 +75,11 @@ class GeminiStreamParser:
                     events.append(ThinkingDelta(part.text, part.signature))
                 elif isinstance(part, Text):
                     events.append(TextDelta(part.text))
-            if candidate.get("finishReason"):
-                self._finish = candidate["finishReason"]
+            finish = candidate.get("finishReason")
+            if finish:
+                self._finish = finish if isinstance(finish, str) else "OTHER"
         return events
+
+
+def _unreadable() -> GatewayError:
+    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
