@@ -16,6 +16,11 @@ def event_too_long() -> GatewayError:
     )
 
 
+def unreadable_event() -> GatewayError:
+    """The error for an upstream's stream event that is not JSON, or not of its family's shape."""
+    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
+
+
 def event_data(event: bytes) -> bytes:
     """The `data:` payload of one event (its data lines joined), empty when it has none."""
     if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line

@@ -3,11 +3,12 @@ upstream error (which the client's family then writes as its error event), never
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from anygate.core.codec import StreamBroken
+from anygate.core.codec import StreamBroken, StreamParser
 from anygate.core.stream import StreamEnd, StreamStart, TextDelta
 from anygate.core.usage import Usage
 from anygate.protocols.anthropic.messages_response import usage_from_anthropic
@@ -48,22 +49,35 @@ def test_an_unknown_finish_reason_ends_as_a_stop(finish: bytes) -> None:
     assert events[-1].finish == "stop"  # type: ignore[union-attr]
 
 
+ANTHROPIC = b"event: x\ndata: "
+GEMINI = b"data: "
+
+
 @pytest.mark.parametrize(
-    "payload",
+    ("parser", "event"),
     [
-        b'{"type":"message_start","message":"x"}',
-        b'{"type":"content_block_start","content_block":[1]}',
-        b'{"type":"content_block_start","index":[1],"content_block":{"type":"tool_use"}}',
-        b'{"type":"content_block_delta","delta":"x"}',
-        b'{"type":"content_block_delta","index":[1],"delta":{"type":"input_json_delta","partial_json":"x"}}',
-        b'{"type":"message_delta","delta":"s"}',
-        b'{"type":"message_delta","delta":{},"usage":[1]}',
-        b'{"type":"error","error":"s"}',
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"message_start","message":"x"}'),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"content_block_start","content_block":[1]}'),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"content_block_start","index":[1],"content_block":{"type":"tool_use"}}'),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"content_block_delta","delta":"x"}'),
+        (
+            MessagesStreamParser,
+            ANTHROPIC + b'{"type":"content_block_delta","index":[1],"delta":{"type":"input_json_delta","partial_json":"x"}}',
+        ),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"message_delta","delta":"s"}'),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"message_delta","delta":{},"usage":[1]}'),
+        (MessagesStreamParser, ANTHROPIC + b'{"type":"error","error":"s"}'),
+        (GeminiStreamParser, GEMINI + b'{"candidates":[1]}'),
+        (GeminiStreamParser, GEMINI + b'{"candidates":5}'),
+        (GeminiStreamParser, GEMINI + b'{"candidates":[{"content":"x"}]}'),
+        (GeminiStreamParser, GEMINI + b'{"promptFeedback":"x"}'),
     ],
 )
-def test_an_anthropic_event_of_the_wrong_shape_breaks_the_stream_with_an_upstream_error(payload: bytes) -> None:
+def test_an_anthropic_or_gemini_event_of_the_wrong_shape_breaks_the_stream_with_an_upstream_error(
+    parser: Callable[[], StreamParser], event: bytes
+) -> None:
     with pytest.raises(StreamBroken) as broken:
-        MessagesStreamParser().feed(b"event: x\ndata: " + payload + b"\n\n")
+        parser().feed(event + b"\n\n")
     assert broken.value.code == "upstream_bad_response" and broken.value.status == 502
 
 
@@ -73,21 +87,6 @@ def test_an_anthropic_event_of_the_wrong_shape_breaks_the_stream_with_an_upstrea
 def test_token_counts_of_any_json_value_read_as_whole_non_negative_numbers(count: Any, read: int) -> None:
     assert usage_from_openai({"prompt_tokens": count, "completion_tokens": 1}) == Usage(read, 1)
     assert usage_from_anthropic({"input_tokens": count, "output_tokens": 1}) == Usage(read, 1)
-
-
-@pytest.mark.parametrize(
-    "payload",
-    [
-        b'{"candidates":[1]}',
-        b'{"candidates":5}',
-        b'{"candidates":[{"content":"x"}]}',
-        b'{"promptFeedback":"x"}',
-    ],
-)
-def test_a_gemini_chunk_of_the_wrong_shape_breaks_the_stream_with_an_upstream_error(payload: bytes) -> None:
-    with pytest.raises(StreamBroken) as broken:
-        GeminiStreamParser().feed(b"data: " + payload + b"\n\n")
-    assert broken.value.code == "upstream_bad_response" and broken.value.status == 502
 
 
 def test_gemini_parts_that_are_no_list_are_no_parts_and_a_finish_that_is_no_string_a_stop() -> None:

@@ -8,6 +8,7 @@ import orjson
 
 from anygate.core.chat import FinishReason
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.text_shape import ShapedStreamParser, learn
 from anygate.protocols.anthropic.messages_response import FINISH_FROM_ANTHROPIC, usage_from_anthropic
@@ -39,7 +40,7 @@ class MessagesStreamParser(ShapedStreamParser):
         try:
             payload = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise _unreadable() from None
+            raise unreadable_event() from None
         if not isinstance(payload, dict):
             return []
         events = self._event(payload)
@@ -111,7 +112,7 @@ def _object(value: Any) -> dict[str, Any]:
     if value is None:
         return {}
     if not isinstance(value, dict):
-        raise _unreadable()
+        raise unreadable_event()
     return value
 
 
@@ -119,9 +120,5 @@ def _index(payload: dict[str, Any]) -> int:
     """A content block's index; an upstream error when it is not a number."""
     index = payload.get("index", 0)
     if not isinstance(index, int):
-        raise _unreadable()
+        raise unreadable_event()
     return index
-
-
-def _unreadable() -> GatewayError:
-    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")

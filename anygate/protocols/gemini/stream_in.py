@@ -9,7 +9,7 @@ import orjson
 from anygate.core.chat import Text, Thinking, ToolCall
 from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import SseDataSplitter
+from anygate.core.sse import SseDataSplitter, unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.tool_arguments import dump_arguments
 from anygate.core.usage import Usage
@@ -43,7 +43,7 @@ class GeminiStreamParser:
         try:
             chunk: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise _unreadable() from None
+            raise unreadable_event() from None
         if isinstance(chunk, list) and chunk:
             chunk = chunk[0]
         if not isinstance(chunk, dict):
@@ -59,13 +59,13 @@ class GeminiStreamParser:
         candidates = chunk.get("candidates") or []
         feedback = chunk.get("promptFeedback") or {}
         if not isinstance(candidates, list) or not isinstance(feedback, dict):
-            raise _unreadable()
+            raise unreadable_event()
         if not candidates and feedback.get("blockReason"):
             self._finish = "SAFETY"
         for candidate in candidates[:1]:
             content = (candidate.get("content") or {}) if isinstance(candidate, dict) else None
             if not isinstance(content, dict):
-                raise _unreadable()
+                raise unreadable_event()
             for part in parts_from_gemini(content.get("parts"), self._calls):
                 if isinstance(part, ToolCall):
                     events.append(ToolCallStart(self._calls, part.id, part.name, part.signature))
@@ -79,7 +79,3 @@ class GeminiStreamParser:
             if finish:
                 self._finish = finish if isinstance(finish, str) else "OTHER"
         return events
-
-
-def _unreadable() -> GatewayError:
-    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")

@@ -9,6 +9,7 @@ import orjson
 from anygate.core.chat import FinishReason
 from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
+from anygate.core.sse import unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
 from anygate.core.usage import Usage
@@ -54,7 +55,7 @@ class ChatStreamParser(ShapedStreamParser):
         try:
             chunk: Any = orjson.loads(data)
         except orjson.JSONDecodeError:
-            raise _unreadable() from None
+            raise unreadable_event() from None
         if not isinstance(chunk, dict):
             return []
         if "error" in chunk:
@@ -73,14 +74,14 @@ class ChatStreamParser(ShapedStreamParser):
         if not choices:
             return events
         if not isinstance(choices, list):
-            raise _unreadable()
+            raise unreadable_event()
         for choice in choices:
             if not isinstance(choice, dict):
-                raise _unreadable()
+                raise unreadable_event()
             delta = choice.get("delta")
             if delta:
                 if not isinstance(delta, dict):
-                    raise _unreadable()
+                    raise unreadable_event()
                 reasoning = delta.get("reasoning_content") or delta.get("reasoning")
                 if reasoning and isinstance(reasoning, str):
                     events.append(ThinkingDelta(reasoning))
@@ -90,7 +91,7 @@ class ChatStreamParser(ShapedStreamParser):
                 calls = delta.get("tool_calls")
                 if calls:
                     if not isinstance(calls, list):
-                        raise _unreadable()
+                        raise unreadable_event()
                     for call in calls:
                         events.extend(self._tool_delta(call))
             finish = choice.get("finish_reason")
@@ -102,7 +103,7 @@ class ChatStreamParser(ShapedStreamParser):
         function = (call.get("function") or {}) if isinstance(call, dict) else None
         wire_index = call.get("index", 0) if isinstance(call, dict) else None
         if not isinstance(function, dict) or not isinstance(wire_index, int):
-            raise _unreadable()
+            raise unreadable_event()
         call_id = call.get("id")
         events: list[StreamEvent] = []
         # A new call: an index not seen yet, or (servers that put every call at index 0) a new id.
@@ -115,10 +116,6 @@ class ChatStreamParser(ShapedStreamParser):
         if isinstance(arguments, str) and arguments:
             events.append(ToolCallDelta(self._tools[wire_index], arguments))
         return events
-
-
-def _unreadable() -> GatewayError:
-    return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
 
 
 def _plain_text_shape(event: bytes, data: bytes, chunk: dict[str, Any]) -> TextShape | None:

@@ -9,6 +9,7 @@ from typing import Any
 import orjson
 
 from anygate.core.errors import ErrorKind, GatewayError, kind_for_status
+from anygate.core.sse import unreadable_event
 
 CONTENT_TYPE = "application/vnd.amazon.eventstream"
 # an in-stream exception's type -> the HTTP status Bedrock gives the same error outside a stream
@@ -52,7 +53,7 @@ def _event(headers: dict[str, Any], payload: bytes) -> tuple[str, dict[str, Any]
     except orjson.JSONDecodeError:
         data = None
     if not isinstance(data, dict):
-        raise GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
+        raise unreadable_event()
     if headers.get(":message-type") == "event":
         return str(headers.get(":event-type", "")), data
     kind = str(headers.get(":exception-type") or headers.get(":error-code") or "error")
