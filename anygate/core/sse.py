@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from anygate.core.errors import ErrorKind, GatewayError
 
 MAX_EVENT_BYTES = 16 * 1024 * 1024  # the longest event kept waiting for its end (an image's base64 is the largest)
@@ -19,6 +21,16 @@ def event_too_long() -> GatewayError:
 def unreadable_event() -> GatewayError:
     """The error for an upstream's stream event that is not JSON, or not of its family's shape."""
     return GatewayError(ErrorKind.UPSTREAM, "upstream sent an unreadable stream event", code="upstream_bad_response")
+
+
+def event_object(value: Any) -> dict[str, Any]:
+    """A stream event's field that is to be an object: {} when it is missing or empty, an upstream
+    error (unreadable_event) when it is anything but an object."""
+    if not value:
+        return {}
+    if not isinstance(value, dict):
+        raise unreadable_event()
+    return value
 
 
 def event_data(event: bytes) -> bytes:

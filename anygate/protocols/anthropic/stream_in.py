@@ -8,7 +8,7 @@ import orjson
 
 from anygate.core.chat import FinishReason
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import unreadable_event
+from anygate.core.sse import event_object, unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.text_shape import ShapedStreamParser, learn
 from anygate.protocols.anthropic.messages_response import FINISH_FROM_ANTHROPIC, usage_from_anthropic
@@ -66,11 +66,11 @@ class MessagesStreamParser(ShapedStreamParser):
     def _event(self, payload: dict[str, Any]) -> list[StreamEvent]:
         kind = payload.get("type")
         if kind == "message_start":
-            message = _object(payload.get("message"))
+            message = event_object(payload.get("message"))
             self._usage.update(message.get("usage") or {})
             return [StreamStart(str(message.get("id", "")), str(message.get("model", "")), usage_from_anthropic(self._usage))]
         if kind == "content_block_start":
-            block = _object(payload.get("content_block"))
+            block = event_object(payload.get("content_block"))
             if block.get("type") == "tool_use":
                 index = self._tools[_index(payload)] = len(self._tools)
                 return [ToolCallStart(index, str(block.get("id")), str(block.get("name")))]
@@ -78,18 +78,18 @@ class MessagesStreamParser(ShapedStreamParser):
                 return [TextDelta(block["text"])]
             return []
         if kind == "content_block_delta":
-            return self._delta(_index(payload), _object(payload.get("delta")))
+            return self._delta(_index(payload), event_object(payload.get("delta")))
         if kind == "message_delta":
-            delta = _object(payload.get("delta"))
+            delta = event_object(payload.get("delta"))
             self._finish = FINISH_FROM_ANTHROPIC.get(str(delta.get("stop_reason")), "stop")
             self._stop_sequence = delta.get("stop_sequence")
-            self._usage.update({k: v for k, v in _object(payload.get("usage")).items() if v is not None})
+            self._usage.update({k: v for k, v in event_object(payload.get("usage")).items() if v is not None})
             return []
         if kind == "message_stop":
             self.ended = True
             return [StreamEnd(self._finish, usage_from_anthropic(self._usage), self._stop_sequence)]
         if kind == "error":
-            error = _object(payload.get("error"))
+            error = event_object(payload.get("error"))
             kind_of = _ERROR_KINDS.get(str(error.get("type")), ErrorKind.UPSTREAM)
             raise GatewayError(kind_of, f"upstream error: {error.get('message')}", code="upstream_error")
         return []
@@ -105,15 +105,6 @@ class MessagesStreamParser(ShapedStreamParser):
         if kind == "signature_delta":
             return [ThinkingDelta(signature=str(delta.get("signature", "")))]
         return []
-
-
-def _object(value: Any) -> dict[str, Any]:
-    """An event's object field, {} when it is missing; an upstream error when it is anything else."""
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise unreadable_event()
-    return value
 
 
 def _index(payload: dict[str, Any]) -> int:

@@ -9,7 +9,7 @@ import orjson
 from anygate.core.chat import Text, Thinking, ToolCall
 from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import SseDataSplitter, unreadable_event
+from anygate.core.sse import SseDataSplitter, event_object, unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.tool_arguments import dump_arguments
 from anygate.core.usage import Usage
@@ -57,16 +57,15 @@ class GeminiStreamParser:
         if chunk.get("usageMetadata"):
             self._usage = usage_from_gemini(chunk["usageMetadata"])
         candidates = chunk.get("candidates") or []
-        feedback = chunk.get("promptFeedback") or {}
-        if not isinstance(candidates, list) or not isinstance(feedback, dict):
+        feedback = event_object(chunk.get("promptFeedback"))
+        if not isinstance(candidates, list):
             raise unreadable_event()
         if not candidates and feedback.get("blockReason"):
             self._finish = "SAFETY"
         for candidate in candidates[:1]:
-            content = (candidate.get("content") or {}) if isinstance(candidate, dict) else None
-            if not isinstance(content, dict):
+            if not isinstance(candidate, dict):
                 raise unreadable_event()
-            for part in parts_from_gemini(content.get("parts"), self._calls):
+            for part in parts_from_gemini(event_object(candidate.get("content")).get("parts"), self._calls):
                 if isinstance(part, ToolCall):
                     events.append(ToolCallStart(self._calls, part.id, part.name, part.signature))
                     events.append(ToolCallDelta(self._calls, dump_arguments(part.arguments)))

@@ -9,7 +9,7 @@ import orjson
 from anygate.core.chat import FinishReason
 from anygate.core.codec import read_events
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import unreadable_event
+from anygate.core.sse import event_object, unreadable_event
 from anygate.core.stream import StreamEnd, StreamEvent, StreamStart, TextDelta, ThinkingDelta, ToolCallDelta, ToolCallStart
 from anygate.core.text_shape import ShapedStreamParser, TextShape, learn
 from anygate.core.usage import Usage
@@ -78,10 +78,8 @@ class ChatStreamParser(ShapedStreamParser):
         for choice in choices:
             if not isinstance(choice, dict):
                 raise unreadable_event()
-            delta = choice.get("delta")
+            delta = event_object(choice.get("delta"))
             if delta:
-                if not isinstance(delta, dict):
-                    raise unreadable_event()
                 reasoning = delta.get("reasoning_content") or delta.get("reasoning")
                 if reasoning and isinstance(reasoning, str):
                     events.append(ThinkingDelta(reasoning))
