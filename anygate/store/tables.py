@@ -63,13 +63,16 @@ class UsageRecord(Base):
     detail: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
+RESPONSE_ID_LENGTH = 64  # the longest id a stored response may have (OpenAI's are 53 characters)
+
+
 class StoredResponse(Base):
     """A Responses API response kept for `previous_response_id` and retrieval, visible to its key only."""
 
     __tablename__ = "stored_responses"
     __table_args__ = (Index("ix_stored_responses_key", "key_id", "created_at"), Index("ix_stored_responses_time", "created_at"))
 
-    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    id: Mapped[str] = mapped_column(String(RESPONSE_ID_LENGTH), primary_key=True)
     key_id: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[float] = mapped_column(Float)
     input_items: Mapped[str] = mapped_column(Text)  # JSON: the whole conversation the response answered

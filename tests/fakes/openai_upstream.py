@@ -3,7 +3,9 @@
 The upstream model id picks the behaviour, so one server covers every scenario:
 `up-echo` answers normally; `up-tools` makes two parallel tool calls streamed in pieces;
 `up-nousage` streams without a usage chunk; `up-cut` drops the connection mid-stream;
-`up-stream-error` sends an error event mid-stream; `up-hang`, `up-mute`, `up-stall`, `up-drop` make the faults of
+`up-stream-error` sends an error event mid-stream; on /v1/responses `up-same-id` always answers
+`resp_same`, `up-long-id` an id of 65 characters, `up-no-id` an empty one, `up-output-object` an output
+that is no list; `up-hang`, `up-mute`, `up-stall`, `up-drop` make the faults of
 tests/fakes/faults.py; `up-slow` answers after 3 s; `up-drip` streams a piece every 0.3 s; `up-html` answers
 200 with an HTML page; `up-<status>` (400, 401, 404, 429, 500, 503, 529) fails with that status.
 """
@@ -209,13 +211,15 @@ class FakeOpenAI:
             return web.json_response(
                 {"error": {"message": message, "type": kind, "param": param, "code": code}}, status=int(status)
             )
-        response_id = f"resp_{secrets.token_hex(24)}"
+        response_id = _ODD_IDS.get(body["model"], f"resp_{secrets.token_hex(24)}")
         done = _response(response_id, body, "completed")
+        message = done["output"][0]
+        if body["model"] == "up-output-object":
+            done["output"] = {"message": message}
         if not body.get("stream"):
             return web.json_response(done)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8"})
         await response.prepare(request)
-        message = done["output"][0]
         at = {"item_id": message["id"], "output_index": 0}
         pieces = [ECHO_TEXT[i : i + 9] for i in range(0, len(ECHO_TEXT), 9)]
         events: list[dict[str, Any]] = [
@@ -240,6 +244,9 @@ class FakeOpenAI:
                 request.transport.close()  # type: ignore[union-attr]
                 break
         return response
+
+
+_ODD_IDS = {"up-same-id": "resp_same", "up-long-id": "resp_" + "0" * 60, "up-no-id": ""}
 
 
 def _response(response_id: str, body: dict[str, Any], status: str) -> dict[str, Any]:

@@ -59,6 +59,8 @@ def gateway_config(
         {"provider": "gemini", "model": "gemini-echo", "display_name": "Gemini Alias", "created_at": "2025-02-05"}
     ]
     models["native-cut"] = [{"provider": "native", "model": "up-cut"}]
+    for odd in ("same-id", "long-id", "no-id", "output-object"):
+        models[f"native-{odd}"] = [{"provider": "native", "model": f"up-{odd}"}]
     models["native-fallback"] = [
         {"provider": "native", "model": "up-500", "priority": 0},
         {"provider": "claude", "model": "claude-echo", "priority": 1},

@@ -339,3 +339,44 @@ def test_an_upstream_failing_mid_stream_fails_the_response(gateway: GatewayProce
     assert last["type"] == "response.failed" and last["response"]["status"] == "failed"
     assert last["response"]["error"]["message"] and last["sequence_number"] == len(events) - 1
     assert [e["type"] for e in events[-3:-1]] == ["response.content_part.done", "response.output_item.done"], "open items closed"
+
+
+@pytest.mark.parametrize(
+    ("model", "problem"),
+    [
+        ("native-no-id", "a response without an id"),
+        ("native-long-id", "a response id longer than 64 characters"),
+        ("native-output-object", "a response whose output is not a list"),
+    ],
+)
+def test_a_native_response_that_cannot_be_kept_is_the_upstreams_error(
+    client: OpenAI, gateway: GatewayProcess, api_key: str, model: str, problem: str
+) -> None:
+    with pytest.raises(openai.APIStatusError) as whole:
+        client.responses.create(model=model, input="hi")
+    assert whole.value.status_code == 502 and problem in whole.value.message
+    resp = requests.post(
+        gateway.url + "/openai/v1/responses",
+        json={"model": model, "input": "hi", "stream": True},
+        headers={"Authorization": f"Bearer {api_key}"},
+        timeout=20,
+    )
+    events = [json.loads(line[6:]) for line in resp.text.splitlines() if line.startswith("data: ")]
+    assert events[0]["type"] == "response.created" and events[-1]["type"] == "error"
+    assert "response.completed" not in [e["type"] for e in events], "the bad final is not relayed"
+    assert events[-1]["code"] == "upstream_bad_response" and problem in events[-1]["message"]
+    assert events[-1]["sequence_number"] == events[-2]["sequence_number"] + 1
+
+
+@pytest.mark.parametrize("stream", [False, True])
+def test_a_native_upstream_giving_one_id_twice_keeps_the_first(client: OpenAI, stream: bool) -> None:
+    def ask(text: str) -> str:
+        if not stream:
+            return client.responses.create(model="native-same-id", input=text).id
+        with client.responses.stream(model="native-same-id", input=text) as events:
+            return events.get_final_response().id
+
+    first, second = ask("first question"), ask("second question")
+    assert first == second == "resp_same"
+    items = client.responses.input_items.list("resp_same", order="asc").data
+    assert items[0].content[0].text == "first question"  # type: ignore[union-attr]

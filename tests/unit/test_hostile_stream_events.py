@@ -15,6 +15,7 @@ from anygate.protocols.anthropic.messages_response import usage_from_anthropic
 from anygate.protocols.anthropic.stream_in import MessagesStreamParser
 from anygate.protocols.gemini.stream_in import GeminiStreamParser
 from anygate.protocols.openai.chat_stream_in import ChatStreamParser
+from anygate.protocols.openai.responses_native import responses_usage
 from anygate.protocols.openai.usage import usage_from_openai
 
 START = b'data: {"id":"c1","model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":"hi"}}]}\n\n'
@@ -87,6 +88,10 @@ def test_an_anthropic_or_gemini_event_of_the_wrong_shape_breaks_the_stream_with_
 def test_token_counts_of_any_json_value_read_as_whole_non_negative_numbers(count: Any, read: int) -> None:
     assert usage_from_openai({"prompt_tokens": count, "completion_tokens": 1}) == Usage(read, 1)
     assert usage_from_anthropic({"input_tokens": count, "output_tokens": 1}) == Usage(read, 1)
+    details = {"input_tokens_details": {"cached_tokens": count}, "output_tokens_details": {"reasoning_tokens": count}}
+    assert responses_usage({"usage": {"input_tokens": count, "output_tokens": 1, **details}}) == Usage(
+        read, 1, cached_tokens=read, reasoning_tokens=read
+    )
 
 
 def test_gemini_parts_that_are_no_list_are_no_parts_and_a_finish_that_is_no_string_a_stop() -> None:

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 
 from anygate.core.errors import ErrorKind, GatewayError
-from anygate.core.sse import SseDataSplitter
-from anygate.core.usage import Usage, estimate_prompt
+from anygate.core.sse import SseDataSplitter, event_data
+from anygate.core.usage import Usage, estimate_prompt, tokens
 from anygate.metering.record import record_before_end, record_usage
 from anygate.protocols.openai.errors import error_object
 from anygate.protocols.openai.responses_shape import is_ours
@@ -22,6 +22,7 @@ from anygate.server import streaming, web
 from anygate.server.call import Call
 from anygate.server.dispatch import NativeRoute
 from anygate.server.model_names import renamed, renamer
+from anygate.store.tables import RESPONSE_ID_LENGTH
 
 FAMILY = "openai-responses"
 _ENDINGS = {"response.completed", "response.incomplete", "response.failed"}
@@ -58,11 +59,25 @@ def responses_usage(response: Any) -> Usage | None:
         return None
     inputs, outputs = usage.get("input_tokens_details"), usage.get("output_tokens_details")
     return Usage(
-        input_tokens=int(usage.get("input_tokens") or 0),
-        output_tokens=int(usage.get("output_tokens") or 0),
-        cached_tokens=int((inputs.get("cached_tokens") if isinstance(inputs, dict) else 0) or 0),
-        reasoning_tokens=int((outputs.get("reasoning_tokens") if isinstance(outputs, dict) else 0) or 0),
+        input_tokens=tokens(usage.get("input_tokens")),
+        output_tokens=tokens(usage.get("output_tokens")),
+        cached_tokens=tokens(inputs.get("cached_tokens")) if isinstance(inputs, dict) else 0,
+        reasoning_tokens=tokens(outputs.get("reasoning_tokens")) if isinstance(outputs, dict) else 0,
     )
+
+
+def checked_response(response: Any, upstream: str) -> dict[str, Any]:
+    """A native upstream's final response object, as it can be stored and built on (an id that fits the
+    store, a list of output items); the upstream's error (502) for anything else."""
+    if not isinstance(response, dict) or not isinstance(response.get("id"), str) or not response["id"]:
+        problem = "a response without an id"
+    elif len(response["id"]) > RESPONSE_ID_LENGTH:
+        problem = f"a response id longer than {RESPONSE_ID_LENGTH} characters"
+    elif not isinstance(response.get("output", []), list):
+        problem = "a response whose output is not a list"
+    else:
+        return response
+    raise GatewayError(ErrorKind.UPSTREAM, f"upstream '{upstream}' sent {problem}", code="upstream_bad_response")
 
 
 Keep = Callable[[dict[str, Any]], Awaitable[None]]
@@ -71,13 +86,7 @@ Keep = Callable[[dict[str, Any]], Awaitable[None]]
 async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: bytes, keep: Keep) -> web.Response:
     """Relay a whole response as it came, once it is stored."""
     try:
-        response = json_object(raw, target.provider.name)
-        if not isinstance(response.get("id"), str):
-            raise GatewayError(
-                ErrorKind.UPSTREAM,
-                f"upstream '{target.provider.name}' sent a response without an id",
-                code="upstream_bad_response",
-            )
+        response = checked_response(json_object(raw, target.provider.name), target.provider.name)
     except GatewayError as err:
         record_usage(call, FAMILY, target, Usage(), err.status)
         raise
@@ -95,37 +104,60 @@ async def relay_whole(call: Call, target: Target, body: dict[str, Any], raw: byt
 async def relay_stream(
     request: web.Request, call: Call, target: Target, body: dict[str, Any], reply: Reply, keep: Keep
 ) -> web.StreamResponse:
-    """Relay the event stream byte for byte; the final response is stored before its event is sent."""
+    """Relay the event stream as it came, event by event; the final response is stored before its
+    event is sent, and one that cannot be (see checked_response) ends the stream with an error instead."""
     splitter = SseDataSplitter()
     usage: Usage | None = None
     status = 200
     ended = False
     sequence = 0  # the next event's sequence number
     names = renamer(target.public_model, target.model)
+
+    async def relay(events: list[bytes]) -> None:
+        nonlocal usage, status, ended, sequence
+        for at, raw in enumerate(events):
+            data = event_data(raw)
+            try:
+                event = orjson.loads(data) if data.startswith(b"{") else None
+            except orjson.JSONDecodeError:  # relayed as it came; only what can be read is looked at
+                event = None
+            if not isinstance(event, dict):
+                continue
+            kind = event.get("type")
+            if kind in _ENDINGS:
+                try:
+                    final = checked_response(event.get("response"), target.provider.name)
+                except GatewayError:
+                    await write(events[:at])  # the events before it; the error takes the final's place
+                    raise
+                ended, usage = True, responses_usage(final)
+                status = 502 if kind == "response.failed" else 200
+                await keep(final)
+                await record_before_end(
+                    call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status
+                )
+            elif kind == "error":
+                ended, status = True, 502
+            if isinstance(event.get("sequence_number"), int):
+                sequence = event["sequence_number"] + 1
+        await write(events)
+
+    async def write(events: list[bytes]) -> None:
+        if events:
+            out = b"\n\n".join(events) + b"\n\n"
+            await streaming.write(response, names.feed(out) if names else out)
+
     try:
         response = await streaming.start(request, call)
         try:
             assert reply.chunks is not None
             async for chunk in reply.chunks:
-                for data in splitter.feed(chunk):
-                    try:
-                        event = orjson.loads(data) if data.startswith(b"{") else None
-                    except orjson.JSONDecodeError:  # relayed as it came; only what can be read is looked at
-                        event = None
-                    kind = event.get("type") if isinstance(event, dict) else None
-                    if isinstance(event, dict) and isinstance(event.get("sequence_number"), int):
-                        sequence = event["sequence_number"] + 1
-                    if kind in _ENDINGS and isinstance(event.get("response"), dict):  # type: ignore[union-attr]
-                        final = event["response"]  # type: ignore[index]
-                        ended, usage = True, responses_usage(final)
-                        status = 502 if kind == "response.failed" else 200
-                        await keep(final)
-                        await record_before_end(
-                            call, FAMILY, target, usage or Usage(estimate_prompt(body.get("input")), estimated=True), status
-                        )
-                    elif kind == "error":
-                        ended, status = True, 502
-                await streaming.write(response, names.feed(chunk) if names else chunk)
+                region = splitter.region(chunk)
+                if region:
+                    await relay(region.split(b"\n\n"))
+            rest = splitter.region(b"\n\n")  # a last event the upstream did not end with a blank line
+            if rest:
+                await relay([rest])
             if names:
                 await streaming.write(response, names.close())
             if not ended:

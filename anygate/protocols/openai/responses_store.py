@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 from sqlalchemy import delete, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from anygate.store.tables import StoredResponse
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,7 +26,8 @@ class Stored:
 
 
 async def save(engine: AsyncEngine, key_id: str, input_items: list[dict[str, Any]], response: dict[str, Any]) -> None:
-    """Keep `response` (by its id) with the conversation it answered."""
+    """Keep `response` (by its id) with the conversation it answered. An id already stored (a native
+    upstream that gives the same id twice) keeps the first: the call goes on, its response is not kept."""
     row = {
         "id": response["id"],
         "key_id": key_id,
@@ -30,8 +35,11 @@ async def save(engine: AsyncEngine, key_id: str, input_items: list[dict[str, Any
         "input_items": orjson.dumps(input_items).decode(),
         "response": orjson.dumps(response).decode(),
     }
-    async with engine.begin() as conn:
-        await conn.execute(insert(StoredResponse).values(**row))
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(StoredResponse).values(**row))
+    except IntegrityError:
+        log.warning("response %s was not stored: a response with its id already is", response["id"])
 
 
 async def load(engine: AsyncEngine, key_id: str, response_id: str) -> Stored | None:
