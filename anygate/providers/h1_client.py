@@ -16,7 +16,6 @@ import ssl
 import time
 import weakref
 from collections import deque
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httptools
@@ -176,10 +175,10 @@ class H1Response:
             await self._wait(timeout)
         return self._take()
 
-    async def chunks(self, idle: float | None) -> AsyncIterator[bytes]:
-        """The rest of the body as it arrives, each wait at most `idle` seconds."""
-        while data := await self.chunk(idle):
-            yield data
+    def chunks(self, idle: float | None, first: bytes = b"") -> Chunks:
+        """The rest of the body as it arrives (after `first`, a chunk already read), each wait at most
+        `idle` seconds."""
+        return Chunks(self, idle, first)
 
     def release(self) -> None:
         """Give the connection back when the answer was read to its end; close it otherwise."""
@@ -191,6 +190,30 @@ class H1Response:
     def close(self) -> None:
         """Abandon the answer: its connection is closed."""
         self._connection.close()
+
+
+class Chunks:
+    """A body's chunks as they arrive: an iterator class rather than an async generator, which would
+    cost each stream the event loop's generator bookkeeping (a weak set entry and a finalizer)."""
+
+    __slots__ = ("_response", "_idle", "_first")
+
+    def __init__(self, response: H1Response, idle: float | None, first: bytes) -> None:
+        self._response = response
+        self._idle = idle
+        self._first = first
+
+    def __aiter__(self) -> Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        if self._first:
+            data, self._first = self._first, b""
+            return data
+        data = await self._response.chunk(self._idle)
+        if not data:
+            raise StopAsyncIteration
+        return data
 
 
 def _expire(waiter: asyncio.Future[None]) -> None:

@@ -6,7 +6,7 @@ the pass-through routes, whose uploads stream from the client, over aiohttp's cl
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import Any, TypeVar
 
 import aiohttp
@@ -142,7 +142,7 @@ class HttpUpstream:
         async def close() -> None:
             resp.release()  # the connection goes back when the stream was read to its end; else it is closed
 
-        return Reply(chunks=_Resumed(first, resp.chunks(self._idle)), close=close)
+        return Reply(chunks=resp.chunks(self._idle, first), close=close)
 
     def _refusal(self, status: int, body: bytes, retry_after: str | None) -> GatewayError:
         error = upstream_error(self.name, status, body, self._secrets)
@@ -225,26 +225,6 @@ def _redirected(provider: str, status: int) -> GatewayError:
         "check the provider's base_url",
         code="upstream_bad_response",
     )
-
-
-class _Resumed:
-    """A stream's chunks: the first one, already read, then the rest as they come."""
-
-    __slots__ = ("_first", "_rest")
-
-    def __init__(self, first: bytes, rest: AsyncIterator[bytes]) -> None:
-        self._first: bytes | None = first
-        self._rest = rest
-
-    def __aiter__(self) -> _Resumed:
-        return self
-
-    async def __anext__(self) -> bytes:
-        if self._first is not None:
-            first, self._first = self._first, None
-            if first:
-                return first
-        return await self._rest.__anext__()
 
 
 def _closer(resp: aiohttp.ClientResponse) -> Callable[[], Awaitable[None]]:

@@ -78,14 +78,14 @@ async def _relay(
             async for chunk in chunks:
                 out = relay.feed(chunk)
                 if names and out:
-                    out = names.feed(out)
+                    out = names.events(out)
                 if relay.done and not call.recorded and not relay.failed:
                     await record_before_end(call, FAMILY, target, _billed(relay, body), 200)
                 if out:
                     await streaming.write(response, out)
             tail = relay.finish()
             if names:
-                tail = names.feed(tail) + names.close()
+                tail = names.events(tail)
             if tail:
                 await streaming.write(response, tail)
             if relay.failed or not relay.done:

@@ -145,7 +145,7 @@ async def relay_stream(
     async def write(events: list[bytes]) -> None:
         if events:
             out = b"\n\n".join(events) + b"\n\n"
-            await streaming.write(response, names.feed(out) if names else out)
+            await streaming.write(response, names.events(out) if names else out)
 
     try:
         response = await streaming.start(request, call)
@@ -158,8 +158,6 @@ async def relay_stream(
             rest = splitter.region(b"\n\n")  # a last event the upstream did not end with a blank line
             if rest:
                 await relay([rest])
-            if names:
-                await streaming.write(response, names.close())
             if not ended:
                 raise GatewayError(
                     ErrorKind.UPSTREAM,
