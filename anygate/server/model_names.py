@@ -10,6 +10,8 @@ import re
 
 import orjson
 
+from anygate.core.byte_search import count, replace
+
 _FIELD = re.compile(rb'"model(?:Version)?"\s*:\s*"([^"\\]*)"')
 _KEY = b'"model'
 _MAX_HELD = 512  # a tail this long is not a model field cut short: it goes on as it is
@@ -82,7 +84,7 @@ class StreamRenamer:
         return self._rename(rest)
 
     def _rename(self, data: bytes) -> bytes:
-        keys = data.count(_KEY)
+        keys = count(data, _KEY, 0, len(data))
         if not keys:
             return data
         if not self._field:
@@ -91,9 +93,9 @@ class StreamRenamer:
                 return data
             self._field = first.group(0)
             self._renamed = first.group(0)[: first.start(1) - first.start(0)] + self._public + b'"'
-        out = data.replace(self._field, self._renamed)
+        out = replace(data, self._field, self._renamed)
         grown = len(self._renamed) - len(self._field)
-        renamed = (len(out) - len(data)) // grown if grown else data.count(self._field)
+        renamed = (len(out) - len(data)) // grown if grown else count(data, self._field, 0, len(data))
         if renamed == keys:
             return out
         return rename(data, self._public)

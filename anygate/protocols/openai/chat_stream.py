@@ -11,6 +11,7 @@ from typing import Any
 
 import orjson
 
+from anygate.core.byte_search import count, find
 from anygate.core.sse import MAX_EVENT_BYTES, event_too_long
 from anygate.core.usage import Usage
 from anygate.protocols.openai.usage import usage_from_openai
@@ -53,7 +54,7 @@ class ChatStreamRelay:
         self._buffer = buffer[complete:]
         if len(self._buffer) > MAX_EVENT_BYTES:
             raise event_too_long()
-        self.events += buffer.count(b"\n\n", 0, complete)
+        self.events += count(buffer, b"\n\n", 0, complete)
         if buffer.endswith(b"[DONE]\n\n", 0, complete):
             self.done = True
         marker = _next_special(buffer, 0, complete)
@@ -64,7 +65,7 @@ class ChatStreamRelay:
         while marker >= 0:
             separator = buffer.rfind(b"\n\n", start, marker)
             event_start = separator + 2 if separator >= 0 else start
-            event_end = buffer.find(b"\n\n", marker) + 2
+            event_end = find(buffer, b"\n\n", marker, complete) + 2
             out.append(buffer[start:event_start])
             event = buffer[event_start:event_end]
             if self._keep(event):
@@ -99,7 +100,7 @@ def _next_special(buffer: bytes, start: int, end: int) -> int:
     """Where the next usage object or error starts in buffer[start:end], or -1."""
     first = -1
     for marker in _SPECIAL_MARKERS:
-        at = buffer.find(marker, start, end)
+        at = find(buffer, marker, start, end)
         if at >= 0 and (first < 0 or at < first):
             first = at
     return first
