@@ -35,7 +35,8 @@ def event_object(value: Any) -> dict[str, Any]:
 
 def event_data(event: bytes) -> bytes:
     """The `data:` payload of one event (its data lines joined), empty when it has none."""
-    if event.startswith(b"data:") and b"\n" not in event:  # the usual event: one data line
+    # `find`, not `in`: `in` first reads its operand as a byte's number, and makes and drops a TypeError
+    if event.startswith(b"data:") and event.find(b"\n") < 0:  # the usual event: one data line
         return event[5:].strip()
     return b"\n".join(line[5:].strip() for line in event.split(b"\n") if line.startswith(b"data:"))
 
@@ -66,7 +67,7 @@ class SseDataSplitter:
         """The complete events that `chunk` ends, as they came (but for line ends, made `\\n`) and
         separated by blank lines, the rest kept for the next; None when it ends none."""
         buffer = self._buffer + chunk
-        if b"\r" in buffer:
+        if buffer.find(b"\r") >= 0:
             buffer = buffer.replace(b"\r\n", b"\n")
         end = buffer.rfind(b"\n\n")
         complete, self._buffer = (buffer[:end], buffer[end + 2 :]) if end >= 0 else (None, buffer)

@@ -43,7 +43,7 @@ class ChatStreamRelay:
         is parsed, on its own.
         """
         buffer = self._buffer + chunk if self._buffer else chunk
-        if b"\r" in buffer:
+        if buffer.find(b"\r") >= 0:  # not `in`, which costs a TypeError made and dropped (see core/sse.py)
             buffer = buffer.replace(b"\r\n", b"\n")
         complete = buffer.rfind(b"\n\n") + 2
         if complete < 2:
