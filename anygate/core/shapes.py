@@ -15,8 +15,11 @@ def objects(value: Any, where: str) -> list[dict[str, Any]]:
     """`value` as a list of objects (None is an empty list)."""
     if value is None:
         return []
-    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+    if not isinstance(value, list):
         raise _wrong(where, "an array of objects")
+    for item in value:  # a loop, not all() over a generator: this runs for every request
+        if not isinstance(item, dict):
+            raise _wrong(where, "an array of objects")
     return value
 
 

@@ -109,26 +109,77 @@ def _document(block: dict[str, Any], where: str) -> Text:
 
 
 def parse_request(body: dict[str, Any]) -> ChatRequest:
-    """The canonical form of an Anthropic Messages body (already checked for model, messages, max_tokens)."""
-    system = body.get("system")
-    system_prompt = [system] if isinstance(system, str) else [str(b.get("text", "")) for b in objects(system, "system")]
+    """The canonical form of an Anthropic Messages body (already checked for model, messages, max_tokens).
+
+    Absent fields are tested inline rather than through the shape checks: each Python call costs a
+    translated request ~1K instructions, and most bodies carry only a few of the fields."""
+    get = body.get
+    system = get("system")
+    if system is None or isinstance(system, str):
+        system_prompt = [] if system is None else [system]
+    else:
+        system_prompt = [str(b.get("text", "")) for b in objects(system, "system")]
+    messages = _messages(objects(get("messages"), "messages"), system_prompt)
+    reasoning, response_format = _output(get("thinking"), get("output_config"))
+    metadata = get("metadata")
+    user = None if metadata is None else obj(metadata, "metadata").get("user_id")
+    dropped: list[tuple[str, dict[str, Any]]] = []
+    tools = [] if (wire_tools := get("tools")) is None else _tools(objects(wire_tools, "tools"), dropped)
+    choice = None if (wire_choice := get("tool_choice")) is None else _tool_choice(obj(wire_choice, "tool_choice"))
+    if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in tools}:
+        raise _invalid(f"tool_choice.name: '{choice.name}' is not a tool this model's provider can run")
+    system = [t for t in system_prompt if t and not t.startswith(_BILLING_LINE)]
+    # made of its positional fields, then filled in: a keyword argument to a class costs ~500 instructions
+    req = ChatRequest(str(body["model"]), messages, system, tools)
+    req.tool_choice = choice
+    req.max_tokens = integer(get("max_tokens"), "max_tokens")
+    if (temperature := get("temperature")) is not None:
+        req.temperature = number(temperature, "temperature")
+    if (top_p := get("top_p")) is not None:
+        req.top_p = number(top_p, "top_p")
+    if (top_k := get("top_k")) is not None:
+        req.top_k = integer(top_k, "top_k")
+    if (stop := get("stop_sequences")) is not None:
+        req.stop = strings(stop, "stop_sequences")
+    req.stream = get("stream") is True
+    req.response_format, req.reasoning = response_format, reasoning
+    req.user = user if isinstance(user, str) else None
+    if dropped:
+        req.hosted_tools = [kind for kind, _ in dropped]
+        req.server_tools = server_tools(dropped)
+    return req
+
+
+def _messages(wire: list[dict[str, Any]], system_prompt: list[str]) -> list[Message]:
+    """The turns of `messages`; system messages between them join `system_prompt` or stay turns."""
     messages: list[Message] = []
     names: dict[str, str] = {}  # tool_use id -> name, for the results (Gemini needs the name)
-    for i, msg in enumerate(objects(body.get("messages"), "messages")):
-        where = f"messages.{i}"
+    for i, msg in enumerate(wire):
         role = msg.get("role")
         if role not in ("user", "assistant", "system"):
             raise _invalid(
-                f'{where}.role: Unexpected role "{role}". The Messages API accepts a top-level `system` parameter, '
+                f'messages.{i}.role: Unexpected role "{role}". The Messages API accepts a top-level `system` parameter, '
                 "and 'user', 'assistant' or 'system' as an input message role."
             )
-        parts = [p for j, b in enumerate(_blocks(msg.get("content"), where)) if (p := _part(b, f"{where}.content.{j}", names))]
+        content = msg.get("content")
+        if isinstance(content, str):  # the common case, whose one block is plain text
+            parts: list[Part] = [Text(content)]
+        else:
+            where = f"messages.{i}"
+            parts = [p for j, b in enumerate(_blocks(content, where)) if (p := _part(b, f"{where}.content.{j}", names))]
         if role == "system":  # Claude Code's mid-conversation system messages (anthropic-beta mid-conversation-system-*)
             system_message(messages, system_prompt, [p.text for p in parts if isinstance(p, Text)])
         else:
             add_turn(messages, role, parts)
-    thinking = obj(body.get("thinking"), "thinking")
-    output = obj(body.get("output_config"), "output_config")
+    return messages
+
+
+def _output(thinking: Any, output: Any) -> tuple[Reasoning | None, ResponseFormat | None]:
+    """The reasoning asked for by `thinking` and `output_config.effort`, and `output_config.format`."""
+    if thinking is None and output is None:
+        return None, None
+    thinking = obj(thinking, "thinking")
+    output = obj(output, "output_config")
     effort = effort_name(output.get("effort"))
     reasoning = None
     if thinking.get("type") in ("enabled", "adaptive"):
@@ -140,30 +191,7 @@ def parse_request(body: dict[str, Any]) -> ChatRequest:
     response_format = (
         ResponseFormat("json_schema", obj(fmt.get("schema"), "output_config.format.schema") or None) if fmt else None
     )
-    metadata = obj(body.get("metadata"), "metadata")
-    dropped: list[tuple[str, dict[str, Any]]] = []
-    tools = _tools(objects(body.get("tools"), "tools"), dropped)
-    choice = _tool_choice(obj(body.get("tool_choice"), "tool_choice"))
-    if choice is not None and choice.mode == "tool" and choice.name not in {t.name for t in tools}:
-        raise _invalid(f"tool_choice.name: '{choice.name}' is not a tool this model's provider can run")
-    return ChatRequest(
-        model=str(body["model"]),
-        messages=messages,
-        system=[t for t in system_prompt if t and not t.startswith(_BILLING_LINE)],
-        tools=tools,
-        tool_choice=choice,
-        max_tokens=integer(body.get("max_tokens"), "max_tokens"),
-        temperature=number(body.get("temperature"), "temperature"),
-        top_p=number(body.get("top_p"), "top_p"),
-        top_k=integer(body.get("top_k"), "top_k"),
-        stop=strings(body.get("stop_sequences"), "stop_sequences"),
-        stream=body.get("stream") is True,
-        response_format=response_format,
-        reasoning=reasoning,
-        user=metadata["user_id"] if isinstance(metadata.get("user_id"), str) else None,
-        hosted_tools=[kind for kind, _ in dropped],
-        server_tools=server_tools(dropped),
-    )
+    return reasoning, response_format
 
 
 def _tools(tools: list[dict[str, Any]], dropped: list[tuple[str, dict[str, Any]]]) -> list[Tool]:

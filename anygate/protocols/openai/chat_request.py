@@ -164,8 +164,8 @@ def schema_format(spec: dict[str, Any], where: str) -> ResponseFormat:
 
 
 def _user_content(parts: list[Part]) -> str | list[dict[str, Any]]:
-    if all(isinstance(p, Text) for p in parts) and len(parts) == 1:
-        return parts[0].text  # type: ignore[union-attr]
+    if len(parts) == 1 and isinstance(text := parts[0], Text):
+        return text.text
     out: list[dict[str, Any]] = []
     for part in parts:
         if isinstance(part, Text):
@@ -201,11 +201,15 @@ def build_messages(req: ChatRequest, reasoning_field: str | None = None) -> list
                     entry[reasoning_field] = "".join(p.text for p in msg.parts if isinstance(p, Thinking))
             out.append(entry)
             continue
-        results = [p for p in msg.parts if isinstance(p, ToolResult)]
-        for result in results:
-            out.append({"role": "tool", "tool_call_id": result.call_id, "content": _result_text(result)})
-        rest: list[Part] = [p for p in msg.parts if isinstance(p, Text | Image)]
-        rest += [img for r in results for img in r.content if isinstance(img, Image)]  # tool messages carry text only
+        rest: list[Part] = []
+        images: list[Part] = []  # those of the tool results, which tool messages cannot carry
+        for part in msg.parts:
+            if isinstance(part, ToolResult):
+                out.append({"role": "tool", "tool_call_id": part.call_id, "content": _result_text(part)})
+                images += [img for img in part.content if isinstance(img, Image)]
+            elif isinstance(part, Text | Image):
+                rest.append(part)
+        rest += images
         if rest:
             out.append({"role": "user", "content": _user_content(rest)})
     return out
@@ -235,14 +239,16 @@ def build_request(req: ChatRequest, upstream_model: str, reasoning_field: str | 
             body["tool_choice"] = choice.mode
         if choice.parallel is not None:
             body["parallel_tool_calls"] = choice.parallel
-    optional = {
-        "max_completion_tokens": req.max_tokens,
-        "temperature": req.temperature,
-        "top_p": req.top_p,
-        "seed": req.seed,
-        "user": req.user,
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    if req.max_tokens is not None:
+        body["max_completion_tokens"] = req.max_tokens
+    if req.temperature is not None:
+        body["temperature"] = req.temperature
+    if req.top_p is not None:
+        body["top_p"] = req.top_p
+    if req.seed is not None:
+        body["seed"] = req.seed
+    if req.user is not None:
+        body["user"] = req.user
     if req.stop:
         body["stop"] = req.stop
     if req.response_format is not None:
