@@ -16,6 +16,7 @@ import ssl
 import time
 import weakref
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 import httptools
@@ -25,6 +26,7 @@ from yarl import URL
 _HIGH_WATER = 1 << 20  # bytes buffered for a reader before reading from the upstream pauses
 _IDLE_SECONDS = 15.0  # a kept-alive connection unused this long is not reused (the server may have closed it)
 _NO_BODY = frozenset({204, 304})
+MAX_HEAD_BYTES = 64 * 1024  # an upstream's status line and headers (aiohttp's client takes 8 KB a line)
 _tls: ssl.SSLContext | None = None
 _pools: weakref.WeakSet[H1Pool] = weakref.WeakSet()
 
@@ -46,7 +48,7 @@ class H1Response:
         self._deadline = deadline
         self.status = 0
         self.headers: dict[str, str] = {}
-        self._raw_headers: list[tuple[bytes, bytes]] = []
+        self._raw_headers: dict[bytes, bytes] = {}  # as the upstream spelled them (httptools adds them)
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._paused = False
@@ -68,12 +70,9 @@ class H1Response:
 
     # fed by the connection
 
-    def _header(self, name: bytes, value: bytes) -> None:
-        self._raw_headers.append((name, value))
-
     def _headers_complete(self, status: int) -> None:
         self.status = status
-        self.headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers}
+        self.headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers.items()}
         self._headers_in = True
         self._wake()
 
@@ -230,6 +229,8 @@ class _Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.response: H1Response | None = None
         self.parser: Any = None
+        self.on_header: Callable[[bytes, bytes], None] | None = None  # httptools' callback, set by send()
+        self._head_bytes = 0  # of the response, while its headers are not all in
         self.closed = False
         self.idle_since = 0.0
 
@@ -246,6 +247,14 @@ class _Connection(asyncio.Protocol):
         except httptools.HttpParserError as exc:
             response._failed(ClientPayloadError(f"the upstream's answer is not valid HTTP ({exc})"))
             self.close()
+            return
+        if not response._headers_in:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                response._failed(
+                    ClientPayloadError(f"the upstream's headers are longer than the gateway takes ({MAX_HEAD_BYTES} bytes)")
+                )
+                self.close()
 
     def eof_received(self) -> bool:
         return False  # close the transport: connection_lost follows
@@ -255,11 +264,7 @@ class _Connection(asyncio.Protocol):
         if self.response is not None:
             self.response._lost(exc)
 
-    # httptools' callbacks
-    def on_header(self, name: bytes, value: bytes) -> None:
-        assert self.response is not None
-        self.response._header(name, value)
-
+    # httptools' callbacks (and on_header, set by send())
     def on_headers_complete(self) -> None:
         assert self.response is not None
         self.response._headers_complete(self.parser.get_status_code())
@@ -276,7 +281,9 @@ class _Connection(asyncio.Protocol):
     def send(self, request: bytes, deadline: float | None) -> H1Response:
         """Write a request; its response, to be waited on."""
         assert self.transport is not None
-        self.response = H1Response(self, deadline)
+        response = self.response = H1Response(self, deadline)
+        self.on_header = response._raw_headers.__setitem__  # httptools calls it for each header: no Python frame
+        self._head_bytes = 0
         self.parser = httptools.HttpResponseParser(self)
         self.transport.write(request)
         return self.response

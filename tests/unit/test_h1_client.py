@@ -150,6 +150,44 @@ async def test_bounded_waits_and_sizes() -> None:
         await pool.request("POST", f"http://127.0.0.1:{port}/", {"X-Key": "a\r\nX-Evil: 1"}, b"{}", 5)
 
 
+async def _endless_head(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\n")
+    for _ in range(400):  # 4 MB of headers, and no end to them
+        writer.write(b"X-Padding: %b\r\n" % (b"p" * 10_000))
+        await writer.drain()
+    await asyncio.sleep(5)
+
+
+async def test_an_upstreams_head_is_bounded_and_read_as_sent() -> None:
+    many = _says(
+        b"HTTP/1.1 200 OK\r\nContent-Type: Text/Plain; charset=utf-8\r\nX-Twice: 1\r\nx-twice: 2\r\n"
+        b"Retry-After: 7\r\nX-Latin: caf\xe9\r\nContent-Length: 2\r\n\r\nok"
+    )
+    pool = H1Pool()
+    server, port, _ = await _serve(_endless_head)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    started = time.monotonic()
+    with pytest.raises(ClientPayloadError, match="headers are longer"):
+        await resp.start(5)
+    assert time.monotonic() - started < 4, "refused when the head passed its bound, not at the timeout"
+    server.close()
+    server, port, _ = await _serve(many)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    assert resp.headers == {
+        "content-type": "Text/Plain; charset=utf-8",
+        "x-twice": "2",
+        "retry-after": "7",
+        "x-latin": "caf\xe9",
+        "content-length": "2",
+    }
+    assert resp.content_type == "text/plain"
+    assert await resp.read(100, 5) == b"ok"
+    resp.release()
+    server.close()
+
+
 async def test_malformed_and_broken_answers() -> None:
     garbage = _says(b"NOT HTTP AT ALL\r\n\r\n")
     cut = _says(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\npartial")
