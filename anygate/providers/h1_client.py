@@ -47,8 +47,9 @@ class H1Response:
         self._connection = connection
         self._deadline = deadline
         self.status = 0
-        self.headers: dict[str, str] = {}
+        self.content_type = ""  # the body's media type, without its parameters, once the headers are in
         self._raw_headers: dict[bytes, bytes] = {}  # as the upstream spelled them (httptools adds them)
+        self._headers: dict[str, str] | None = None
         self._chunks: deque[bytes] = deque()
         self._buffered = 0
         self._paused = False
@@ -59,9 +60,20 @@ class H1Response:
         self._waiter: asyncio.Future[None] | None = None
 
     @property
-    def content_type(self) -> str:
-        """The media type of the body, without its parameters."""
-        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    def headers(self) -> dict[str, str]:
+        """Every header by its lower-case name (a repeated one: its last value), decoded when first asked
+        for: the hot path reads one or two of them (`header`), and a decode costs as much as a header."""
+        if self._headers is None:
+            self._headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers.items()}
+        return self._headers
+
+    def header(self, name: bytes) -> str | None:
+        """One header's value by its lower-case name (a repeated one: its last), or None."""
+        found = None
+        for spelled, value in self._raw_headers.items():
+            if spelled.lower() == name:
+                found = value
+        return None if found is None else found.decode("latin-1")
 
     @property
     def complete(self) -> bool:
@@ -72,7 +84,9 @@ class H1Response:
 
     def _headers_complete(self, status: int) -> None:
         self.status = status
-        self.headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers.items()}
+        content_type = self.header(b"content-type")
+        if content_type:
+            self.content_type = content_type.split(";", 1)[0].strip().lower()
         self._headers_in = True
         self._wake()
 
@@ -102,7 +116,7 @@ class H1Response:
         self._wake()
 
     def _ends_at_close(self) -> bool:
-        return "content-length" not in self.headers and "chunked" not in self.headers.get("transfer-encoding", "")
+        return self.header(b"content-length") is None and "chunked" not in (self.header(b"transfer-encoding") or "")
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -149,7 +163,7 @@ class H1Response:
     async def read(self, limit: int, timeout: float | None) -> bytes | None:
         """The whole body (each wait for more bounded by `timeout`), or None as soon as it passes `limit`
         bytes (never a truncated body)."""
-        length = self.headers.get("content-length")
+        length = self.header(b"content-length")
         if length is not None and length.isdigit() and int(length) > limit:
             return None
         parts: list[bytes] = []

@@ -107,7 +107,7 @@ class HttpUpstream:
                 body = await self._read(resp, _ERROR_BODY_LIMIT) or b""
             except GatewayError:
                 body = b""
-            raise self._refusal(resp.status, body, resp.headers.get("retry-after"))
+            raise self._refusal(resp.status, body, resp.header(b"retry-after"))
         if resp.status >= 300:
             resp.close()
             raise _redirected(self.name, resp.status)

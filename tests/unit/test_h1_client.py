@@ -183,6 +183,7 @@ async def test_an_upstreams_head_is_bounded_and_read_as_sent() -> None:
         "content-length": "2",
     }
     assert resp.content_type == "text/plain"
+    assert (resp.header(b"x-twice"), resp.header(b"retry-after"), resp.header(b"x-absent")) == ("2", "7", None)
     assert await resp.read(100, 5) == b"ok"
     resp.release()
     server.close()
