@@ -2,7 +2,8 @@
 # CPU instructions per non-streamed request, counted by valgrind's callgrind: the bare proxy and
 # anygate, each after a warm-up, over the same COUNT requests (default 1000, 8 at a time); with
 # STREAM=1, per streamed request translated from an OpenAI upstream to an Anthropic client, against
-# the bare proxy relaying the same stream (STREAM=same: the stream relayed to an OpenAI client). Unlike
+# the bare proxy relaying the same stream (STREAM=same: the stream relayed to an OpenAI client;
+# STREAM=0 TRANSLATE=1: a non-streamed call of an Anthropic client to the OpenAI upstream). Unlike
 # throughput this does not move with the other tenants of a shared machine, so two builds can be
 # compared across runs (ANYGATE_SRC=<checkout> measures another checkout with this venv). anygate's
 # time-driven background work (key and spend refreshes) is measured over 10 idle seconds and taken
@@ -35,6 +36,10 @@ elif [[ ${STREAM:-0} == 1 ]]; then
   WHAT="streamed request (Anthropic client, OpenAI upstream)"
   BARE_PATH=/stream/v1/chat/completions BARE_BODY=$B/body_openai_stream.json
   ANY_PATH=/anthropic/v1/messages ANY_BODY=$W/body_anthropic_stream.json
+elif [[ ${TRANSLATE:-0} == 1 ]]; then
+  WHAT="non-streamed request (Anthropic client, OpenAI upstream)"
+  BARE_PATH=/v1/chat/completions BARE_BODY=$B/body_openai.json
+  ANY_PATH=/anthropic/v1/messages ANY_BODY=$B/body_anthropic.json
 else
   WHAT="non-streamed request"
   BARE_PATH=/v1/chat/completions BARE_BODY=$B/body_openai.json
