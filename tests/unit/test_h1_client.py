@@ -340,3 +340,54 @@ async def test_a_chunked_body_cut_short_is_an_error_and_timeouts_are_kept() -> N
         assert time.monotonic() - started < 0.8, "the shorter of the wait's timeout and the call's deadline"
         resp.close()
     server.close()
+
+
+def _in_pieces(*pieces: bytes, pause: float = 0.02) -> Answer:
+    """An upstream that reads one request and writes its answer in `pieces`, each after a pause."""
+
+    async def say(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await _request(reader)
+        for piece in pieces:
+            writer.write(piece)
+            await writer.drain()
+            await asyncio.sleep(pause)
+        await asyncio.sleep(5)  # then silent, the connection open
+
+    return say
+
+
+async def _answer(answer: Answer, pool: H1Pool) -> tuple[asyncio.Server, h1_client.H1Response]:
+    server, port, _ = await _serve(answer)
+    resp = await pool.request("POST", f"http://127.0.0.1:{port}/", {}, b"{}", 5)
+    await resp.start(5)
+    return server, resp
+
+
+async def test_answers_read_as_they_arrive() -> None:
+    pool = H1Pool()
+    padding = b"".join(b"X-Pad-%d: %b\r\n" % (i, b"p" * 1000) for i in range(20))  # 20 KB, under the bound
+    server, resp = await _answer(
+        _in_pieces(b"HTTP/1.1 200 OK\r\n", padding[:7000], padding[7000:], b"Content-Length: 2\r\n\r\n", b"o", b"k"), pool
+    )
+    assert (resp.status, resp.content_type, resp.header(b"x-pad-19")) == (200, "", "p" * 1000), "a long head in pieces"
+    assert await resp.read(2, 5) == b"ok", "a body in two pieces, joined, at its limit"
+    server.close()
+    chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+    server, resp = await _answer(_in_pieces(chunked, b"5\r\n12345\r\n", b"4\r\n6789\r\n", b"0\r\n\r\n"), pool)
+    assert await resp.read(8, 5) is None, "past the limit over several reads, no length declared"
+    server.close()
+    server, resp = await _answer(_in_pieces(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\nstart"), pool)
+    started = time.monotonic()
+    assert await resp.read(1000, 5) is None and time.monotonic() - started < 1, "a declared length past the limit: at once"
+    server.close()
+    two_at_once = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n"
+    server, resp = await _answer(_in_pieces(two_at_once, b"0\r\n\r\n"), pool)
+    await asyncio.sleep(0.01)  # both chunks are in before the first read
+    assert [c async for c in resp.chunks(5, first=b"first ")] == [b"first ", b"hello world"]
+    server.close()
+    server, resp = await _answer(_in_pieces(two_at_once), pool)
+    with pytest.raises(TimeoutError):
+        async for _ in resp.chunks(0.2):  # the upstream falls silent mid-body
+            pass
+    resp.close()
+    server.close()
