@@ -61,14 +61,15 @@ class H1Response:
 
     @property
     def headers(self) -> dict[str, str]:
-        """Every header by its lower-case name (a repeated one: its last value), decoded when first asked
-        for: the hot path reads one or two of them (`header`), and a decode costs as much as a header."""
+        """Every header by its lower-case name, decoded when first asked for: the hot path reads one or two
+        of them (`header`), and a decode costs as much as a header. A repeated one is its last value (of
+        the spelling that came first, when it came spelled two ways: `_raw_headers` keys by spelling)."""
         if self._headers is None:
             self._headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers.items()}
         return self._headers
 
     def header(self, name: bytes) -> str | None:
-        """One header's value by its lower-case name (a repeated one: its last), or None."""
+        """One header's value by its lower-case name, or None; a repeated one as in `headers`."""
         found = None
         for spelled, value in self._raw_headers.items():
             if spelled.lower() == name:
