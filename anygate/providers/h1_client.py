@@ -62,8 +62,9 @@ class H1Response:
     @property
     def headers(self) -> dict[str, str]:
         """Every header by its lower-case name, decoded when first asked for: the hot path reads one or two
-        of them (`header`), and a decode costs as much as a header. A repeated one is its last value (of
-        the spelling that came first, when it came spelled two ways: `_raw_headers` keys by spelling)."""
+        of them (`header`), and a decode costs as much as a header. A repeated one is its last value; one
+        sent in two spellings, the last value of the spelling first seen later (`_raw_headers` keys by
+        spelling: A: 1, a: 2, A: 3 reads as 2)."""
         if self._headers is None:
             self._headers = {n.decode("latin-1").lower(): v.decode("latin-1") for n, v in self._raw_headers.items()}
         return self._headers
