@@ -265,7 +265,9 @@ def test_image_generation_is_synchronous_and_billed(gateway: GatewayProcess, fak
 def test_a_task_survives_sigkill_and_is_billed_once(
     tmp_path: Path, fake_dashscope: FakeDashScope, webhook_receiver: WebhookReceiver
 ) -> None:
-    config = task_config(f"sqlite:///{tmp_path}/anygate.db", fake_dashscope.url, poll=1.5)  # type: ignore[attr-defined]
+    # the deadline leaves room for a slow restart on a busy machine: the task's second poll comes 1.5 s
+    # after its first, which comes no sooner than the new gateway is up (at 4 s, a CI run failed it)
+    config = task_config(f"sqlite:///{tmp_path}/anygate.db", fake_dashscope.url, poll=1.5, deadline=15)  # type: ignore[attr-defined]
     gateway = GatewayProcess(tmp_path, config).start()
     key = gateway.create_key()
     hook = f"kill-{time.time_ns()}"
