@@ -50,6 +50,7 @@ class GatewayProcess:
         self.config_path.write_text(yaml.safe_dump(config))
         self.port = free_port()
         self.proc: subprocess.Popen[str] | None = None
+        self._started = False  # once it has served, a restart must keep its port
         self.log_path = workdir / "gateway.log"
 
     @property
@@ -58,7 +59,20 @@ class GatewayProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self, *serve_args: str) -> GatewayProcess:
-        """Start the gateway (with extra `serve` arguments) and wait until /health answers."""
+        """Start the gateway (with extra `serve` arguments) and wait until it says it listens on its
+        port and /health answers. A free port can be taken by another test's server before the gateway
+        binds it (the tests run in parallel); then, on a first start, the gateway is started on another
+        port. The listening line is what tells this gateway from another server answering on the port."""
+        for _ in range(5):
+            if self._launch(serve_args):
+                self._started = True
+                return self
+            self.port = free_port()
+        raise AssertionError(f"gateway found no free port:\n{self.log()}")
+
+    def _launch(self, serve_args: tuple[str, ...]) -> bool:
+        """Start the process; True once it serves, False when its port was taken before a first start."""
+        log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "a")  # noqa: SIM115 - closed with the process
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "anygate", "serve", "--config", str(self.config_path), "--port", str(self.port), *serve_args],
@@ -68,17 +82,25 @@ class GatewayProcess:
             text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env},
         )
+        listening = f"anygate listening on http://127.0.0.1:{self.port} "
         deadline = time.time() + 30
         while time.time() < deadline:
+            printed = self.log_path.read_bytes()[log_start:].decode(errors="replace")
             if self.proc.poll() is not None:
+                if f"127.0.0.1:{self.port} is in use" in printed and not self._started:
+                    return False
                 raise AssertionError(f"gateway exited at start:\n{self.log()}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:
-                    if resp.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.1)
+            if listening in printed and self._health():
+                return True
+            time.sleep(0.05)
         raise AssertionError(f"gateway did not start:\n{self.log()}")
+
+    def _health(self) -> bool:
+        try:
+            with urllib.request.urlopen(self.url + "/health", timeout=1) as resp:
+                return bool(resp.status == 200)
+        except OSError:
+            return False
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         """Stop the gateway with `sig` and return its exit code."""

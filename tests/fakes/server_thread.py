@@ -25,7 +25,7 @@ class ServerThread:
 
     def __init__(self, app: web.Application) -> None:
         self.app = app
-        self.port = free_port()
+        self.port = 0  # chosen by the kernel when it starts: a port picked before could be taken by then
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
@@ -45,6 +45,7 @@ class ServerThread:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
+        self.port = self._runner.addresses[0][1]
 
     def stop(self) -> None:
         """Stop serving and end the thread."""

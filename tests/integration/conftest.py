@@ -12,7 +12,6 @@ from tests.fakes.anthropic_upstream import FakeAnthropic
 from tests.fakes.gemini_upstream import UPSTREAM_KEY as GEMINI_KEY
 from tests.fakes.gemini_upstream import FakeGemini
 from tests.fakes.openai_upstream import UPSTREAM_KEY, FakeOpenAI
-from tests.fakes.server_thread import free_port
 from tests.gateway_process import GatewayProcess
 
 SCENARIOS = ["tools", "nousage", "cut", "stream-error", "slow", "drip", "html", "400", "401", "404", "429", "500", "503", "529"]
@@ -89,7 +88,7 @@ def gateway_config(
             "fake": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, **_QUICK},
             "native": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "responses_api": True, **_QUICK},
             "brief": {"type": "openai", "base_url": f"{fake_url}/v1", "api_key": UPSTREAM_KEY, "timeout_seconds": 1},
-            "down": {"type": "openai", "base_url": f"http://127.0.0.1:{free_port()}/v1", "api_key": "sk-down"},
+            "down": {"type": "openai", "base_url": "http://127.0.0.1:9/v1", "api_key": "sk-down"},
             "mock": {"type": "mock"},
             "claude": {"type": "anthropic", "base_url": anthropic_url, "api_key": ANTHROPIC_KEY, **_QUICK},
             "gemini": {"type": "gemini", "base_url": gemini_url, "api_key": GEMINI_KEY, **_QUICK},
