@@ -25,7 +25,6 @@ from yarl import URL
 
 _HIGH_WATER = 1 << 20  # bytes buffered for a reader before reading from the upstream pauses
 _IDLE_SECONDS = 15.0  # a kept-alive connection unused this long is not reused (the server may have closed it)
-_NO_BODY = frozenset({204, 304})
 MAX_HEAD_BYTES = 64 * 1024  # an upstream's status line and headers (aiohttp's client takes 8 KB a line)
 _tls: ssl.SSLContext | None = None
 _pools: weakref.WeakSet[H1Pool] = weakref.WeakSet()
@@ -177,7 +176,7 @@ class H1Response:
                 if size > limit:
                     return None
                 parts.append(data)
-            elif self._done or self.status in _NO_BODY:
+            elif self._done:  # llhttp ends a 204's or 304's message at its headers
                 return b"".join(parts)
             else:
                 await self._wait(timeout)

@@ -88,6 +88,32 @@ async def test_a_kept_alive_connection_is_reused() -> None:
     server.close()
 
 
+async def _no_content_then_ok(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await _request(reader)
+    writer.write(b"HTTP/1.1 204 No Content\r\nContent-Type: application/json\r\n\r\n")  # no length: none is needed
+    await writer.drain()
+    await _request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+    await writer.drain()
+
+
+async def test_an_answer_without_a_body_ends_at_its_headers_and_keeps_the_connection() -> None:
+    server, port, seen = await _serve(_no_content_then_ok)
+    pool = H1Pool()
+    resp = await pool.request("DELETE", f"http://127.0.0.1:{port}/v1/files/f", {}, None, 5)
+    await resp.start(5)
+    assert (resp.status, resp.complete) == (204, True)
+    assert await resp.read(1000, 0.5) == b""
+    resp.release()
+    resp = await pool.request("GET", f"http://127.0.0.1:{port}/v1/x", {}, None, 5)
+    await resp.start(5)
+    assert await resp.read(1000, 5) == b"ok"
+    resp.release()
+    assert seen == [b"connection"], "the connection was kept"
+    pool.close()
+    server.close()
+
+
 async def _chunked_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     await _request(reader)
     writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
