@@ -2,11 +2,12 @@
    that come in a row, read in one pass over the bytes. Both must read exactly the same events; the
    tests hold them to each other and to a full parse of every event.
 
-   scan(region, at, before, after) -> (end, texts, strings)
+   scan(region, at, before, after, pad_end) -> (end, texts, strings)
 
    From offset `at` of `region` (complete SSE events separated by blank lines), reads each event that
-   is `before`, one JSON string, `after`, then a blank line or the region's end; stops at the first
-   event that is anything else. Returns the offset past the last event read (and its blank line), the
+   is `before`, one JSON string, `after` (then, when `pad_end` is not None, a padding string: printable
+   ASCII but quote and backslash, in quotes; then `pad_end`), then a blank line or the region's end;
+   stops at the first event that is anything else. Returns the offset past the last event read (and its blank line), the
    texts and each text's JSON string as the bytes were (quote to quote). A string without a backslash
    is read here (no raw control character, valid UTF-8); one with escapes is read by orjson.loads. */
 
@@ -58,6 +59,22 @@ static PyObject *string_text(const char *s, Py_ssize_t start, Py_ssize_t end, in
     return text;
 }
 
+/* The end (offset past the closing quote) of the padding string opening at `start`, within `limit`;
+   -1 when there is none there, or when it holds anything but printable ASCII other than a backslash. */
+static Py_ssize_t padding_end(const char *s, Py_ssize_t start, Py_ssize_t limit)
+{
+    if (start >= limit || s[start] != '"')
+        return -1;
+    for (Py_ssize_t i = start + 1; i < limit; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"')
+            return i + 1;
+        if (c < 0x20 || c > 0x7e || c == '\\')
+            return -1;
+    }
+    return -1;
+}
+
 /* Whether s[0..len] has a blank line (two line ends in a row), which no one event has. */
 static int has_blank_line(const char *s, Py_ssize_t len)
 {
@@ -72,12 +89,14 @@ static int has_blank_line(const char *s, Py_ssize_t len)
 
 static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "scan(region, at, before, after) takes 4 arguments");
+    if (nargs != 5) {
+        PyErr_SetString(PyExc_TypeError, "scan(region, at, before, after, pad_end) takes 5 arguments");
         return NULL;
     }
-    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[2]) || !PyBytes_CheckExact(args[3])) {
-        PyErr_SetString(PyExc_TypeError, "scan: region, before and after must be bytes");
+    int padded = args[4] != Py_None;
+    if (!PyBytes_CheckExact(args[0]) || !PyBytes_CheckExact(args[2]) || !PyBytes_CheckExact(args[3])
+        || (padded && !PyBytes_CheckExact(args[4]))) {
+        PyErr_SetString(PyExc_TypeError, "scan: region, before and after must be bytes, pad_end bytes or None");
         return NULL;
     }
     Py_ssize_t at = PyLong_AsSsize_t(args[1]);
@@ -85,6 +104,8 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssi
         return NULL;
     const char *s = PyBytes_AS_STRING(args[0]), *before = PyBytes_AS_STRING(args[2]), *after = PyBytes_AS_STRING(args[3]);
     Py_ssize_t len = PyBytes_GET_SIZE(args[0]), before_len = PyBytes_GET_SIZE(args[2]), after_len = PyBytes_GET_SIZE(args[3]);
+    const char *pad_end = padded ? PyBytes_AS_STRING(args[4]) : "";
+    Py_ssize_t pad_end_len = padded ? PyBytes_GET_SIZE(args[4]) : 0;
     if (at < 0 || at > len) {
         PyErr_SetString(PyExc_ValueError, "scan: at is outside the region");
         return NULL;
@@ -93,10 +114,12 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssi
     PyObject *texts = PyList_New(0), *strings = PyList_New(0), *end = NULL, *result = NULL;
     if (texts == NULL || strings == NULL)
         goto done;
-    /* An event ends at the first blank line: a shape that has one, or an `after` whose line end would
+    /* An event ends at the first blank line: a shape that has one, or a last part whose line end would
        make one with the blank line after it, is never that of a whole event (but the region's last). */
-    int after_ends_line = after_len > 0 && after[after_len - 1] == '\n';
-    if (has_blank_line(before, before_len) || has_blank_line(after, after_len))
+    const char *last = padded ? pad_end : after;
+    Py_ssize_t last_len = padded ? pad_end_len : after_len;
+    int ends_line = last_len > 0 && last[last_len - 1] == '\n';
+    if (has_blank_line(before, before_len) || has_blank_line(after, after_len) || has_blank_line(pad_end, pad_end_len))
         goto read;
     for (;;) {
         Py_ssize_t open = at + before_len;
@@ -111,7 +134,13 @@ static PyObject *scan(PyObject *Py_UNUSED(module), PyObject *const *args, Py_ssi
         /* the tail, then the region's end or a blank line */
         if (next > len || memcmp(s + tail, after, after_len) != 0)
             break;
-        if (next != len && (after_ends_line || next + 2 > len || s[next] != '\n' || s[next + 1] != '\n'))
+        if (padded) {
+            Py_ssize_t pad = padding_end(s, next, len);
+            if (pad < 0 || pad + pad_end_len > len || memcmp(s + pad, pad_end, pad_end_len) != 0)
+                break;
+            next = pad + pad_end_len;
+        }
+        if (next != len && (ends_line || next + 2 > len || s[next] != '\n' || s[next + 1] != '\n'))
             break;
         PyObject *literal = PyBytes_FromStringAndSize(s + open, tail - open);
         if (literal == NULL)

@@ -8,6 +8,11 @@ read this way only when it is those bytes around one JSON string (quote to quote
 the same object with another text; anything else goes to the full parse. The events of the shape that
 come in a row are read in one pass by `scan`, compiled from `_text_scan.c` where pip could build it and
 otherwise its Python twin `scan_python`.
+
+OpenAI ends each chunk, unless asked not to, with an "obfuscation" member: a random string of random
+length that pads the chunk (against size side channels), which no reader here reads. A shape learned
+from such a chunk is padded: after its text come `after`, a padding string of any length (printable
+ASCII without quote or backslash: a JSON string that reads as itself) and `pad_end`.
 """
 
 from __future__ import annotations
@@ -24,31 +29,50 @@ from anygate.core.stream import StreamEvent, TextDelta, TextRun
 
 _QUOTE = ord('"')
 _STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)  # a JSON string's extent (what is in it, orjson checks)
+_PADDING_CHARS = rb"[ !#-\[\]-~]*"  # printable ASCII but quote and backslash
+_PADDING = re.compile(_PADDING_CHARS)
+_PADDED = re.compile(rb'(.*,\s*"obfuscation"\s*:\s*)"' + _PADDING_CHARS + rb'"(\s*\}\s*)', re.DOTALL)
 
 
 class TextShape:
-    """An event's bytes with a hole where its text goes: `before` it and `after` it."""
+    """An event's bytes with a hole where its text goes: `before` it and `after` it; when padded, a
+    padding string and `pad_end` after those."""
 
-    __slots__ = ("after", "before")
+    __slots__ = ("after", "before", "pad_end")
 
-    def __init__(self, before: bytes, after: bytes) -> None:
+    def __init__(self, before: bytes, after: bytes, pad_end: bytes | None = None) -> None:
         self.before = before
         self.after = after
+        self.pad_end = pad_end
 
 
-def scan_python(region: bytes, at: int, before: bytes, after: bytes) -> tuple[int, list[str], list[bytes]]:
+def scan_python(region: bytes, at: int, before: bytes, after: bytes, pad_end: bytes | None) -> tuple[int, list[str], list[bytes]]:
     """From offset `at` of `region` (complete events, separated by blank lines), the events in a row
-    that are `before`, one JSON string and `after`: the offset past the last of them (and its blank
-    line), their texts and each text's JSON string as it came (quote to quote). The pure-Python
-    reading of the compiled `scan`, which reads the same."""
+    that are `before`, one JSON string and `after` (then, when `pad_end` is not None, a padding string
+    and `pad_end`): the offset past the last of them (and its blank line), their texts and each text's
+    JSON string as it came (quote to quote). The pure-Python reading of the compiled `scan`, which
+    reads the same."""
     texts: list[str] = []
     strings: list[bytes] = []
-    start, end = len(before), len(after)
+    start = len(before)
     while region.startswith(before, at):
         stop = region.find(b"\n\n", at)
         stop = len(region) if stop < 0 else stop
-        literal = region[at + start : stop - end]
-        if len(literal) < 2 or literal[0] != _QUOTE or literal[-1] != _QUOTE or not region.endswith(after, at, stop):
+        end = stop
+        if pad_end is not None:
+            closing = stop - len(pad_end) - 1  # the padding's closing quote
+            opening = region.rfind(b'"', at + start, closing)
+            if (
+                closing < at + start
+                or opening < 0
+                or region[closing] != _QUOTE
+                or not region.endswith(pad_end, closing + 1, stop)
+                or _PADDING.fullmatch(region, opening + 1, closing) is None
+            ):
+                break
+            end = opening
+        literal = region[at + start : end - len(after)]
+        if len(literal) < 2 or literal[0] != _QUOTE or literal[-1] != _QUOTE or not region.endswith(after, at, end):
             break
         try:
             text = orjson.loads(literal)
@@ -86,7 +110,10 @@ def learn(event: bytes, payload: bytes, key: bytes, text: str, blank: Any) -> Te
     # a JSON payload has "key": only as a key, so both parse (a string replaced by another, as later events do)
     before, after = payload[:start], payload[string.end() :]
     emptied = orjson.loads(before + b'""' + after)
-    return TextShape(head + before, after) if orjson.loads(string.group()) == text and emptied == blank else None
+    if orjson.loads(string.group()) != text or emptied != blank:
+        return None
+    padded = _PADDED.fullmatch(after)
+    return TextShape(head + before, padded[1], padded[2]) if padded else TextShape(head + before, after)
 
 
 class ShapedStreamParser:
@@ -108,7 +135,7 @@ class ShapedStreamParser:
         at = 0
         while region is not None:
             if (shape := self._text_shape) is not None:
-                at, texts, strings = scan(region, at, shape.before, shape.after)
+                at, texts, strings = scan(region, at, shape.before, shape.after, shape.pad_end)
                 if texts:
                     self._add_texts(texts, strings, events)
                 if at == len(region):

@@ -30,7 +30,7 @@ from anygate.protocols.openai.codec import OPENAI_CHAT
 from anygate.protocols.openai.responses_shape import ResponsesShape
 from tests.conftest import REQUIRE_SERVICES
 
-Scan = Callable[[bytes, int, bytes, bytes], tuple[int, list[str], list[bytes]]]
+Scan = Callable[[bytes, int, bytes, bytes, bytes | None], tuple[int, list[str], list[bytes]]]
 
 
 def _compiled() -> Scan | None:
@@ -111,7 +111,7 @@ def outcome(read: Callable[[], Any]) -> Any:
 
 def read_alone(shape: TextShape, event: bytes) -> TextDelta | None:
     """What `shape` reads of one event: its text, None when the event is not of the shape."""
-    end, texts, strings = text_shape.scan(event, 0, shape.before, shape.after)
+    end, texts, strings = text_shape.scan(event, 0, shape.before, shape.after, shape.pad_end)
     assert end in (0, len(event)) and len(texts) == len(strings) == (end > 0)
     return TextDelta(texts[0], strings[0]) if texts else None
 
@@ -232,6 +232,69 @@ def test_a_stream_of_text_reads_the_same_with_the_shape_and_keeps_each_deltas_by
     assert [e.json for e in events if isinstance(e, TextDelta)] == [None, *[t for t in texts[1:] if t != b'""']]
 
 
+# OpenAI's chunks as the API sends them by default: each ends with an "obfuscation" member, a random
+# string of random length that pads it (recorded from gpt-4o-mini).
+OBFUSCATED_HEAD = (
+    b'{"id":"chatcmpl-D0q8","object":"chat.completion.chunk","created":1769092764,"model":"gpt-4o-mini-2024-07-18",'
+    b'"service_tier":"default","system_fingerprint":"fp_29330a9688","choices":[{"index":0,"delta":{"content":'
+)
+
+
+def obfuscated(literal: bytes, padding: bytes) -> bytes:
+    """An event of an OpenAI text chunk around `literal`, padded by `padding` (a JSON string)."""
+    return b"data: " + OBFUSCATED_HEAD + literal + b'},"logprobs":null,"finish_reason":null}],"obfuscation":' + padding + b"}\n\n"
+
+
+OBFUSCATED_START = (
+    b'data: {"id":"chatcmpl-D0q8","choices":[{"index":0,"delta":{"role":"assistant","content":""}}],"obfuscation":"x"}\n\n'
+)
+
+
+def test_a_shape_learned_from_a_padded_chunk_reads_chunks_of_any_padding() -> None:
+    event = obfuscated(b'"Hello"', b'"ZGF"')
+    payload = event_data(event[:-2])
+    shape = learn(event[:-2], payload, b'"content"', "Hello", blank_of(payload))
+    assert shape is not None
+    assert shape.after == b'},"logprobs":null,"finish_reason":null}],"obfuscation":' and shape.pad_end == b"}"
+    for padding in (b'""', b'"lRK2aBv"', b'"kJ"', b'"0wmdEAC"', b'" !#[]~"'):
+        assert read_alone(shape, obfuscated(b'" World"', padding)[:-2]) == TextDelta(" World")
+    # a padding that is not printable ASCII without escapes, or not a string, is left to a full parse
+    for padding in (b'"a\\"b"', b'"a\\\\"', b'"\xc3\xa9"', b'"a\tb"', b"12", b'"a', b'"a"  '):
+        assert read_alone(shape, obfuscated(b'"x"', padding)[:-2]) is None, padding
+    assert read_alone(shape, obfuscated(b'"x"', b'"a"').replace(b"}\n\n", b',"z":1}\n\n')[:-2]) is None
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        chunk(b'"Hi"')[:-1] + b',"padding":"ZGF"}',  # another member: its value may matter
+        chunk(b'"Hi"')[:-1] + b',"obfuscation":"ZGF","z":1}',  # not the last member
+        chunk(b'"Hi"')[:-3] + b',"obfuscation":"ZGF"}]}',  # a choice's, not the chunk's
+    ],
+)
+def test_only_a_last_obfuscation_member_of_the_chunk_is_read_as_padding(payload: bytes) -> None:
+    shape = learn(b"data: " + payload, payload, b'"content"', "Hi", blank_of(payload))
+    assert shape is not None and shape.pad_end is None
+    assert read_alone(shape, b"data: " + payload.replace(b'"Hi"', b'"Yo"')) == TextDelta("Yo")
+    assert read_alone(shape, b"data: " + payload.replace(b'"ZGF"', b'"ZG"')) is None
+
+
+def test_a_padded_stream_is_read_by_its_shape_as_a_full_parse_reads_it() -> None:
+    texts = [b'"Hello"', b'","', b'" World"', b'"\\u00e9"', b'""', b'"!"']
+    paddings = [b'"ZGF"', b'"lRK2aBv"', b'"kJ"', b'"a\\"b"', b'"0wmdEAC"', b'""']
+    body = b"".join(obfuscated(t, p) for t, p in zip(texts, paddings, strict=True))
+    stream = OBFUSCATED_START + body + END
+    events, parser = shaped_parse(stream, len(stream))
+    assert events == full_parse(stream)
+    assert [e.text for e in events if isinstance(e, TextDelta)] == ["Hello", ",", " World", "é", "!"]
+    assert parser._text_shape is not None and parser._text_shape.pad_end == b"}"
+    # in one read, the padded events after the first are read by the shape (those in a row as a run),
+    # but the one whose padding has an escape: a full parse reads it (and its text has no JSON kept)
+    read = ChatStreamParser().feed(stream)
+    assert [e.texts for e in read if isinstance(e, TextRun)] == [[",", " World"]]
+    assert [(e.text, e.json) for e in read if isinstance(e, TextDelta)] == [("Hello", None), ("é", None), ("!", b'"!"')]
+
+
 def test_an_error_after_shaped_text_keeps_the_text_read_before_it() -> None:
     stream = START + event(b'"a"') + event(b'"b"') + b'data: {"error":{"message":"boom"}}\n\n'
     parser = ChatStreamParser()
@@ -265,6 +328,7 @@ LITERALS = st.one_of(
     st.text().map(lambda t: json.dumps(t, ensure_ascii=False).encode("utf-8", "surrogatepass")),
     st.sampled_from(HOSTILE),
 )
+PADDINGS = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=12).map(lambda t: orjson.dumps(t))
 
 
 @settings(max_examples=300, deadline=None)
@@ -278,6 +342,20 @@ def test_any_stream_reads_as_a_full_parse_reads_it(literals: list[bytes], size: 
             assert orjson.loads(delta.json) == delta.text and delta.json[:1] == delta.json[-1:] == b'"'
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(LITERALS, st.one_of(PADDINGS, st.sampled_from([b'"\xc3\xa9"', b'"\x7f"', b"1", b'"a"}', b'"\\u0041"']))),
+        min_size=1,
+        max_size=8,
+    ),
+    st.one_of(st.integers(min_value=1, max_value=400), st.just(1 << 20)),
+)
+def test_any_padded_stream_reads_as_a_full_parse_reads_it(events: list[tuple[bytes, bytes]], size: int) -> None:
+    stream = OBFUSCATED_START + b"".join(obfuscated(literal, padding) for literal, padding in events) + END
+    assert outcome(lambda: shaped_parse(stream, size)[0]) == outcome(lambda: full_parse(stream))
+
+
 SHAPE = learn(b"data: " + chunk(b'"Hello"'), chunk(b'"Hello"'), b'"content"', "Hello", blank_of(chunk(b'"Hello"')))
 HOLES = st.one_of(LITERALS, st.binary(max_size=12), st.binary(max_size=6).map(lambda b: b'"' + b + b'"'))
 
@@ -288,10 +366,13 @@ def test_the_compiled_scan_reads_any_bytes_as_its_python_twin_does(data: st.Data
     assert SHAPE is not None
     before = data.draw(st.one_of(st.just(SHAPE.before), st.binary(max_size=5)))
     after = data.draw(st.one_of(st.just(SHAPE.after), st.binary(max_size=4)))
+    pad_end = data.draw(st.one_of(st.none(), st.just(b"}"), st.binary(max_size=3)))
+    paddings = st.one_of(PADDINGS, st.binary(max_size=6).map(lambda b: b'"' + b + b'"'), st.binary(max_size=4))
+    tails = st.just(after) if pad_end is None else paddings.map(lambda padding: after + padding + pad_end)
     events = st.one_of(
-        HOLES.map(lambda hole: before + hole + after),  # of the shape, or its bytes around anything
+        st.tuples(HOLES, tails).map(lambda hole_tail: before + hole_tail[0] + hole_tail[1]),  # of the shape, or near it
         st.binary(max_size=30),
-        st.sampled_from([b"", b"\n", before, after, before + b'"x"' + after + b"\n", before + b'"x"']),
+        st.sampled_from([b"", b"\n", before, after, before + b'"x"' + after + b"\n", before + b'"x"', after + (pad_end or b"")]),
     )
     drawn = data.draw(st.lists(events, max_size=8))
     region = b"\n\n".join(drawn)
@@ -299,8 +380,8 @@ def test_the_compiled_scan_reads_any_bytes_as_its_python_twin_does(data: st.Data
     at = data.draw(st.one_of(st.sampled_from(starts), st.integers(0, len(region))))  # an event's start, or anywhere
     if compiled_scan is None:
         pytest.skip("the compiled scan is not built")
-    got = compiled_scan(region, at, before, after)
-    assert got == scan_python(region, at, before, after)
+    got = compiled_scan(region, at, before, after, pad_end)
+    assert got == scan_python(region, at, before, after, pad_end)
     end, texts, strings = got
     assert at <= end <= len(region) and len(texts) == len(strings) and (end > at) == bool(texts)
     assert [orjson.loads(string) for string in strings] == texts
@@ -310,13 +391,15 @@ def test_the_compiled_scan_refuses_what_it_is_not_made_for() -> None:
     if compiled_scan is None:
         pytest.skip("the compiled scan is not built")
     with pytest.raises(ValueError):
-        compiled_scan(b"data", 5, b"d", b"}")
+        compiled_scan(b"data", 5, b"d", b"}", None)
     with pytest.raises(ValueError):
-        compiled_scan(b"data", -1, b"d", b"}")
+        compiled_scan(b"data", -1, b"d", b"}", None)
     with pytest.raises(TypeError):
-        compiled_scan(bytearray(b"data"), 0, b"d", b"}")  # type: ignore[arg-type]
+        compiled_scan(bytearray(b"data"), 0, b"d", b"}", None)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        compiled_scan(b"data", 0, b"d")  # type: ignore[call-arg]
+        compiled_scan(b"data", 0, b"d", b"}", "}")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        compiled_scan(b"data", 0, b"d", b"}")  # type: ignore[call-arg]
 
 
 def anthropic_event(literal: bytes, index: int = 0) -> bytes:
