@@ -156,13 +156,15 @@ def serve(
 
 
 def worker_count(given: str) -> int:
-    """The number of worker processes `--workers` asks for: a positive number, or `auto` (the cores
-    this process may run on)."""
+    """The number of worker processes `--workers` asks for: a number up to MAX_WORKERS, or `auto` (the
+    cores this process may run on, as many as that)."""
+    from anygate.auth.worker_limits import MAX_WORKERS
+
     if given == "auto":
         cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
-        return max(len(cores), 1)
-    if not given.isdigit() or int(given) < 1:
-        raise typer.BadParameter(f"'{given}' is neither a positive number nor auto", param_hint="--workers")
+        return min(max(len(cores), 1), MAX_WORKERS)
+    if not given.isdigit() or not 1 <= int(given) <= MAX_WORKERS:
+        raise typer.BadParameter(f"'{given}' is neither a number from 1 to {MAX_WORKERS} nor auto", param_hint="--workers")
     return int(given)
 
 

@@ -1,5 +1,5 @@
-"""Per-key request and token limits per minute and per day: in memory on one instance, in Redis across
-several.
+"""Per-key request and token limits per minute and per day: in memory in one process, in a file the
+workers of one instance share (`worker_limits`), in Redis across several instances.
 
 Windows are whole minutes and whole UTC days; a call must fit in both. Tokens are counted up front
 from an estimate of the prompt and corrected by the real usage once the answer is in. A refusal
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -68,40 +69,56 @@ def _window(seconds: int, now: float) -> tuple[int, float]:
     return int(now // seconds), seconds - now % seconds
 
 
+def take(key: KeyRecord, tokens: int, now: float, counts_of: Callable[[int, int], list[int]]) -> Window:
+    """Count one request of about `tokens` tokens in each of the key's windows, unless one of them has
+    no room for it. `counts_of(seconds, number)` gives the counts of the key's windows of that length
+    ([window number, requests, tokens], changed in place; those of an earlier window start again)."""
+    fits: list[list[int]] = []
+    first = (0.0, WINDOW_SECONDS)  # reset and length of the first window
+    for seconds, requests_cap, tokens_cap in key.caps:
+        number, reset = _window(seconds, now)
+        counts = counts_of(seconds, number)
+        if counts[0] != number:
+            counts[:] = [number, 0, 0]
+        over_requests = requests_cap is not None and counts[1] + 1 > requests_cap
+        over_tokens = tokens_cap is not None and counts[2] + tokens > tokens_cap and counts[2] > 0
+        if over_requests or over_tokens:
+            return Window(False, counts[1], counts[2], reset, seconds)
+        if not fits:
+            first = (reset, seconds)
+        fits.append(counts)
+    for counts in fits:  # counted only once every window has room
+        counts[1] += 1
+        counts[2] += tokens
+    return Window(True, fits[0][1], fits[0][2], *first) if fits else Window(True, 0, 0, 0.0)
+
+
+def taken_back(counts: list[int], seconds: int, now: float, tokens: int) -> bool:
+    """Add `tokens` (negative to give back, never below none) to a window's counts when it is the
+    current one; whether it was."""
+    if counts[0] != _window(seconds, now)[0]:
+        return False
+    counts[2] = max(counts[2] + tokens, 0)
+    return True
+
+
 class MemoryLimiter:
-    """Limits for one instance."""
+    """Limits for one process."""
 
     def __init__(self) -> None:
         self._counts: dict[tuple[str, int], list[int]] = {}  # (key id, window seconds) -> [window, requests, tokens]
         self._in_flight: dict[str, int] = {}
 
     async def check(self, key: KeyRecord, tokens: int) -> Window:
-        now = time.time()
-        fits: list[list[int]] = []
-        first = (0.0, WINDOW_SECONDS)  # reset and length of the first window
-        for seconds, requests_cap, tokens_cap in key.caps:
-            number, reset = _window(seconds, now)
-            counts = self._counts.get((key.id, seconds))
-            if counts is None or counts[0] != number:
-                counts = self._counts[(key.id, seconds)] = [number, 0, 0]
-            over_requests = requests_cap is not None and counts[1] + 1 > requests_cap
-            over_tokens = tokens_cap is not None and counts[2] + tokens > tokens_cap and counts[2] > 0
-            if over_requests or over_tokens:
-                return Window(False, counts[1], counts[2], reset, seconds)
-            if not fits:
-                first = (reset, seconds)
-            fits.append(counts)
-        for counts in fits:  # counted only once every window has room
-            counts[1] += 1
-            counts[2] += tokens
-        return Window(True, fits[0][1], fits[0][2], *first) if fits else Window(True, 0, 0, 0.0)
+        counts = self._counts
+        return take(key, tokens, time.time(), lambda seconds, _: counts.setdefault((key.id, seconds), [0, 0, 0]))
 
     def correct(self, key: KeyRecord, tokens: int) -> None:
         now = time.time()
         for seconds, _, tokens_cap in key.caps:
             counts = self._counts.get((key.id, seconds))
-            if tokens_cap is not None and counts is not None and counts[0] == _window(seconds, now)[0]:
-                counts[2] = max(counts[2] + tokens, 0)
+            if tokens_cap is not None and counts is not None:
+                taken_back(counts, seconds, now, tokens)
 
     async def acquire(self, key: KeyRecord) -> int | None:
         taken = self._in_flight.get(key.id, 0)

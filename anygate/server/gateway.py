@@ -10,6 +10,7 @@ import aiohttp
 
 from anygate.auth.cache import KeyCache
 from anygate.auth.limits import Limiter, MemoryLimiter, RedisLimiter
+from anygate.auth.worker_limits import WorkerLimiter
 from anygate.config import Settings
 from anygate.core.outbound import Outbound
 from anygate.core.replay_cache import ReplayCache
@@ -50,11 +51,11 @@ class Gateway:
         self.spend = SpendTracker(self.engine, self.usage)
         self.retention = Retention(self.engine, settings.retention)
         protect(settings.secrets())
-        self.limiter: Limiter = (
-            RedisLimiter(settings.redis, deny_on_error=settings.limits.on_redis_error == "deny")
-            if settings.redis
-            else MemoryLimiter()
-        )
+        self.limiter: Limiter
+        if settings.redis:
+            self.limiter = RedisLimiter(settings.redis, deny_on_error=settings.limits.on_redis_error == "deny")
+        else:  # the workers of an instance share theirs
+            self.limiter = WorkerLimiter(metrics_dir) if metrics_dir else MemoryLimiter()
         self.replay = ReplayCache()
         self.metrics = Metrics()
         self.shared_metrics = SharedMetrics(metrics_dir, self.metrics) if metrics_dir else None

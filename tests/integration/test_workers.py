@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import requests
@@ -108,5 +109,34 @@ def test_two_workers_share_a_breaker_a_failing_target_opens_after_five_failures_
                 )
         failed = sum(1 for r in fake_openai.requests if r["body"].get("model") == "up-500") - before
         assert failed == 5, f"the failing target was tried {failed} times: each worker kept its own breaker"
+    finally:
+        gateway.stop()
+
+
+def test_two_workers_enforce_one_limit_per_key_without_redis(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """Without Redis, the workers of an instance count a key's requests, tokens and calls in flight in
+    one shared table: a limit holds once for the instance, not once for each worker."""
+    config = gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url)  # type: ignore[attr-defined]
+    config["providers"]["patient"] = {**config["providers"]["fake"], "first_byte_timeout_seconds": 20}
+    config["models"]["slow"] = [{"provider": "patient", "model": "up-slow"}]  # answers after 3 s
+    gateway = GatewayProcess(tmp_path, config)
+    paced = gateway.create_key("--rpm", "8")
+    narrow = gateway.create_key("--concurrency", "2")
+    gateway.start("--workers", "2")
+    try:
+        assert eventually(lambda: _listeners(gateway.port) == 2, 20), "both workers listen"
+        url = gateway.url + "/openai/v1/chat/completions"
+
+        def call(key: str, model: str) -> int:
+            with requests.Session() as session:  # a new connection each: the kernel spreads them over both workers
+                body = {"model": model, "messages": [{"role": "user", "content": "hi"}]}
+                return session.post(url, json=body, headers={"Authorization": f"Bearer {key}"}, timeout=20).status_code
+
+        statuses = [call(paced["key"], "mock-fast") for _ in range(16)]
+        assert sorted(statuses) == [200] * 8 + [429] * 8, statuses
+        with ThreadPoolExecutor(6) as pool:  # six calls at once of 3 s each, two slots
+            statuses = list(pool.map(lambda _: call(narrow["key"], "slow"), range(6)))
+        assert sorted(statuses) == [200] * 2 + [429] * 4, statuses
+        assert call(narrow["key"], "mock-fast") == 200, "the slots came back"
     finally:
         gateway.stop()

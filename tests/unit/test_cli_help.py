@@ -47,7 +47,7 @@ def test_workers_are_a_number_or_one_per_core() -> None:
 
     from anygate.cli import worker_count
 
-    assert worker_count("3") == 3 and worker_count("auto") == len(os.sched_getaffinity(0))
-    for wrong in ("0", "-1", "two", ""):
+    assert worker_count("3") == 3 and worker_count("256") == 256 and worker_count("auto") == len(os.sched_getaffinity(0))
+    for wrong in ("0", "-1", "two", "", "257"):  # the workers' shared limits have places for 256
         with pytest.raises(typer.BadParameter):
             worker_count(wrong)
