@@ -3,7 +3,9 @@
 # anygate, each after a warm-up, over the same COUNT requests (default 1000, 8 at a time); with
 # STREAM=1, per streamed request translated from an OpenAI upstream to an Anthropic client, against
 # the bare proxy relaying the same stream (STREAM=same: the stream relayed to an OpenAI client;
-# STREAM=0 TRANSLATE=1: a non-streamed call of an Anthropic client to the OpenAI upstream). Unlike
+# STREAM=0 TRANSLATE=1: a non-streamed call of an Anthropic client to the OpenAI upstream;
+# OBFUSCATED=1: each chunk of the stream ends, as OpenAI's do by default, with an "obfuscation"
+# member, a random string of random length that pads it). Unlike
 # throughput this does not move with the other tenants of a shared machine, so two builds can be
 # compared across runs (ANYGATE_SRC=<checkout> measures another checkout with this venv). anygate's
 # time-driven background work (key and spend refreshes) is measured over 10 idle seconds and taken
@@ -23,7 +25,18 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; [[ -f
 trap cleanup EXIT
 wait_up() { for _ in $(seq 1 300); do curl -s -o /dev/null "$1" && return 0; sleep 0.5; done; echo "not up: $1"; return 1; }
 [[ -f $W/nginx.pid ]] && kill "$(cat "$W/nginx.pid")" 2>/dev/null && sleep 0.5
-cp "$B/stream.txt" "$W/stream.txt"
+if [[ ${OBFUSCATED:-0} == 1 ]]; then
+  "$PY" - "$B/stream.txt" "$W/stream.txt" <<'PAD'
+import random, string, sys
+rng = random.Random(7)
+pad = lambda: "".join(rng.choices(string.ascii_letters + string.digits, k=rng.randint(1, 12)))
+lines = open(sys.argv[1]).read().split("\n")
+lines = [l[:-1] + f',"obfuscation":"{pad()}"}}' if l.startswith("data: {") else l for l in lines]
+open(sys.argv[2], "w").write("\n".join(lines))
+PAD
+else
+  cp "$B/stream.txt" "$W/stream.txt"
+fi
 nginx -c "$B/nginx.conf" -p "$W"
 
 bench_config "$W/instructions.yaml" "$W/instructions.db"
