@@ -8,6 +8,8 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -121,7 +123,19 @@ async def test_keys_are_counted_apart_and_a_new_minute_starts_afresh(
     assert (await limiter.check(first, 20)).tokens == 60
 
 
-def _take_slots_and_die(folder: str, count: int) -> None:
+async def test_many_keys_keep_their_own_counts_in_both_tables(tmp_path: Path, clock: list[float]) -> None:
+    first, second = WorkerLimiter(str(tmp_path)), WorkerLimiter(str(tmp_path))
+    keys = [KeyRecord(f"key-{i}", "n", "ag-x", None, 1, None, None, None, 0.0, None, 1, rpd=5) for i in range(300)]
+    for key in keys:
+        assert (await first.check(key, 0)).allowed and await first.acquire(key) == 1
+    for key in keys:
+        assert not (await second.check(key, 0)).allowed and await second.acquire(key) is None, key.id
+        first.release(key.id)
+    assert [await second.acquire(key) for key in keys] == [1] * 300
+    assert WorkerLimiter(str(tmp_path)).worker == 2, "the workers' places are untouched"
+
+
+def _take_slots_and_die(folder: str, count: int, cap: int) -> None:
     """A worker that takes `count` slots of key k and dies without giving them back."""
     import asyncio
     import os
@@ -130,10 +144,17 @@ def _take_slots_and_die(folder: str, count: int) -> None:
 
     async def take() -> None:
         for _ in range(count):
-            assert await limiter.acquire(_key(max_concurrency=3)) is not None
+            assert await limiter.acquire(_key(max_concurrency=cap)) is not None
 
     asyncio.run(take())
     os._exit(0)
+
+
+def _die_holding(folder: Path, count: int, cap: int) -> None:
+    worker = multiprocessing.get_context("spawn").Process(target=_take_slots_and_die, args=(str(folder), count, cap))
+    worker.start()
+    worker.join(30)
+    assert worker.exitcode == 0
 
 
 async def test_calls_in_flight_are_counted_across_workers_and_a_dead_workers_come_back(tmp_path: Path) -> None:
@@ -151,15 +172,29 @@ async def test_calls_in_flight_are_counted_across_workers_and_a_dead_workers_com
     for limiter in (first, second, second):  # what each holds
         limiter.release("k")
     assert await first.acquire(_key(rpm=5)) == 0, "a key without a concurrency cap takes no slot"
-    worker = multiprocessing.get_context("spawn").Process(target=_take_slots_and_die, args=(str(tmp_path), 3))
-    worker.start()
-    worker.join(30)
-    assert worker.exitcode == 0
+    _die_holding(tmp_path, 3, 3)
     assert await first.acquire(key) == 1, "the dead worker's three slots were dropped when they were needed"
+    assert [await first.acquire(key), await first.acquire(key), await second.acquire(key)] == [2, 3, None], "once"
+    for _ in range(3):
+        first.release("k")
+    _die_holding(tmp_path, 3, 5)  # in the place the first dead worker had
     third = WorkerLimiter(str(tmp_path))
     assert third.worker == 2, "the dead worker's place is taken again"
+    assert await third.acquire(_key(max_concurrency=5)) == 1, "and the slots it held are dropped with it"
     await third.close()
     assert WorkerLimiter(str(tmp_path)).worker == 2, "and given up at close"
+
+
+def test_a_live_process_is_alive_and_left_alone_and_a_gone_one_is_not() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert worker_limits._alive(child.pid) and child.poll() is None
+        time.sleep(0.2)
+        assert child.poll() is None, "asking sent it no signal"
+    finally:
+        child.kill()
+        child.wait()
+    assert not worker_limits._alive(child.pid)
 
 
 async def test_a_full_table_lets_calls_through_and_says_so(
@@ -172,7 +207,7 @@ async def test_a_full_table_lets_calls_through_and_says_so(
     first, second = _key(rpm=1, max_concurrency=1), KeyRecord("k2", "n", "ag-y", None, 1, None, None, None, 0.0, None, 1)
     assert [(await limiter.check(first, 0)).allowed for _ in range(2)] == [True, False]
     with caplog.at_level(logging.ERROR):
-        assert [(await limiter.check(second, 0)).allowed for _ in range(2)] == [True, True]
+        assert [await limiter.check(second, 0) for _ in range(2)] == [Window(True, 0, 0, 0.0)] * 2
     assert "table is full" in caplog.text
     assert await limiter.acquire(first) == 1 and await limiter.acquire(second) == 0
     clock[0] += WINDOW_SECONDS  # the first key's minute has passed: its slot is free for another
