@@ -29,25 +29,37 @@ def _install_uvloop() -> None:
     asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
 
 
-def _serve_one(settings: Settings, host: str, port: int, reuse_port: bool, metrics_dir: str | None = None) -> None:
+PARENT_CHECK_SECONDS = 1.0  # how often a worker looks whether its parent is still there
+
+
+def _serve_one(
+    settings: Settings, host: str, port: int, reuse_port: bool, metrics_dir: str | None = None, parent: int | None = None
+) -> None:
     setup_logging()  # again in a spawned worker, which starts with no logging set up
     _install_uvloop()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        loop.run_until_complete(_serve_until_stopped(App(settings, metrics_dir), settings, host, port, reuse_port))
+        app = App(settings, metrics_dir)
+        loop.run_until_complete(_serve_until_stopped(app, settings, host, port, reuse_port, parent))
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
 
 
-async def _serve_until_stopped(app: App, settings: Settings, host: str, port: int, reuse_port: bool) -> None:
-    """Serve `app` until SIGTERM or SIGINT, then stop gracefully: no new connections, the requests in
-    flight given the grace period, the gateway's usage written."""
+async def _serve_until_stopped(
+    app: App, settings: Settings, host: str, port: int, reuse_port: bool, parent: int | None = None
+) -> None:
+    """Serve `app` until SIGTERM or SIGINT (or, for a worker, until its `parent` process is gone: one
+    killed with SIGKILL could not pass a signal on, and its workers would keep the port), then stop
+    gracefully: no new connections, the requests in flight given the grace period, the gateway's usage
+    written."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
+    if parent is not None:
+        _watch_parent(loop, parent, stop)
     server = HttpServer(app.handle, settings.server)
     await app.start()
     try:
@@ -60,6 +72,15 @@ async def _serve_until_stopped(app: App, settings: Settings, host: str, port: in
     finally:
         await app.stop()
         log.info("anygate stopped (process %d): requests in flight finished, usage written", os.getpid())
+
+
+def _watch_parent(loop: asyncio.AbstractEventLoop, parent: int, stop: asyncio.Event) -> None:
+    """Set `stop` once the process is no longer the child of `parent` (it was orphaned)."""
+    if os.getppid() != parent:
+        log.warning("the parent process %d is gone: this worker (process %d) stops", parent, os.getpid())
+        stop.set()
+        return
+    loop.call_later(PARENT_CHECK_SECONDS, _watch_parent, loop, parent, stop)
 
 
 def serve(settings: Settings, host: str, port: int, workers: int) -> None:
@@ -85,7 +106,8 @@ def serve(settings: Settings, host: str, port: int, workers: int) -> None:
     ctx = multiprocessing.get_context("spawn")
     metrics_dir = tempfile.mkdtemp(prefix="anygate-metrics-")  # the workers' metrics, added up at each scrape
     children = [
-        ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir), daemon=False) for _ in range(workers)
+        ctx.Process(target=_serve_one, args=(settings, host, port, True, metrics_dir, os.getpid()), daemon=False)
+        for _ in range(workers)
     ]
     for child in children:
         child.start()

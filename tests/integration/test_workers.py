@@ -140,3 +140,20 @@ def test_two_workers_enforce_one_limit_per_key_without_redis(tmp_path: Path, fak
         assert call(narrow["key"], "mock-fast") == 200, "the slots came back"
     finally:
         gateway.stop()
+
+
+def test_workers_stop_when_their_parent_is_killed(tmp_path: Path, fake_openai: FakeOpenAI) -> None:
+    """A SIGKILL of the parent leaves it no time to pass a signal on: each worker notices it is orphaned,
+    stops, and leaves the port free for the instance's restart."""
+    gateway = GatewayProcess(tmp_path, gateway_config(f"sqlite:///{tmp_path}/anygate.db", fake_openai.url))  # type: ignore[attr-defined]
+    gateway.start("--workers", "2")
+    assert gateway.proc is not None
+    assert eventually(lambda: len(_children(gateway.proc.pid)) >= 2 and _listeners(gateway.port) == 2, 20)  # type: ignore[union-attr]
+    workers = _children(gateway.proc.pid)
+    gateway.stop(signal.SIGKILL)
+    assert eventually(lambda: not [p for p in workers if _running(p)], 10), "every worker ends after its parent"
+    assert "is gone: this worker" in gateway.log()
+    assert _listeners(gateway.port) == 0
+    gateway.start()  # the same port, free again
+    assert requests.get(gateway.url + "/health", timeout=10).status_code == 200
+    gateway.stop()
