@@ -143,18 +143,18 @@ class WorkerLimiter:
     def _window(self, key_id: str, seconds: int, number: int, now: float) -> tuple[int, list[int]]:
         """The offset and counts ([window number, requests, tokens]) of the key's slot for windows of
         `seconds`: its own, or a free one, taken (counted from nothing)."""
+        found = self._find_window(key_id, seconds)
+        if found is not None:
+            return found
         digest, windows, _ = self._place(key_id)
-        free = None
         for offset in windows:
-            held, held_seconds, *counts = _WINDOW.unpack_from(self._table, offset)
-            if held == digest and held_seconds == seconds:
-                return offset, counts
-            if free is None and (held == _EMPTY or counts[0] < int(now // held_seconds)):
-                free = offset
-        if free is None:
-            raise TableFull
-        _WINDOW.pack_into(self._table, free, digest, seconds, number, 0, 0)  # taken now: the key's other window looks next
-        return free, [number, 0, 0]
+            held, held_seconds, held_number, _, _ = _WINDOW.unpack_from(self._table, offset)
+            if held == _EMPTY or held_number < int(now // held_seconds):
+                _WINDOW.pack_into(
+                    self._table, offset, digest, seconds, number, 0, 0
+                )  # taken now: the key's other window looks next
+                return offset, [number, 0, 0]
+        raise TableFull
 
     def _find_window(self, key_id: str, seconds: int) -> tuple[int, list[int]] | None:
         digest, windows, _ = self._place(key_id)
